@@ -1,0 +1,216 @@
+"""The accounts HTTP API (API.md, Accounts). Thin: validate, call one service, render."""
+
+from django.contrib.auth import update_session_auth_hash
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import permissions, status
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts import selectors, services
+from accounts.authentication import UnlockingSessionAuthentication
+from accounts.models import UnlockSession
+from accounts.serializers import (
+    AccountDeleteInput,
+    AppPasswordCreatedSerializer,
+    AppPasswordInput,
+    AppPasswordSerializer,
+    PasswordChangeInput,
+    RecoverInput,
+    RecoverOutput,
+    RefreshInput,
+    RegisterInput,
+    RegisterOutput,
+    TokenInput,
+    TokenPairOutput,
+    UserSerializer,
+)
+from accounts.tokens import session_from_token, token_pair_for
+from accounts.unlock import context_for_request, set_unlock_cookie
+from locker import ratelimit
+from locker.errors import LockerError
+from locker.http import RequestMeta
+from locker.serializers import ErrorSerializer
+
+ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 413, 429)}
+
+
+def _validated(serializer_class, request):
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class TokenInvalid(LockerError):
+    status_code = 401
+    code = "token_not_valid"
+    detail = "The refresh token is invalid, expired or already used."
+
+
+class RegisterApi(APIView):
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        request=RegisterInput, responses={201: RegisterOutput, 409: ErrorSerializer, **ERRORS}, tags=["accounts"]
+    )
+    def post(self, request):
+        ratelimit.enforce(request, group="register_ip")
+        data = _validated(RegisterInput, request)
+        user, recovery_key = services.user_register(**data, meta=RequestMeta.from_request(request))
+        return Response(
+            {"user": UserSerializer(user).data, "recovery_key": recovery_key}, status=status.HTTP_201_CREATED
+        )
+
+
+class TokenApi(APIView):
+    """Log in: check the password, unlock the vault, return a JWT pair."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(request=TokenInput, responses={200: TokenPairOutput, **ERRORS}, tags=["accounts"])
+    def post(self, request):
+        ratelimit.enforce(request, group="login_ip")
+        data = _validated(TokenInput, request)
+        ratelimit.enforce(request, group="login_user", value=data["username"])
+        result = services.auth_login(
+            username=data["username"],
+            password=data["password"],
+            kind=UnlockSession.Kind.TOKEN,
+            meta=RequestMeta.from_request(request),
+        )
+        body = token_pair_for(user=result.user, session=result.session, session_secret=result.session_secret)
+        if result.recovery_key:
+            body["recovery_key"] = result.recovery_key
+        return Response(body)
+
+
+class TokenRefreshApi(APIView):
+    """Rotate a refresh token (the old one is blacklisted); the unlock session slides with it."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(request=RefreshInput, responses={200: TokenPairOutput, **ERRORS}, tags=["accounts"])
+    def post(self, request):
+        data = _validated(RefreshInput, request)
+        try:
+            token = RefreshToken(data["refresh"])
+        except TokenError:
+            raise TokenInvalid() from None
+        session = _live_session(token)
+        serializer = TokenRefreshSerializer(data={"refresh": data["refresh"]})
+        try:
+            serializer.is_valid(raise_exception=True)
+        except TokenError:
+            raise TokenInvalid() from None
+        services.unlock_session_extend(session=session)
+        return Response(serializer.validated_data)
+
+
+def _live_session(token) -> UnlockSession:
+    parsed = session_from_token(token)
+    session = parsed and UnlockSession.objects.filter(id=parsed[0], user_id=token.get("user_id")).first()
+    if not session:
+        raise TokenInvalid("This session has ended (logged out, password changed or expired).", code="session_revoked")
+    return session
+
+
+class LogoutApi(APIView):
+    """End this client's session: its tokens stop working and decrypting at once."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(request=RefreshInput, responses={204: None, **ERRORS}, tags=["accounts"])
+    def post(self, request):
+        data = _validated(RefreshInput, request)
+        try:
+            token = RefreshToken(data["refresh"])
+        except TokenError:
+            raise TokenInvalid() from None
+        session = _live_session(token)
+        services.auth_logout(user=session.user, session_id=session.pk, meta=RequestMeta.from_request(request))
+        token.blacklist()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeApi(APIView):
+    @extend_schema(request=PasswordChangeInput, responses={204: None, **ERRORS}, tags=["accounts"])
+    def post(self, request):
+        data = _validated(PasswordChangeInput, request)
+        udk = services.password_change(user=request.user, meta=RequestMeta.from_request(request), **data)
+        response = Response(status=status.HTTP_204_NO_CONTENT)
+        if isinstance(request.successful_authenticator, UnlockingSessionAuthentication):
+            # The browser that made the change stays signed in and unlocked.
+            session, secret = services.unlock_session_create(
+                user=request.user, udk=udk, kind=UnlockSession.Kind.BROWSER, meta=RequestMeta.from_request(request)
+            )
+            update_session_auth_hash(request._request, request.user)
+            set_unlock_cookie(response, request._request, session.pk, secret)
+        return response
+
+
+class RecoverApi(APIView):
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(request=RecoverInput, responses={200: RecoverOutput, **ERRORS}, tags=["accounts"])
+    def post(self, request):
+        ratelimit.enforce(request, group="recover_ip")
+        data = _validated(RecoverInput, request)
+        key = services.account_recover(meta=RequestMeta.from_request(request), **data)
+        return Response({"recovery_key": key})
+
+
+class AppPasswordListCreateApi(ListAPIView):
+    serializer_class = AppPasswordSerializer
+
+    def get_queryset(self):
+        return selectors.app_password_list(user=self.request.user)
+
+    @extend_schema(tags=["accounts"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=AppPasswordInput,
+        responses={201: AppPasswordCreatedSerializer, 409: ErrorSerializer, 423: ErrorSerializer, **ERRORS},
+        tags=["accounts"],
+    )
+    def post(self, request):
+        data = _validated(AppPasswordInput, request)
+        udk = context_for_request(request).udk()
+        row, password = services.app_password_create(
+            user=request.user, udk=udk, name=data["name"], meta=RequestMeta.from_request(request)
+        )
+        row.password = password
+        return Response(AppPasswordCreatedSerializer(row).data, status=status.HTTP_201_CREATED)
+
+
+class AppPasswordDetailApi(APIView):
+    @extend_schema(responses={204: None, 404: ErrorSerializer}, tags=["accounts"])
+    def delete(self, request, pk):
+        services.app_password_revoke(user=request.user, app_password_id=pk, meta=RequestMeta.from_request(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeApi(APIView):
+    @extend_schema(responses={200: UserSerializer}, tags=["accounts"])
+    def get(self, request):
+        return Response(UserSerializer(request.user).data)
+
+    @extend_schema(
+        request=AccountDeleteInput,
+        responses={204: None, **ERRORS},
+        tags=["accounts"],
+        description="Delete the account and crypto-shred its vault. Needs the password.",
+    )
+    def delete(self, request):
+        data = _validated(AccountDeleteInput, request)
+        services.account_delete(user=request.user, password=data["password"], meta=RequestMeta.from_request(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)

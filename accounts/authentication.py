@@ -1,0 +1,82 @@
+"""DRF authentication classes. Each returns ``(user, UnlockContext)``.
+
+* Bearer JWT: valid only while its unlock session exists, so logout and a
+  password change make it answer 401 at once, before its expiry.
+* HTTP Basic with username + app password (never the account password).
+* The browser session (CSRF enforced); the vault unlocks through the
+  HttpOnly unlock cookie, or answers 423 without it.
+"""
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import InvalidToken
+
+from accounts.models import UnlockSession
+from accounts.services import app_password_unlock
+from accounts.tokens import session_from_token
+from accounts.unlock import UnlockContext, context_from_cookie
+
+
+class SessionRevoked(exceptions.AuthenticationFailed):
+    default_detail = _("This session has ended (logged out, password changed or expired). Sign in again.")
+    default_code = "session_revoked"
+
+
+class UnlockingJWTAuthentication(JWTAuthentication):
+    def authenticate(self, request):
+        header = self.get_header(request)
+        if header is None:
+            return None
+        raw = self.get_raw_token(header)
+        if raw is None:
+            return None
+        try:
+            token = self.get_validated_token(raw)
+        except InvalidToken:
+            raise exceptions.AuthenticationFailed(
+                {"code": "token_not_valid", "detail": "The token is invalid or expired."}
+            ) from None
+        parsed = session_from_token(token)
+        if parsed is None:
+            raise SessionRevoked({"code": "token_not_valid", "detail": "The token carries no unlock session."})
+        session_id, secret = parsed
+        session = (
+            UnlockSession.objects.select_related("user")
+            .filter(id=session_id, user_id=token.get("user_id"), expires_at__gt=timezone.now())
+            .first()
+        )
+        if session is None:
+            raise SessionRevoked({"code": "session_revoked", "detail": str(SessionRevoked.default_detail)})
+        if not session.user.is_active:
+            raise exceptions.AuthenticationFailed(
+                {"code": "account_inactive", "detail": "This account is deactivated."}
+            )
+        return session.user, UnlockContext(user_id=session.user_id, session_id=session_id, session_secret=secret)
+
+
+class AppPasswordAuthentication(authentication.BasicAuthentication):
+    www_authenticate_realm = "locker"
+
+    def authenticate_credentials(self, userid, password, request=None):
+        found = app_password_unlock(username=userid, password=password)
+        if found is None:
+            raise exceptions.AuthenticationFailed(
+                {"code": "invalid_credentials", "detail": "Wrong username or app password."}
+            )
+        user, row, udk = found
+        return user, UnlockContext(user_id=user.pk, app_password_id=row.pk, _udk=udk)
+
+    def authenticate_header(self, request):
+        # Bearer comes first in the list; keep its challenge for API clients.
+        return None
+
+
+class UnlockingSessionAuthentication(authentication.SessionAuthentication):
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        user, _ = result
+        return user, context_from_cookie(request._request, user)

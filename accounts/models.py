@@ -1,0 +1,151 @@
+"""Users, their key material, app passwords and unlock sessions.
+
+Nothing here is a key the server alone can use (SECURITY.md properties 1-5):
+the user data key (UDK) is stored only wrapped, by the password (Argon2id),
+the recovery key, each app password and each live unlock session's secret,
+which only the client holds.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+USERNAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}$"
+username_validator = RegexValidator(
+    USERNAME_RE,
+    "Use 3 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit.",
+    code="invalid_username",
+)
+
+
+def default_quota() -> int:
+    return settings.LOCKER_DEFAULT_QUOTA
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username):
+        return self.get(username__iexact=username)
+
+    def create_user(self, username, email, password=None, **extra):
+        user = self.model(username=username, email=self.normalize_email(email), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, username, email, password=None, **extra):
+        extra["role"] = User.Role.ADMIN
+        return self.create_user(username, email, password, **extra)
+
+
+class User(AbstractBaseUser):
+    """A Locker account. Role ADMIN may use the Django admin; nobody can read content."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        REGULAR = "regular", "Regular"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    username = models.CharField(max_length=64, unique=True, validators=[username_validator])
+    email = models.EmailField(max_length=254)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.REGULAR)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+    storage_quota = models.BigIntegerField(default=default_quota, help_text="Bytes the user may store.")
+    storage_used = models.BigIntegerField(default=0, editable=False)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique")]
+
+    def __str__(self):
+        return self.username
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+    # The Django admin asks for these; the Admin role is the only staff.
+    @property
+    def is_staff(self) -> bool:
+        return self.is_active and self.is_admin
+
+    @property
+    def is_superuser(self) -> bool:
+        return self.is_staff
+
+    def has_perm(self, perm, obj=None) -> bool:
+        return self.is_staff
+
+    def has_perms(self, perm_list, obj=None) -> bool:
+        return self.is_staff
+
+    def has_module_perms(self, app_label) -> bool:
+        return self.is_staff
+
+
+class Keyring(models.Model):
+    """A user's wrapped data key and X25519 key pair. Deleting it crypto-shreds the vault."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="keyring")
+    udk_by_password = models.TextField()
+    udk_by_recovery = models.TextField()
+    public_key = models.TextField(help_text="X25519 public key, base64.")
+    private_key_wrapped = models.TextField(help_text="X25519 private key wrapped by the UDK.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"keyring of {self.user_id}"
+
+
+class AppPassword(models.Model):
+    """A random, revocable password for one client (CLI, WebDAV), wrapping the UDK."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="app_passwords")
+    name = models.CharField(max_length=100)
+    verifier = models.CharField(max_length=64, unique=True)
+    udk_wrapped = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.name
+
+
+class UnlockSession(models.Model):
+    """A logged-in client's unlock: AEAD(Ks, UDK), where only the client holds Ks."""
+
+    class Kind(models.TextChoices):
+        BROWSER = "browser", "Browser"
+        TOKEN = "token", "API token"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="unlock_sessions")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    udk_wrapped = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=256, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.kind} session {self.pk}"

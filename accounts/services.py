@@ -1,0 +1,500 @@
+"""Account services: every write to users, keys, app passwords and unlock sessions.
+
+Keyword-only functions named ``<entity>_<action>`` (STYLE.md). Each one runs
+in a transaction and records its activity event inside it. None of them stores
+a key the server alone can use: the user data key (UDK) is only ever written
+wrapped, and unlock-session secrets are returned to the caller, never stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from accounts.models import AppPassword, Keyring, UnlockSession, User, username_validator
+from activity import actions
+from activity.models import Event
+from activity.services import event_record
+from locker.crypto import DecryptionError, FormatError
+from locker.crypto.aead import context
+from locker.crypto.kdf import Argon2Params
+from locker.crypto.keys import (
+    b64e,
+    generate_typable_secret,
+    generate_x25519_keypair,
+    new_key,
+    parse_typable_secret,
+    password_wrap_params,
+    secret_verifier,
+    unwrap_with_password,
+    unwrap_with_secret,
+    wrap_with_key,
+    wrap_with_password,
+    wrap_with_secret,
+)
+from locker.errors import Conflict, InvalidCredentials, InvalidInput, LockerError, VaultLocked
+from locker.http import RequestMeta
+
+MAX_APP_PASSWORDS = 50
+APP_PASSWORD_LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
+class KeyringMismatch(VaultLocked):
+    code = "keyring_mismatch"
+    detail = "Your password is right but does not unlock your data key; use your recovery key to reset it."
+
+
+# --- associated data: binds each wrap to its owner and purpose ---------------
+
+
+def aad_password(user_id) -> bytes:
+    return context("udk", "password", user_id)
+
+
+def aad_recovery(user_id) -> bytes:
+    return context("udk", "recovery", user_id)
+
+
+def aad_app_password(user_id, app_password_id) -> bytes:
+    return context("udk", "app-password", user_id, app_password_id)
+
+
+def aad_session(user_id, session_id) -> bytes:
+    return context("udk", "session", user_id, session_id)
+
+
+def aad_private_key(user_id) -> bytes:
+    return context("x25519", "private", user_id)
+
+
+def current_kdf_params() -> Argon2Params:
+    return Argon2Params(**settings.LOCKER_KDF_PARAMS)
+
+
+# --- validation shared by services --------------------------------------------
+
+
+def _validate_new_password(password, *, user: User, field: str = "password") -> None:
+    if not isinstance(password, str) or not password:
+        raise InvalidInput(errors={field: ["This field is required."]})
+    if len(password) > 1024:
+        raise InvalidInput(code="weak_password", errors={field: ["Use at most 1024 characters."]})
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise InvalidInput("Choose a stronger password.", code="weak_password", errors={field: exc.messages}) from None
+
+
+def _check_password_or_fail(user: User, password, *, field: str) -> None:
+    if not isinstance(password, str) or not user.check_password(password):
+        raise InvalidInput("The password is wrong.", code="wrong_password", errors={field: ["The password is wrong."]})
+
+
+def _revoke_all_sessions(user: User) -> None:
+    """Delete every unlock session and blacklist every live refresh token of ``user``."""
+    UnlockSession.objects.filter(user=user).delete()
+    live = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True)
+    BlacklistedToken.objects.bulk_create([BlacklistedToken(token=token) for token in live], ignore_conflicts=True)
+
+
+def _shred_keys(user: User) -> None:
+    """Crypto-shred: destroy every wrap of the UDK (SECURITY.md property 11)."""
+    Keyring.objects.filter(user=user).delete()
+    AppPassword.objects.filter(user=user).delete()
+    _revoke_all_sessions(user)
+
+
+# --- keyring --------------------------------------------------------------------
+
+
+def keyring_create(*, user: User, password: str) -> tuple[bytes, str]:
+    """Give ``user`` a fresh UDK and X25519 key pair. Returns ``(udk, recovery_key)``."""
+    udk = new_key()
+    recovery_key = generate_typable_secret()
+    private_raw, public_raw = generate_x25519_keypair()
+    Keyring.objects.create(
+        user=user,
+        udk_by_password=wrap_with_password(udk, password, current_kdf_params(), aad=aad_password(user.pk)),
+        udk_by_recovery=wrap_with_secret(
+            udk, parse_typable_secret(recovery_key), purpose="recovery", aad=aad_recovery(user.pk)
+        ),
+        public_key=b64e(public_raw),
+        private_key_wrapped=wrap_with_key(private_raw, udk, aad=aad_private_key(user.pk)),
+    )
+    return udk, recovery_key
+
+
+def _udk_from_password(keyring: Keyring, password: str) -> bytes:
+    try:
+        return unwrap_with_password(keyring.udk_by_password, password, aad=aad_password(keyring.user_id))
+    except (DecryptionError, FormatError):
+        raise KeyringMismatch() from None
+
+
+# --- registration and login -----------------------------------------------------
+
+
+def user_register(*, username, email, password, meta: RequestMeta | None = None) -> tuple[User, str]:
+    """Create an account with its keys. Returns ``(user, recovery_key)``; the key is shown once."""
+    errors: dict[str, list[str]] = {}
+    for name, value in (("username", username), ("email", email)):
+        if not isinstance(value, str) or not value.strip():
+            errors[name] = ["This field is required."]
+    if "username" not in errors:
+        try:
+            username_validator(username)
+        except ValidationError as exc:
+            errors["username"] = exc.messages
+    if "email" not in errors:
+        try:
+            validate_email(email)
+            if len(email) > 254:
+                raise ValidationError("Use at most 254 characters.")
+        except ValidationError as exc:
+            errors["email"] = exc.messages
+    if errors:
+        raise InvalidInput(errors=errors)
+    _validate_new_password(password, user=User(username=username, email=email))
+    if User.objects.filter(username__iexact=username).exists():
+        raise Conflict(
+            "That username is taken.", code="username_taken", errors={"username": ["That username is taken."]}
+        )
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(username=username, email=email, password=password)
+            _, recovery_key = keyring_create(user=user, password=password)
+            event_record(action=actions.REGISTERED, user=user, meta=meta)
+    except IntegrityError:
+        raise Conflict(
+            "That username is taken.", code="username_taken", errors={"username": ["That username is taken."]}
+        ) from None
+    return user, recovery_key
+
+
+@dataclass
+class LoginResult:
+    user: User
+    session: UnlockSession
+    session_secret: bytes
+    recovery_key: str | None = None  # set when this login created the user's keys
+
+
+def auth_login(*, username, password, kind: str, meta: RequestMeta | None = None) -> LoginResult:
+    """Check the password (Argon2id #1), unwrap the UDK (Argon2id #2), open an unlock session.
+
+    A user without keys (created by ``createsuperuser`` or the admin, or after
+    an admin reset) gets them now, and ``recovery_key`` is set in the result.
+    """
+    if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
+        raise InvalidInput(
+            errors={
+                k: ["This field is required."]
+                for k, v in (("username", username), ("password", password))
+                if not (isinstance(v, str) and v)
+            }
+        )
+    user = User.objects.filter(username__iexact=username).first()
+    if user is None:
+        make_password(password)  # same cost as a real check: no user enumeration by timing
+        event_record(action=actions.LOGIN, outcome=Event.Outcome.FAILURE, meta=meta, data={"reason": "unknown_user"})
+        raise InvalidCredentials()
+    if not user.check_password(password):
+        event_record(
+            action=actions.LOGIN, user=user, outcome=Event.Outcome.FAILURE, meta=meta, data={"reason": "bad_password"}
+        )
+        raise InvalidCredentials()
+    if not user.is_active:
+        event_record(
+            action=actions.LOGIN, user=user, outcome=Event.Outcome.FAILURE, meta=meta, data={"reason": "inactive"}
+        )
+        raise InvalidCredentials("This account is deactivated.", code="account_inactive")
+
+    with transaction.atomic():
+        keyring = Keyring.objects.select_for_update().filter(user=user).first()
+        recovery_key = None
+        if keyring is None:
+            udk, recovery_key = keyring_create(user=user, password=password)
+        else:
+            udk = _udk_from_password(keyring, password)
+            if password_wrap_params(keyring.udk_by_password).weaker_than(current_kdf_params()):
+                keyring.udk_by_password = wrap_with_password(
+                    udk, password, current_kdf_params(), aad=aad_password(user.pk)
+                )
+                keyring.save(update_fields=["udk_by_password", "updated_at"])
+        session, secret = unlock_session_create(user=user, udk=udk, kind=kind, meta=meta)
+        event_record(action=actions.LOGIN, user=user, meta=meta, data={"kind": kind})
+    return LoginResult(user=user, session=session, session_secret=secret, recovery_key=recovery_key)
+
+
+def auth_logout(*, user: User, session_id, meta: RequestMeta | None = None) -> None:
+    """Close one unlock session: the client's secret stops decrypting at once."""
+    with transaction.atomic():
+        UnlockSession.objects.filter(user=user, id=session_id).delete()
+        event_record(action=actions.LOGOUT, user=user, meta=meta)
+
+
+# --- unlock sessions ------------------------------------------------------------
+
+
+def _session_lifetime(kind: str) -> timedelta:
+    if kind == UnlockSession.Kind.BROWSER:
+        return timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    return settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
+
+
+def unlock_session_create(
+    *, user: User, udk: bytes, kind: str, meta: RequestMeta | None = None
+) -> tuple[UnlockSession, bytes]:
+    """Store ``AEAD(Ks, UDK)`` for a new session and return ``(session, Ks)``; Ks goes to the client only."""
+    meta = meta or RequestMeta()
+    session_id = uuid.uuid4()
+    secret = new_key()
+    session = UnlockSession.objects.create(
+        id=session_id,
+        user=user,
+        kind=kind,
+        udk_wrapped=wrap_with_secret(udk, secret, purpose="session", aad=aad_session(user.pk, session_id)),
+        expires_at=timezone.now() + _session_lifetime(kind),
+        ip=meta.ip,
+        user_agent=meta.user_agent,
+    )
+    return session, secret
+
+
+def unlock_session_udk(*, user_id, session_id, session_secret: bytes) -> bytes:
+    """The UDK held by a live session, or :class:`VaultLocked`."""
+    session = UnlockSession.objects.filter(id=session_id, user_id=user_id).first()
+    if session is None:
+        raise VaultLocked()
+    if session.expires_at <= timezone.now():
+        session.delete()
+        raise VaultLocked()
+    try:
+        return unwrap_with_secret(
+            session.udk_wrapped, session_secret, purpose="session", aad=aad_session(user_id, session_id)
+        )
+    except (DecryptionError, FormatError):
+        raise VaultLocked() from None
+
+
+def unlock_session_extend(*, session: UnlockSession) -> None:
+    """Slide a token session's expiry on refresh."""
+    UnlockSession.objects.filter(id=session.id).update(expires_at=timezone.now() + _session_lifetime(session.kind))
+
+
+def unlock_session_purge_expired() -> int:
+    """Delete expired unlock sessions (housekeeping). Returns how many."""
+    deleted, _ = UnlockSession.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted
+
+
+# --- password change and recovery -------------------------------------------------
+
+
+def password_change(*, user: User, old_password, new_password, meta: RequestMeta | None = None) -> bytes:
+    """Re-wrap the UDK under the new password (O(1) in the data), end every session.
+
+    Returns the UDK so that the caller may open a fresh session for the client
+    that made the change.
+    """
+    try:
+        _check_password_or_fail(user, old_password, field="old_password")
+    except InvalidInput:
+        event_record(action=actions.PASSWORD_CHANGED, user=user, outcome=Event.Outcome.FAILURE, meta=meta)
+        raise
+    _validate_new_password(new_password, user=user, field="new_password")
+    with transaction.atomic():
+        keyring = Keyring.objects.select_for_update().filter(user=user).first()
+        if keyring is None:
+            udk, _ = keyring_create(user=user, password=new_password)
+        else:
+            udk = _udk_from_password(keyring, old_password)
+            keyring.udk_by_password = wrap_with_password(
+                udk, new_password, current_kdf_params(), aad=aad_password(user.pk)
+            )
+            keyring.save(update_fields=["udk_by_password", "updated_at"])
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        _revoke_all_sessions(user)
+        event_record(action=actions.PASSWORD_CHANGED, user=user, meta=meta)
+    return udk
+
+
+class InvalidRecovery(LockerError):
+    code = "invalid_recovery"
+    detail = "That username and recovery key do not match."
+
+
+def account_recover(*, username, recovery_key, new_password, meta: RequestMeta | None = None) -> str:
+    """Set a new password with the recovery key, keeping all data. Returns a new recovery key."""
+    missing = {
+        name: ["This field is required."]
+        for name, value in (("username", username), ("recovery_key", recovery_key), ("new_password", new_password))
+        if not isinstance(value, str) or not value
+    }
+    if missing:
+        raise InvalidInput(errors=missing)
+    user = User.objects.filter(username__iexact=username, is_active=True).first()
+    keyring = Keyring.objects.filter(user=user).first() if user else None
+    try:
+        secret = parse_typable_secret(recovery_key)
+        if keyring is None:
+            raise DecryptionError("no keyring")
+        udk = unwrap_with_secret(keyring.udk_by_recovery, secret, purpose="recovery", aad=aad_recovery(user.pk))
+    except (DecryptionError, FormatError):
+        if user is not None:
+            event_record(action=actions.RECOVERY_USED, user=user, outcome=Event.Outcome.FAILURE, meta=meta)
+        raise InvalidRecovery() from None
+    _validate_new_password(new_password, user=user, field="new_password")
+    new_recovery_key = generate_typable_secret()
+    with transaction.atomic():
+        keyring = Keyring.objects.select_for_update().get(user=user)
+        keyring.udk_by_password = wrap_with_password(udk, new_password, current_kdf_params(), aad=aad_password(user.pk))
+        keyring.udk_by_recovery = wrap_with_secret(
+            udk, parse_typable_secret(new_recovery_key), purpose="recovery", aad=aad_recovery(user.pk)
+        )
+        keyring.save(update_fields=["udk_by_password", "udk_by_recovery", "updated_at"])
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        _revoke_all_sessions(user)
+        event_record(action=actions.RECOVERY_USED, user=user, meta=meta)
+    return new_recovery_key
+
+
+# --- admin actions ------------------------------------------------------------------
+
+
+def user_admin_reset(*, admin: User, user: User, new_password, meta: RequestMeta | None = None) -> None:
+    """Reset a password without the recovery key: the old vault is destroyed (crypto-shred).
+
+    The account keeps its username, role and quota; at its next login it gets
+    a new, empty vault and a new recovery key.
+    """
+    _validate_new_password(new_password, user=user)
+    with transaction.atomic():
+        _shred_keys(user)
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        event_record(action=actions.ADMIN_RESET, user=user, meta=meta, data={"by": str(admin.pk)})
+
+
+ADMIN_EDITABLE_FIELDS = ("email", "role", "is_active", "storage_quota")
+
+
+def user_admin_update(*, admin: User, user: User, changes: dict, meta: RequestMeta | None = None) -> User:
+    """Change an account's email, role, active flag or quota. Deactivation ends its sessions."""
+    unknown = set(changes) - set(ADMIN_EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInput(errors={name: ["Admins cannot change this field."] for name in sorted(unknown)})
+    if changes.get("storage_quota") is not None and changes["storage_quota"] < 0:
+        raise InvalidInput(errors={"storage_quota": ["The quota cannot be negative."]})
+    if user.pk == admin.pk and (changes.get("is_active") is False or changes.get("role") == User.Role.REGULAR):
+        raise InvalidInput("You cannot deactivate or demote yourself.", code="self_lockout")
+    with transaction.atomic():
+        for name, value in changes.items():
+            setattr(user, name, value)
+        user.save(update_fields=list(changes) or None)
+        if changes.get("is_active") is False:
+            _revoke_all_sessions(user)
+        event_record(
+            action=actions.ACCOUNT_UPDATED, user=user, meta=meta, data={"by": str(admin.pk), "fields": sorted(changes)}
+        )
+    return user
+
+
+# --- app passwords --------------------------------------------------------------------
+
+
+def app_password_create(*, user: User, udk: bytes, name, meta: RequestMeta | None = None) -> tuple[AppPassword, str]:
+    """Create an app password wrapping the UDK. Returns ``(row, password)``; the password is shown once."""
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput(errors={"name": ["This field is required."]})
+    name = " ".join(name.split())
+    if len(name) > 100:
+        raise InvalidInput(errors={"name": ["Use at most 100 characters."]})
+    if AppPassword.objects.filter(user=user).count() >= MAX_APP_PASSWORDS:
+        raise Conflict(
+            f"You already have {MAX_APP_PASSWORDS} app passwords; revoke one first.", code="too_many_app_passwords"
+        )
+    password = generate_typable_secret()
+    secret = parse_typable_secret(password)
+    app_password_id = uuid.uuid4()
+    with transaction.atomic():
+        row = AppPassword.objects.create(
+            id=app_password_id,
+            user=user,
+            name=name,
+            verifier=secret_verifier(secret, purpose="app-password"),
+            udk_wrapped=wrap_with_secret(
+                udk, secret, purpose="app-password", aad=aad_app_password(user.pk, app_password_id)
+            ),
+        )
+        event_record(
+            action=actions.APP_PASSWORD_CREATED, user=user, meta=meta, object_type="app_password", object_id=row.pk
+        )
+    return row, password
+
+
+def app_password_revoke(*, user: User, app_password_id, meta: RequestMeta | None = None) -> None:
+    """Delete an app password (its wrap of the UDK goes with it)."""
+    from locker.errors import NotFound
+
+    with transaction.atomic():
+        deleted, _ = AppPassword.objects.filter(user=user, id=app_password_id).delete()
+        if not deleted:
+            raise NotFound("No such app password.")
+        event_record(
+            action=actions.APP_PASSWORD_REVOKED,
+            user=user,
+            meta=meta,
+            object_type="app_password",
+            object_id=app_password_id,
+        )
+
+
+def app_password_unlock(*, username: str, password: str) -> tuple[User, AppPassword, bytes] | None:
+    """Check an app password (fast: HKDF, no Argon2). Returns ``(user, row, udk)`` or None."""
+    try:
+        secret = parse_typable_secret(password)
+    except FormatError:
+        return None
+    row = (
+        AppPassword.objects.select_related("user")
+        .filter(verifier=secret_verifier(secret, purpose="app-password"))
+        .first()
+    )
+    if row is None or not row.user.is_active or row.user.username.lower() != str(username).lower():
+        return None
+    try:
+        udk = unwrap_with_secret(
+            row.udk_wrapped, secret, purpose="app-password", aad=aad_app_password(row.user_id, row.pk)
+        )
+    except (DecryptionError, FormatError):
+        return None
+    now = timezone.now()
+    if row.last_used_at is None or now - row.last_used_at > APP_PASSWORD_LAST_USED_RESOLUTION:
+        AppPassword.objects.filter(pk=row.pk).update(last_used_at=now)
+    return row.user, row, udk
+
+
+# --- account deletion --------------------------------------------------------------------
+
+
+def account_delete(*, user: User, password, meta: RequestMeta | None = None) -> None:
+    """Delete the account after a password check; wrapped keys are destroyed first."""
+    _check_password_or_fail(user, password, field="password")
+    with transaction.atomic():
+        user_id = user.pk
+        _shred_keys(user)
+        event_record(action=actions.ACCOUNT_DELETED, meta=meta, object_type="user", object_id=user_id)
+        user.delete()

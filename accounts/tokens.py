@@ -1,0 +1,41 @@
+"""JWTs that carry an unlock session: ``sid`` plus ``ksx``, the session secret encrypted under a server key.
+
+``ksx`` is AES-256-GCM under a key derived (HKDF) from ``JWT_SIGNING_KEY``,
+bound to the user and session ids, so the token's readable claims reveal
+nothing, and a database dump without a live token unlocks nothing.
+"""
+
+import uuid
+
+from django.conf import settings
+from rest_framework_simplejwt.tokens import RefreshToken, Token
+
+from accounts.models import UnlockSession, User
+from locker.crypto import DecryptionError, FormatError
+from locker.crypto.aead import context
+from locker.crypto.keys import open_claim, seal_for_claim
+
+SESSION_CLAIM = "sid"
+SECRET_CLAIM = "ksx"
+
+
+def _aad(user_id, session_id) -> bytes:
+    return context("token-claim", user_id, session_id)
+
+
+def token_pair_for(*, user: User, session: UnlockSession, session_secret: bytes) -> dict[str, str]:
+    refresh = RefreshToken.for_user(user)
+    refresh[SESSION_CLAIM] = str(session.pk)
+    refresh[SECRET_CLAIM] = seal_for_claim(settings.JWT_SIGNING_KEY, session_secret, aad=_aad(user.pk, session.pk))
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def session_from_token(token: Token) -> tuple[uuid.UUID, bytes] | None:
+    """``(session_id, session_secret)`` from a validated token, or None if it has none."""
+    try:
+        session_id = uuid.UUID(str(token[SESSION_CLAIM]))
+        user_id = token[settings.SIMPLE_JWT["USER_ID_CLAIM"]]
+        secret = open_claim(settings.JWT_SIGNING_KEY, str(token[SECRET_CLAIM]), aad=_aad(user_id, session_id))
+    except (KeyError, ValueError, DecryptionError, FormatError):
+        return None
+    return session_id, secret

@@ -1,0 +1,28 @@
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from accounts import views
+
+# The browsable API's "Log in" link points at our login, which unlocks the vault.
+drf_auth = (
+    [path("login/", views.login_view, name="login"), path("logout/", views.logout_view, name="logout")],
+    "rest_framework",
+)
+
+urlpatterns = [
+    path("", views.home_view, name="home"),
+    path("register", views.register_view, name="register"),
+    path("login", views.login_view, name="login"),
+    path("logout", views.logout_view, name="logout"),
+    path("recover", views.recover_view, name="recover"),
+    path("settings", views.settings_view, name="settings"),
+    path("settings/password", views.password_change_view, name="settings-password"),
+    path("settings/app-passwords", views.app_password_create_view, name="settings-app-password-create"),
+    path(
+        "settings/app-passwords/<uuid:pk>/revoke", views.app_password_revoke_view, name="settings-app-password-revoke"
+    ),
+    path("settings/delete", views.account_delete_view, name="settings-delete"),
+    path("api-auth/", include(drf_auth)),
+    # The admin signs in through our login page, which also unlocks the vault.
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
+]

@@ -1,0 +1,296 @@
+"""Account pages: register, recovery key, login, logout, recover, settings.
+
+Thin views over the same services as the API. Secrets shown once (recovery
+keys, app passwords) are rendered straight into the response of the POST that
+made them, never stored in the session or redirected through a URL.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import selectors, services
+from accounts.forms import (
+    AccountDeleteForm,
+    AppPasswordForm,
+    LoginForm,
+    PasswordChangeForm,
+    RecoverForm,
+    RegisterForm,
+)
+from accounts.models import UnlockSession
+from accounts.unlock import clear_unlock_cookie, context_from_cookie, set_unlock_cookie
+from activity.selectors import event_list
+from locker import ratelimit
+from locker.errors import LockerError, RateLimited, VaultLocked
+from locker.http import RequestMeta
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _form_error(form, exc: LockerError) -> None:
+    """Put a service error onto the form: per-field messages where the service named fields."""
+    if exc.errors:
+        for field, msgs in exc.errors.items():
+            target = field if field in form.fields else None
+            for msg in msgs:
+                form.add_error(target, msg)
+    else:
+        form.add_error(None, exc.detail)
+
+
+def _status_for(exc: LockerError) -> int:
+    return exc.status_code if exc.status_code in (409, 413, 423, 429) else 400
+
+
+def _with_retry_after(response, exc: LockerError):
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _safe_next(request, default: str = "home") -> str:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
+
+
+def _start_browser_session(request, user, session, secret, response):
+    login(request, user, backend=MODEL_BACKEND)
+    set_unlock_cookie(response, request, session.pk, secret)
+    return response
+
+
+def _recovery_key_page(request, recovery_key: str, *, reason: str, next_url: str = "home"):
+    response = render(
+        request,
+        "accounts/recovery_key.html",
+        {"recovery_key": recovery_key, "reason": reason, "next_url": next_url},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@sensitive_post_parameters()
+@never_cache
+@require_http_methods(["GET", "POST"])
+def register_view(request):
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        meta = RequestMeta.from_request(request)
+        try:
+            ratelimit.enforce(request, group="register_ip")
+            user, recovery_key = services.user_register(
+                username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+                meta=meta,
+            )
+            result = services.auth_login(
+                username=user.username,
+                password=form.cleaned_data["password"],
+                kind=UnlockSession.Kind.BROWSER,
+                meta=meta,
+            )
+        except LockerError as exc:
+            _form_error(form, exc)
+            return _with_retry_after(
+                render(request, "accounts/register.html", {"form": form}, status=_status_for(exc)), exc
+            )
+        response = _recovery_key_page(request, recovery_key, reason="registered")
+        return _start_browser_session(request, result.user, result.session, result.session_secret, response)
+    return render(request, "accounts/register.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@sensitive_post_parameters()
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_view(request):
+    if request.user.is_authenticated and context_from_cookie(request, request.user).is_unlocked:
+        return redirect(_safe_next(request))
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data["username"]
+        try:
+            ratelimit.enforce(request, group="login_ip")
+            ratelimit.enforce(request, group="login_user", value=username)
+            result = services.auth_login(
+                username=username,
+                password=form.cleaned_data["password"],
+                kind=UnlockSession.Kind.BROWSER,
+                meta=RequestMeta.from_request(request),
+            )
+        except LockerError as exc:
+            _form_error(form, exc)
+            status = 429 if isinstance(exc, RateLimited) else 400
+            return _with_retry_after(render(request, "accounts/login.html", {"form": form}, status=status), exc)
+        next_url = _safe_next(request)
+        if result.recovery_key:
+            response = _recovery_key_page(request, result.recovery_key, reason="new_keys", next_url=next_url)
+        else:
+            response = redirect(next_url)
+        return _start_browser_session(request, result.user, result.session, result.session_secret, response)
+    return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+@require_http_methods(["GET", "POST"])
+def logout_view(request):
+    if request.method == "GET":
+        return render(request, "accounts/logout.html")
+    if request.user.is_authenticated:
+        session_id = request.session.get("locker_unlock_session")
+        if session_id:
+            services.auth_logout(user=request.user, session_id=session_id, meta=RequestMeta.from_request(request))
+    logout(request)
+    response = redirect(settings.LOGOUT_REDIRECT_URL)
+    clear_unlock_cookie(response)
+    messages.info(request, "You are signed out; your vault is locked.")
+    return response
+
+
+@sensitive_post_parameters()
+@never_cache
+@require_http_methods(["GET", "POST"])
+def recover_view(request):
+    form = RecoverForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ratelimit.enforce(request, group="recover_ip")
+            recovery_key = services.account_recover(meta=RequestMeta.from_request(request), **form.cleaned_data)
+        except LockerError as exc:
+            _form_error(form, exc)
+            return _with_retry_after(
+                render(request, "accounts/recover.html", {"form": form}, status=_status_for(exc)), exc
+            )
+        if request.user.is_authenticated:
+            logout(request)
+        return _recovery_key_page(request, recovery_key, reason="recovered", next_url="login")
+    return render(request, "accounts/recover.html", {"form": form})
+
+
+@login_required
+def home_view(request):
+    context = {
+        "recent": event_list(actor=request.user)[:5],
+        "unlocked": context_from_cookie(request, request.user).is_unlocked,
+    }
+    return render(request, "accounts/home.html", context)
+
+
+def _settings_page(request, *, status=200, **forms):
+    context = {
+        "password_form": forms.get("password_form") or PasswordChangeForm(),
+        "app_password_form": forms.get("app_password_form") or AppPasswordForm(),
+        "delete_form": forms.get("delete_form") or AccountDeleteForm(),
+        "app_passwords": selectors.app_password_list(user=request.user),
+        "recent": event_list(actor=request.user)[:10],
+        "new_app_password": forms.get("new_app_password"),
+    }
+    response = render(request, "accounts/settings.html", context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@never_cache
+def settings_view(request):
+    return _settings_page(request)
+
+
+@sensitive_post_parameters()
+@login_required
+@require_POST
+def password_change_view(request):
+    form = PasswordChangeForm(request.POST)
+    if form.is_valid():
+        meta = RequestMeta.from_request(request)
+        try:
+            udk = services.password_change(
+                user=request.user,
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password"],
+                meta=meta,
+            )
+        except LockerError as exc:
+            _form_error(form, exc)
+        else:
+            session, secret = services.unlock_session_create(
+                user=request.user, udk=udk, kind=UnlockSession.Kind.BROWSER, meta=meta
+            )
+            update_session_auth_hash(request, request.user)
+            messages.success(request, "Password changed. Your other devices are signed out.")
+            response = redirect("settings")
+            set_unlock_cookie(response, request, session.pk, secret)
+            return response
+    return _settings_page(request, status=400, password_form=form)
+
+
+@login_required
+@require_POST
+def app_password_create_view(request):
+    form = AppPasswordForm(request.POST)
+    if form.is_valid():
+        try:
+            udk = context_from_cookie(request, request.user).udk()
+            row, password = services.app_password_create(
+                user=request.user, udk=udk, name=form.cleaned_data["name"], meta=RequestMeta.from_request(request)
+            )
+        except VaultLocked:
+            return _locked_redirect(request)
+        except LockerError as exc:
+            _form_error(form, exc)
+        else:
+            return _settings_page(request, status=201, new_app_password={"name": row.name, "password": password})
+    return _settings_page(request, status=400, app_password_form=form)
+
+
+@login_required
+@require_POST
+def app_password_revoke_view(request, pk):
+    try:
+        services.app_password_revoke(user=request.user, app_password_id=pk, meta=RequestMeta.from_request(request))
+    except LockerError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, "App password revoked.")
+    return redirect("settings")
+
+
+@sensitive_post_parameters()
+@login_required
+@require_POST
+def account_delete_view(request):
+    form = AccountDeleteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.account_delete(
+                user=request.user, password=form.cleaned_data["password"], meta=RequestMeta.from_request(request)
+            )
+        except LockerError as exc:
+            _form_error(form, exc)
+        else:
+            logout(request)
+            messages.info(request, "Your account and everything in it has been deleted.")
+            response = redirect("login")
+            clear_unlock_cookie(response)
+            return response
+    return _settings_page(request, status=400, delete_form=form)
+
+
+def _locked_redirect(request):
+    logout(request)
+    messages.warning(request, "Your vault is locked: sign in again to unlock it.")
+    response = redirect_to_login(reverse("settings"))
+    clear_unlock_cookie(response)
+    return response

@@ -1,0 +1,59 @@
+"""``GET /api/v1/activity/``: my events, filterable; admins may pass ``?user=``."""
+
+import django_filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+
+from activity.models import Event
+from activity.selectors import event_list
+
+
+class EventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Event
+        fields = [
+            "id",
+            "created_at",
+            "user",
+            "action",
+            "outcome",
+            "ip",
+            "user_agent",
+            "object_type",
+            "object_id",
+            "data",
+        ]
+        read_only_fields = fields
+
+
+class EventFilter(django_filters.FilterSet):
+    type = django_filters.CharFilter(field_name="action", help_text="Exact action, e.g. auth.login")
+    outcome = django_filters.ChoiceFilter(choices=Event.Outcome.choices)
+    after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Event
+        fields = ["type", "outcome", "after", "before"]
+
+
+class ActivityListApi(ListAPIView):
+    serializer_class = EventSerializer
+    filterset_class = EventFilter
+
+    def get_queryset(self):
+        user_id = self.request.query_params.get("user")
+        if user_id is not None:
+            try:
+                user_id = serializers.UUIDField().run_validation(user_id)
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({"user": exc.detail}) from None
+        return event_list(actor=self.request.user, user_id=user_id)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("user", str, description="Admins only: another user's id.")],
+        tags=["activity"],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)

@@ -1,0 +1,178 @@
+"""Errors with a stable ``code`` and a human ``detail``, and the API's exception handler.
+
+Services raise :class:`LockerError` subclasses; API views turn any exception
+into ``{"code": ..., "detail": ..., "errors"?: {...}}`` with the right status
+(API.md). Page views show the same ``detail`` to the person.
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+
+class LockerError(Exception):
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "bad_request"
+    detail = "The request could not be processed."
+
+    def __init__(self, detail: str | None = None, *, code: str | None = None, errors: dict | None = None):
+        self.detail = detail or self.detail
+        self.code = code or self.code
+        self.errors = errors
+        super().__init__(self.detail)
+
+    def as_dict(self) -> dict:
+        body = {"code": self.code, "detail": self.detail}
+        if self.errors:
+            body["errors"] = self.errors
+        return body
+
+
+class InvalidInput(LockerError):
+    code = "validation_error"
+    detail = "Some fields are missing or invalid."
+
+
+class InvalidCredentials(LockerError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    code = "invalid_credentials"
+    detail = "Wrong username or password."
+
+
+class NotFound(LockerError):
+    status_code = status.HTTP_404_NOT_FOUND
+    code = "not_found"
+    detail = "Not found."
+
+
+class Conflict(LockerError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "conflict"
+
+
+class VaultLocked(LockerError):
+    status_code = status.HTTP_423_LOCKED
+    code = "vault_locked"
+    detail = "Your vault is locked: sign in again to unlock it."
+
+
+class RateLimited(LockerError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    code = "rate_limited"
+    detail = "Too many attempts; try again later."
+
+    def __init__(self, retry_after: int, detail: str | None = None):
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(detail or f"Too many attempts; try again in {self.retry_after} seconds.")
+
+
+class BodyTooLarge(LockerError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    code = "request_too_large"
+    detail = "The request body is too large."
+
+
+def _flatten(detail) -> dict:
+    """DRF's nested error detail as ``{field: [messages]}``."""
+    if isinstance(detail, dict):
+        return {key: _messages(value) for key, value in detail.items()}
+    return {"non_field_errors": _messages(detail)}
+
+
+def _messages(value) -> list[str]:
+    if isinstance(value, list | tuple):
+        out = []
+        for item in value:
+            out.extend(_messages(item) if isinstance(item, list | tuple | dict) else [str(item)])
+        return out
+    if isinstance(value, dict):
+        return [f"{key}: {msg}" for key, item in value.items() for msg in _messages(item)]
+    return [str(value)]
+
+
+_DRF_CODES = {
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.ParseError: "parse_error",
+    exceptions.Throttled: "rate_limited",
+}
+
+
+def api_exception_handler(exc, context):
+    """DRF exception handler: every error becomes ``{code, detail, errors?}``."""
+    from rest_framework.views import exception_handler  # late: DRF's views import our auth classes
+
+    if isinstance(exc, LockerError):
+        response = Response(exc.as_dict(), status=exc.status_code)
+        if isinstance(exc, RateLimited):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+    if isinstance(exc, RequestDataTooBig):
+        return Response(BodyTooLarge().as_dict(), status=413)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(detail=exc.messages)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError("The request was malformed.")
+
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # Django's 500 handler answers (JSON for /api/, see server_error)
+    if isinstance(exc, exceptions.ValidationError):
+        body = {
+            "code": "validation_error",
+            "detail": "Some fields are missing or invalid.",
+            "errors": _flatten(exc.detail),
+        }
+    else:
+        code = _DRF_CODES.get(type(exc)) or getattr(exc, "default_code", "error")
+        detail = exc.detail
+        if isinstance(detail, dict):
+            code = str(detail.get("code", code))
+            detail = detail.get("detail", "")
+        body = {"code": code, "detail": str(detail)}
+    response.data = body
+    return response
+
+
+def _json_or_none(request, status_code: int, code: str, detail: str):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": code, "detail": detail}, status=status_code)
+    return None
+
+
+def bad_request(request, exception=None):
+    from django.views.defaults import bad_request as default
+
+    if isinstance(exception, RequestDataTooBig):
+        response = _json_or_none(request, 413, BodyTooLarge.code, BodyTooLarge.detail)
+        return response or default(request, exception)
+    return _json_or_none(request, 400, "bad_request", "The request was malformed.") or default(request, exception)
+
+
+def page_not_found(request, exception=None):
+    from django.views.defaults import page_not_found as default
+
+    return _json_or_none(request, 404, "not_found", "Not found.") or default(request, exception)
+
+
+def server_error(request):
+    from django.views.defaults import server_error as default
+
+    return _json_or_none(
+        request, 500, "server_error", "Something went wrong on our side; nothing was changed."
+    ) or default(request)

@@ -1,0 +1,21 @@
+"""A JSON parser that refuses oversize bodies with 413 before reading them whole."""
+
+import io
+
+from django.conf import settings
+from rest_framework.parsers import JSONParser
+
+from .errors import BodyTooLarge
+
+
+class LimitedJSONParser(JSONParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.LOCKER_MAX_JSON_BODY
+        request = (parser_context or {}).get("request")
+        declared = request.META.get("CONTENT_LENGTH") if request is not None else None
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise BodyTooLarge(f"JSON bodies are limited to {limit} bytes.")
+        data = stream.read(limit + 1) if stream is not None else b""
+        if len(data) > limit:
+            raise BodyTooLarge(f"JSON bodies are limited to {limit} bytes.")
+        return super().parse(io.BytesIO(data), media_type, parser_context)

@@ -1,0 +1,26 @@
+"""Locker's URLs: pages, the v1 API, its documentation, the admin and the health check."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+
+from locker import views
+
+api_v1 = [
+    path("", include("accounts.urls_api")),
+    path("", include("activity.urls_api")),
+]
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "locker.errors.bad_request"
+handler404 = "locker.errors.page_not_found"
+handler500 = "locker.errors.server_error"
