@@ -1,0 +1,45 @@
+# Locker: `make run` serves on http://127.0.0.1:8000 (SQLite, no other setup); `make test` runs everything.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# A local plain-HTTP server: cookies without the Secure flag, no HTTPS redirect.
+RUN_ENV := LOCKER_HTTPS=$${LOCKER_HTTPS:-0}
+
+.PHONY: run test lint bench install install-dev migrate clean
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PIP) install --quiet -r requirements-dev.txt
+	@touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+
+run: migrate
+	$(RUN_ENV) $(PY) manage.py collectstatic --noinput -v0
+	@$(RUN_ENV) $(PY) manage.py locker_status
+	$(RUN_ENV) $(VENV)/bin/gunicorn locker.wsgi:application --bind $(HOST):$(PORT) --workers 1 --threads 8 --timeout 120 --access-logfile -
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: lint
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: install-dev
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
