@@ -7,8 +7,6 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import selectors, services
 from accounts.authentication import UnlockingSessionAuthentication
@@ -28,7 +26,7 @@ from accounts.serializers import (
     TokenPairOutput,
     UserSerializer,
 )
-from accounts.tokens import session_from_token, token_pair_for
+from accounts.tokens import LockerRefreshToken, LockerTokenRefreshSerializer, session_from_token, token_pair_for
 from accounts.unlock import context_for_request, set_unlock_cookie
 from locker import ratelimit
 from locker.errors import LockerError
@@ -99,11 +97,11 @@ class TokenRefreshApi(APIView):
     def post(self, request):
         data = _validated(RefreshInput, request)
         try:
-            token = RefreshToken(data["refresh"])
+            token = LockerRefreshToken(data["refresh"])
         except TokenError:
             raise TokenInvalid() from None
         session = _live_session(token)
-        serializer = TokenRefreshSerializer(data={"refresh": data["refresh"]})
+        serializer = LockerTokenRefreshSerializer(data={"refresh": data["refresh"]})
         try:
             serializer.is_valid(raise_exception=True)
         except TokenError:
@@ -130,7 +128,7 @@ class LogoutApi(APIView):
     def post(self, request):
         data = _validated(RefreshInput, request)
         try:
-            token = RefreshToken(data["refresh"])
+            token = LockerRefreshToken(data["refresh"])
         except TokenError:
             raise TokenInvalid() from None
         session = _live_session(token)

@@ -42,7 +42,7 @@ from locker.crypto.keys import (
     wrap_with_password,
     wrap_with_secret,
 )
-from locker.errors import Conflict, InvalidCredentials, InvalidInput, LockerError, VaultLocked
+from locker.errors import Conflict, InvalidCredentials, InvalidInput, VaultLocked
 from locker.http import RequestMeta
 
 MAX_APP_PASSWORDS = 50
@@ -330,7 +330,7 @@ def password_change(*, user: User, old_password, new_password, meta: RequestMeta
     return udk
 
 
-class InvalidRecovery(LockerError):
+class InvalidRecovery(InvalidInput):
     code = "invalid_recovery"
     detail = "That username and recovery key do not match."
 

@@ -6,8 +6,10 @@ nothing, and a database dump without a live token unlocks nothing.
 """
 
 import uuid
+from contextlib import contextmanager
 
 from django.conf import settings
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken, Token
 
 from accounts.models import UnlockSession, User
@@ -23,8 +25,39 @@ def _aad(user_id, session_id) -> bytes:
     return context("token-claim", user_id, session_id)
 
 
+class LockerRefreshToken(RefreshToken):
+    """A refresh token whose copy in the blacklist app's table never holds ``ksx``.
+
+    simplejwt stores every outstanding refresh token in the database; with the
+    encrypted session secret inside, database + server key would unlock the
+    vault. The stored copy is the same token without that claim: enough to
+    audit and blacklist it by ``jti``, useless for unlocking.
+    """
+
+    @contextmanager
+    def _without_secret(self):
+        secret = self.payload.pop(SECRET_CLAIM, None)
+        try:
+            yield
+        finally:
+            if secret is not None:
+                self.payload[SECRET_CLAIM] = secret
+
+    def outstand(self):
+        with self._without_secret():
+            return super().outstand()
+
+    def blacklist(self):
+        with self._without_secret():
+            return super().blacklist()
+
+
+class LockerTokenRefreshSerializer(TokenRefreshSerializer):
+    token_class = LockerRefreshToken
+
+
 def token_pair_for(*, user: User, session: UnlockSession, session_secret: bytes) -> dict[str, str]:
-    refresh = RefreshToken.for_user(user)
+    refresh = LockerRefreshToken.for_user(user)  # stored before the secret claim is added
     refresh[SESSION_CLAIM] = str(session.pk)
     refresh[SECRET_CLAIM] = seal_for_claim(settings.JWT_SIGNING_KEY, session_secret, aad=_aad(user.pk, session.pk))
     return {"access": str(refresh.access_token), "refresh": str(refresh)}

@@ -44,7 +44,7 @@ def b64e(data: bytes) -> str:
 
 def b64d(text: str) -> bytes:
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError):
         raise FormatError("bad base64") from None
 
@@ -79,7 +79,10 @@ def _split_password_wrap(wrapped: str) -> tuple[Argon2Params, bytes, bytes]:
     parts = wrapped.split("$")
     if len(parts) != 5 or parts[0] != PREFIX or parts[1] != "argon2id":
         raise FormatError("not a password wrap")
-    return Argon2Params.decode(parts[2]), b64d(parts[3]), b64d(parts[4])
+    salt = b64d(parts[3])
+    if len(salt) < SALT_SIZE:
+        raise FormatError("password wrap salt too short")
+    return Argon2Params.decode(parts[2]), salt, b64d(parts[4])
 
 
 # --- wrapping by a high-entropy secret (HKDF) -------------------------------

@@ -1,0 +1,155 @@
+"""The account pages in a real Chromium: register, recovery key, sign out and in, app passwords.
+
+Screenshots for a human review land in ``test-results/browser/`` (desktop 1280x800
+and phone 390x844).
+"""
+
+import base64
+import json
+import re
+import urllib.request
+from urllib.parse import urlsplit
+
+from playwright.sync_api import expect
+
+from tests.factories import DEFAULT_PASSWORD, make_account
+
+USERNAME = "dora"
+EMAIL = "dora@example.org"
+RECOVERY_KEY = re.compile(r"^[A-Z2-7]{4}(-[A-Z2-7]{4}){7}$")
+
+
+def path_of(page) -> str:
+    return urlsplit(page.url).path
+
+
+def sign_in(page, base_url: str, username: str, password: str) -> None:
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.get_by_role("button", name="Sign in and unlock").click()
+
+
+def sign_out(page) -> None:
+    page.locator("[data-testid=logout]").click()
+    page.wait_for_url(re.compile(r"/login(\?|$)"))
+    expect(page.locator(".messages")).to_contain_text("You are signed out")
+
+
+def api_me_with_basic_auth(base_url: str, username: str, password: str) -> tuple[int, dict]:
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    request = urllib.request.Request(  # noqa: S310 - the live server's http:// URL
+        f"{base_url}/api/v1/me", headers={"Authorization": f"Basic {token}", "Accept": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return response.status, json.loads(response.read())
+
+
+def test_register_recovery_key_sign_in_app_password_sign_out(page, live_server, screenshot):
+    base = live_server.url
+
+    # Register.
+    page.goto(f"{base}/register")
+    page.fill("input[name=username]", USERNAME)
+    page.fill("input[name=email]", EMAIL)
+    page.fill("input[name=password]", DEFAULT_PASSWORD)
+    page.fill("input[name=password_confirm]", DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+
+    # The recovery key, shown once; Continue waits for the checkbox.
+    key_box = page.locator("[data-testid=recovery-key]")
+    expect(key_box).to_have_text(RECOVERY_KEY)
+    recovery_key = key_box.inner_text().strip()
+    checkbox, continue_button = page.locator("#saved"), page.locator("#continue")
+    expect(continue_button).to_be_disabled()
+    expect(checkbox).not_to_be_checked()
+
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download as text file").click()
+    download = download_info.value
+    assert download.suggested_filename == "locker-recovery-key.txt"
+    assert download.failure() is None
+    with open(download.path(), encoding="utf-8") as handle:
+        assert handle.read().strip() == recovery_key
+
+    screenshot(page, "accounts-recovery-key")
+    checkbox.check()
+    expect(continue_button).to_be_enabled()
+    checkbox.uncheck()
+    expect(continue_button).to_be_disabled()
+    checkbox.check()
+    continue_button.click()
+    page.wait_for_url(lambda url: urlsplit(url).path == "/")
+    expect(page.locator("[data-testid=vault-state]")).to_contain_text("Vault unlocked")
+    expect(page.get_by_role("heading", name=f"Hello, {USERNAME}")).to_be_visible()
+
+    # Sign out, then in again with the same credentials.
+    sign_out(page)
+    screenshot(page, "accounts-login")
+    sign_in(page, base, USERNAME, DEFAULT_PASSWORD)
+    page.wait_for_url(lambda url: urlsplit(url).path == "/")
+    expect(page.locator("[data-testid=vault-state]")).to_contain_text("Vault unlocked")
+
+    # Settings: create an app password; it is shown once and listed.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
+    page.wait_for_url(lambda url: urlsplit(url).path == "/settings")
+    expect(page.locator("[data-testid=app-password-row]")).to_have_count(0)
+    page.fill("input[name=name]", "laptop sync")
+    page.get_by_role("button", name="Create app password").click()
+    new_password_box = page.locator("[data-testid=new-app-password]")
+    expect(new_password_box).to_be_visible()
+    app_password = new_password_box.inner_text().strip()
+    assert len(app_password) >= 20
+    rows = page.locator("[data-testid=app-password-row]")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("laptop sync")
+    expect(rows.first).to_contain_text("never")
+    screenshot(page, "accounts-settings-new-app-password")
+
+    # The app password works for the API over plain HTTP Basic.
+    status, body = api_me_with_basic_auth(base, USERNAME, app_password)
+    assert status == 200
+    assert body["username"] == USERNAME
+
+    # Sign out: the settings page now asks to sign in.
+    sign_out(page)
+    page.goto(f"{base}/settings")
+    assert path_of(page) == "/login"
+    assert urlsplit(page.url).query == "next=/settings"
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+    assert not page.problems(), page.problems()
+
+
+def test_form_errors_stay_on_the_page(page, live_server, screenshot):
+    base = live_server.url
+    make_account("erin")
+
+    # Wrong password: an error, still on /login, still signed out.
+    sign_in(page, base, "erin", "not the right password")
+    expect(page.locator(".errors[role=alert]")).to_have_text("Wrong username or password.")
+    assert path_of(page) == "/login"
+    expect(page.locator("input[name=username]")).to_have_value("erin")
+    expect(page.locator("input[name=password]")).to_have_value("")
+    expect(page.locator("[data-testid=logout]")).to_have_count(0)
+
+    # Registration with two different passwords: an error on the second field, no account.
+    page.goto(f"{base}/register")
+    page.fill("input[name=username]", "frank")
+    page.fill("input[name=email]", "frank@example.org")
+    page.fill("input[name=password]", DEFAULT_PASSWORD)
+    page.fill("input[name=password_confirm]", DEFAULT_PASSWORD + "!")
+    page.get_by_role("button", name="Create account").click()
+    field = page.locator(".field.has-error", has=page.locator("input[name=password_confirm]"))
+    expect(field.locator(".error")).to_have_text("The two passwords differ.")
+    assert path_of(page) == "/register"
+    expect(page.locator("[data-testid=recovery-key]")).to_have_count(0)
+    screenshot(page, "accounts-register-error")
+
+    # Then the right password signs in.
+    sign_in(page, base, "erin", DEFAULT_PASSWORD)
+    page.wait_for_url(lambda url: urlsplit(url).path == "/")
+    expect(page.locator("[data-testid=vault-state]")).to_contain_text("Vault unlocked")
+
+    problems = page.problems(expected_statuses=(400,))  # both forms answer 400 with their errors
+    assert not problems, problems
