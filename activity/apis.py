@@ -43,6 +43,8 @@ class ActivityListApi(ListAPIView):
     filterset_class = EventFilter
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Event.objects.none()
         user_id = self.request.query_params.get("user")
         if user_id is not None:
             try:
