@@ -1,0 +1,80 @@
+"""GET /api/v1/activity/: own events, filters, admins may name a user."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from activity import actions
+from activity.models import Event
+from tests.factories import make_account
+
+pytestmark = pytest.mark.django_db
+
+
+def test_lists_only_my_events_newest_first(auth_client, account, other_account):
+    response = auth_client.get("/api/v1/activity/")
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert results and all(row["user"] == str(account.user.pk) for row in results)
+    assert [row["action"] for row in results][:2] == ["auth.login", "account.registered"]
+
+
+def test_filters(auth_client, account):
+    APIClient().post("/api/v1/auth/token", {"username": "alice", "password": "wrong password"}, format="json")
+    failures = auth_client.get("/api/v1/activity/", {"outcome": "failure"}).json()["results"]
+    assert [row["action"] for row in failures] == ["auth.login"]
+    logins = auth_client.get("/api/v1/activity/", {"type": "auth.login"}).json()["results"]
+    assert {row["outcome"] for row in logins} == {"success", "failure"}
+    none = auth_client.get("/api/v1/activity/", {"after": "2999-01-01T00:00:00Z"}).json()["results"]
+    assert none == []
+
+
+def test_admin_may_read_another_users_events(account, other_account):
+    admin = make_account("root", role=User.Role.ADMIN)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {admin.login(client)['access']}")
+    response = client.get("/api/v1/activity/", {"user": str(other_account.user.pk)})
+    assert response.status_code == 200
+    assert {row["user"] for row in response.json()["results"]} == {str(other_account.user.pk)}
+
+
+def test_regular_user_may_not_read_others(auth_client, other_account):
+    response = auth_client.get("/api/v1/activity/", {"user": str(other_account.user.pk)})
+    assert response.status_code == 403 and response.json()["code"] == "permission_denied"
+
+
+def test_events_are_append_only(account):
+    event = Event.objects.filter(user=account.user).first()
+    event.action = "tampered"
+    with pytest.raises(ValueError):
+        event.save()
+
+
+def test_every_account_action_is_recorded(auth_client, account):
+    created = auth_client.post("/api/v1/auth/app-passwords/", {"name": "cli"}, format="json").json()
+    auth_client.delete(f"/api/v1/auth/app-passwords/{created['id']}/")
+    auth_client.post(
+        "/api/v1/auth/password", {"old_password": account.password, "new_password": "new passphrase 99"}, format="json"
+    )
+    client = APIClient()
+    tokens = client.post(
+        "/api/v1/auth/token", {"username": "alice", "password": "new passphrase 99"}, format="json"
+    ).json()
+    client.post("/api/v1/auth/logout", {"refresh": tokens["refresh"]}, format="json")
+    client.post(
+        "/api/v1/auth/recover",
+        {"username": "alice", "recovery_key": account.recovery_key, "new_password": "third passphrase 7"},
+        format="json",
+    )
+    recorded = set(Event.objects.filter(user=account.user).values_list("action", flat=True))
+    assert {
+        actions.REGISTERED,
+        actions.LOGIN,
+        actions.LOGOUT,
+        actions.PASSWORD_CHANGED,
+        actions.RECOVERY_USED,
+        actions.APP_PASSWORD_CREATED,
+        actions.APP_PASSWORD_REVOKED,
+    } <= recorded
+    login = Event.objects.filter(user=account.user, action=actions.LOGIN).first()
+    assert login.ip == "127.0.0.1"
