@@ -1,0 +1,29 @@
+# Locker: slim Python, non-root, data in a volume, gunicorn with threads.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    LOCKER_DATA_DIR=/app/var \
+    LOCKER_BEHIND_PROXY=1
+
+WORKDIR /app
+RUN groupadd --system locker && useradd --system --gid locker --home-dir /app --shell /usr/sbin/nologin locker
+
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY --chown=locker:locker . .
+RUN DJANGO_SETTINGS_MODULE=locker.settings SECRET_KEY=collectstatic-only JWT_SIGNING_KEY=collectstatic-only \
+        LOCKER_DATA_DIR=/tmp/build python manage.py collectstatic --noinput -v0 \
+    && rm -rf /tmp/build && mkdir -p /app/var && chown locker:locker /app/var
+
+USER locker
+VOLUME ["/app/var"]
+EXPOSE 8000
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:8000/healthz', headers={'X-Forwarded-Proto': 'https'}), timeout=4).status == 200 else 1)"
+
+# Migrations run at start so a new volume is ready; several replicas share DATABASE_URL and REDIS_URL.
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py locker_status && exec gunicorn locker.wsgi:application --bind 0.0.0.0:8000 --workers ${WEB_WORKERS:-1} --threads ${WEB_THREADS:-8} --timeout 120 --access-logfile -"]
