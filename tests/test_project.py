@@ -13,11 +13,16 @@ ROOT = Path(settings.BASE_DIR)
 PY = sys.executable
 
 
+def base_env() -> dict:
+    """This process's environment without test-only switches (the browser tests allow async-unsafe ORM calls)."""
+    return {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def manage(*args: str, env: dict | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
         [PY, "manage.py", *args],
         cwd=ROOT,
-        env={**os.environ, **(env or {})},
+        env={**base_env(), **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -51,7 +56,7 @@ def test_production_crypto_parameters(tmp_path):
         "print(s.SIMPLE_JWT['ROTATE_REFRESH_TOKENS'], s.SIMPLE_JWT['BLACKLIST_AFTER_ROTATION'], "
         "int(s.SIMPLE_JWT['ACCESS_TOKEN_LIFETIME'].total_seconds()))"
     )
-    env = {**os.environ, **production_env(tmp_path)}
+    env = {**base_env(), **production_env(tmp_path)}
     env.pop("JWT_SIGNING_KEY")  # generated into the data dir, apart from SECRET_KEY
     out = subprocess.run([PY, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout.split(
         "\n"
@@ -66,7 +71,7 @@ def test_production_crypto_parameters(tmp_path):
 
 
 def test_secrets_are_generated_once_into_the_data_dir(tmp_path):
-    env = {**os.environ, **production_env(tmp_path)}
+    env = {**base_env(), **production_env(tmp_path)}
     env.pop("SECRET_KEY")
     code = "import django; django.setup(); from django.conf import settings as s; print(s.SECRET_KEY)"
     first = subprocess.run([PY, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
