@@ -20,7 +20,10 @@
       const text = textOf(copy.dataset.copy);
       const done = function () { flash(copy, "Copied"); };
       if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(text).then(done, function () { selectText(copy.dataset.copy); });
+        navigator.clipboard.writeText(text).then(done, function () {
+          selectText(copy.dataset.copy);
+          flash(copy, "Selected: press Ctrl+C");
+        });
       } else {
         selectText(copy.dataset.copy);
         flash(copy, "Selected: press Ctrl+C");

@@ -72,6 +72,14 @@ def test_register_recovery_key_sign_in_app_password_sign_out(page, live_server, 
     with open(download.path(), encoding="utf-8") as handle:
         assert handle.read().strip() == recovery_key
 
+    # Copy puts the key on the clipboard (http://localhost is a secure context).
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+    copy_button = page.locator("button[data-copy]")
+    copy_button.click()
+    expect(copy_button).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == recovery_key
+    expect(copy_button).to_have_text("Copy")  # the label comes back after 1.5 s
+
     screenshot(page, "accounts-recovery-key")
     checkbox.check()
     expect(continue_button).to_be_enabled()
@@ -82,6 +90,7 @@ def test_register_recovery_key_sign_in_app_password_sign_out(page, live_server, 
     page.wait_for_url(lambda url: urlsplit(url).path == "/")
     expect(page.locator("[data-testid=vault-state]")).to_contain_text("Vault unlocked")
     expect(page.get_by_role("heading", name=f"Hello, {USERNAME}")).to_be_visible()
+    screenshot(page, "accounts-home")
 
     # Sign out, then in again with the same credentials.
     sign_out(page)
