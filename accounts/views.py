@@ -5,12 +5,14 @@ keys, app passwords) are rendered straight into the response of the POST that
 made them, never stored in the session or redirected through a URL.
 """
 
+from urllib.parse import parse_qsl, urlsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -64,17 +66,26 @@ def _safe_next(request, default: str = "home") -> str:
     return default
 
 
-def _start_browser_session(request, user, session, secret, response):
-    login(request, user, backend=MODEL_BACKEND)
-    set_unlock_cookie(response, request, session.pk, secret)
+def _signed_in_response(request, result, make_response):
+    """Sign the browser in, then build the page (so it shows the signed-in header and a fresh CSRF token)."""
+    login(request, result.user, backend=MODEL_BACKEND)
+    response = make_response()
+    set_unlock_cookie(response, request, result.session.pk, result.session_secret)
     return response
 
 
 def _recovery_key_page(request, recovery_key: str, *, reason: str, next_url: str = "home"):
+    """The shown-once recovery key; "Continue" goes to ``next_url`` (a URL name or a local path)."""
+    parts = urlsplit(resolve_url(next_url))
     response = render(
         request,
         "accounts/recovery_key.html",
-        {"recovery_key": recovery_key, "reason": reason, "next_url": next_url},
+        {
+            "recovery_key": recovery_key,
+            "reason": reason,
+            "next_path": parts.path or "/",
+            "next_query": parse_qsl(parts.query),
+        },
     )
     response["Cache-Control"] = "no-store"
     return response
@@ -108,8 +119,9 @@ def register_view(request):
             return _with_retry_after(
                 render(request, "accounts/register.html", {"form": form}, status=_status_for(exc)), exc
             )
-        response = _recovery_key_page(request, recovery_key, reason="registered")
-        return _start_browser_session(request, result.user, result.session, result.session_secret, response)
+        return _signed_in_response(
+            request, result, lambda: _recovery_key_page(request, recovery_key, reason="registered")
+        )
     return render(request, "accounts/register.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -137,10 +149,12 @@ def login_view(request):
             return _with_retry_after(render(request, "accounts/login.html", {"form": form}, status=status), exc)
         next_url = _safe_next(request)
         if result.recovery_key:
-            response = _recovery_key_page(request, result.recovery_key, reason="new_keys", next_url=next_url)
-        else:
-            response = redirect(next_url)
-        return _start_browser_session(request, result.user, result.session, result.session_secret, response)
+            return _signed_in_response(
+                request,
+                result,
+                lambda: _recovery_key_page(request, result.recovery_key, reason="new_keys", next_url=next_url),
+            )
+        return _signed_in_response(request, result, lambda: redirect(next_url))
     return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
 
 

@@ -181,3 +181,21 @@ def test_activity_recorded_for_page_actions(client, account):
     client.post("/logout")
     actions = set(Event.objects.filter(user=account.user).values_list("action", flat=True))
     assert {"account.registered", "auth.login", "auth.logout"} <= actions
+
+
+def test_first_login_with_next_shows_recovery_key_then_continues_there(client):
+    """GIVEN a keyless admin WHEN it signs in via /admin/ (next=/admin/?q=1) THEN the key page continues there."""
+    User.objects.create_superuser("root", "root@example.org", "root password long enough")
+    response = client.post(
+        "/login", {"username": "root", "password": "root password long enough", "next": "/admin/?q=1"}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert KEY_RE.search(html)
+    assert 'action="/admin/"' in html and 'name="q" value="1"' in html
+    assert "Sign out" in html  # the page is rendered signed in
+
+
+def test_register_key_page_is_rendered_signed_in(client):
+    html = register(client).content.decode()
+    assert "Sign out" in html and 'action="/"' in html
