@@ -110,7 +110,19 @@ _DRF_CODES = {
 
 
 def api_exception_handler(exc, context):
-    """DRF exception handler: every error becomes ``{code, detail, errors?}``."""
+    """DRF exception handler: every error becomes ``{code, detail, errors?}``, rendered as JSON."""
+    from rest_framework.renderers import JSONRenderer
+
+    response = _api_exception_response(exc, context)
+    request = context.get("request")
+    if response is not None and request is not None:
+        # Never the browsable API's HTML page, whatever Accept or ?format= asked for (API.md).
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
+    return response
+
+
+def _api_exception_response(exc, context):
     from rest_framework.views import exception_handler  # late: DRF's views import our auth classes
 
     if isinstance(exc, LockerError):

@@ -1,8 +1,9 @@
-"""A JSON parser that refuses oversize bodies with 413 before reading them whole."""
+"""A JSON parser that refuses oversize bodies with 413 before reading them whole, and too-deep ones with 400."""
 
 import io
 
 from django.conf import settings
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 from .errors import BodyTooLarge
@@ -18,4 +19,7 @@ class LimitedJSONParser(JSONParser):
         data = stream.read(limit + 1) if stream is not None else b""
         if len(data) > limit:
             raise BodyTooLarge(f"JSON bodies are limited to {limit} bytes.")
-        return super().parse(io.BytesIO(data), media_type, parser_context)
+        try:
+            return super().parse(io.BytesIO(data), media_type, parser_context)
+        except RecursionError:  # e.g. 30,000 nested "[": small enough, but too deep for the decoder
+            raise ParseError("JSON parse error - the document is nested too deeply.") from None
