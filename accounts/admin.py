@@ -6,6 +6,7 @@ that says plainly that the user's data will be destroyed.
 """
 
 from django.contrib import admin, messages
+from django.contrib.auth.models import Group
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -15,6 +16,10 @@ from accounts.forms import AdminResetForm
 from accounts.models import User
 from locker.errors import LockerError
 from locker.http import RequestMeta
+
+
+# Locker has two roles and no groups or per-model permissions.
+admin.site.unregister(Group)
 
 
 @admin.register(User)

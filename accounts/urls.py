@@ -23,6 +23,9 @@ urlpatterns = [
     ),
     path("settings/delete", views.account_delete_view, name="settings-delete"),
     path("api-auth/", include(drf_auth)),
-    # The admin signs in through our login page, which also unlocks the vault.
+    # The admin signs in and out through our pages, which unlock and lock the vault, and changes
+    # passwords only through ours (a plain hash change would leave the data key wrapped by the old one).
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
+    path("admin/logout/", views.logout_view),
+    path("admin/password_change/", RedirectView.as_view(url="/settings#password-h")),
 ]

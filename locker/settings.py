@@ -132,6 +132,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "locker.middleware.ThirdPartyPagesCSPMiddleware",
 ]
 
 ROOT_URLCONF = "locker.urls"

@@ -101,3 +101,14 @@ def test_createsuperuser_gives_admin_role():
     User.objects.create_superuser("boss", "b@example.org", "boss password long enough")
     boss = User.objects.get(username="boss")
     assert boss.role == User.Role.ADMIN and boss.is_staff and boss.is_superuser
+
+
+def test_admin_password_change_and_logout_go_through_our_pages(admin_client):
+    """Django's own admin password form would change the hash without re-wrapping the data key."""
+    response = admin_client.get("/admin/password_change/")
+    assert response.status_code == 302 and response["Location"].startswith("/settings")
+    assert admin_client.post("/admin/logout/").status_code == 302
+    from accounts.models import UnlockSession
+
+    assert not UnlockSession.objects.filter(user=admin_client.admin).exists()
+    assert admin_client.get("/admin/").status_code == 302
