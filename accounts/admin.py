@@ -17,7 +17,6 @@ from accounts.models import User
 from locker.errors import LockerError
 from locker.http import RequestMeta
 
-
 # Locker has two roles and no groups or per-model permissions.
 admin.site.unregister(Group)
 
