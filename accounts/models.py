@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-USERNAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}$"
+USERNAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}\Z"
 username_validator = RegexValidator(
     USERNAME_RE,
     "Use 3 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit.",

@@ -224,3 +224,8 @@ def test_admin_update_deactivation_ends_sessions(account):
         services.user_admin_update(admin=admin, user=admin, changes={"is_active": False})
     with pytest.raises(InvalidInput):
         services.user_admin_update(admin=admin, user=account.user, changes={"password": "x"})
+
+
+def test_username_with_trailing_newline_is_refused(db):
+    with pytest.raises(InvalidInput):
+        services.user_register(username="carol\n", email="c@example.org", password="correct horse battery staple")
