@@ -95,13 +95,8 @@ class TokenRefreshApi(APIView):
 
     @extend_schema(request=RefreshInput, responses={200: TokenPairOutput, **ERRORS}, tags=["accounts"])
     def post(self, request):
-        data = _validated(RefreshInput, request)
-        try:
-            token = LockerRefreshToken(data["refresh"])
-        except TokenError:
-            raise TokenInvalid() from None
-        session = _live_session(token)
-        serializer = LockerTokenRefreshSerializer(data={"refresh": data["refresh"]})
+        refresh, _, session = _refresh_and_session(request)
+        serializer = LockerTokenRefreshSerializer(data={"refresh": refresh})
         try:
             serializer.is_valid(raise_exception=True)
         except TokenError:
@@ -110,12 +105,18 @@ class TokenRefreshApi(APIView):
         return Response(serializer.validated_data)
 
 
-def _live_session(token) -> UnlockSession:
+def _refresh_and_session(request) -> tuple[str, LockerRefreshToken, UnlockSession]:
+    """The request's refresh token, checked (signature, expiry, blacklist), and its live unlock session."""
+    refresh = _validated(RefreshInput, request)["refresh"]
+    try:
+        token = LockerRefreshToken(refresh)
+    except TokenError:
+        raise TokenInvalid() from None
     parsed = session_from_token(token)
-    session = parsed and UnlockSession.objects.filter(id=parsed[0], user_id=token.get("user_id")).first()
+    session = parsed and selectors.unlock_session_live(user_id=token.get("user_id"), session_id=parsed[0])
     if not session:
         raise TokenInvalid("This session has ended (logged out, password changed or expired).", code="session_revoked")
-    return session
+    return refresh, token, session
 
 
 class LogoutApi(APIView):
@@ -126,12 +127,7 @@ class LogoutApi(APIView):
 
     @extend_schema(request=RefreshInput, responses={204: None, **ERRORS}, tags=["accounts"])
     def post(self, request):
-        data = _validated(RefreshInput, request)
-        try:
-            token = LockerRefreshToken(data["refresh"])
-        except TokenError:
-            raise TokenInvalid() from None
-        session = _live_session(token)
+        _, token, session = _refresh_and_session(request)
         services.auth_logout(user=session.user, session_id=session.pk, meta=RequestMeta.from_request(request))
         token.blacklist()
         return Response(status=status.HTTP_204_NO_CONTENT)

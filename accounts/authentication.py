@@ -7,13 +7,12 @@
   HttpOnly unlock cookie, or answers 423 without it.
 """
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 
-from accounts.models import UnlockSession
+from accounts.selectors import unlock_session_live
 from accounts.services import app_password_unlock
 from accounts.tokens import session_from_token
 from accounts.unlock import UnlockContext, context_from_cookie
@@ -42,11 +41,7 @@ class UnlockingJWTAuthentication(JWTAuthentication):
         if parsed is None:
             raise SessionRevoked({"code": "token_not_valid", "detail": "The token carries no unlock session."})
         session_id, secret = parsed
-        session = (
-            UnlockSession.objects.select_related("user")
-            .filter(id=session_id, user_id=token.get("user_id"), expires_at__gt=timezone.now())
-            .first()
-        )
+        session = unlock_session_live(user_id=token.get("user_id"), session_id=session_id)
         if session is None:
             raise SessionRevoked({"code": "session_revoked", "detail": str(SessionRevoked.default_detail)})
         if not session.user.is_active:

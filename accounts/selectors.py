@@ -1,6 +1,7 @@
 """Reads of account data. Each takes the acting user and returns only what is theirs."""
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from accounts.models import AppPassword, UnlockSession, User
 
@@ -11,6 +12,15 @@ def app_password_list(*, user: User) -> QuerySet[AppPassword]:
 
 def unlock_session_list(*, user: User) -> QuerySet[UnlockSession]:
     return UnlockSession.objects.filter(user=user).order_by("-created_at")
+
+
+def unlock_session_live(*, user_id, session_id) -> UnlockSession | None:
+    """A user's unexpired unlock session (with its user), or None."""
+    return (
+        UnlockSession.objects.select_related("user")
+        .filter(id=session_id, user_id=user_id, expires_at__gt=timezone.now())
+        .first()
+    )
 
 
 def admin_exists() -> bool:
