@@ -24,6 +24,7 @@ from accounts.serializers import (
     RegisterOutput,
     TokenInput,
     TokenPairOutput,
+    UnlockSessionSerializer,
     UserSerializer,
 )
 from accounts.tokens import LockerRefreshToken, LockerTokenRefreshSerializer, session_from_token, token_pair_for
@@ -192,6 +193,31 @@ class AppPasswordDetailApi(APIView):
     @extend_schema(responses={204: None, 404: ErrorSerializer}, tags=["accounts"])
     def delete(self, request, pk):
         services.app_password_revoke(user=request.user, app_password_id=pk, meta=RequestMeta.from_request(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SessionListApi(ListAPIView):
+    """My signed-in clients (browsers and API tokens), newest first."""
+
+    serializer_class = UnlockSessionSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return UnlockSession.objects.none()
+        return selectors.unlock_session_list(user=self.request.user)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "current_session_id": context_for_request(self.request).session_id}
+
+    @extend_schema(tags=["accounts"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class SessionDetailApi(APIView):
+    @extend_schema(responses={204: None, 404: ErrorSerializer}, tags=["accounts"], description="Sign a client out.")
+    def delete(self, request, pk):
+        services.unlock_session_revoke(user=request.user, session_id=pk, meta=RequestMeta.from_request(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

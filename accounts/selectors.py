@@ -11,7 +11,8 @@ def app_password_list(*, user: User) -> QuerySet[AppPassword]:
 
 
 def unlock_session_list(*, user: User) -> QuerySet[UnlockSession]:
-    return UnlockSession.objects.filter(user=user).order_by("-created_at")
+    """The user's live sessions, newest first."""
+    return UnlockSession.objects.filter(user=user, expires_at__gt=timezone.now()).order_by("-created_at")
 
 
 def unlock_session_live(*, user_id, session_id) -> UnlockSession | None:

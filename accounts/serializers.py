@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from accounts.models import AppPassword, User
+from accounts.models import AppPassword, UnlockSession, User
 from locker.serializers import StrictCharField
 
 
@@ -80,3 +80,15 @@ class AppPasswordCreatedSerializer(AppPasswordSerializer):
 
 class AccountDeleteInput(serializers.Serializer):
     password = StrictCharField(max_length=1024, trim_whitespace=False)
+
+
+class UnlockSessionSerializer(serializers.ModelSerializer):
+    current = serializers.SerializerMethodField(help_text="True for the session making this request.")
+
+    class Meta:
+        model = UnlockSession
+        fields = ["id", "kind", "created_at", "expires_at", "ip", "user_agent", "current"]
+        read_only_fields = fields
+
+    def get_current(self, obj) -> bool:
+        return str(obj.pk) == str(self.context.get("current_session_id"))

@@ -287,6 +287,17 @@ def unlock_session_udk(*, user_id, session_id, session_secret: bytes) -> bytes:
         raise VaultLocked() from None
 
 
+def unlock_session_revoke(*, user: User, session_id, meta: RequestMeta | None = None) -> None:
+    """End one of the user's sessions (another device): its tokens or cookie stop working at once."""
+    from locker.errors import NotFound
+
+    with transaction.atomic():
+        deleted, _ = UnlockSession.objects.filter(user=user, id=session_id).delete()
+        if not deleted:
+            raise NotFound("No such session.")
+        event_record(action=actions.SESSION_REVOKED, user=user, meta=meta, object_type="session", object_id=session_id)
+
+
 def unlock_session_extend(*, session: UnlockSession) -> None:
     """Slide a token session's expiry on refresh."""
     UnlockSession.objects.filter(id=session.id).update(expires_at=timezone.now() + _session_lifetime(session.kind))

@@ -21,6 +21,7 @@ urlpatterns = [
     path(
         "settings/app-passwords/<uuid:pk>/revoke", views.app_password_revoke_view, name="settings-app-password-revoke"
     ),
+    path("settings/sessions/<uuid:pk>/revoke", views.session_revoke_view, name="settings-session-revoke"),
     path("settings/delete", views.account_delete_view, name="settings-delete"),
     path("api-auth/", include(drf_auth)),
     # The admin signs in and out through our pages, which unlock and lock the vault, and changes

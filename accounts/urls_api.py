@@ -11,5 +11,7 @@ urlpatterns = [
     path("auth/recover", apis.RecoverApi.as_view(), name="api-recover"),
     path("auth/app-passwords/", apis.AppPasswordListCreateApi.as_view(), name="api-app-passwords"),
     path("auth/app-passwords/<uuid:pk>/", apis.AppPasswordDetailApi.as_view(), name="api-app-password"),
+    path("auth/sessions/", apis.SessionListApi.as_view(), name="api-sessions"),
+    path("auth/sessions/<uuid:pk>/", apis.SessionDetailApi.as_view(), name="api-session"),
     path("me", apis.MeApi.as_view(), name="api-me"),
 ]

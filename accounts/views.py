@@ -208,6 +208,8 @@ def _settings_page(request, *, status=200, **forms):
         "app_password_form": forms.get("app_password_form") or AppPasswordForm(),
         "delete_form": forms.get("delete_form") or AccountDeleteForm(),
         "app_passwords": selectors.app_password_list(user=request.user),
+        "sessions": selectors.unlock_session_list(user=request.user),
+        "current_session_id": request.session.get("locker_unlock_session"),
         "recent": event_list(actor=request.user)[:10],
         "new_app_password": forms.get("new_app_password"),
     }
@@ -278,6 +280,23 @@ def app_password_revoke_view(request, pk):
         messages.error(request, exc.detail)
     else:
         messages.success(request, "App password revoked.")
+    return redirect("settings")
+
+
+@login_required
+@require_POST
+def session_revoke_view(request, pk):
+    try:
+        services.unlock_session_revoke(user=request.user, session_id=pk, meta=RequestMeta.from_request(request))
+    except LockerError as exc:
+        messages.error(request, exc.detail)
+        return redirect("settings")
+    if str(pk) == str(request.session.get("locker_unlock_session")):
+        logout(request)
+        response = redirect("login")
+        clear_unlock_cookie(response)
+        return response
+    messages.success(request, "That device is signed out.")
     return redirect("settings")
 
 

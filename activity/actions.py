@@ -2,6 +2,7 @@
 
 LOGIN = "auth.login"
 LOGOUT = "auth.logout"
+SESSION_REVOKED = "auth.session_revoked"
 PASSWORD_CHANGED = "auth.password_changed"
 RECOVERY_USED = "auth.recovery_used"
 REGISTERED = "account.registered"
@@ -14,6 +15,7 @@ APP_PASSWORD_REVOKED = "app_password.revoked"
 ALL = [
     LOGIN,
     LOGOUT,
+    SESSION_REVOKED,
     PASSWORD_CHANGED,
     RECOVERY_USED,
     REGISTERED,

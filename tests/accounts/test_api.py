@@ -206,3 +206,26 @@ def _basic(username: str, password: str) -> str:
     import base64
 
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+def test_sessions_list_and_revoke_another_device(account, api_client):
+    laptop = account.login(api_client)
+    phone = account.login(api_client)
+    client = bearer(laptop["access"])
+    listing = client.get("/api/v1/auth/sessions/").json()["results"]
+    assert len(listing) == 2 and sum(row["current"] for row in listing) == 1
+    other = next(row for row in listing if not row["current"])
+    assert client.delete(f"/api/v1/auth/sessions/{other['id']}/").status_code == 204
+    assert bearer(phone["access"]).get("/api/v1/me").status_code == 401
+    assert client.get("/api/v1/me").status_code == 200
+    assert client.delete(f"/api/v1/auth/sessions/{other['id']}/").status_code == 404
+    assert Event.objects.filter(user=account.user, action="auth.session_revoked").count() == 1
+
+
+def test_cannot_revoke_another_users_session(auth_client, other_account):
+    client = APIClient()
+    other_account.login(client)
+    session = UnlockSession.objects.get(user=other_account.user)
+    response = auth_client.delete(f"/api/v1/auth/sessions/{session.pk}/")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+    assert UnlockSession.objects.filter(pk=session.pk).exists()

@@ -199,3 +199,18 @@ def test_first_login_with_next_shows_recovery_key_then_continues_there(client):
 def test_register_key_page_is_rendered_signed_in(client):
     html = register(client).content.decode()
     assert "Sign out" in html and 'action="/"' in html
+
+
+def test_settings_lists_devices_and_signs_one_out(client, account, api_client):
+    login(client, account)
+    tokens = account.login(api_client)
+    page = client.get("/settings").content.decode()
+    assert page.count('data-testid="session-row"') == 2 and "(this browser)" in page
+    token_session = UnlockSession.objects.get(user=account.user, kind="token")
+    assert client.post(f"/settings/sessions/{token_session.pk}/revoke").status_code == 302
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    assert api_client.get("/api/v1/me").status_code == 401
+    mine = UnlockSession.objects.get(user=account.user, kind="browser")
+    response = client.post(f"/settings/sessions/{mine.pk}/revoke")
+    assert response.status_code == 302 and response["Location"] == "/login"
+    assert client.get("/settings").status_code == 302
