@@ -42,7 +42,7 @@ from locker.crypto.keys import (
     wrap_with_password,
     wrap_with_secret,
 )
-from locker.errors import Conflict, InvalidCredentials, InvalidInput, VaultLocked
+from locker.errors import Conflict, InvalidCredentials, InvalidInput, NotFound, VaultLocked
 from locker.http import RequestMeta
 
 MAX_APP_PASSWORDS = 50
@@ -289,8 +289,6 @@ def unlock_session_udk(*, user_id, session_id, session_secret: bytes) -> bytes:
 
 def unlock_session_revoke(*, user: User, session_id, meta: RequestMeta | None = None) -> None:
     """End one of the user's sessions (another device): its tokens or cookie stop working at once."""
-    from locker.errors import NotFound
-
     with transaction.atomic():
         deleted, _ = UnlockSession.objects.filter(user=user, id=session_id).delete()
         if not deleted:
@@ -458,8 +456,6 @@ def app_password_create(*, user: User, udk: bytes, name, meta: RequestMeta | Non
 
 def app_password_revoke(*, user: User, app_password_id, meta: RequestMeta | None = None) -> None:
     """Delete an app password (its wrap of the UDK goes with it)."""
-    from locker.errors import NotFound
-
     with transaction.atomic():
         deleted, _ = AppPassword.objects.filter(user=user, id=app_password_id).delete()
         if not deleted:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from locker.crypto import DecryptionError, FormatError
+from locker.crypto import FormatError
 from locker.crypto.keys import b64d, b64e
 from locker.errors import VaultLocked
 
@@ -61,7 +61,7 @@ def parse_cookie(value: str | None) -> tuple[uuid.UUID, bytes] | None:
     sid, _, secret = value.partition(".")
     try:
         return uuid.UUID(sid), b64d(secret)
-    except (ValueError, FormatError, DecryptionError):
+    except (ValueError, FormatError):
         return None
 
 
