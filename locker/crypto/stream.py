@@ -1,0 +1,239 @@
+"""Locker's streaming file format (SECURITY.md property 7; age's STREAM on AES-256-GCM).
+
+Layout (all integers big-endian)::
+
+    header  = magic "LKS1" (4) | version 0x01 (1) | chunk size (4) | salt (16)      = 25 bytes
+    chunk i = AES-256-GCM(payload key, nonce_i, plaintext_i, aad = header | context) = len(plaintext_i) + 16
+
+* ``payload key = HKDF-SHA256(content key, salt, info="locker stream v1")``: a fresh
+  random salt per blob, so one content key never encrypts two streams under the same nonces.
+* ``nonce_i = i as 11 bytes | last flag (0x01 on the final chunk, else 0x00)``.
+* Every chunk holds exactly ``chunk size`` plaintext bytes except the final one, which
+  holds 0..chunk size bytes; an empty plaintext is one empty final chunk.
+* The associated data of every chunk is the header followed by the caller's context
+  (owner, object id, version, ...), so a header edit, or a blob moved to another row
+  or user, fails to decrypt.
+
+Reordering, dropping or duplicating chunks changes their counters; truncation at a chunk
+boundary leaves a final chunk without the last flag; appended bytes make the real final
+chunk non-final. All are detected. Encryption and decryption hold one chunk at a time,
+and a byte range reads and decrypts only the chunks that cover it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from .errors import DecryptionError, FormatError
+from .kdf import hkdf
+
+MAGIC = b"LKS1"
+VERSION = 1
+DEFAULT_CHUNK_SIZE = 64 * 1024
+MIN_CHUNK_SIZE = 16
+MAX_CHUNK_SIZE = 16 * 1024 * 1024
+SALT_SIZE = 16
+TAG_SIZE = 16
+HEADER_SIZE = len(MAGIC) + 1 + 4 + SALT_SIZE
+_COUNTER_LIMIT = 1 << 88  # 11-byte counter
+
+
+def _payload_key(content_key: bytes, salt: bytes) -> AESGCM:
+    if len(content_key) != 32:
+        raise ValueError("the content key must be 32 bytes")
+    return AESGCM(hkdf(content_key, salt=salt, info=b"locker stream v1"))
+
+
+def _nonce(counter: int, last: bool) -> bytes:
+    if counter >= _COUNTER_LIMIT:
+        raise OverflowError("stream too long")
+    return counter.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
+
+
+def encode_header(chunk_size: int, salt: bytes) -> bytes:
+    if not MIN_CHUNK_SIZE <= chunk_size <= MAX_CHUNK_SIZE:
+        raise ValueError("chunk size out of range")
+    if len(salt) != SALT_SIZE:
+        raise ValueError("salt must be 16 bytes")
+    return MAGIC + bytes([VERSION]) + struct.pack(">I", chunk_size) + salt
+
+
+def decode_header(header: bytes) -> tuple[int, bytes]:
+    """``(chunk_size, salt)`` of a header, or :class:`FormatError`."""
+    if len(header) < HEADER_SIZE or header[:4] != MAGIC:
+        raise FormatError("not a Locker stream")
+    if header[4] != VERSION:
+        raise FormatError(f"unknown stream version {header[4]}")
+    (chunk_size,) = struct.unpack(">I", header[5:9])
+    if not MIN_CHUNK_SIZE <= chunk_size <= MAX_CHUNK_SIZE:
+        raise FormatError("chunk size out of range")
+    return chunk_size, header[9:HEADER_SIZE]
+
+
+def ciphertext_size(plaintext_size: int, chunk_size: int = DEFAULT_CHUNK_SIZE) -> int:
+    chunks = max(1, -(-plaintext_size // chunk_size))
+    return HEADER_SIZE + plaintext_size + chunks * TAG_SIZE
+
+
+def plaintext_size(ciphertext_size: int, chunk_size: int) -> int:
+    """The plaintext length of a well-formed stream of ``ciphertext_size`` bytes."""
+    body = ciphertext_size - HEADER_SIZE
+    if body < TAG_SIZE:
+        raise FormatError("stream too short")
+    sealed_size = chunk_size + TAG_SIZE
+    chunks = -(-body // sealed_size)
+    if body - (chunks - 1) * sealed_size < TAG_SIZE:
+        raise FormatError("stream has an impossible length")
+    return body - chunks * TAG_SIZE
+
+
+class Encryptor:
+    """Incremental encryption: ``update()`` any amount, then ``finalize()`` once.
+
+    Holds at most one chunk of plaintext. The first output carries the header.
+    """
+
+    def __init__(
+        self, content_key: bytes, *, aad: bytes, chunk_size: int = DEFAULT_CHUNK_SIZE, salt: bytes | None = None
+    ):
+        salt = salt if salt is not None else os.urandom(SALT_SIZE)
+        self.header = encode_header(chunk_size, salt)
+        self._aead = _payload_key(content_key, salt)
+        self._aad = self.header + aad
+        self._chunk_size = chunk_size
+        self._buffer = bytearray()
+        self._counter = 0
+        self._header_sent = False
+        self._finished = False
+
+    def _take_header(self) -> bytes:
+        if self._header_sent:
+            return b""
+        self._header_sent = True
+        return self.header
+
+    def _seal(self, plaintext: bytes, last: bool) -> bytes:
+        sealed = self._aead.encrypt(_nonce(self._counter, last), plaintext, self._aad)
+        self._counter += 1
+        return sealed
+
+    def update(self, data: bytes) -> bytes:
+        if self._finished:
+            raise ValueError("encryptor already finalized")
+        self._buffer += data
+        out = [self._take_header()]
+        # Keep at least one byte back: only finalize() knows which chunk is the last.
+        while len(self._buffer) > self._chunk_size:
+            out.append(self._seal(bytes(self._buffer[: self._chunk_size]), last=False))
+            del self._buffer[: self._chunk_size]
+        return b"".join(out)
+
+    def finalize(self) -> bytes:
+        if self._finished:
+            raise ValueError("encryptor already finalized")
+        self._finished = True
+        out = self._take_header() + self._seal(bytes(self._buffer), last=True)
+        self._buffer.clear()
+        return out
+
+
+def encrypt_iter(
+    content_key: bytes,
+    pieces: Iterable[bytes],
+    *,
+    aad: bytes,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    salt: bytes | None = None,
+) -> Iterator[bytes]:
+    """Encrypt an iterable of byte pieces into an iterator of ciphertext pieces."""
+    encryptor = Encryptor(content_key, aad=aad, chunk_size=chunk_size, salt=salt)
+    for piece in pieces:
+        out = encryptor.update(piece)
+        if out:
+            yield out
+    yield encryptor.finalize()
+
+
+def encrypt_bytes(content_key: bytes, plaintext: bytes, *, aad: bytes, **kwargs) -> bytes:
+    return b"".join(encrypt_iter(content_key, [plaintext], aad=aad, **kwargs))
+
+
+def _read_exact(source: BinaryIO, size: int) -> bytes:
+    parts, remaining = [], size
+    while remaining:
+        part = source.read(remaining)
+        if not part:
+            break
+        parts.append(part)
+        remaining -= len(part)
+    return b"".join(parts)
+
+
+def decrypt_iter(content_key: bytes, source: BinaryIO, *, aad: bytes) -> Iterator[bytes]:
+    """Decrypt a stream read from ``source``, one chunk at a time.
+
+    Raises :class:`DecryptionError` on any tampering, including a stream that
+    ends without its final chunk. Callers must not treat output as complete
+    until the iterator is exhausted.
+    """
+    header = _read_exact(source, HEADER_SIZE)
+    chunk_size, salt = decode_header(header)
+    aead = _payload_key(content_key, salt)
+    full = header + aad
+    sealed_size = chunk_size + TAG_SIZE
+    counter = 0
+    current = _read_exact(source, sealed_size)
+    while True:
+        following = _read_exact(source, sealed_size) if len(current) == sealed_size else b""
+        last = not following
+        if len(current) < TAG_SIZE or (not last and len(current) != sealed_size):
+            raise DecryptionError("stream truncated")
+        try:
+            yield aead.decrypt(_nonce(counter, last), current, full)
+        except InvalidTag:
+            raise DecryptionError("stream chunk does not authenticate") from None
+        if last:
+            return
+        counter += 1
+        current = following
+
+
+def decrypt_bytes(content_key: bytes, ciphertext: bytes, *, aad: bytes) -> bytes:
+    return b"".join(decrypt_iter(content_key, io.BytesIO(ciphertext), aad=aad))
+
+
+def decrypt_range(
+    content_key: bytes, source: BinaryIO, total_size: int, start: int, end: int, *, aad: bytes
+) -> Iterator[bytes]:
+    """Plaintext bytes ``start..end`` (inclusive) of a seekable stream of ``total_size`` ciphertext bytes.
+
+    Seeks to and decrypts only the chunks covering the range; each is authenticated
+    with its position and its final-chunk flag, so a range is as tamper-proof as a
+    whole read.
+    """
+    source.seek(0)
+    header = _read_exact(source, HEADER_SIZE)
+    chunk_size, salt = decode_header(header)
+    size = plaintext_size(total_size, chunk_size)
+    if not 0 <= start <= end < size:
+        raise ValueError("range outside the plaintext")
+    aead = _payload_key(content_key, salt)
+    full = header + aad
+    sealed_size = chunk_size + TAG_SIZE
+    last_index = max(0, -(-size // chunk_size) - 1)
+    for index in range(start // chunk_size, end // chunk_size + 1):
+        source.seek(HEADER_SIZE + index * sealed_size)
+        sealed = _read_exact(source, sealed_size)
+        try:
+            plain = aead.decrypt(_nonce(index, index == last_index), sealed, full)
+        except InvalidTag:
+            raise DecryptionError("stream chunk does not authenticate") from None
+        chunk_start = index * chunk_size
+        yield plain[max(start - chunk_start, 0) : end - chunk_start + 1]
