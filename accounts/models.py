@@ -59,6 +59,9 @@ class User(AbstractBaseUser):
     date_joined = models.DateTimeField(default=timezone.now)
     storage_quota = models.BigIntegerField(default=default_quota, help_text="Bytes the user may store.")
     storage_used = models.BigIntegerField(default=0, editable=False)
+    vault_keep_versions = models.PositiveIntegerField(
+        default=0, help_text="Keep only the newest N versions of each file (0 keeps all)."
+    )
 
     objects = UserManager()
 

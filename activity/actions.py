@@ -11,6 +11,20 @@ ADMIN_RESET = "account.admin_reset"
 ACCOUNT_UPDATED = "account.updated"
 APP_PASSWORD_CREATED = "app_password.created"
 APP_PASSWORD_REVOKED = "app_password.revoked"
+FOLDER_CREATED = "folder.created"
+FOLDER_RENAMED = "folder.renamed"
+FOLDER_MOVED = "folder.moved"
+FILE_UPLOADED = "file.uploaded"
+FILE_DOWNLOADED = "file.downloaded"
+FILE_VERSION_ADDED = "file.version_added"
+FILE_VERSION_RESTORED = "file.version_restored"
+FILE_RENAMED = "file.renamed"
+FILE_MOVED = "file.moved"
+FILE_RETAGGED = "file.retagged"
+ITEM_TRASHED = "trash.added"
+ITEM_RESTORED = "trash.restored"
+ITEM_PURGED = "trash.purged"
+QUOTA_REFUSED = "quota.refused"
 
 ALL = [
     LOGIN,
@@ -24,4 +38,18 @@ ALL = [
     ACCOUNT_UPDATED,
     APP_PASSWORD_CREATED,
     APP_PASSWORD_REVOKED,
+    FOLDER_CREATED,
+    FOLDER_RENAMED,
+    FOLDER_MOVED,
+    FILE_UPLOADED,
+    FILE_DOWNLOADED,
+    FILE_VERSION_ADDED,
+    FILE_VERSION_RESTORED,
+    FILE_RENAMED,
+    FILE_MOVED,
+    FILE_RETAGGED,
+    ITEM_TRASHED,
+    ITEM_RESTORED,
+    ITEM_PURGED,
+    QUOTA_REFUSED,
 ]

@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "csp",
     "accounts",
     "activity",
+    "vault",
 ]
 
 MIDDLEWARE = [
@@ -224,6 +225,23 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": LOCKER_DATA_DIR / "media"},
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Encrypted blobs, outside any web root; names are <owner uuid>/<random>.
+    "vault": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": LOCKER_DATA_DIR / "blobs",
+            "directory_permissions_mode": 0o700,
+            "file_permissions_mode": 0o600,
+        },
+    },
+}
+
 # Request bodies. JSON and form bodies are small; file uploads (vault) have
 # their own streaming limits.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
@@ -308,6 +326,8 @@ LOCKER_KDF_PARAMS = {
 # Unlock sessions live as long as a refresh token (sliding on refresh).
 LOCKER_UNLOCK_COOKIE = "locker_unlock"
 LOCKER_DEFAULT_QUOTA = env_int("LOCKER_DEFAULT_QUOTA", 10 * 1024**3)
+LOCKER_MAX_UPLOAD_SIZE = env_int("LOCKER_MAX_UPLOAD_SIZE", 5 * 1024**3)
+LOCKER_TRASH_DAYS = env_int("LOCKER_TRASH_DAYS", 30)
 LOCKER_RATELIMITS = {
     "login_user": os.environ.get("LOCKER_RATE_LOGIN_USER", "10/m"),
     "login_ip": os.environ.get("LOCKER_RATE_LOGIN_IP", "30/m"),

@@ -83,7 +83,7 @@ def test_secrets_are_generated_once_into_the_data_dir(tmp_path):
 def test_migrations_are_committed_and_linear():
     result = manage("makemigrations", "--check", "--dry-run")
     assert result.returncode == 0, result.stdout + result.stderr
-    for app in ("accounts", "activity"):
+    for app in ("accounts", "activity", "vault"):
         names = sorted(p.name for p in (ROOT / app / "migrations").glob("0*.py"))
         numbers = [int(n[:4]) for n in names]
         assert numbers == list(range(1, len(numbers) + 1)), names

@@ -154,3 +154,15 @@ def test_claim_sealing_is_bound_to_server_secret_and_context():
         open_claim("another secret", text, aad=AAD)
     with pytest.raises(DecryptionError):
         open_claim("server secret", text, aad=context("other"))
+
+
+def test_blind_index_normalizes_and_is_keyed():
+    from locker.crypto.blind import normalize, subkey, text_mac
+
+    assert normalize("  Résumé.PDF ") == "resume.pdf"
+    assert normalize("ﬁle　name") == "file name"  # ligature and ideographic space
+    key = subkey(b"k" * 32, "name")
+    assert text_mac(key, "Résumé.pdf") == text_mac(key, "resume.PDF")
+    assert text_mac(key, "a") != text_mac(key, "b")
+    assert text_mac(subkey(b"j" * 32, "name"), "a") != text_mac(key, "a")
+    assert subkey(b"k" * 32, "name") != subkey(b"k" * 32, "content")

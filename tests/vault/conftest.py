@@ -1,0 +1,48 @@
+"""Vault fixtures: blobs in a per-test directory, the user's unlocked keys, uploads from bytes."""
+
+import pytest
+
+from accounts import services as account_services
+from accounts.models import Keyring
+from locker.crypto.keys import unwrap_with_password
+from vault.keys import VaultKeys
+from vault.uploads import upload_from_iterable
+
+
+@pytest.fixture(autouse=True)
+def blob_dir(settings, tmp_path):
+    path = tmp_path / "blobs"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "vault": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(path)}},
+    }
+    return path
+
+
+def keys_for(account) -> VaultKeys:
+    keyring = Keyring.objects.get(user=account.user)
+    udk = unwrap_with_password(
+        keyring.udk_by_password, account.password, aad=account_services.aad_password(account.user.pk)
+    )
+    return VaultKeys(account.user.pk, udk)
+
+
+@pytest.fixture
+def keys(account):
+    return keys_for(account)
+
+
+@pytest.fixture
+def other_keys(other_account):
+    return keys_for(other_account)
+
+
+def make_upload(keys: VaultKeys, name: str, data: bytes, *, piece: int = 10_000, max_size=None):
+    pieces = [data[i : i + piece] for i in range(0, len(data), piece)] or [b""]
+    return upload_from_iterable(
+        owner_id=keys.owner_id, mac_key=keys.content_mac_key(), name=name, pieces=pieces, max_size=max_size
+    )
+
+
+def blob_files(path) -> list:
+    return sorted(p for p in path.rglob("*") if p.is_file()) if path.exists() else []

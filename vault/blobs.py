@@ -1,0 +1,105 @@
+"""Encrypted blobs on Django's storage API.
+
+Blob names are ``<owner uuid>/<32 random hex>``: a user-supplied name never
+reaches a path. With the default ``FileSystemStorage`` (under
+``LOCKER_DATA_DIR/blobs``) a blob is written to a temporary name in the same
+directory, fsynced, and renamed into place, so a crash never leaves a partial
+blob under a real name; callers commit the database row only after
+:meth:`BlobWriter.commit`. Other storage backends receive the finished
+ciphertext through ``storage.save``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+
+from django.conf import settings
+from django.core.files import File as DjangoFile
+from django.core.files.storage import FileSystemStorage, Storage, storages
+
+TMP_PREFIX = ".partial-"
+
+
+def blob_storage() -> Storage:
+    """The ``vault`` entry of ``settings.STORAGES`` (another backend is a settings change)."""
+    return storages["vault"]
+
+
+def new_blob_name(owner_id) -> str:
+    return f"{owner_id}/{secrets.token_hex(16)}"
+
+
+class BlobWriter:
+    """Write ciphertext pieces to a new blob; ``commit()`` makes it durable, ``abort()`` removes it."""
+
+    def __init__(self, owner_id, storage: Storage | None = None):
+        self.storage = storage or blob_storage()
+        self.name = new_blob_name(owner_id)
+        self.size = 0
+        self._done = False
+        if isinstance(self.storage, FileSystemStorage):
+            directory = os.path.dirname(self.storage.path(self.name))
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+            self._final_path = self.storage.path(self.name)
+            fd, self._tmp_path = tempfile.mkstemp(prefix=TMP_PREFIX, dir=directory)
+        else:
+            self._final_path = None
+            fd, self._tmp_path = tempfile.mkstemp(prefix=TMP_PREFIX, dir=settings.LOCKER_DATA_DIR)
+        self._file = os.fdopen(fd, "wb")
+
+    def write(self, data: bytes) -> None:
+        if data:
+            self._file.write(data)
+            self.size += len(data)
+
+    def commit(self) -> str:
+        """Flush, fsync and move the blob into place. Returns its storage name."""
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        if self._final_path is not None:
+            os.replace(self._tmp_path, self._final_path)
+            dir_fd = os.open(os.path.dirname(self._final_path), os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        else:
+            with open(self._tmp_path, "rb") as handle:
+                self.name = self.storage.save(self.name, DjangoFile(handle))
+            os.unlink(self._tmp_path)
+        self._done = True
+        return self.name
+
+    def abort(self) -> None:
+        """Forget everything written (idempotent)."""
+        if not self._file.closed:
+            self._file.close()
+        if os.path.exists(self._tmp_path):
+            os.unlink(self._tmp_path)
+        if self._done:
+            blob_delete(self.name, storage=self.storage)
+        self._done = False
+
+    def __enter__(self) -> BlobWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.abort()
+
+
+def blob_open(name: str, storage: Storage | None = None):
+    return (storage or blob_storage()).open(name, "rb")
+
+
+def blob_size(name: str, storage: Storage | None = None) -> int:
+    return (storage or blob_storage()).size(name)
+
+
+def blob_delete(name: str, storage: Storage | None = None) -> None:
+    storage = storage or blob_storage()
+    if storage.exists(name):
+        storage.delete(name)

@@ -1,0 +1,137 @@
+"""The vault's key hierarchy for one request: UDK → folder keys → file keys → content keys.
+
+:class:`VaultKeys` unwraps keys on demand and remembers them for the rest of
+the request, so listing a folder unwraps its key once and each child's key
+from it, with no extra queries. Nothing here is stored.
+
+Associated data binds every wrap and sealed field to its owner and object:
+
+* folder key: ``("folder-key", owner, folder)``; file key: ``("file-key", owner, file)``
+* content key: ``("content-key", owner, version)``; blob: ``("file-version", owner, version)``
+* names and tags: ``("folder-name" | "file-name" | "file-tags", owner, object)``, sealed under the object's own key
+* name MACs (uniqueness within a folder) are keyed by the *parent's* key, so a later
+  share of a folder carries everything needed to keep names unique in it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from locker.crypto import aead
+from locker.crypto.aead import context
+from locker.crypto.blind import subkey, text_mac
+from locker.crypto.keys import b64d, b64e, new_key, unwrap_with_key, wrap_with_key
+
+
+def aad_folder_key(owner_id, folder_id) -> bytes:
+    return context("folder-key", owner_id, folder_id)
+
+
+def aad_file_key(owner_id, file_id) -> bytes:
+    return context("file-key", owner_id, file_id)
+
+
+def aad_content_key(owner_id, version_id) -> bytes:
+    return context("content-key", owner_id, version_id)
+
+
+def aad_blob(owner_id, version_id) -> bytes:
+    return context("file-version", owner_id, version_id)
+
+
+def seal_text(key: bytes, text: str, *, aad: bytes) -> str:
+    return b64e(aead.seal(key, text.encode(), aad=aad))
+
+
+def open_text(key: bytes, sealed: str, *, aad: bytes) -> str:
+    return aead.open_sealed(key, b64d(sealed), aad=aad).decode()
+
+
+class VaultKeys:
+    """Keys of one user's vault, unwrapped from the UDK as needed."""
+
+    def __init__(self, owner_id, udk: bytes):
+        self.owner_id = owner_id
+        self.udk = udk
+        self._folder_keys: dict = {None: udk}
+        self._file_keys: dict = {}
+
+    # --- derived keys ---------------------------------------------------------
+    def content_mac_key(self) -> bytes:
+        """Keyed HMAC of plaintext, per user (SECURITY.md property 9: never a plain hash)."""
+        return subkey(self.udk, "content-mac")
+
+    def name_mac(self, parent_key: bytes, name: str) -> str:
+        return text_mac(subkey(parent_key, "name"), name)
+
+    # --- folders ---------------------------------------------------------------
+    def folder_key(self, folder) -> bytes:
+        """The key of ``folder`` (None means the top level, whose key is the UDK)."""
+        folder_id = getattr(folder, "pk", None)
+        if folder_id not in self._folder_keys:
+            parent_key = self.folder_key(folder.parent if folder.parent_id else None)
+            self._folder_keys[folder_id] = unwrap_with_key(
+                folder.key_wrapped, parent_key, aad=aad_folder_key(self.owner_id, folder_id)
+            )
+        return self._folder_keys[folder_id]
+
+    def remember_folder_key(self, folder_id, key: bytes) -> None:
+        self._folder_keys[folder_id] = key
+
+    def wrap_folder_key(self, key: bytes, folder_id, parent_key: bytes) -> str:
+        return wrap_with_key(key, parent_key, aad=aad_folder_key(self.owner_id, folder_id))
+
+    def folder_name(self, folder) -> str:
+        return open_text(
+            self.folder_key(folder), folder.name_sealed, aad=context("folder-name", self.owner_id, folder.pk)
+        )
+
+    def seal_folder_name(self, key: bytes, folder_id, name: str) -> str:
+        return seal_text(key, name, aad=context("folder-name", self.owner_id, folder_id))
+
+    # --- files -------------------------------------------------------------------
+    def file_key(self, file, folder_key: bytes | None = None) -> bytes:
+        if file.pk not in self._file_keys:
+            parent_key = (
+                folder_key if folder_key is not None else self.folder_key(file.folder if file.folder_id else None)
+            )
+            self._file_keys[file.pk] = unwrap_with_key(
+                file.key_wrapped, parent_key, aad=aad_file_key(self.owner_id, file.pk)
+            )
+        return self._file_keys[file.pk]
+
+    def remember_file_key(self, file_id, key: bytes) -> None:
+        self._file_keys[file_id] = key
+
+    def wrap_file_key(self, key: bytes, file_id, parent_key: bytes) -> str:
+        return wrap_with_key(key, parent_key, aad=aad_file_key(self.owner_id, file_id))
+
+    def file_name(self, file, folder_key: bytes | None = None) -> str:
+        return open_text(
+            self.file_key(file, folder_key), file.name_sealed, aad=context("file-name", self.owner_id, file.pk)
+        )
+
+    def seal_file_name(self, key: bytes, file_id, name: str) -> str:
+        return seal_text(key, name, aad=context("file-name", self.owner_id, file_id))
+
+    def file_tags(self, file, folder_key: bytes | None = None) -> list[str]:
+        if not file.tags_sealed:
+            return []
+        text = open_text(
+            self.file_key(file, folder_key), file.tags_sealed, aad=context("file-tags", self.owner_id, file.pk)
+        )
+        return json.loads(text)
+
+    def seal_file_tags(self, key: bytes, file_id, tags: list[str]) -> str:
+        return seal_text(key, json.dumps(tags), aad=context("file-tags", self.owner_id, file_id)) if tags else ""
+
+    # --- versions --------------------------------------------------------------------
+    def content_key(self, version, file_key: bytes) -> bytes:
+        return unwrap_with_key(version.content_key_wrapped, file_key, aad=aad_content_key(self.owner_id, version.pk))
+
+    def wrap_content_key(self, key: bytes, version_id, file_key: bytes) -> str:
+        return wrap_with_key(key, file_key, aad=aad_content_key(self.owner_id, version_id))
+
+    @staticmethod
+    def new_key() -> bytes:
+        return new_key()

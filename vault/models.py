@@ -1,0 +1,106 @@
+"""The encrypted vault: folders, files and their versions.
+
+Key hierarchy (docs/security.md): the user data key (UDK) wraps the keys of
+top-level folders and files; each folder key wraps its children's keys; each
+file key wraps its versions' content keys; each content key encrypts one blob
+in the LKS1 stream format. Names and tags are sealed under the item's own key.
+Plaintext metadata: ids, owner, parent, sizes, MIME type, timestamps, trash state.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Folder(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="folders")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    key_wrapped = models.TextField(help_text="Folder key wrapped by the parent's key (or the UDK at the top).")
+    name_sealed = models.TextField(help_text="Name sealed under the folder's own key.")
+    name_mac = models.CharField(max_length=64, help_text="Keyed MAC of the normalized name under the parent's key.")
+    created_at = models.DateTimeField(default=timezone.now)
+    modified_at = models.DateTimeField(default=timezone.now)
+    trashed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    trashed_with = models.UUIDField(
+        null=True, blank=True, help_text="The trash entry that took it (itself or an ancestor)."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "parent", "name_mac"],
+                condition=models.Q(trashed_at__isnull=True),
+                name="vault_folder_unique_live_name",
+            ),
+            models.UniqueConstraint(
+                fields=["owner", "name_mac"],
+                condition=models.Q(trashed_at__isnull=True, parent__isnull=True),
+                name="vault_folder_unique_live_top_name",
+            ),
+        ]
+        indexes = [models.Index(fields=["owner", "parent", "trashed_at"])]
+
+    def __str__(self):
+        return f"folder {self.pk}"
+
+
+class File(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="files")
+    folder = models.ForeignKey(Folder, null=True, blank=True, on_delete=models.CASCADE, related_name="files")
+    key_wrapped = models.TextField(help_text="File key wrapped by the folder's key (or the UDK at the top).")
+    name_sealed = models.TextField()
+    name_mac = models.CharField(max_length=64)
+    tags_sealed = models.TextField(blank=True)
+    current_version = models.ForeignKey(
+        "FileVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    size = models.BigIntegerField(default=0, help_text="Plaintext size of the current version.")
+    mime_type = models.CharField(max_length=128, default="application/octet-stream")
+    created_at = models.DateTimeField(default=timezone.now)
+    modified_at = models.DateTimeField(default=timezone.now, db_index=True)
+    trashed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    trashed_with = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "folder", "name_mac"],
+                condition=models.Q(trashed_at__isnull=True),
+                name="vault_file_unique_live_name",
+            ),
+            models.UniqueConstraint(
+                fields=["owner", "name_mac"],
+                condition=models.Q(trashed_at__isnull=True, folder__isnull=True),
+                name="vault_file_unique_live_top_name",
+            ),
+        ]
+        indexes = [models.Index(fields=["owner", "folder", "trashed_at"])]
+
+    def __str__(self):
+        return f"file {self.pk}"
+
+
+class FileVersion(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    file = models.ForeignKey(File, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    content_key_wrapped = models.TextField(help_text="Content key wrapped by the file key.")
+    blob = models.CharField(max_length=255, unique=True, help_text="Storage name: <owner uuid>/<random>.")
+    size = models.BigIntegerField(help_text="Plaintext bytes.")
+    stored_size = models.BigIntegerField(help_text="Ciphertext bytes (what the quota counts).")
+    mime_type = models.CharField(max_length=128)
+    content_mac = models.CharField(
+        max_length=64, help_text="Keyed HMAC of the plaintext (per user), for ETag and dedup."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["file", "number"], name="vault_version_unique_number")]
+        ordering = ["-number"]
+
+    def __str__(self):
+        return f"version {self.number} of {self.file_id}"
