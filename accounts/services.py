@@ -108,10 +108,13 @@ def _revoke_all_sessions(user: User) -> None:
 
 
 def _shred_keys(user: User) -> None:
-    """Crypto-shred: destroy every wrap of the UDK (SECURITY.md property 11)."""
+    """Crypto-shred: destroy every wrap of the UDK (SECURITY.md property 11), then the vault it protected."""
+    from vault.services import vault_wipe  # the vault depends on accounts, not the other way round
+
     Keyring.objects.filter(user=user).delete()
     AppPassword.objects.filter(user=user).delete()
     _revoke_all_sessions(user)
+    vault_wipe(user=user)
 
 
 # --- keyring --------------------------------------------------------------------

@@ -615,3 +615,21 @@ def _owners_with_old_trash(cutoff):
     folders = Folder.objects.filter(trashed_at__lt=cutoff).values_list("owner_id", flat=True)
     files = File.objects.filter(trashed_at__lt=cutoff).values_list("owner_id", flat=True)
     return set(folders) | set(files)
+
+
+def vault_wipe(*, user: User) -> int:
+    """Delete every folder, file and version of ``user`` (after their keys were shredded).
+
+    Used by account deletion and by an admin reset. Rows go in this transaction;
+    blobs, already unreadable, are removed after it commits. Returns bytes freed.
+    """
+    versions = FileVersion.objects.filter(file__owner=user)
+    blobs = list(versions.values_list("blob", flat=True))
+    freed = sum(versions.values_list("stored_size", flat=True))
+    File.objects.filter(owner=user).update(current_version=None)
+    versions.delete()
+    File.objects.filter(owner=user).delete()
+    Folder.objects.filter(owner=user).delete()
+    User.objects.filter(pk=user.pk).update(storage_used=0)
+    _delete_blobs_after_commit(blobs)
+    return freed

@@ -264,3 +264,27 @@ def test_blobs_are_bound_to_their_version_and_owner(user, keys, other_account, o
         path_a.write_bytes(source.read_bytes())
         with pytest.raises(DecryptionError):
             read(keys, a)
+
+
+def test_account_deletion_and_admin_reset_wipe_the_vault(
+    user, keys, account, blob_dir, django_capture_on_commit_callbacks
+):
+    from accounts import services as account_services
+    from tests.factories import make_account
+
+    upload(user, keys, "a.txt", b"a")
+    admin = make_account("root", role=User.Role.ADMIN).user
+    with django_capture_on_commit_callbacks(execute=True):
+        account_services.user_admin_reset(admin=admin, user=user, new_password="a brand new passphrase")
+    assert not File.objects.exists() and blob_files(blob_dir) == []
+    assert User.objects.get(pk=user.pk).storage_used == 0
+    result = account_services.auth_login(username=user.username, password="a brand new passphrase", kind="token")
+    new_keys = keys_for_user(user, keys)
+    new_keys.udk = account_services.unlock_session_udk(
+        user_id=user.pk, session_id=result.session.pk, session_secret=result.session_secret
+    )
+    new_keys = type(new_keys)(user.pk, new_keys.udk)
+    upload(user, new_keys, "b.txt", b"b")
+    with django_capture_on_commit_callbacks(execute=True):
+        account_services.account_delete(user=user, password="a brand new passphrase")
+    assert not File.objects.exists() and blob_files(blob_dir) == []
