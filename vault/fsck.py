@@ -1,0 +1,51 @@
+"""Consistency check between blob storage and the database (``manage.py vault_fsck``)."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+from django.core.files.storage import FileSystemStorage
+
+from vault.blobs import TMP_PREFIX, blob_storage
+from vault.models import FileVersion
+
+
+@dataclass
+class FsckReport:
+    orphans: list[str] = field(default_factory=list)  # blobs (or partial writes) no row refers to
+    missing: list[str] = field(default_factory=list)  # version ids whose blob is gone
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.orphans and not self.missing
+
+
+def vault_fsck(*, remove: bool = False, min_age_seconds: int = 3600) -> FsckReport:
+    """Find orphan blobs (older than ``min_age_seconds``, so in-flight uploads are left alone) and missing blobs."""
+    storage = blob_storage()
+    report = FsckReport()
+    known = dict(FileVersion.objects.values_list("blob", "pk"))
+    present: set[str] = set()
+    now = time.time()
+    if isinstance(storage, FileSystemStorage) and os.path.isdir(storage.location):
+        for root, _dirs, files in os.walk(storage.location):
+            for filename in files:
+                path = os.path.join(root, filename)
+                name = os.path.relpath(path, storage.location).replace(os.sep, "/")
+                if name in known and not filename.startswith(TMP_PREFIX):
+                    present.add(name)
+                    continue
+                if now - os.path.getmtime(path) < min_age_seconds:
+                    continue
+                report.orphans.append(name)
+                if remove:
+                    os.unlink(path)
+                    report.removed.append(name)
+    else:
+        present = {name for name in known if storage.exists(name)}
+    report.missing = sorted(str(known[name]) for name in known if name not in present)
+    report.orphans.sort()
+    return report

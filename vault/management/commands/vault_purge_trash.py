@@ -1,0 +1,18 @@
+"""Purge trash entries older than LOCKER_TRASH_DAYS (crypto-shred: keys first, then blobs)."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from vault.services import trash_purge_expired
+
+
+class Command(BaseCommand):
+    help = "Purge trash entries older than --days (default LOCKER_TRASH_DAYS, 30). Safe to run from cron."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--days", type=int, default=None)
+
+    def handle(self, *args, days=None, **options):
+        days = settings.LOCKER_TRASH_DAYS if days is None else days
+        count = trash_purge_expired(days=days)
+        self.stdout.write(f"Purged {count} trash entr{'y' if count == 1 else 'ies'} older than {days} days.")
