@@ -48,7 +48,9 @@ class UnlockingJWTAuthentication(JWTAuthentication):
             raise exceptions.AuthenticationFailed(
                 {"code": "account_inactive", "detail": "This account is deactivated."}
             )
-        return session.user, UnlockContext(user_id=session.user_id, session_id=session_id, session_secret=secret)
+        context = UnlockContext(user_id=session.user_id, session_id=session_id, session_secret=secret)
+        request._request.locker_unlock = context  # for the upload handler, which sees only Django's request
+        return session.user, context
 
 
 class AppPasswordAuthentication(authentication.BasicAuthentication):
@@ -61,7 +63,10 @@ class AppPasswordAuthentication(authentication.BasicAuthentication):
                 {"code": "invalid_credentials", "detail": "Wrong username or app password."}
             )
         user, row, udk = found
-        return user, UnlockContext(user_id=user.pk, app_password_id=row.pk, _udk=udk)
+        context = UnlockContext(user_id=user.pk, app_password_id=row.pk, _udk=udk)
+        if request is not None:
+            request._request.locker_unlock = context
+        return user, context
 
     def authenticate_header(self, request):
         # Bearer comes first in the list; keep its challenge for API clients.

@@ -246,6 +246,9 @@ STORAGES = {
 # their own streaming limits.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
 LOCKER_MAX_JSON_BODY = env_int("LOCKER_MAX_JSON_BODY", 64 * 1024)
+# Every uploaded file is encrypted while it streams in; no plaintext in /tmp or in memory.
+FILE_UPLOAD_HANDLERS = ["vault.upload_handler.EncryptingUploadHandler"]
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 100)
 
 # Content-Security-Policy (django-csp): no inline script anywhere.
 CONTENT_SECURITY_POLICY = {
@@ -333,6 +336,7 @@ LOCKER_RATELIMITS = {
     "login_ip": os.environ.get("LOCKER_RATE_LOGIN_IP", "30/m"),
     "register_ip": os.environ.get("LOCKER_RATE_REGISTER_IP", "10/h"),
     "recover_ip": os.environ.get("LOCKER_RATE_RECOVER_IP", "10/h"),
+    "upload_user": os.environ.get("LOCKER_RATE_UPLOAD_USER", "600/m"),
 }
 
 LOGGING = {

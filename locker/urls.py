@@ -15,6 +15,7 @@ docs_csp = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'"
 api_v1 = [
     path("", include("accounts.urls_api")),
     path("", include("activity.urls_api")),
+    path("", include("vault.urls_api")),
 ]
 
 urlpatterns = [

@@ -69,11 +69,34 @@ class VaultKeys:
         """The key of ``folder`` (None means the top level, whose key is the UDK)."""
         folder_id = getattr(folder, "pk", None)
         if folder_id not in self._folder_keys:
+            if folder.parent_id in self._folder_keys:  # no query for a parent we know
+                self._folder_keys[folder_id] = unwrap_with_key(
+                    folder.key_wrapped,
+                    self._folder_keys[folder.parent_id],
+                    aad=aad_folder_key(self.owner_id, folder_id),
+                )
+                return self._folder_keys[folder_id]
             parent_key = self.folder_key(folder.parent if folder.parent_id else None)
             self._folder_keys[folder_id] = unwrap_with_key(
                 folder.key_wrapped, parent_key, aad=aad_folder_key(self.owner_id, folder_id)
             )
         return self._folder_keys[folder_id]
+
+    def preload(self, folders) -> None:
+        """Know every folder's wrapped key at once, so keys of any depth need no further queries."""
+        rows = {folder.pk: folder for folder in folders}
+
+        def key_of(folder_id):
+            if folder_id not in self._folder_keys:
+                row = rows[folder_id]
+                parent_key = key_of(row.parent_id)
+                self._folder_keys[folder_id] = unwrap_with_key(
+                    row.key_wrapped, parent_key, aad=aad_folder_key(self.owner_id, folder_id)
+                )
+            return self._folder_keys[folder_id]
+
+        for folder_id in rows:
+            key_of(folder_id)
 
     def remember_folder_key(self, folder_id, key: bytes) -> None:
         self._folder_keys[folder_id] = key

@@ -393,6 +393,18 @@ def file_version_add(
         raise
 
 
+def file_download_record(*, user: User, file: File, meta=None, version: int | None = None) -> None:
+    """Record a download in the activity log."""
+    event_record(
+        action=actions.FILE_DOWNLOADED,
+        user=user,
+        meta=meta,
+        object_type="file",
+        object_id=file.pk,
+        data={"version": version} if version else {},
+    )
+
+
 def etag_of(version_id) -> str:
     return f'"{version_id.hex}"' if version_id else '""'
 

@@ -1,0 +1,428 @@
+"""The vault HTTP API (API.md, Vault). Thin: validate, call one service or selector, render."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.unlock import context_for_request
+from locker import ratelimit
+from locker.errors import InvalidInput, LockerError
+from locker.http import RequestMeta
+from locker.serializers import ErrorSerializer
+from vault import selectors, services
+from vault.http import content_response
+from vault.keys import VaultKeys
+from vault.models import File, Folder
+from vault.serializers import (
+    FileSerializer,
+    FileUpdateInput,
+    FolderCreateInput,
+    FolderSerializer,
+    FolderUpdateInput,
+    TrashEntrySerializer,
+    UploadInput,
+    UploadResultSerializer,
+    VersionSerializer,
+)
+from vault.uploads import upload_from_iterable
+
+ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 404, 423)}
+RAW_BODY_PIECE = 256 * 1024
+
+
+def vault_keys(request) -> VaultKeys:
+    """The request's key hierarchy, or 423 ``vault_locked``."""
+    keys = getattr(request, "_vault_keys", None)
+    if keys is None:
+        keys = request._vault_keys = VaultKeys(request.user.pk, context_for_request(request).udk())
+    return keys
+
+
+def _validated(serializer_class, data):
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _uuid_param(request, name):
+    value = request.query_params.get(name)
+    if value in (None, "", "null", "root"):
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidInput(errors={name: ["Must be a folder id."]}) from None
+
+
+def _check_declared_size(request, user) -> None:
+    """Refuse before reading a body that cannot fit (413), from its declared length."""
+    declared = request.META.get("CONTENT_LENGTH")
+    if not declared or not declared.isdigit():
+        return
+    size = int(declared)
+    # multipart adds headers per part; the stream format adds 16 bytes per 64 KiB: a body much larger than
+    # the free space surely does not fit, a borderline one is decided exactly after encryption
+    if size > settings.LOCKER_MAX_UPLOAD_SIZE * 1.01 + 1024 * 1024:
+        from vault.uploads import FileTooLarge
+
+        raise FileTooLarge(settings.LOCKER_MAX_UPLOAD_SIZE)
+    free = user.storage_quota - user.storage_used
+    if size > free * 1.01 + 1024 * 1024:
+        raise services.QuotaExceeded(f"This upload is {size} bytes; {max(free, 0)} bytes are free.")
+
+
+def _serialize_file(request, file, keys):
+    return FileSerializer(file, context={"keys": keys, "request": request}).data
+
+
+# --- folders -------------------------------------------------------------------------------
+
+
+class FolderListCreateApi(GenericAPIView):
+    serializer_class = FolderSerializer
+    queryset = Folder.objects.none()  # for the schema; reads go through selectors
+
+    @extend_schema(
+        parameters=[OpenApiParameter("parent", OpenApiTypes.UUID, description="Folder id; omit for the top level.")],
+        responses={200: FolderSerializer(many=True), **ERRORS},
+        tags=["vault"],
+    )
+    def get(self, request):
+        keys = vault_keys(request)
+        parent_id = _uuid_param(request, "parent")
+        if parent_id is not None:
+            keys.folder_key(selectors.folder_get(user=request.user, folder_id=parent_id))
+        page = self.paginate_queryset(selectors.folder_list(user=request.user, parent_id=parent_id))
+        return self.get_paginated_response(FolderSerializer(page, many=True, context={"keys": keys}).data)
+
+    @extend_schema(
+        request=FolderCreateInput, responses={201: FolderSerializer, 409: ErrorSerializer, **ERRORS}, tags=["vault"]
+    )
+    def post(self, request):
+        data = _validated(FolderCreateInput, request.data)
+        keys = vault_keys(request)
+        folder = services.folder_create(
+            user=request.user,
+            keys=keys,
+            name=data["name"],
+            parent_id=data.get("parent"),
+            on_conflict=data["on_conflict"],
+            meta=RequestMeta.from_request(request),
+        )
+        return Response(FolderSerializer(folder, context={"keys": keys}).data, status=status.HTTP_201_CREATED)
+
+
+class FolderDetailApi(APIView):
+    @extend_schema(responses={200: FolderSerializer, **ERRORS}, tags=["vault"])
+    def get(self, request, pk):
+        keys = vault_keys(request)
+        folder = selectors.folder_get(user=request.user, folder_id=pk)
+        return Response(FolderSerializer(folder, context={"keys": keys}).data)
+
+    @extend_schema(
+        request=FolderUpdateInput, responses={200: FolderSerializer, 409: ErrorSerializer, **ERRORS}, tags=["vault"]
+    )
+    def patch(self, request, pk):
+        data = _validated(FolderUpdateInput, request.data)
+        keys = vault_keys(request)
+        folder = services.folder_update(
+            user=request.user,
+            keys=keys,
+            folder_id=pk,
+            name=data.get("name"),
+            parent_id=data.get("parent", services.UNSET),
+            on_conflict=data["on_conflict"],
+            meta=RequestMeta.from_request(request),
+        )
+        return Response(FolderSerializer(folder, context={"keys": keys}).data)
+
+    @extend_schema(
+        responses={204: None, **ERRORS}, tags=["vault"], description="Move the folder and its contents to the trash."
+    )
+    def delete(self, request, pk):
+        services.item_trash(user=request.user, kind="folder", item_id=pk, meta=RequestMeta.from_request(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- files --------------------------------------------------------------------------------
+
+
+class FileListCreateApi(GenericAPIView):
+    serializer_class = FileSerializer
+    queryset = File.objects.none()  # for the schema; reads go through selectors
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("folder", OpenApiTypes.UUID, description="Folder id; omit for the top level."),
+            OpenApiParameter("all", OpenApiTypes.BOOL, description="1: files of every folder."),
+        ],
+        responses={200: FileSerializer(many=True), **ERRORS},
+        tags=["vault"],
+    )
+    def get(self, request):
+        keys = vault_keys(request)
+        every = request.query_params.get("all") in {"1", "true"}
+        folder_id = None if every else _uuid_param(request, "folder")
+        if every:
+            keys.preload(selectors.all_folders(user=request.user))
+        elif folder_id is not None:
+            keys.folder_key(selectors.folder_get(user=request.user, folder_id=folder_id))
+        page = self.paginate_queryset(selectors.file_list(user=request.user, folder_id=folder_id, all_folders=every))
+        return self.get_paginated_response(
+            FileSerializer(page, many=True, context={"keys": keys, "request": request}).data
+        )
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {
+                    "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                    "folder": {"type": "string", "format": "uuid"},
+                    "tags": {"type": "string"},
+                    "on_conflict": {"type": "string", "enum": ["version", "rename", "error"]},
+                },
+                "required": ["file"],
+            }
+        },
+        responses={201: UploadResultSerializer(many=True), 413: ErrorSerializer, 429: ErrorSerializer, **ERRORS},
+        tags=["vault"],
+        description="Upload one or more files. Each succeeds or fails on its own; the answer lists every outcome.",
+    )
+    def post(self, request):
+        django_request = request._request
+        try:
+            ratelimit.enforce(request, group="upload_user", value=str(request.user.pk))
+            keys = vault_keys(request)
+            _check_declared_size(request, request.user)
+            form = request.data  # parsing runs the encrypting upload handler
+            if getattr(django_request, "locker_upload_error", None) is not None:
+                raise django_request.locker_upload_error
+            data = _validated(
+                UploadInput, {k: form.get(k) for k in ("folder", "tags", "on_conflict") if form.get(k) is not None}
+            )
+            uploads = request.FILES.getlist("file")
+            if not uploads:
+                raise InvalidInput(
+                    "Attach one or more files in `file` parts.", code="no_files", errors={"file": ["No file."]}
+                )
+            tags = [t for t in (data.get("tags") or "").split(",") if t.strip()]
+            results, first_error = [], None
+            for uploaded in uploads:
+                try:
+                    result = services.file_upload(
+                        user=request.user,
+                        keys=keys,
+                        upload=uploaded.encrypted,
+                        folder_id=data.get("folder"),
+                        tags=tags,
+                        on_conflict=data["on_conflict"],
+                        meta=RequestMeta.from_request(request),
+                    )
+                except LockerError as exc:
+                    first_error = first_error or exc
+                    results.append({"name": uploaded.name, "ok": False, "code": exc.code, "detail": exc.detail})
+                else:
+                    request.user.refresh_from_db(fields=["storage_used"])
+                    results.append(
+                        {
+                            "name": uploaded.name,
+                            "ok": True,
+                            "created": result.created,
+                            "file": _serialize_file(request, result.file, keys),
+                        }
+                    )
+        finally:
+            _discard_unclaimed(django_request)
+        if first_error is not None and not any(r["ok"] for r in results):
+            body = {"code": first_error.code, "detail": first_error.detail, "results": results}
+            return Response(body, status=first_error.status_code)
+        return Response(results, status=status.HTTP_201_CREATED)
+
+
+def _discard_unclaimed(django_request) -> None:
+    """Delete blobs of uploads that no row refers to (failed, or sent under another field name)."""
+    from vault.models import FileVersion
+
+    uploads = getattr(django_request, "locker_uploads", [])
+    if not uploads:
+        return
+    kept = set(FileVersion.objects.filter(pk__in=[u.version_id for u in uploads]).values_list("pk", flat=True))
+    for upload in uploads:
+        if upload.version_id not in kept:
+            upload.discard()
+
+
+class FileDetailApi(APIView):
+    @extend_schema(responses={200: FileSerializer, **ERRORS}, tags=["vault"])
+    def get(self, request, pk):
+        keys = vault_keys(request)
+        return Response(_serialize_file(request, selectors.file_get(user=request.user, file_id=pk), keys))
+
+    @extend_schema(
+        request=FileUpdateInput, responses={200: FileSerializer, 409: ErrorSerializer, **ERRORS}, tags=["vault"]
+    )
+    def patch(self, request, pk):
+        data = _validated(FileUpdateInput, request.data)
+        keys = vault_keys(request)
+        file = services.file_update(
+            user=request.user,
+            keys=keys,
+            file_id=pk,
+            name=data.get("name"),
+            folder_id=data.get("folder", services.UNSET),
+            tags=data.get("tags"),
+            on_conflict=data["on_conflict"],
+            meta=RequestMeta.from_request(request),
+        )
+        return Response(_serialize_file(request, selectors.file_get(user=request.user, file_id=file.pk), keys))
+
+    @extend_schema(responses={204: None, **ERRORS}, tags=["vault"], description="Move the file to the trash.")
+    def delete(self, request, pk):
+        services.item_trash(user=request.user, kind="file", item_id=pk, meta=RequestMeta.from_request(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FileContentApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("inline", OpenApiTypes.BOOL, description="1: show previewable types inline.")],
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            206: OpenApiTypes.BINARY,
+            304: None,
+            416: None,
+            **ERRORS,
+        },
+        tags=["vault"],
+    )
+    def get(self, request, pk):
+        keys = vault_keys(request)
+        file = selectors.file_get(user=request.user, file_id=pk)
+        services.file_download_record(user=request.user, file=file, meta=RequestMeta.from_request(request))
+        return content_response(request, keys=keys, file=file, version=file.current_version, name=keys.file_name(file))
+
+    @extend_schema(
+        request={"application/octet-stream": OpenApiTypes.BINARY},
+        parameters=[
+            OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description="ETag you last read.")
+        ],
+        responses={200: FileSerializer, 412: ErrorSerializer, 413: ErrorSerializer, **ERRORS},
+        tags=["vault"],
+        description="Replace the content with the raw request body, as a new version.",
+    )
+    def put(self, request, pk):
+        ratelimit.enforce(request, group="upload_user", value=str(request.user.pk))
+        keys = vault_keys(request)
+        file = selectors.file_get(user=request.user, file_id=pk)
+        _check_declared_size(request, request.user)
+        body = request._request
+
+        def pieces():
+            while chunk := body.read(RAW_BODY_PIECE):
+                yield chunk
+
+        upload = upload_from_iterable(
+            owner_id=request.user.pk, mac_key=keys.content_mac_key(), name=keys.file_name(file), pieces=pieces()
+        )
+        services.file_version_add(
+            user=request.user,
+            keys=keys,
+            file_id=file.pk,
+            upload=upload,
+            if_match=request.headers.get("If-Match"),
+            meta=RequestMeta.from_request(request),
+        )
+        file = selectors.file_get(user=request.user, file_id=file.pk)
+        response = Response(_serialize_file(request, file, keys))
+        response["ETag"] = services.etag_of(file.current_version_id)
+        return response
+
+
+class VersionListApi(APIView):
+    @extend_schema(responses={200: VersionSerializer(many=True), **ERRORS}, tags=["vault"])
+    def get(self, request, pk):
+        file = selectors.file_get(user=request.user, file_id=pk)
+        versions = selectors.version_list(user=request.user, file_id=file.pk)
+        return Response({"results": VersionSerializer(versions, many=True, context={"file": file}).data})
+
+
+class VersionContentApi(APIView):
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 206: OpenApiTypes.BINARY, **ERRORS},
+        tags=["vault"],
+    )
+    def get(self, request, pk, number):
+        keys = vault_keys(request)
+        file = selectors.file_get(user=request.user, file_id=pk)
+        version = selectors.version_get(user=request.user, file=file, number=number)
+        services.file_download_record(
+            user=request.user, file=file, meta=RequestMeta.from_request(request), version=number
+        )
+        return content_response(request, keys=keys, file=file, version=version, name=keys.file_name(file))
+
+
+class VersionRestoreApi(APIView):
+    @extend_schema(request=None, responses={201: VersionSerializer, **ERRORS}, tags=["vault"])
+    def post(self, request, pk, number):
+        keys = vault_keys(request)
+        version = services.file_version_restore(
+            user=request.user, keys=keys, file_id=pk, number=number, meta=RequestMeta.from_request(request)
+        )
+        file = selectors.file_get(user=request.user, file_id=pk)
+        return Response(VersionSerializer(version, context={"file": file}).data, status=status.HTTP_201_CREATED)
+
+
+# --- trash ---------------------------------------------------------------------------------
+
+
+class TrashListApi(APIView):
+    @extend_schema(responses={200: TrashEntrySerializer(many=True), **ERRORS}, tags=["vault"])
+    def get(self, request):
+        keys = vault_keys(request)
+        keys.preload(selectors.all_folders(user=request.user))
+        entries = selectors.trash_list(user=request.user)
+        return Response({"results": TrashEntrySerializer(entries, many=True, context={"keys": keys}).data})
+
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        tags=["vault"],
+        description="Empty the trash (purge all).",
+        operation_id="v1_trash_empty",
+    )
+    def delete(self, request):
+        freed = services.trash_empty(user=request.user, meta=RequestMeta.from_request(request))
+        return Response({"freed": freed})
+
+
+class TrashRestoreApi(APIView):
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT, **ERRORS}, tags=["vault"])
+    def post(self, request, pk):
+        keys = vault_keys(request)
+        item = services.trash_restore(user=request.user, keys=keys, item_id=pk, meta=RequestMeta.from_request(request))
+        if hasattr(item, "parent_id"):
+            return Response({"kind": "folder", "folder": FolderSerializer(item, context={"keys": keys}).data})
+        return Response(
+            {
+                "kind": "file",
+                "file": _serialize_file(request, selectors.file_get(user=request.user, file_id=item.pk), keys),
+            }
+        )
+
+
+class TrashPurgeApi(APIView):
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        tags=["vault"],
+        description="Purge one entry now (crypto-shred).",
+    )
+    def delete(self, request, pk):
+        freed = services.trash_purge(user=request.user, item_id=pk, meta=RequestMeta.from_request(request))
+        return Response({"freed": freed})

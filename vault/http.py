@@ -1,0 +1,87 @@
+"""HTTP downloads of decrypted content: Range, ETag, Last-Modified, safe Content-Disposition."""
+
+from __future__ import annotations
+
+import re
+
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header, http_date, parse_http_date_safe
+
+from vault.downloads import plaintext_chunks
+from vault.keys import VaultKeys
+from vault.models import File, FileVersion
+from vault.services import etag_of
+
+# Types a browser may show inline on ?inline=1 (never HTML, SVG or anything scriptable).
+INLINE_SAFE = re.compile(r"^(image/(png|jpeg|gif|webp|avif|bmp)|audio/.+|video/.+|application/pdf|text/plain)$")
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
+    """``(start, end)`` for one satisfiable range, None to send everything, "unsatisfiable" for 416."""
+    if not header:
+        return None
+    match = _RANGE.match(header.strip())
+    if not match:
+        return None  # multiple or malformed ranges: RFC 9110 allows ignoring them
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:  # suffix: the last N bytes
+        length = int(last)
+        if length == 0 or size == 0:
+            return "unsatisfiable"
+        return max(0, size - length), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or (last and int(last) < start):
+        return "unsatisfiable"
+    return start, end
+
+
+def content_response(request, *, keys: VaultKeys, file: File, version: FileVersion, name: str) -> HttpResponse:
+    etag = etag_of(version.pk)
+    last_modified = version.created_at.timestamp()
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match and etag in [tag.strip() for tag in if_none_match.split(",")]:
+        return _not_modified(etag, last_modified)
+    since = parse_http_date_safe(request.headers.get("If-Modified-Since", "")) if not if_none_match else None
+    if since is not None and int(last_modified) <= since:
+        return _not_modified(etag, last_modified)
+
+    size = version.size
+    wanted = parse_range(request.headers.get("Range"), size)
+    if_range = request.headers.get("If-Range")
+    if wanted is not None and if_range and if_range.strip() != etag:
+        wanted = None  # the client's copy is stale: send the whole new content
+    if wanted == "unsatisfiable":
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    inline = request.GET.get("inline") == "1" and bool(INLINE_SAFE.match(version.mime_type))
+    if wanted is None:
+        body = plaintext_chunks(keys, file, version)
+        response = StreamingHttpResponse(body, content_type=version.mime_type, status=200)
+        response["Content-Length"] = str(size)
+    else:
+        start, end = wanted
+        body = plaintext_chunks(keys, file, version, start=start, end=end)
+        response = StreamingHttpResponse(body, content_type=version.mime_type, status=206)
+        response["Content-Length"] = str(end - start + 1)
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified)
+    response["Accept-Ranges"] = "bytes"
+    response["Content-Disposition"] = content_disposition_header(not inline, name)
+    response["Cache-Control"] = "private, no-cache"
+    response["X-Content-Type-Options"] = "nosniff"
+    if not inline:
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def _not_modified(etag: str, last_modified: float) -> HttpResponse:
+    response = HttpResponse(status=304)
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified)
+    return response

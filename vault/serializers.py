@@ -1,0 +1,123 @@
+"""Vault serializers. Names and tags are decrypted with the request's VaultKeys (``context["keys"]``)."""
+
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from locker.serializers import StrictCharField
+from vault.services import etag_of
+
+ON_CONFLICT = [("error", "error"), ("rename", "rename")]
+
+
+class FolderSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.SerializerMethodField()
+    parent = serializers.UUIDField(source="parent_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+    modified_at = serializers.DateTimeField()
+
+    def get_name(self, folder) -> str:
+        return self.context["keys"].folder_name(folder)
+
+
+class FileSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.SerializerMethodField()
+    folder = serializers.UUIDField(source="folder_id", allow_null=True)
+    size = serializers.IntegerField()
+    mime_type = serializers.CharField()
+    tags = serializers.SerializerMethodField()
+    version = serializers.SerializerMethodField()
+    etag = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    modified_at = serializers.DateTimeField()
+    content_url = serializers.SerializerMethodField()
+
+    def get_name(self, file) -> str:
+        return self.context["keys"].file_name(file)
+
+    def get_tags(self, file) -> list[str]:
+        return self.context["keys"].file_tags(file)
+
+    def get_version(self, file) -> int | None:
+        return file.current_version.number if file.current_version_id else None
+
+    def get_etag(self, file) -> str:
+        return etag_of(file.current_version_id)
+
+    def get_content_url(self, file) -> str:
+        return reverse("api-file-content", args=[file.pk], request=self.context.get("request"))
+
+
+class VersionSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    size = serializers.IntegerField()
+    mime_type = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    etag = serializers.SerializerMethodField()
+    current = serializers.SerializerMethodField()
+
+    def get_etag(self, version) -> str:
+        return etag_of(version.pk)
+
+    def get_current(self, version) -> bool:
+        return version.pk == self.context["file"].current_version_id
+
+
+class TrashEntrySerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    kind = serializers.SerializerMethodField()
+    name = serializers.SerializerMethodField()
+    size = serializers.SerializerMethodField()
+    trashed_at = serializers.DateTimeField()
+    original_parent = serializers.SerializerMethodField()
+
+    def get_kind(self, item) -> str:
+        return "folder" if hasattr(item, "parent_id") else "file"
+
+    def get_name(self, item) -> str:
+        keys = self.context["keys"]
+        return keys.folder_name(item) if hasattr(item, "parent_id") else keys.file_name(item)
+
+    def get_size(self, item) -> int | None:
+        return getattr(item, "size", None)
+
+    def get_original_parent(self, item) -> str | None:
+        parent = item.parent_id if hasattr(item, "parent_id") else item.folder_id
+        return str(parent) if parent else None
+
+
+class FolderCreateInput(serializers.Serializer):
+    name = StrictCharField(max_length=1024, trim_whitespace=False)
+    parent = serializers.UUIDField(required=False, allow_null=True)
+    on_conflict = serializers.ChoiceField(choices=ON_CONFLICT, default="error")
+
+
+class FolderUpdateInput(serializers.Serializer):
+    name = StrictCharField(max_length=1024, trim_whitespace=False, required=False)
+    parent = serializers.UUIDField(required=False, allow_null=True)
+    on_conflict = serializers.ChoiceField(choices=ON_CONFLICT, default="error")
+
+
+class FileUpdateInput(serializers.Serializer):
+    name = StrictCharField(max_length=1024, trim_whitespace=False, required=False)
+    folder = serializers.UUIDField(required=False, allow_null=True)
+    tags = serializers.ListField(child=StrictCharField(max_length=256), required=False, max_length=200)
+    on_conflict = serializers.ChoiceField(choices=ON_CONFLICT, default="error")
+
+
+class UploadInput(serializers.Serializer):
+    """The non-file fields of a multipart upload (``file`` parts are read separately)."""
+
+    folder = serializers.UUIDField(required=False, allow_null=True)
+    tags = serializers.CharField(required=False, allow_blank=True, help_text="Comma-separated tags.")
+    on_conflict = serializers.ChoiceField(choices=[("version", "version"), *ON_CONFLICT], default="version")
+
+
+class UploadResultSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    ok = serializers.BooleanField()
+    created = serializers.BooleanField(required=False)
+    file = FileSerializer(required=False)
+    code = serializers.CharField(required=False)
+    detail = serializers.CharField(required=False)
