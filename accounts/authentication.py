@@ -48,7 +48,7 @@ class UnlockingJWTAuthentication(JWTAuthentication):
             raise exceptions.AuthenticationFailed(
                 {"code": "account_inactive", "detail": "This account is deactivated."}
             )
-        context = UnlockContext(user_id=session.user_id, session_id=session_id, session_secret=secret)
+        context = UnlockContext(user_id=session.user_id, session_id=session_id, session_secret=secret, session=session)
         request._request.locker_unlock = context  # for the upload handler, which sees only Django's request
         return session.user, context
 

@@ -274,9 +274,10 @@ def unlock_session_create(
     return session, secret
 
 
-def unlock_session_udk(*, user_id, session_id, session_secret: bytes) -> bytes:
-    """The UDK held by a live session, or :class:`VaultLocked`."""
-    session = UnlockSession.objects.filter(id=session_id, user_id=user_id).first()
+def unlock_session_udk(*, user_id, session_id, session_secret: bytes, session: UnlockSession | None = None) -> bytes:
+    """The UDK held by a live session, or :class:`VaultLocked` (``session``: the row, if already loaded)."""
+    if session is None or session.pk != session_id or session.user_id != user_id:
+        session = UnlockSession.objects.filter(id=session_id, user_id=user_id).first()
     if session is None:
         raise VaultLocked()
     if session.expires_at <= timezone.now():

@@ -29,6 +29,7 @@ class UnlockContext:
     session_id: uuid.UUID | None = None
     session_secret: bytes | None = None
     app_password_id: uuid.UUID | None = None
+    session: object | None = field(default=None, repr=False)  # the row, when authentication already loaded it
     _udk: bytes | None = field(default=None, repr=False)
 
     @property
@@ -43,7 +44,10 @@ class UnlockContext:
             from accounts.services import unlock_session_udk
 
             self._udk = unlock_session_udk(
-                user_id=self.user_id, session_id=self.session_id, session_secret=self.session_secret
+                user_id=self.user_id,
+                session_id=self.session_id,
+                session_secret=self.session_secret,
+                session=self.session,
             )
         return self._udk
 

@@ -115,9 +115,12 @@ class VaultKeys:
     # --- files -------------------------------------------------------------------
     def file_key(self, file, folder_key: bytes | None = None) -> bytes:
         if file.pk not in self._file_keys:
-            parent_key = (
-                folder_key if folder_key is not None else self.folder_key(file.folder if file.folder_id else None)
-            )
+            if folder_key is not None:
+                parent_key = folder_key
+            elif file.folder_id in self._folder_keys:  # no query for a folder we know
+                parent_key = self._folder_keys[file.folder_id]
+            else:
+                parent_key = self.folder_key(file.folder)
             self._file_keys[file.pk] = unwrap_with_key(
                 file.key_wrapped, parent_key, aad=aad_file_key(self.owner_id, file.pk)
             )

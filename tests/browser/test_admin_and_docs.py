@@ -44,6 +44,7 @@ def test_api_docs_render_offline(page, live_server):
     page.goto(f"{base}/api/redoc/")
     expect(page.locator("redoc h1, [role=main] h1").first).to_contain_text("Locker API", timeout=20_000)
     assert external == []
+
     # Redoc's bundle tries to show a logo from its vendor's CDN; our img-src 'self' blocks it (and Redoc hides it).
     def blocked_logo(problem: str) -> bool:
         return "https://cdn.redoc.ly/redoc/logo-mini.svg" in problem and "Content Security Policy" in problem
