@@ -32,6 +32,7 @@ from vault.serializers import (
     UploadResultSerializer,
     VersionSerializer,
 )
+from vault.upload_handler import body_fully_read, discard_unclaimed_uploads
 from vault.uploads import upload_from_iterable
 
 ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 404, 423)}
@@ -206,6 +207,8 @@ class FileListCreateApi(GenericAPIView):
             form = request.data  # parsing runs the encrypting upload handler
             if getattr(django_request, "locker_upload_error", None) is not None:
                 raise django_request.locker_upload_error
+            if not body_fully_read(django_request):
+                raise IncompleteUpload()
             data = _validated(
                 UploadInput, {k: form.get(k) for k in ("folder", "tags", "on_conflict") if form.get(k) is not None}
             )
@@ -241,24 +244,16 @@ class FileListCreateApi(GenericAPIView):
                         }
                     )
         finally:
-            _discard_unclaimed(django_request)
+            discard_unclaimed_uploads(django_request)
         if first_error is not None and not any(r["ok"] for r in results):
             body = {"code": first_error.code, "detail": first_error.detail, "results": results}
             return Response(body, status=first_error.status_code)
         return Response(results, status=status.HTTP_201_CREATED)
 
 
-def _discard_unclaimed(django_request) -> None:
-    """Delete blobs of uploads that no row refers to (failed, or sent under another field name)."""
-    from vault.models import FileVersion
-
-    uploads = getattr(django_request, "locker_uploads", [])
-    if not uploads:
-        return
-    kept = set(FileVersion.objects.filter(pk__in=[u.version_id for u in uploads]).values_list("pk", flat=True))
-    for upload in uploads:
-        if upload.version_id not in kept:
-            upload.discard()
+class IncompleteUpload(InvalidInput):
+    code = "incomplete_upload"
+    detail = "The upload ended before all its bytes arrived; nothing was stored."
 
 
 class FileDetailApi(APIView):
@@ -324,10 +319,15 @@ class FileContentApi(APIView):
         file = selectors.file_get(user=request.user, file_id=pk)
         _check_declared_size(request, request.user)
         body = request._request
+        declared = request.META.get("CONTENT_LENGTH", "")
 
         def pieces():
+            received = 0
             while chunk := body.read(RAW_BODY_PIECE):
+                received += len(chunk)
                 yield chunk
+            if declared.isdigit() and received < int(declared):
+                raise IncompleteUpload()
 
         upload = upload_from_iterable(
             owner_id=request.user.pk, mac_key=keys.content_mac_key(), name=keys.file_name(file), pieces=pieces()

@@ -72,6 +72,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         from locker.crypto.blind import subkey
 
         self.sink = UploadSink(owner_id=context.user_id, mac_key=subkey(udk, "content-mac"), name=file_name or "")
+        self.request.locker_active_sink = self.sink  # so the view can abort it if parsing dies half-way
 
     def receive_data_chunk(self, raw_data, start):
         try:
@@ -88,3 +89,29 @@ class EncryptingUploadHandler(FileUploadHandler):
     def upload_interrupted(self):
         if self.sink is not None and not self.sink.closed:
             self.sink.abort()
+
+
+def body_fully_read(request) -> bool:
+    """False if the body ended before its declared Content-Length (the client went away mid-upload)."""
+    from django.core.handlers.wsgi import LimitedStream
+
+    stream = getattr(request, "_stream", None)
+    if isinstance(stream, LimitedStream):
+        return stream._pos >= stream.limit
+    return True
+
+
+def discard_unclaimed_uploads(request) -> None:
+    """Delete blobs no row refers to: failed or unused uploads, and a file cut off mid-stream."""
+    from vault.models import FileVersion
+
+    active = getattr(request, "locker_active_sink", None)
+    if active is not None and not active.closed:
+        active.abort()
+    uploads = getattr(request, "locker_uploads", [])
+    if not uploads:
+        return
+    kept = set(FileVersion.objects.filter(pk__in=[u.version_id for u in uploads]).values_list("pk", flat=True))
+    for upload in uploads:
+        if upload.version_id not in kept:
+            upload.discard()
