@@ -20,6 +20,10 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PIP) install --quiet -r requirements-dev.txt
 	@touch $@
 
+$(VENV)/.installed-bench: $(VENV)/.installed-dev requirements-bench.txt
+	$(PIP) install --quiet -r requirements-bench.txt
+	@touch $@
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
@@ -38,8 +42,8 @@ lint: install-dev
 test: lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-bench: install-dev
-	$(PY) bench/run.py
+bench: $(VENV)/.installed-bench
+	$(PY) bench/run.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

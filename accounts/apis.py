@@ -22,6 +22,7 @@ from accounts.serializers import (
     RefreshInput,
     RegisterInput,
     RegisterOutput,
+    SettingsInput,
     TokenInput,
     TokenPairOutput,
     UnlockSessionSerializer,
@@ -225,6 +226,12 @@ class MeApi(APIView):
     @extend_schema(responses={200: UserSerializer}, tags=["accounts"])
     def get(self, request):
         return Response(UserSerializer(request.user).data)
+
+    @extend_schema(request=SettingsInput, responses={200: UserSerializer, **ERRORS}, tags=["accounts"])
+    def patch(self, request):
+        data = _validated(SettingsInput, request)
+        user = services.user_settings_update(user=request.user, meta=RequestMeta.from_request(request), **data)
+        return Response(UserSerializer(user).data)
 
     @extend_schema(
         request=AccountDeleteInput,

@@ -9,10 +9,11 @@ from locker.serializers import StrictCharField
 class UserSerializer(serializers.ModelSerializer):
     quota = serializers.IntegerField(source="storage_quota")
     usage = serializers.IntegerField(source="storage_used")
+    keep_versions = serializers.IntegerField(source="vault_keep_versions")
 
     class Meta:
         model = User
-        fields = ["id", "username", "email", "role", "quota", "usage", "date_joined"]
+        fields = ["id", "username", "email", "role", "quota", "usage", "keep_versions", "date_joined"]
         read_only_fields = fields
 
 
@@ -92,3 +93,9 @@ class UnlockSessionSerializer(serializers.ModelSerializer):
 
     def get_current(self, obj) -> bool:
         return str(obj.pk) == str(self.context.get("current_session_id"))
+
+
+class SettingsInput(serializers.Serializer):
+    keep_versions = serializers.IntegerField(
+        min_value=0, max_value=10_000, required=False, help_text="Keep the newest N versions of each file; 0 keeps all."
+    )

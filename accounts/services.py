@@ -425,6 +425,22 @@ def user_admin_update(*, admin: User, user: User, changes: dict, meta: RequestMe
     return user
 
 
+def user_settings_update(*, user: User, keep_versions=None, meta: RequestMeta | None = None) -> User:
+    """The user's own settings: how many versions of each file to keep (0 = all)."""
+    changes = {}
+    if keep_versions is not None:
+        if isinstance(keep_versions, bool) or not isinstance(keep_versions, int) or not 0 <= keep_versions <= 10_000:
+            raise InvalidInput(errors={"keep_versions": ["A whole number from 0 (keep all) to 10000."]})
+        changes["vault_keep_versions"] = keep_versions
+    if changes:
+        with transaction.atomic():
+            for name, value in changes.items():
+                setattr(user, name, value)
+            user.save(update_fields=list(changes))
+            event_record(action=actions.ACCOUNT_UPDATED, user=user, meta=meta, data={"fields": sorted(changes)})
+    return user
+
+
 # --- app passwords --------------------------------------------------------------------
 
 

@@ -36,7 +36,7 @@ from vault.upload_handler import body_fully_read, discard_unclaimed_uploads
 from vault.uploads import upload_from_iterable
 
 ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 404, 423)}
-RAW_BODY_PIECE = 256 * 1024
+RAW_BODY_PIECE = 1024 * 1024  # gunicorn reads up to 1 MiB per recv() when asked for that much
 
 
 def vault_keys(request) -> VaultKeys:

@@ -14,12 +14,17 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.conf import settings
 from django.core.files import File as DjangoFile
 from django.core.files.storage import FileSystemStorage, Storage, storages
 
 TMP_PREFIX = ".partial-"
+# Start writing back to disk every this many bytes, in the background, so that the
+# final fsync (which the commit must wait for) has little left to flush.
+WRITEBACK_EVERY = 32 * 1024 * 1024
+_writeback_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="blob-writeback")
 
 
 def blob_storage() -> Storage:
@@ -48,15 +53,31 @@ class BlobWriter:
             self._final_path = None
             fd, self._tmp_path = tempfile.mkstemp(prefix=TMP_PREFIX, dir=settings.LOCKER_DATA_DIR)
         self._file = os.fdopen(fd, "wb")
+        self._unsynced = 0
+        self._writeback: Future | None = None
 
     def write(self, data: bytes) -> None:
         if data:
             self._file.write(data)
             self.size += len(data)
+            self._unsynced += len(data)
+            if self._unsynced >= WRITEBACK_EVERY and (self._writeback is None or self._writeback.done()):
+                self._file.flush()
+                self._writeback = _writeback_pool.submit(os.fdatasync, self._file.fileno())
+                self._unsynced = 0
+
+    def _wait_writeback(self) -> None:
+        if self._writeback is not None:
+            try:
+                self._writeback.result()
+            except OSError:
+                pass  # the final fsync reports real problems
+            self._writeback = None
 
     def commit(self) -> str:
         """Flush, fsync and move the blob into place. Returns its storage name."""
         self._file.flush()
+        self._wait_writeback()
         os.fsync(self._file.fileno())
         self._file.close()
         if self._final_path is not None:
@@ -75,6 +96,7 @@ class BlobWriter:
 
     def abort(self) -> None:
         """Forget everything written (idempotent)."""
+        self._wait_writeback()
         if not self._file.closed:
             self._file.close()
         if os.path.exists(self._tmp_path):

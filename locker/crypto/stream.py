@@ -127,12 +127,23 @@ class Encryptor:
     def update(self, data: bytes) -> bytes:
         if self._finished:
             raise ValueError("encryptor already finalized")
-        self._buffer += data
         out = [self._take_header()]
-        # Keep at least one byte back: only finalize() knows which chunk is the last.
-        while len(self._buffer) > self._chunk_size:
-            out.append(self._seal(bytes(self._buffer[: self._chunk_size]), last=False))
-            del self._buffer[: self._chunk_size]
+        size, pos = self._chunk_size, 0
+        # A chunk is sealed only once a byte after it has arrived: only finalize() knows the last one.
+        if self._buffer:
+            need = size - len(self._buffer)
+            if len(data) <= need:
+                self._buffer += data
+                return out[0]
+            self._buffer += data[:need]
+            out.append(self._seal(bytes(self._buffer), last=False))
+            self._buffer.clear()
+            pos = need
+        view = memoryview(data)
+        while len(data) - pos > size:  # whole chunks straight from the input, without copying
+            out.append(self._seal(view[pos : pos + size], last=False))
+            pos += size
+        self._buffer += view[pos:]
         return b"".join(out)
 
     def finalize(self) -> bytes:

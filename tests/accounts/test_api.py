@@ -229,3 +229,12 @@ def test_cannot_revoke_another_users_session(auth_client, other_account):
     response = auth_client.delete(f"/api/v1/auth/sessions/{session.pk}/")
     assert response.status_code == 404 and response.json()["code"] == "not_found"
     assert UnlockSession.objects.filter(pk=session.pk).exists()
+
+
+def test_me_settings_keep_versions(auth_client):
+    response = auth_client.patch("/api/v1/me", {"keep_versions": 3}, format="json")
+    assert response.status_code == 200 and response.json()["keep_versions"] == 3
+    for bad in (-1, "three", 10_001, True, None):
+        bad_response = auth_client.patch("/api/v1/me", {"keep_versions": bad}, format="json")
+        assert bad_response.status_code == 400 and bad_response.json()["code"] == "validation_error"
+    assert auth_client.get("/api/v1/me").json()["keep_versions"] == 3

