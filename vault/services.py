@@ -462,7 +462,7 @@ def file_version_restore(*, user: User, keys: VaultKeys, file_id, number: int, m
         max_size=old.size,
     )
     upload.mime_type = old.mime_type
-    version = file_version_add(user=user, keys=keys, file_id=file.pk, upload=upload, meta=None)
+    version = file_version_add(user=user, keys=keys, file_id=file.pk, upload=upload, meta=meta)
     event_record(
         action=actions.FILE_VERSION_RESTORED,
         user=user,

@@ -34,6 +34,11 @@ class EncryptedUploadedFile(UploadedFile):
         raise ValueError("encrypted uploads are read through vault.downloads")
 
 
+def browser_file_name(name: str) -> str:
+    """Undo the browsers' escaping of ``"`` as ``%22`` in multipart file names (HTML spec; CR/LF stay refused)."""
+    return name.replace("%22", '"')
+
+
 def unlock_for_upload(request):
     """The unlock context of an API client (set by authentication) or of the browser cookie."""
     from accounts.unlock import LOCKED, context_from_cookie
@@ -73,7 +78,9 @@ class EncryptingUploadHandler(FileUploadHandler):
             self._fail(VaultLocked())
         from locker.crypto.blind import subkey
 
-        self.sink = UploadSink(owner_id=context.user_id, mac_key=subkey(udk, "content-mac"), name=file_name or "")
+        self.sink = UploadSink(
+            owner_id=context.user_id, mac_key=subkey(udk, "content-mac"), name=browser_file_name(file_name or "")
+        )
         self.request.locker_active_sink = self.sink  # so the view can abort it if parsing dies half-way
 
     def receive_data_chunk(self, raw_data, start):

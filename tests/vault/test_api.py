@@ -290,3 +290,9 @@ def test_uploads_go_through_the_encrypting_handler_only(api, tmp_path, monkeypat
     assert upload(api, ("big.txt", data)).status_code == 201
     for path in tmp.rglob("*"):
         assert not path.is_file() or marker not in path.read_bytes()
+
+
+def test_browser_escaped_quotes_in_file_names_are_restored(api):
+    """Browsers send a file named `say "hi".txt` as `say %22hi%22.txt` in multipart headers."""
+    file = upload(api, ("say %22hi%22.txt", b"x")).json()[0]["file"]
+    assert file["name"] == 'say "hi".txt'
