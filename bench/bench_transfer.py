@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 SIZES = [int(s) for s in os.environ.get("BENCH_TRANSFER_SIZES_MIB", "100,1024").split(",")]
+REPEAT = int(os.environ.get("BENCH_TRANSFER_REPEAT", "3"))  # medians of this many runs
 
 
 def free_port() -> int:
@@ -72,6 +74,17 @@ def rss_mib(pid: int) -> float:
 def reset_peak(pid: int) -> None:
     """Reset VmHWM to the current RSS (Linux: write 5 to clear_refs), so a peak covers only what follows."""
     Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def fsync_time(path: Path) -> float:
+    """What making an already written file durable costs (copyparty does not fsync; Locker does)."""
+    start = time.perf_counter()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return time.perf_counter() - start
 
 
 def timed(cmd: list[str]) -> float:
@@ -163,21 +176,26 @@ def locker_run(size_mib: int, source: Path, data_dir: str) -> dict:
         idle = rss_mib(server.worker_pid())
         reset_peak(server.worker_pid())
         out = tempfile.mktemp(dir=data_dir)  # noqa: S306 - curl writes it
-        started = time.perf_counter()
-        result = subprocess.run(
-            ["curl", "-sf", *auth, "-F", f"file=@{source};filename=bench.bin", f"{base}/api/v1/files/"],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        multipart = time.perf_counter() - started
+        multiparts, puts, downloads = [], [], []
+        for _ in range(REPEAT):
+            started = time.perf_counter()
+            result = subprocess.run(
+                ["curl", "-sf", *auth, "-F", f"file=@{source};filename=bench.bin", f"{base}/api/v1/files/"],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            multiparts.append(time.perf_counter() - started)
         after_multipart = peak_rss_mib(server.worker_pid())
         file_id = json.loads(result.stdout)[0]["file"]["id"]
-        put = timed(["curl", "-sf", *auth, "-T", str(source), f"{base}/api/v1/files/{file_id}/content"])
+        for _ in range(REPEAT):
+            puts.append(timed(["curl", "-sf", *auth, "-T", str(source), f"{base}/api/v1/files/{file_id}/content"]))
         after_put = peak_rss_mib(server.worker_pid())
-        download = timed(["curl", "-sf", *auth, "-o", out, f"{base}/api/v1/files/{file_id}/content"])
+        for _ in range(REPEAT):
+            downloads.append(timed(["curl", "-sf", *auth, "-o", out, f"{base}/api/v1/files/{file_id}/content"]))
         same = subprocess.run(["cmp", "-s", str(source), out]).returncode == 0
         os.unlink(out)
+        multipart, put, download = (statistics.median(x) for x in (multiparts, puts, downloads))
         peak = peak_rss_mib(server.worker_pid())
     finally:
         server.stop()
@@ -220,17 +238,32 @@ def copyparty_run(size_mib: int, source: Path, work: Path) -> dict:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        multipart = timed(["curl", "-sf", "-F", "act=bput", "-F", f"f=@{source};filename=mp.bin", f"{base}/"])
-        put = timed(["curl", "-sf", "-T", str(source), f"{base}/put.bin"])
+        multiparts, puts, downloads, syncs = [], [], [], []
+        for i in range(REPEAT):
+            multiparts.append(
+                timed(["curl", "-sf", "-F", "act=bput", "-F", f"f=@{source};filename=mp-{i}.bin", f"{base}/"])
+            )
+            syncs.append(fsync_time(volume / f"mp-{i}.bin"))
+            puts.append(timed(["curl", "-sf", "-T", str(source), f"{base}/put-{i}.bin"]))
         out = work / "copyparty-download.bin"
-        download = timed(["curl", "-sf", "-o", str(out), f"{base}/put.bin"])
+        for _ in range(REPEAT):
+            downloads.append(timed(["curl", "-sf", "-o", str(out), f"{base}/put-0.bin"]))
         same = subprocess.run(["cmp", "-s", str(source), str(out)]).returncode == 0
         out.unlink()
         peak = peak_rss_mib(server.proc.pid)
+        multipart, put, download = (statistics.median(x) for x in (multiparts, puts, downloads))
+        multipart_synced = statistics.median(m + f for m, f in zip(multiparts, syncs, strict=True))
     finally:
         server.stop()
         shutil.rmtree(volume, ignore_errors=True)
-    return {"multipart": multipart, "put": put, "download": download, "peak": peak, "ok": same}
+    return {
+        "multipart": multipart,
+        "multipart_synced": multipart_synced,
+        "put": put,
+        "download": download,
+        "peak": peak,
+        "ok": same,
+    }
 
 
 def run() -> str:
@@ -256,7 +289,7 @@ def run() -> str:
                 f"| {mib} MiB | {rate(copy)} | {rate(locker['multipart'])} | {rate(locker['put'])} | "
                 f"{rate(locker['download'])} | "
                 f"{locker['idle']:.0f} / {locker['peak']:.0f} / {locker['login_peak']:.0f} | "
-                f"{rate(plain['multipart'])} | {rate(plain['put'])} | "
+                f"{rate(plain['multipart'])} ({rate(plain['multipart_synced'])}) | {rate(plain['put'])} | "
                 f"{rate(plain['download'])} | {plain['peak']:.0f} | {'yes' if locker['ok'] and plain['ok'] else 'NO'} |"
             )
             print(rows[-1], flush=True)
@@ -269,11 +302,15 @@ def run() -> str:
             "plaintext. Locker RSS column: worker RSS after login / peak RSS during the three transfers (VmHWM,",
             "reset after login) / peak during the login itself (Argon2id is memory-hard by design: 64 MiB for the",
             "key-encryption key plus Django's Argon2 hasher). Fresh servers per size; copyparty's is its VmHWM.",
+            "Each rate is the median of `BENCH_TRANSFER_REPEAT` (3) runs. Locker fsyncs every blob before it commits",
+            "the row; copyparty does not, so its multipart column also shows (in brackets) the rate once an fsync of",
+            "the received file is added: the same durability as Locker.",
             "Reproduce: `make bench BENCH=transfer` (`BENCH_TRANSFER_SIZES_MIB=100,1024` by default).",
             "",
             "| size | cp | Locker multipart up | Locker PUT up | Locker down "
             "| Locker RSS MiB: idle / transfer peak / login peak "
-            "| copyparty multipart up | copyparty PUT up | copyparty down | copyparty peak RSS MiB | bytes identical |",
+            "| copyparty multipart up (+ fsync) | copyparty PUT up | copyparty down "
+            "| copyparty peak RSS MiB | bytes identical |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
             *rows,
         ]

@@ -110,7 +110,8 @@ class UploadSink:
         if len(self._head) < SNIFF_BYTES:
             self._head += data[: SNIFF_BYTES - len(self._head)]
         self._mac.update(data)
-        self._writer.write(self._encryptor.update(data))
+        for piece in self._encryptor.update_pieces(data):
+            self._writer.write(piece)
 
     def finish(self) -> EncryptedUpload:
         self._writer.write(self._encryptor.finalize())

@@ -125,16 +125,20 @@ class Encryptor:
         return sealed
 
     def update(self, data: bytes) -> bytes:
+        return b"".join(self.update_pieces(data))
+
+    def update_pieces(self, data: bytes) -> list[bytes]:
+        """Like :meth:`update`, as a list of pieces (header, sealed chunks) that callers may write one by one."""
         if self._finished:
             raise ValueError("encryptor already finalized")
-        out = [self._take_header()]
+        out = [self._take_header()] if not self._header_sent else []
         size, pos = self._chunk_size, 0
         # A chunk is sealed only once a byte after it has arrived: only finalize() knows the last one.
         if self._buffer:
             need = size - len(self._buffer)
             if len(data) <= need:
                 self._buffer += data
-                return out[0]
+                return out
             self._buffer += data[:need]
             out.append(self._seal(bytes(self._buffer), last=False))
             self._buffer.clear()
@@ -144,7 +148,7 @@ class Encryptor:
             out.append(self._seal(view[pos : pos + size], last=False))
             pos += size
         self._buffer += view[pos:]
-        return b"".join(out)
+        return out
 
     def finalize(self) -> bytes:
         if self._finished:
