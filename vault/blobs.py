@@ -14,17 +14,15 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
-from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.conf import settings
 from django.core.files import File as DjangoFile
 from django.core.files.storage import FileSystemStorage, Storage, storages
 
 TMP_PREFIX = ".partial-"
-# Start writing back to disk every this many bytes, in the background, so that the
-# final fsync (which the commit must wait for) has little left to flush.
-WRITEBACK_EVERY = 32 * 1024 * 1024
-_writeback_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="blob-writeback")
+# Every this many bytes, ask the kernel to start writing the blob back to disk (without waiting),
+# so that the final fsync, which the commit must wait for, has little left to flush.
+WRITEBACK_EVERY = 16 * 1024 * 1024
 
 
 def blob_storage() -> Storage:
@@ -54,30 +52,28 @@ class BlobWriter:
             fd, self._tmp_path = tempfile.mkstemp(prefix=TMP_PREFIX, dir=settings.LOCKER_DATA_DIR)
         self._file = os.fdopen(fd, "wb")
         self._unsynced = 0
-        self._writeback: Future | None = None
+        self._written_back = 0
 
     def write(self, data: bytes) -> None:
         if data:
             self._file.write(data)
             self.size += len(data)
             self._unsynced += len(data)
-            if self._unsynced >= WRITEBACK_EVERY and (self._writeback is None or self._writeback.done()):
-                self._file.flush()
-                self._writeback = _writeback_pool.submit(os.fdatasync, self._file.fileno())
-                self._unsynced = 0
+            if self._unsynced >= WRITEBACK_EVERY:
+                self._start_writeback()
 
-    def _wait_writeback(self) -> None:
-        if self._writeback is not None:
-            try:
-                self._writeback.result()
-            except OSError:
-                pass  # the final fsync reports real problems
-            self._writeback = None
+    def _start_writeback(self) -> None:
+        """Start asynchronous writeback of what is written so far (POSIX_FADV_DONTNEED on dirty pages)."""
+        self._file.flush()
+        if hasattr(os, "posix_fadvise"):
+            end = self.size
+            os.posix_fadvise(self._file.fileno(), self._written_back, end - self._written_back, os.POSIX_FADV_DONTNEED)
+            self._written_back = end
+        self._unsynced = 0
 
     def commit(self) -> str:
         """Flush, fsync and move the blob into place. Returns its storage name."""
         self._file.flush()
-        self._wait_writeback()
         os.fsync(self._file.fileno())
         self._file.close()
         if self._final_path is not None:
@@ -96,7 +92,6 @@ class BlobWriter:
 
     def abort(self) -> None:
         """Forget everything written (idempotent)."""
-        self._wait_writeback()
         if not self._file.closed:
             self._file.close()
         if os.path.exists(self._tmp_path):
