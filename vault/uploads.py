@@ -16,6 +16,7 @@ from __future__ import annotations
 import hmac
 import mimetypes
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from hashlib import sha256
 
@@ -29,6 +30,7 @@ from vault.blobs import BlobWriter, blob_delete
 from vault.keys import aad_blob
 
 SNIFF_BYTES = 8192
+_HASHERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="upload-hmac")
 
 
 class FileTooLarge(LockerError):
@@ -96,6 +98,7 @@ class UploadSink:
         self._encryptor = Encryptor(self.content_key, aad=aad_blob(owner_id, self.version_id))
         self._writer = BlobWriter(owner_id)
         self._mac = hmac.new(mac_key, digestmod=sha256)
+        self._mac_pending: Future | None = None
         self._head = bytearray()
         self.size = 0
         self.closed = False
@@ -109,7 +112,11 @@ class UploadSink:
             raise FileTooLarge(self.max_size)
         if len(self._head) < SNIFF_BYTES:
             self._head += data[: SNIFF_BYTES - len(self._head)]
-        self._mac.update(data)
+        # Hash on another core while this thread encrypts and writes (hashlib releases the GIL);
+        # one update in flight at a time keeps the order and holds at most one extra piece.
+        if self._mac_pending is not None:
+            self._mac_pending.result()
+        self._mac_pending = _HASHERS.submit(self._mac.update, data)
         for piece in self._encryptor.update_pieces(data):
             self._writer.write(piece)
 
@@ -123,12 +130,21 @@ class UploadSink:
             blob=blob,
             size=self.size,
             stored_size=self._writer.size,
-            content_mac=self._mac.hexdigest()[:32],
+            content_mac=self._mac_digest(),
             mime_type=sniff_mime(bytes(self._head), self.name),
             name=self.name,
         )
 
+    def _mac_digest(self) -> str:
+        if self._mac_pending is not None:
+            self._mac_pending.result()
+            self._mac_pending = None
+        return self._mac.hexdigest()[:32]
+
     def abort(self) -> None:
+        if self._mac_pending is not None:
+            self._mac_pending.result()
+            self._mac_pending = None
         self._writer.abort()
         self.closed = True
 
