@@ -27,6 +27,7 @@ from vault.serializers import (
     FolderCreateInput,
     FolderSerializer,
     FolderUpdateInput,
+    SearchResultSerializer,
     TrashEntrySerializer,
     UploadInput,
     UploadResultSerializer,
@@ -426,3 +427,37 @@ class TrashPurgeApi(APIView):
     def delete(self, request, pk):
         freed = services.trash_purge(user=request.user, item_id=pk, meta=RequestMeta.from_request(request))
         return Response({"freed": freed})
+
+
+# --- search --------------------------------------------------------------------------------------
+
+
+class SearchApi(GenericAPIView):
+    serializer_class = SearchResultSerializer
+    queryset = File.objects.none()  # for the schema; reads go through selectors
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "q", OpenApiTypes.STR, required=True, description="Words (all must match); 3+ letters match prefixes."
+            ),
+            OpenApiParameter("kind", OpenApiTypes.STR, description="Comma-separated: file, folder (default both)."),
+        ],
+        responses={200: SearchResultSerializer(many=True), **ERRORS},
+        tags=["search"],
+    )
+    def get(self, request):
+        query = request.query_params.get("q", "")
+        if not query.strip() or len(query) > 500:
+            raise InvalidInput(
+                "Give 1 to 500 characters to search for.", code="invalid_query", errors={"q": ["Required."]}
+            )
+        kinds = [k for k in request.query_params.get("kind", "").split(",") if k]
+        unknown = sorted(set(kinds) - set(selectors.SEARCH_KINDS))
+        if unknown:
+            raise InvalidInput(errors={"kind": [f"Unknown kind: {', '.join(unknown)}."]})
+        keys = vault_keys(request)
+        results = selectors.search(user=request.user, keys=keys, query=query, kinds=kinds or None)
+        keys.preload(selectors.all_folders(user=request.user))
+        page = self.paginate_queryset(results)
+        return self.get_paginated_response(SearchResultSerializer(page, many=True, context={"keys": keys}).data)

@@ -57,6 +57,15 @@ class VaultKeys:
         self._file_keys: dict = {}
 
     # --- derived keys ---------------------------------------------------------
+    @property
+    def search(self):
+        """Blind-index keys (vault.search.SearchKeys), derived on first use."""
+        if getattr(self, "_search", None) is None:
+            from vault.search import SearchKeys
+
+            self._search = SearchKeys(self.udk)
+        return self._search
+
     def content_mac_key(self) -> bytes:
         """Keyed HMAC of plaintext, per user (SECURITY.md property 9: never a plain hash)."""
         return subkey(self.udk, "content-mac")

@@ -104,3 +104,33 @@ class FileVersion(models.Model):
 
     def __str__(self):
         return f"version {self.number} of {self.file_id}"
+
+
+class SearchToken(models.Model):
+    """One blind-index token of one item (SECURITY.md property 8).
+
+    ``token`` is a truncated keyed HMAC of a normalized word (or word prefix), under
+    a key derived from the owner's data key per field and per kind of token; the
+    server cannot tell which word it stands for. Equal words of one user give equal
+    tokens: that, and the number of tokens per item, is the documented leakage.
+    """
+
+    class Kind(models.IntegerChoices):
+        FILE = 1, "file"
+        FOLDER = 2, "folder"
+        NOTE = 3, "note"
+        MESSAGE = 4, "message"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    kind = models.PositiveSmallIntegerField(choices=Kind.choices)
+    item_id = models.UUIDField()
+    token = models.BigIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["owner", "token"], name="vault_search_owner_token"),
+            models.Index(fields=["kind", "item_id"], name="vault_search_item"),
+        ]
+
+    def __str__(self):
+        return f"token of {self.get_kind_display()} {self.item_id}"

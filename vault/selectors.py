@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db.models import F, QuerySet
 
 from locker.errors import NotFound
-from vault.models import File, FileVersion, Folder
+from vault.models import File, FileVersion, Folder, SearchToken
+from vault.search import matching_items
 from vault.services import _is_uuid
 
 
@@ -65,3 +66,27 @@ def trash_list(*, user) -> list[Folder | File]:
 def all_folders(*, user) -> list[Folder]:
     """Every folder of the user (for computing keys of a listing spanning folders in one query)."""
     return list(Folder.objects.filter(owner=user).only("id", "parent_id", "key_wrapped", "name_sealed", "trashed_at"))
+
+
+SEARCH_KINDS = {"file": SearchToken.Kind.FILE, "folder": SearchToken.Kind.FOLDER}
+
+
+def search(*, user, keys, query: str, kinds: list[str] | None = None) -> list[dict]:
+    """Live files and folders matching every word of ``query``: best match first, then most recent.
+
+    Each result: ``{"kind", "item", "score"}``. Trashed items are not found.
+    """
+    wanted = [SEARCH_KINDS[k] for k in (kinds or SEARCH_KINDS)]
+    _, matches = matching_items(owner_id=user.pk, keys=keys.search, query=query, kinds=wanted)
+    hits = {(m["kind"], m["item_id"]): m["hits"] for m in matches}
+    file_ids = [item_id for kind, item_id in hits if kind == SearchToken.Kind.FILE]
+    folder_ids = [item_id for kind, item_id in hits if kind == SearchToken.Kind.FOLDER]
+    results = [
+        {"kind": "file", "item": f, "score": hits[SearchToken.Kind.FILE, f.pk]}
+        for f in File.objects.filter(owner=user, pk__in=file_ids, trashed_at__isnull=True)
+    ] + [
+        {"kind": "folder", "item": f, "score": hits[SearchToken.Kind.FOLDER, f.pk]}
+        for f in Folder.objects.filter(owner=user, pk__in=folder_ids, trashed_at__isnull=True)
+    ]
+    results.sort(key=lambda r: (-r["score"], -r["item"].modified_at.timestamp(), str(r["item"].pk)))
+    return results

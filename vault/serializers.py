@@ -121,3 +121,30 @@ class UploadResultSerializer(serializers.Serializer):
     file = FileSerializer(required=False)
     code = serializers.CharField(required=False)
     detail = serializers.CharField(required=False)
+
+
+class SearchResultSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    id = serializers.UUIDField(source="item.pk")
+    name = serializers.SerializerMethodField()
+    parent = serializers.SerializerMethodField(help_text="The containing folder's id (null at the top level).")
+    size = serializers.SerializerMethodField()
+    mime_type = serializers.SerializerMethodField()
+    modified_at = serializers.DateTimeField(source="item.modified_at")
+    score = serializers.IntegerField()
+
+    def get_name(self, result) -> str:
+        keys = self.context["keys"]
+        item = result["item"]
+        return keys.file_name(item) if result["kind"] == "file" else keys.folder_name(item)
+
+    def get_parent(self, result) -> str | None:
+        item = result["item"]
+        parent = item.folder_id if result["kind"] == "file" else item.parent_id
+        return str(parent) if parent else None
+
+    def get_size(self, result) -> int | None:
+        return getattr(result["item"], "size", None) if result["kind"] == "file" else None
+
+    def get_mime_type(self, result) -> str | None:
+        return result["item"].mime_type if result["kind"] == "file" else None

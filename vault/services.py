@@ -31,7 +31,8 @@ from locker.http import RequestMeta
 from vault.blobs import blob_delete
 from vault.downloads import plaintext_chunks
 from vault.keys import VaultKeys
-from vault.models import File, FileVersion, Folder
+from vault.models import File, FileVersion, Folder, SearchToken
+from vault.search import index_item, unindex
 from vault.uploads import EncryptedUpload, upload_from_iterable
 
 MAX_NAME_LENGTH = 255
@@ -167,6 +168,25 @@ def _checked_name(user, keys, parent_id, parent_key, name, *, on_conflict: str, 
     )
 
 
+# --- search index (same transaction as the write) ------------------------------------------
+
+
+def _index_folder(user: User, keys: VaultKeys, folder_id, name: str) -> None:
+    index_item(
+        owner_id=user.pk, keys=keys.search, kind=SearchToken.Kind.FOLDER, item_id=folder_id, fields={"name": [name]}
+    )
+
+
+def _index_file(user: User, keys: VaultKeys, file_id, name: str, tags: list[str]) -> None:
+    index_item(
+        owner_id=user.pk,
+        keys=keys.search,
+        kind=SearchToken.Kind.FILE,
+        item_id=file_id,
+        fields={"name": [name], "tag": tags},
+    )
+
+
 # --- folders ---------------------------------------------------------------------------
 
 
@@ -192,6 +212,7 @@ def folder_create(
         except IntegrityError:
             raise NameConflict(f'"{name}" already exists in this folder.') from None
         keys.remember_folder_key(folder_id, key)
+        _index_folder(user, keys, folder_id, name)
         event_record(action=actions.FOLDER_CREATED, user=user, meta=meta, object_type="folder", object_id=folder_id)
     return folder
 
@@ -230,6 +251,7 @@ def folder_update(
             folder.key_wrapped = keys.wrap_folder_key(key, folder.pk, target_key)
         folder.modified_at = timezone.now()
         folder.save()
+        _index_folder(user, keys, folder.pk, new_name)
         event_record(
             action=actions.FOLDER_MOVED if moving else actions.FOLDER_RENAMED,
             user=user,
@@ -340,6 +362,7 @@ def file_upload(
                 if tags:
                     existing.tags_sealed = keys.seal_file_tags(file_key, existing.pk, tags)
                     existing.save(update_fields=["tags_sealed"])
+                    _index_file(user, keys, existing.pk, keys.file_name(existing, parent_key), tags)
                 version = _add_version(user, keys, existing, file_key, upload)
                 _delete_blobs_after_commit(_prune_versions(user, existing))
                 event_record(
@@ -361,6 +384,7 @@ def file_upload(
                 tags_sealed=keys.seal_file_tags(file_key, file_id, tags),
             )
             keys.remember_file_key(file_id, file_key)
+            _index_file(user, keys, file_id, name, tags)
             version = _add_version(user, keys, file, file_key, upload)
             event_record(action=actions.FILE_UPLOADED, user=user, meta=meta, object_type="file", object_id=file_id)
             return UploadResult(file=file, version=version, created=True)
@@ -431,9 +455,12 @@ def file_update(
             file.folder = target
             file.key_wrapped = keys.wrap_file_key(file_key, file.pk, target_key)
         if tags is not None:
-            file.tags_sealed = keys.seal_file_tags(file_key, file.pk, clean_tags(tags))
+            tags = clean_tags(tags)
+            file.tags_sealed = keys.seal_file_tags(file_key, file.pk, tags)
         file.modified_at = timezone.now()
         file.save()
+        if renamed or tags is not None:
+            _index_file(user, keys, file.pk, new_name, tags if tags is not None else keys.file_tags(file))
         for flag, action in (
             (renamed, actions.FILE_RENAMED),
             (moving, actions.FILE_MOVED),
@@ -542,6 +569,10 @@ def trash_restore(*, user: User, keys: VaultKeys, item_id, meta=None) -> Folder 
                 item.key_wrapped = keys.wrap_file_key(item_key, item.pk, target_key)
         item.name_mac = mac
         item.save()
+        if kind == "folder":
+            _index_folder(user, keys, item.pk, name)
+        else:
+            _index_file(user, keys, item.pk, name, keys.file_tags(item))
         Folder.objects.filter(owner=user, trashed_with=item.pk).update(trashed_at=None, trashed_with=None)
         File.objects.filter(owner=user, trashed_with=item.pk).update(trashed_at=None, trashed_with=None)
         event_record(action=actions.ITEM_RESTORED, user=user, meta=meta, object_type=kind, object_id=item.pk)
@@ -576,6 +607,8 @@ def _purge_entries(user: User, entry_ids: list) -> int:
     versions.delete()
     File.objects.filter(pk__in=file_ids).delete()
     Folder.objects.filter(owner=user, pk__in=folder_ids).delete()
+    unindex(kind=SearchToken.Kind.FILE, item_ids=file_ids)
+    unindex(kind=SearchToken.Kind.FOLDER, item_ids=folder_ids)
     User.objects.filter(pk=user.pk).update(storage_used=F("storage_used") - freed)
     _delete_blobs_after_commit(blobs)
     return freed
@@ -642,6 +675,7 @@ def vault_wipe(*, user: User) -> int:
     versions.delete()
     File.objects.filter(owner=user).delete()
     Folder.objects.filter(owner=user).delete()
+    SearchToken.objects.filter(owner=user).delete()
     User.objects.filter(pk=user.pk).update(storage_used=0)
     _delete_blobs_after_commit(blobs)
     return freed

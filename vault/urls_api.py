@@ -19,6 +19,7 @@ urlpatterns = [
         apis.VersionRestoreApi.as_view(),
         name="api-file-version-restore",
     ),
+    path("search", apis.SearchApi.as_view(), name="api-search"),
     path("trash/", apis.TrashListApi.as_view(), name="api-trash"),
     path("trash/<uuid:pk>/restore", apis.TrashRestoreApi.as_view(), name="api-trash-restore"),
     path("trash/<uuid:pk>/", apis.TrashPurgeApi.as_view(), name="api-trash-purge"),

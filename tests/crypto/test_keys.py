@@ -166,3 +166,15 @@ def test_blind_index_normalizes_and_is_keyed():
     assert text_mac(key, "a") != text_mac(key, "b")
     assert text_mac(subkey(b"j" * 32, "name"), "a") != text_mac(key, "a")
     assert subkey(b"k" * 32, "name") != subkey(b"k" * 32, "content")
+
+
+def test_tokenize_and_prefixes():
+    from locker.crypto.blind import prefixes, token, tokenize
+
+    assert tokenize("Quarterly_Report-2025 FINAL final.pdf") == ["quarterly", "report", "2025", "final", "pdf"]
+    assert tokenize("Crème brûlée, naïve café") == ["creme", "brulee", "naive", "cafe"]
+    assert tokenize("  ... ") == []
+    assert prefixes("report") == ["rep", "repo", "repor"]
+    assert prefixes("ab") == [] and len(prefixes("x" * 40)) == 14
+    assert token(b"k" * 32, "report") == token(b"k" * 32, "report") != token(b"j" * 32, "report")
+    assert -(2**63) <= token(b"k" * 32, "report") < 2**63

@@ -1,0 +1,90 @@
+"""Search over encrypted names, tags and text with blind indexes (SECURITY.md property 8).
+
+Indexing: every word of a field becomes a token ``HMAC(K_field_word, word)``; every prefix
+of 3+ characters (up to 16) becomes ``HMAC(K_field_prefix, prefix)``, so that "rep" finds
+"report". The keys are derived from the user's data key per field (``name``, ``tag``,
+``body``, ``content``) and per token kind; tokens are truncated to 64 bits.
+
+Querying: each query word maps to its exact and prefix tokens in every field; an item
+matches when every word matches (AND); results rank by the number of matching tokens
+(a word in the name and in a tag counts twice), then by recency.
+
+Leakage (documented in docs/security.md): within one user, equal words and equal
+prefixes of 3+ characters give equal tokens, and the number of tokens per item is
+visible. No plaintext, no word lengths beyond that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Count, Q
+
+from locker.crypto.blind import prefixes, subkey, token, tokenize
+from vault.models import SearchToken
+
+FIELDS = ("name", "tag", "body", "content")
+MAX_QUERY_WORDS = 8
+
+
+class SearchKeys:
+    """Per-field blind-index keys of one user, derived once per request."""
+
+    def __init__(self, udk: bytes):
+        self._udk = udk
+        self._keys: dict[tuple[str, str], bytes] = {}
+
+    def key(self, field: str, kind: str) -> bytes:
+        if (field, kind) not in self._keys:
+            self._keys[field, kind] = subkey(self._udk, f"search {field} {kind}")
+        return self._keys[field, kind]
+
+    def item_tokens(self, fields: dict[str, Iterable[str]]) -> set[int]:
+        """Tokens of an item from its fields' texts (``{"name": ["Report.pdf"], "tag": ["tax", "2025"]}``)."""
+        out: set[int] = set()
+        for field, texts in fields.items():
+            for text in texts:
+                for word in tokenize(text):
+                    out.add(token(self.key(field, "word"), word))
+                    out.update(token(self.key(field, "prefix"), p) for p in prefixes(word))
+        return out
+
+    def query_tokens(self, word: str) -> set[int]:
+        out = {token(self.key(field, "word"), word) for field in FIELDS}
+        if len(word) >= 3:
+            out.update(token(self.key(field, "prefix"), word[:16]) for field in FIELDS)
+        return out
+
+
+def index_item(*, owner_id, keys: SearchKeys, kind: int, item_id, fields: dict[str, Iterable[str]]) -> None:
+    """Replace an item's tokens. Call inside the transaction of the write that changed it."""
+    SearchToken.objects.filter(kind=kind, item_id=item_id).delete()
+    SearchToken.objects.bulk_create(
+        [SearchToken(owner_id=owner_id, kind=kind, item_id=item_id, token=t) for t in keys.item_tokens(fields)],
+        batch_size=1000,
+    )
+
+
+def unindex(*, kind: int, item_ids: Iterable) -> None:
+    SearchToken.objects.filter(kind=kind, item_id__in=list(item_ids)).delete()
+
+
+def matching_items(
+    *, owner_id, keys: SearchKeys, query: str, kinds: Iterable[int], limit: int = 500
+) -> tuple[list[str], list[dict]]:
+    """``(words, [{kind, item_id, hits}])`` for items matching every word of ``query``, best first."""
+    words = tokenize(query)[:MAX_QUERY_WORDS]
+    if not words:
+        return [], []
+    per_word = [keys.query_tokens(word) for word in words]
+    every = set().union(*per_word)
+    rows = (
+        SearchToken.objects.filter(owner_id=owner_id, kind__in=list(kinds), token__in=every)
+        .values("kind", "item_id")
+        .annotate(
+            hits=Count("id"), **{f"w{i}": Count("id", filter=Q(token__in=tokens)) for i, tokens in enumerate(per_word)}
+        )
+        .filter(**{f"w{i}__gt": 0 for i in range(len(words))})
+        .order_by("-hits")[:limit]
+    )
+    return words, [{"kind": row["kind"], "item_id": row["item_id"], "hits": row["hits"]} for row in rows]
