@@ -134,3 +134,62 @@ class SearchToken(models.Model):
 
     def __str__(self):
         return f"token of {self.get_kind_display()} {self.item_id}"
+
+
+class Note(models.Model):
+    """An encrypted note: title, Markdown body and tags sealed under the note's own key."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notes")
+    folder = models.ForeignKey(Folder, null=True, blank=True, on_delete=models.CASCADE, related_name="notes")
+    key_wrapped = models.TextField(help_text="Note key wrapped by the folder's key (or the UDK at the top).")
+    title_sealed = models.TextField()
+    body_sealed = models.TextField()
+    tags_sealed = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="Number of the current body.")
+    created_at = models.DateTimeField(default=timezone.now)
+    modified_at = models.DateTimeField(default=timezone.now, db_index=True)
+    trashed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    trashed_with = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "folder", "trashed_at"])]
+
+    def __str__(self):
+        return f"note {self.pk}"
+
+
+class NoteVersion(models.Model):
+    """A previous body (and title) of a note, kept when a PATCH changes it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    note = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    title_sealed = models.TextField()
+    body_sealed = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["note", "number"], name="vault_noteversion_unique_number")]
+        ordering = ["-number"]
+
+    def __str__(self):
+        return f"version {self.number} of note {self.note_id}"
+
+
+class Derived(models.Model):
+    """Data derived from a file version's content at upload: a thumbnail blob (encrypted like any blob).
+
+    Extracted text is never stored: it only feeds the blind index (``content`` field).
+    """
+
+    version = models.OneToOneField(FileVersion, on_delete=models.CASCADE, primary_key=True, related_name="derived")
+    preview_blob = models.CharField(max_length=255, blank=True, help_text="Encrypted thumbnail (LKS1), or empty.")
+    preview_key_wrapped = models.TextField(blank=True, help_text="Thumbnail content key wrapped by the file key.")
+    preview_mime = models.CharField(max_length=64, blank=True)
+    preview_size = models.BigIntegerField(default=0)
+    preview_error = models.CharField(max_length=200, blank=True, help_text="Why there is no preview (shown to the user).")
+    text_indexed = models.BooleanField(default=False)
+
+    def __str__(self):
+        return f"derived data of {self.version_id}"
