@@ -25,6 +25,8 @@ ITEM_TRASHED = "trash.added"
 ITEM_RESTORED = "trash.restored"
 ITEM_PURGED = "trash.purged"
 QUOTA_REFUSED = "quota.refused"
+NOTE_CREATED = "note.created"
+NOTE_UPDATED = "note.updated"
 
 ALL = [
     LOGIN,
@@ -52,4 +54,6 @@ ALL = [
     ITEM_RESTORED,
     ITEM_PURGED,
     QUOTA_REFUSED,
+    NOTE_CREATED,
+    NOTE_UPDATED,
 ]

@@ -10,8 +10,12 @@ from .errors import BodyTooLarge
 
 
 class LimitedJSONParser(JSONParser):
+    @property
+    def limit(self) -> int:
+        return settings.LOCKER_MAX_JSON_BODY
+
     def parse(self, stream, media_type=None, parser_context=None):
-        limit = settings.LOCKER_MAX_JSON_BODY
+        limit = self.limit
         request = (parser_context or {}).get("request")
         declared = request.META.get("CONTENT_LENGTH") if request is not None else None
         if declared and declared.isdigit() and int(declared) > limit:

@@ -244,8 +244,11 @@ STORAGES = {
 
 # Request bodies. JSON and form bodies are small; file uploads (vault) have
 # their own streaming limits.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
 LOCKER_MAX_JSON_BODY = env_int("LOCKER_MAX_JSON_BODY", 64 * 1024)
+LOCKER_MAX_NOTE_BYTES = env_int("LOCKER_MAX_NOTE_BYTES", 1024 * 1024)
+# Django's cap on a body read into memory (DRF reads JSON bodies whole): room for the longest note,
+# whose endpoints allow twice its size in JSON (escapes); every other JSON endpoint stops at LOCKER_MAX_JSON_BODY.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * LOCKER_MAX_NOTE_BYTES + 64 * 1024)
 # Every uploaded file is encrypted while it streams in; no plaintext in /tmp or in memory.
 FILE_UPLOAD_HANDLERS = ["vault.upload_handler.EncryptingUploadHandler"]
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 100)

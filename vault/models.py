@@ -188,7 +188,9 @@ class Derived(models.Model):
     preview_key_wrapped = models.TextField(blank=True, help_text="Thumbnail content key wrapped by the file key.")
     preview_mime = models.CharField(max_length=64, blank=True)
     preview_size = models.BigIntegerField(default=0)
-    preview_error = models.CharField(max_length=200, blank=True, help_text="Why there is no preview (shown to the user).")
+    preview_error = models.CharField(
+        max_length=200, blank=True, help_text="Why there is no preview (shown to the user)."
+    )
     text_indexed = models.BooleanField(default=False)
 
     def __str__(self):

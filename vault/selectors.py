@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import F, QuerySet
 
 from locker.errors import NotFound
-from vault.models import File, FileVersion, Folder, SearchToken
+from vault.models import File, FileVersion, Folder, Note, SearchToken
 from vault.search import matching_items
 from vault.services import _is_uuid
 
@@ -60,7 +60,8 @@ def trash_list(*, user) -> list[Folder | File]:
     """Trash entries (items trashed directly, not their contents), newest first."""
     folders = list(Folder.objects.filter(owner=user, trashed_with=F("pk")).select_related("parent"))
     files = list(File.objects.filter(owner=user, trashed_with=F("pk")).select_related("folder", "current_version"))
-    return sorted([*folders, *files], key=lambda item: item.trashed_at, reverse=True)
+    notes = list(Note.objects.filter(owner=user, trashed_with=F("pk")))
+    return sorted([*folders, *files, *notes], key=lambda item: item.trashed_at, reverse=True)
 
 
 def all_folders(*, user) -> list[Folder]:
@@ -68,25 +69,35 @@ def all_folders(*, user) -> list[Folder]:
     return list(Folder.objects.filter(owner=user).only("id", "parent_id", "key_wrapped", "name_sealed", "trashed_at"))
 
 
-SEARCH_KINDS = {"file": SearchToken.Kind.FILE, "folder": SearchToken.Kind.FOLDER}
+SEARCH_KINDS = {"file": SearchToken.Kind.FILE, "folder": SearchToken.Kind.FOLDER, "note": SearchToken.Kind.NOTE}
 
 
 def search(*, user, keys, query: str, kinds: list[str] | None = None) -> list[dict]:
-    """Live files and folders matching every word of ``query``: best match first, then most recent.
+    """Live files, folders and notes matching every word of ``query``: best match first, then most recent.
 
-    Each result: ``{"kind", "item", "score"}``. Trashed items are not found.
+    Each result: ``{"kind", "item", "score", "words"}``. Trashed items are not found.
     """
     wanted = [SEARCH_KINDS[k] for k in (kinds or SEARCH_KINDS)]
-    _, matches = matching_items(owner_id=user.pk, keys=keys.search, query=query, kinds=wanted)
+    words, matches = matching_items(owner_id=user.pk, keys=keys.search, query=query, kinds=wanted)
     hits = {(m["kind"], m["item_id"]): m["hits"] for m in matches}
     file_ids = [item_id for kind, item_id in hits if kind == SearchToken.Kind.FILE]
     folder_ids = [item_id for kind, item_id in hits if kind == SearchToken.Kind.FOLDER]
-    results = [
-        {"kind": "file", "item": f, "score": hits[SearchToken.Kind.FILE, f.pk]}
-        for f in File.objects.filter(owner=user, pk__in=file_ids, trashed_at__isnull=True)
-    ] + [
-        {"kind": "folder", "item": f, "score": hits[SearchToken.Kind.FOLDER, f.pk]}
-        for f in Folder.objects.filter(owner=user, pk__in=folder_ids, trashed_at__isnull=True)
-    ]
+    note_ids = [item_id for kind, item_id in hits if kind == SearchToken.Kind.NOTE]
+    results = (
+        [
+            {"kind": "file", "item": f, "score": hits[SearchToken.Kind.FILE, f.pk]}
+            for f in File.objects.filter(owner=user, pk__in=file_ids, trashed_at__isnull=True)
+        ]
+        + [
+            {"kind": "folder", "item": f, "score": hits[SearchToken.Kind.FOLDER, f.pk]}
+            for f in Folder.objects.filter(owner=user, pk__in=folder_ids, trashed_at__isnull=True)
+        ]
+        + [
+            {"kind": "note", "item": n, "score": hits[SearchToken.Kind.NOTE, n.pk]}
+            for n in Note.objects.filter(owner=user, pk__in=note_ids, trashed_at__isnull=True)
+        ]
+    )
+    for result in results:
+        result["words"] = words
     results.sort(key=lambda r: (-r["score"], -r["item"].modified_at.timestamp(), str(r["item"].pk)))
     return results

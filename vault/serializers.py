@@ -4,6 +4,8 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from locker.serializers import StrictCharField
+from vault.models import File, Folder, Note
+from vault.notes import note_body, note_title, snippet
 from vault.services import etag_of
 
 ON_CONFLICT = [("error", "error"), ("rename", "rename")]
@@ -73,17 +75,21 @@ class TrashEntrySerializer(serializers.Serializer):
     original_parent = serializers.SerializerMethodField()
 
     def get_kind(self, item) -> str:
-        return "folder" if hasattr(item, "parent_id") else "file"
+        return {Folder: "folder", File: "file", Note: "note"}[type(item)]
 
     def get_name(self, item) -> str:
         keys = self.context["keys"]
-        return keys.folder_name(item) if hasattr(item, "parent_id") else keys.file_name(item)
+        if isinstance(item, Folder):
+            return keys.folder_name(item)
+        if isinstance(item, Note):
+            return note_title(keys, item) or "Untitled note"
+        return keys.file_name(item)
 
     def get_size(self, item) -> int | None:
-        return getattr(item, "size", None)
+        return item.size if isinstance(item, File) else None
 
     def get_original_parent(self, item) -> str | None:
-        parent = item.parent_id if hasattr(item, "parent_id") else item.folder_id
+        parent = item.parent_id if isinstance(item, Folder) else item.folder_id
         return str(parent) if parent else None
 
 
@@ -133,18 +139,83 @@ class SearchResultSerializer(serializers.Serializer):
     modified_at = serializers.DateTimeField(source="item.modified_at")
     score = serializers.IntegerField()
 
+    snippet = serializers.SerializerMethodField(help_text="For notes: text around the first matching word.")
+
     def get_name(self, result) -> str:
         keys = self.context["keys"]
         item = result["item"]
+        if result["kind"] == "note":
+            return note_title(keys, item) or "Untitled note"
         return keys.file_name(item) if result["kind"] == "file" else keys.folder_name(item)
 
     def get_parent(self, result) -> str | None:
         item = result["item"]
-        parent = item.folder_id if result["kind"] == "file" else item.parent_id
+        parent = item.parent_id if result["kind"] == "folder" else item.folder_id
         return str(parent) if parent else None
+
+    def get_snippet(self, result) -> str | None:
+        if result["kind"] != "note":
+            return None
+        return snippet(note_body(self.context["keys"], result["item"]), result.get("words", []))
 
     def get_size(self, result) -> int | None:
         return getattr(result["item"], "size", None) if result["kind"] == "file" else None
 
     def get_mime_type(self, result) -> str | None:
         return result["item"].mime_type if result["kind"] == "file" else None
+
+
+class NoteSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    title = serializers.SerializerMethodField()
+    body = serializers.SerializerMethodField()
+    tags = serializers.SerializerMethodField()
+    folder = serializers.UUIDField(source="folder_id", allow_null=True)
+    version = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    modified_at = serializers.DateTimeField()
+
+    def _key(self, note):
+        from vault.notes import note_key
+
+        cache = self.context.setdefault("_note_keys", {})
+        if note.pk not in cache:
+            cache[note.pk] = note_key(self.context["keys"], note)
+        return cache[note.pk]
+
+    def get_title(self, note) -> str:
+        return note_title(self.context["keys"], note, self._key(note))
+
+    def get_body(self, note) -> str:
+        return note_body(self.context["keys"], note, self._key(note))
+
+    def get_tags(self, note) -> list[str]:
+        from vault.notes import note_tags
+
+        return note_tags(self.context["keys"], note, self._key(note))
+
+
+class NoteListSerializer(NoteSerializer):
+    """Lists carry an excerpt, not the whole body."""
+
+    body = None
+    excerpt = serializers.SerializerMethodField()
+
+    def get_excerpt(self, note) -> str:
+        text = " ".join(note_body(self.context["keys"], note, self._key(note)).split())
+        return text[:200] + ("…" if len(text) > 200 else "")
+
+
+class NoteInput(serializers.Serializer):
+    title = StrictCharField(max_length=2000, required=False, allow_blank=True, trim_whitespace=False)
+    body = StrictCharField(required=False, allow_blank=True, trim_whitespace=False)
+    tags = serializers.ListField(child=StrictCharField(max_length=256), required=False, max_length=200)
+    folder = serializers.UUIDField(required=False, allow_null=True)
+    version = serializers.IntegerField(
+        required=False, min_value=1, help_text="PATCH: the version you edited (412 if stale)."
+    )
+
+
+class NoteVersionSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    created_at = serializers.DateTimeField()

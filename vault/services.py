@@ -31,7 +31,7 @@ from locker.http import RequestMeta
 from vault.blobs import blob_delete
 from vault.downloads import plaintext_chunks
 from vault.keys import VaultKeys
-from vault.models import File, FileVersion, Folder, SearchToken
+from vault.models import File, FileVersion, Folder, Note, SearchToken
 from vault.search import index_item, unindex
 from vault.uploads import EncryptedUpload, upload_from_iterable
 
@@ -513,7 +513,7 @@ def _subtree_folder_ids(user: User, root_id) -> list:
 
 
 def item_trash(*, user: User, kind: str, item_id, meta=None) -> None:
-    """Move a file, or a folder with everything in it, to the trash."""
+    """Move a file, a note, or a folder with everything in it, to the trash."""
     now = timezone.now()
     with transaction.atomic():
         if kind == "folder":
@@ -525,6 +525,13 @@ def item_trash(*, user: User, kind: str, item_id, meta=None) -> None:
             File.objects.filter(owner=user, folder_id__in=ids, trashed_at__isnull=True).update(
                 trashed_at=now, trashed_with=folder.pk
             )
+            Note.objects.filter(owner=user, folder_id__in=ids, trashed_at__isnull=True).update(
+                trashed_at=now, trashed_with=folder.pk
+            )
+        elif kind == "note":
+            found = Note.objects.filter(owner=user, pk=item_id, trashed_at__isnull=True) if _is_uuid(item_id) else None
+            if not found or not found.update(trashed_at=now, trashed_with=item_id):
+                raise NotFound("No such note.")
         else:
             file = _file(user, item_id, lock=True)
             File.objects.filter(pk=file.pk).update(trashed_at=now, trashed_with=file.pk)
@@ -540,7 +547,19 @@ def _trash_entry(user: User, item_id) -> tuple[str, Folder | File]:
     file = File.objects.filter(owner=user, pk=item_id, trashed_with=item_id).select_related("folder").first()
     if file is not None:
         return "file", file
+    note = Note.objects.filter(owner=user, pk=item_id, trashed_with=item_id).select_related("folder").first()
+    if note is not None:
+        return "note", note
     raise NotFound("Not in the trash.")
+
+
+def _trash_entry_ids(user: User, **filters) -> list:
+    """Ids of trash entries (items trashed directly), of every kind."""
+    return [
+        pk
+        for model in (Folder, File, Note)
+        for pk in model.objects.filter(owner=user, trashed_with=F("pk"), **filters).values_list("pk", flat=True)
+    ]
 
 
 def trash_restore(*, user: User, keys: VaultKeys, item_id, meta=None) -> Folder | File:
@@ -550,6 +569,8 @@ def trash_restore(*, user: User, keys: VaultKeys, item_id, meta=None) -> Folder 
     """
     with transaction.atomic():
         kind, item = _trash_entry(user, item_id)
+        if kind == "note":
+            return _note_restore(user, keys, item, meta)
         parent = item.parent if kind == "folder" else item.folder
         home_alive = parent is None or parent.trashed_at is None
         item_key = keys.folder_key(item) if kind == "folder" else keys.file_key(item)
@@ -573,10 +594,24 @@ def trash_restore(*, user: User, keys: VaultKeys, item_id, meta=None) -> Folder 
             _index_folder(user, keys, item.pk, name)
         else:
             _index_file(user, keys, item.pk, name, keys.file_tags(item))
-        Folder.objects.filter(owner=user, trashed_with=item.pk).update(trashed_at=None, trashed_with=None)
-        File.objects.filter(owner=user, trashed_with=item.pk).update(trashed_at=None, trashed_with=None)
+        for model in (Folder, File, Note):
+            model.objects.filter(owner=user, trashed_with=item.pk).update(trashed_at=None, trashed_with=None)
         event_record(action=actions.ITEM_RESTORED, user=user, meta=meta, object_type=kind, object_id=item.pk)
     return item
+
+
+def _note_restore(user: User, keys: VaultKeys, note: Note, meta) -> Note:
+    """A note back in its folder, or at the top level if the folder is gone (its key re-wrapped)."""
+    from vault.notes import note_key, rewrap_note_key
+
+    if note.folder_id and note.folder.trashed_at is not None:
+        key = note_key(keys, note)
+        note.folder = None
+        note.key_wrapped = rewrap_note_key(keys, note.pk, key, None)
+    note.trashed_at = note.trashed_with = None
+    note.save()
+    event_record(action=actions.ITEM_RESTORED, user=user, meta=meta, object_type="note", object_id=note.pk)
+    return note
 
 
 def trash_purge(*, user: User, item_id, meta=None) -> int:
@@ -597,7 +632,11 @@ def _purge_entries(user: User, entry_ids: list) -> int:
         "pk", flat=True
     ):
         folder_ids.update(_subtree_folder_ids(user, root))
-    files = File.objects.filter(owner=user).filter(Q(trashed_with__in=entry_ids) | Q(folder_id__in=folder_ids))
+    in_entries = Q(trashed_with__in=entry_ids) | Q(folder_id__in=folder_ids)
+    note_ids = list(Note.objects.filter(owner=user).filter(in_entries).values_list("pk", flat=True))
+    Note.objects.filter(pk__in=note_ids).delete()  # with their versions
+    unindex(kind=SearchToken.Kind.NOTE, item_ids=note_ids)
+    files = File.objects.filter(owner=user).filter(in_entries)
     file_ids = list(files.values_list("pk", flat=True))
     versions = FileVersion.objects.filter(file_id__in=file_ids)
     blobs = list(versions.values_list("blob", flat=True))
@@ -616,9 +655,7 @@ def _purge_entries(user: User, entry_ids: list) -> int:
 
 def trash_empty(*, user: User, meta=None) -> int:
     with transaction.atomic():
-        entries = list(Folder.objects.filter(owner=user, trashed_with=F("pk")).values_list("pk", flat=True)) + list(
-            File.objects.filter(owner=user, trashed_with=F("pk")).values_list("pk", flat=True)
-        )
+        entries = _trash_entry_ids(user)
         freed = _purge_entries(user, entries)
         event_record(
             action=actions.ITEM_PURGED,
@@ -636,15 +673,7 @@ def trash_purge_expired(*, days: int | None = None, now=None) -> int:
     count = 0
     for user in User.objects.filter(pk__in=_owners_with_old_trash(cutoff)):
         with transaction.atomic():
-            entries = list(
-                Folder.objects.filter(owner=user, trashed_with=F("pk"), trashed_at__lt=cutoff).values_list(
-                    "pk", flat=True
-                )
-            ) + list(
-                File.objects.filter(owner=user, trashed_with=F("pk"), trashed_at__lt=cutoff).values_list(
-                    "pk", flat=True
-                )
-            )
+            entries = _trash_entry_ids(user, trashed_at__lt=cutoff)
             freed = _purge_entries(user, entries)
             event_record(
                 action=actions.ITEM_PURGED,
@@ -656,10 +685,12 @@ def trash_purge_expired(*, days: int | None = None, now=None) -> int:
     return count
 
 
-def _owners_with_old_trash(cutoff):
-    folders = Folder.objects.filter(trashed_at__lt=cutoff).values_list("owner_id", flat=True)
-    files = File.objects.filter(trashed_at__lt=cutoff).values_list("owner_id", flat=True)
-    return set(folders) | set(files)
+def _owners_with_old_trash(cutoff) -> set:
+    return {
+        owner
+        for model in (Folder, File, Note)
+        for owner in model.objects.filter(trashed_at__lt=cutoff).values_list("owner_id", flat=True)
+    }
 
 
 def vault_wipe(*, user: User) -> int:
@@ -674,6 +705,7 @@ def vault_wipe(*, user: User) -> int:
     File.objects.filter(owner=user).update(current_version=None)
     versions.delete()
     File.objects.filter(owner=user).delete()
+    Note.objects.filter(owner=user).delete()
     Folder.objects.filter(owner=user).delete()
     SearchToken.objects.filter(owner=user).delete()
     User.objects.filter(pk=user.pk).update(storage_used=0)

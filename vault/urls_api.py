@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vault import apis
+from vault import apis, notes_apis
 
 urlpatterns = [
     path("folders/", apis.FolderListCreateApi.as_view(), name="api-folders"),
@@ -20,6 +20,15 @@ urlpatterns = [
         name="api-file-version-restore",
     ),
     path("search", apis.SearchApi.as_view(), name="api-search"),
+    path("notes/", notes_apis.NoteListCreateApi.as_view(), name="api-notes"),
+    path("notes/<uuid:pk>/", notes_apis.NoteDetailApi.as_view(), name="api-note"),
+    path("notes/<uuid:pk>/versions/", notes_apis.NoteVersionListApi.as_view(), name="api-note-versions"),
+    path("notes/<uuid:pk>/versions/<int:number>/", notes_apis.NoteVersionDetailApi.as_view(), name="api-note-version"),
+    path(
+        "notes/<uuid:pk>/versions/<int:number>/restore",
+        notes_apis.NoteVersionRestoreApi.as_view(),
+        name="api-note-version-restore",
+    ),
     path("trash/", apis.TrashListApi.as_view(), name="api-trash"),
     path("trash/<uuid:pk>/restore", apis.TrashRestoreApi.as_view(), name="api-trash-restore"),
     path("trash/<uuid:pk>/", apis.TrashPurgeApi.as_view(), name="api-trash-purge"),

@@ -1,0 +1,248 @@
+"""Encrypted notes: services and selectors.
+
+A note sits in the same key hierarchy as a file: its key is wrapped by its
+folder's key (or the UDK at the top level) and seals its title, Markdown body
+and tags. A change of body or title keeps the previous one as a
+:class:`~vault.models.NoteVersion`; bodies are bound to their version number,
+so an old body cannot be passed off as the current one. Notes go to the trash
+like files (see ``vault.services``) and are searchable (title, tags, body).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from activity import actions
+from activity.services import event_record
+from locker.crypto.aead import context
+from locker.crypto.blind import normalize
+from locker.crypto.keys import unwrap_with_key, wrap_with_key
+from locker.errors import InvalidInput, NotFound
+from vault.keys import VaultKeys, open_text, seal_text
+from vault.models import Note, NoteVersion, SearchToken
+from vault.search import index_item
+from vault.services import UNSET, PreconditionFailed, _folder, _is_uuid, clean_tags
+
+MAX_TITLE = 500
+
+
+# --- keys and sealed fields ----------------------------------------------------------------
+
+
+def _aad_key(owner_id, note_id) -> bytes:
+    return context("note-key", owner_id, note_id)
+
+
+def rewrap_note_key(keys: VaultKeys, note_id, key: bytes, folder) -> str:
+    """The note key wrapped by ``folder``'s key (None: the top level), for a move or a restore."""
+    return wrap_with_key(key, keys.folder_key(folder), aad=_aad_key(keys.owner_id, note_id))
+
+
+def note_key(keys: VaultKeys, note: Note) -> bytes:
+    parent_key = keys.folder_key(note.folder if note.folder_id else None)
+    return unwrap_with_key(note.key_wrapped, parent_key, aad=_aad_key(keys.owner_id, note.pk))
+
+
+def _seal_title(key, owner_id, note_id, number: int, title: str) -> str:
+    return seal_text(key, title, aad=context("note-title", owner_id, note_id, number))
+
+
+def _seal_body(key, owner_id, note_id, number: int, body: str) -> str:
+    return seal_text(key, body, aad=context("note-body", owner_id, note_id, number))
+
+
+def note_title(keys: VaultKeys, note: Note, key: bytes | None = None) -> str:
+    key = key or note_key(keys, note)
+    return open_text(key, note.title_sealed, aad=context("note-title", keys.owner_id, note.pk, note.version))
+
+
+def note_body(keys: VaultKeys, note: Note, key: bytes | None = None) -> str:
+    key = key or note_key(keys, note)
+    return open_text(key, note.body_sealed, aad=context("note-body", keys.owner_id, note.pk, note.version))
+
+
+def note_tags(keys: VaultKeys, note: Note, key: bytes | None = None) -> list[str]:
+    if not note.tags_sealed:
+        return []
+    key = key or note_key(keys, note)
+    return json.loads(open_text(key, note.tags_sealed, aad=context("note-tags", keys.owner_id, note.pk)))
+
+
+def version_texts(keys: VaultKeys, note: Note, version: NoteVersion) -> tuple[str, str]:
+    key = note_key(keys, note)
+    title = open_text(key, version.title_sealed, aad=context("note-title", keys.owner_id, note.pk, version.number))
+    body = open_text(key, version.body_sealed, aad=context("note-body", keys.owner_id, note.pk, version.number))
+    return title, body
+
+
+def snippet(body: str, words: list[str], width: int = 160) -> str:
+    """A window of ``body`` around the first query word found (matched without case or accents)."""
+    flat = normalize(body)
+    at = min((i for i in (flat.find(w) for w in words) if i >= 0), default=0) if words else 0
+    # normalize() may shorten the text (accents, spaces): map the position roughly onto the original.
+    ratio = len(body) / max(len(flat), 1)
+    start = max(0, int(at * ratio) - width // 4)
+    text = " ".join(body[start : start + width].split())
+    return ("…" if start else "") + text + ("…" if start + width < len(body) else "")
+
+
+# --- validation --------------------------------------------------------------------------------
+
+
+def _clean_title(title) -> str:
+    if not isinstance(title, str):
+        raise InvalidInput(errors={"title": ["Must be text."]})
+    title = " ".join(title.split())
+    if len(title) > MAX_TITLE:
+        raise InvalidInput(errors={"title": [f"Use at most {MAX_TITLE} characters."]})
+    return title
+
+
+def _clean_body(body) -> str:
+    if not isinstance(body, str):
+        raise InvalidInput(errors={"body": ["Must be text."]})
+    if len(body.encode()) > settings.LOCKER_MAX_NOTE_BYTES:
+        raise InvalidInput(
+            "This note is too long.",
+            code="note_too_large",
+            errors={"body": [f"At most {settings.LOCKER_MAX_NOTE_BYTES} bytes."]},
+        )
+    if "\x00" in body:
+        raise InvalidInput(errors={"body": ["Notes cannot contain NUL characters."]})
+    return body
+
+
+def _index(user, keys: VaultKeys, note_id, title: str, body: str, tags: list[str]) -> None:
+    index_item(
+        owner_id=user.pk,
+        keys=keys.search,
+        kind=SearchToken.Kind.NOTE,
+        item_id=note_id,
+        fields={"name": [title], "tag": tags, "body": [body]},
+    )
+
+
+# --- services -----------------------------------------------------------------------------------
+
+
+def note_create(*, user: User, keys: VaultKeys, title="", body="", tags=None, folder_id=None, meta=None) -> Note:
+    title, body, tags = _clean_title(title), _clean_body(body), clean_tags(tags)
+    with transaction.atomic():
+        folder = _folder(user, folder_id) if folder_id else None
+        parent_key = keys.folder_key(folder)
+        note_id, key = uuid.uuid4(), keys.new_key()
+        note = Note.objects.create(
+            id=note_id,
+            owner=user,
+            folder=folder,
+            key_wrapped=wrap_with_key(key, parent_key, aad=_aad_key(user.pk, note_id)),
+            title_sealed=_seal_title(key, user.pk, note_id, 1, title),
+            body_sealed=_seal_body(key, user.pk, note_id, 1, body),
+            tags_sealed=seal_text(key, json.dumps(tags), aad=context("note-tags", user.pk, note_id)) if tags else "",
+        )
+        _index(user, keys, note_id, title, body, tags)
+        event_record(action=actions.NOTE_CREATED, user=user, meta=meta, object_type="note", object_id=note_id)
+    return note
+
+
+def _note(user: User, note_id, *, lock: bool = False) -> Note:
+    qs = Note.objects.filter(owner=user, pk=note_id, trashed_at__isnull=True).select_related("folder")
+    note = (qs.select_for_update(of=("self",)) if lock else qs).first() if _is_uuid(note_id) else None
+    if note is None:
+        raise NotFound("No such note.")
+    return note
+
+
+def note_update(
+    *,
+    user: User,
+    keys: VaultKeys,
+    note_id,
+    title=None,
+    body=None,
+    tags=None,
+    folder_id=UNSET,
+    if_version=None,
+    meta=None,
+) -> Note:
+    """Change title, body, tags or folder. A new title or body keeps the previous one as a version.
+
+    ``if_version``: the version number the client edited; 412 if the note changed since (autosave safety).
+    """
+    with transaction.atomic():
+        note = _note(user, note_id, lock=True)
+        if if_version is not None and if_version != note.version:
+            raise PreconditionFailed(f"This note changed since version {if_version} (now {note.version}).")
+        key = note_key(keys, note)
+        old_title, old_body, old_tags = (
+            note_title(keys, note, key),
+            note_body(keys, note, key),
+            note_tags(keys, note, key),
+        )
+        new_title = _clean_title(title) if title is not None else old_title
+        new_body = _clean_body(body) if body is not None else old_body
+        new_tags = clean_tags(tags) if tags is not None else old_tags
+        if (new_title, new_body) != (old_title, old_body):
+            NoteVersion.objects.create(
+                note=note, number=note.version, title_sealed=note.title_sealed, body_sealed=note.body_sealed
+            )
+            note.version += 1
+            note.title_sealed = _seal_title(key, user.pk, note.pk, note.version, new_title)
+            note.body_sealed = _seal_body(key, user.pk, note.pk, note.version, new_body)
+        if tags is not None:
+            note.tags_sealed = (
+                seal_text(key, json.dumps(new_tags), aad=context("note-tags", user.pk, note.pk)) if new_tags else ""
+            )
+        if folder_id is not UNSET and str(folder_id or "") != str(note.folder_id or ""):
+            target = _folder(user, folder_id) if folder_id else None
+            note.folder = target
+            note.key_wrapped = rewrap_note_key(keys, note.pk, key, target)
+        note.modified_at = timezone.now()
+        note.save()
+        _index(user, keys, note.pk, new_title, new_body, new_tags)
+        event_record(action=actions.NOTE_UPDATED, user=user, meta=meta, object_type="note", object_id=note.pk)
+    return note
+
+
+def note_version_restore(*, user: User, keys: VaultKeys, note_id, number: int, meta=None) -> Note:
+    """Make an old version's title and body current again, as a new version."""
+    note = _note(user, note_id)
+    version = NoteVersion.objects.filter(note=note, number=number).first() if isinstance(number, int) else None
+    if version is None:
+        raise NotFound("No such version.")
+    title, body = version_texts(keys, note, version)
+    return note_update(user=user, keys=keys, note_id=note.pk, title=title, body=body, meta=meta)
+
+
+# --- selectors ----------------------------------------------------------------------------------
+
+
+def note_list(*, user: User, folder_id=None, all_folders: bool = False) -> QuerySet[Note]:
+    notes = Note.objects.filter(owner=user, trashed_at__isnull=True)
+    if not all_folders:
+        notes = notes.filter(folder_id=folder_id)
+    return notes.order_by("-modified_at", "id")
+
+
+def note_get(*, user: User, note_id) -> Note:
+    return _note(user, note_id)
+
+
+def note_versions(*, user: User, note_id) -> tuple[Note, QuerySet[NoteVersion]]:
+    note = _note(user, note_id)
+    return note, NoteVersion.objects.filter(note=note).order_by("-number")
+
+
+def note_version_get(*, user: User, note_id, number: int) -> tuple[Note, NoteVersion]:
+    note = _note(user, note_id)
+    version = NoteVersion.objects.filter(note=note, number=number).first()
+    if version is None:
+        raise NotFound("No such version.")
+    return note, version
