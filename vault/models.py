@@ -21,6 +21,7 @@ class Folder(models.Model):
     key_wrapped = models.TextField(help_text="Folder key wrapped by the parent's key (or the UDK at the top).")
     name_sealed = models.TextField(help_text="Name sealed under the folder's own key.")
     name_mac = models.CharField(max_length=64, help_text="Keyed MAC of the normalized name under the parent's key.")
+    tags_sealed = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     modified_at = models.DateTimeField(default=timezone.now)
     trashed_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -195,3 +196,27 @@ class Derived(models.Model):
 
     def __str__(self):
         return f"derived data of {self.version_id}"
+
+
+class TagIndex(models.Model):
+    """One tag of one item, for tag counts and tag filters without a plaintext tag table.
+
+    ``token`` is a keyed HMAC of the normalized tag (equal tags of one user share it);
+    ``tag_sealed`` is the tag's text sealed under a key derived from the owner's data
+    key, bound to the owner and the token, so a listing decrypts one name per tag.
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    kind = models.PositiveSmallIntegerField(choices=SearchToken.Kind.choices)
+    item_id = models.UUIDField()
+    token = models.BigIntegerField()
+    tag_sealed = models.TextField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["owner", "token"], name="vault_tag_owner_token"),
+            models.Index(fields=["kind", "item_id"], name="vault_tag_item"),
+        ]
+
+    def __str__(self):
+        return f"tag of {self.get_kind_display()} {self.item_id}"
