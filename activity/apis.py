@@ -1,16 +1,13 @@
 """``GET /api/v1/activity/``: my events, filterable; admins may pass ``?user=``."""
 
-from datetime import UTC
-
 import django_filters
-from django.core.exceptions import ValidationError
-from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 
 from activity.models import Event
 from activity.selectors import event_list
+from locker.filters import UtcIsoDateTimeFilter
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -29,28 +26,6 @@ class EventSerializer(serializers.ModelSerializer):
             "data",
         ]
         read_only_fields = fields
-
-
-class UtcIsoDateTimeField(IsoDateTimeField):
-    """An ISO 8601 date-time that exists in UTC, where the database compares it.
-
-    ``0001-01-01T00:00+14:00`` parses, but is before year 1 in UTC: the query would fail with OverflowError.
-    """
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value is not None:
-            try:
-                value.astimezone(UTC)
-            except OverflowError:
-                raise ValidationError(
-                    "Enter a date and time between the years 1 and 9999 (UTC).", code="invalid"
-                ) from None
-        return value
-
-
-class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
-    field_class = UtcIsoDateTimeField
 
 
 class EventFilter(django_filters.FilterSet):

@@ -334,6 +334,9 @@ LOCKER_UNLOCK_COOKIE = "locker_unlock"
 LOCKER_DEFAULT_QUOTA = env_int("LOCKER_DEFAULT_QUOTA", 10 * 1024**3)
 LOCKER_MAX_UPLOAD_SIZE = env_int("LOCKER_MAX_UPLOAD_SIZE", 5 * 1024**3)
 LOCKER_TRASH_DAYS = env_int("LOCKER_TRASH_DAYS", 30)
+# Thumbnails are made in short-lived worker processes (vault.derive): how many at once, and for how long each.
+LOCKER_PREVIEW_WORKERS = env_int("LOCKER_PREVIEW_WORKERS", 2)
+LOCKER_PREVIEW_TIMEOUT = env_int("LOCKER_PREVIEW_TIMEOUT", 30)
 LOCKER_RATELIMITS = {
     "login_user": os.environ.get("LOCKER_RATE_LOGIN_USER", "10/m"),
     "login_ip": os.environ.get("LOCKER_RATE_LOGIN_IP", "30/m"),

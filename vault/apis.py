@@ -18,9 +18,11 @@ from locker.errors import InvalidInput, LockerError
 from locker.http import RequestMeta
 from locker.serializers import ErrorSerializer
 from vault import selectors, services
-from vault.http import content_response
+from vault.filters import FileFilter
+from vault.http import content_response, preview_response
 from vault.keys import VaultKeys
-from vault.models import File, Folder
+from vault.models import File, Folder, SearchToken
+from vault.search import matching_items
 from vault.serializers import (
     FileSerializer,
     FileUpdateInput,
@@ -116,6 +118,7 @@ class FolderListCreateApi(GenericAPIView):
             keys=keys,
             name=data["name"],
             parent_id=data.get("parent"),
+            tags=data.get("tags"),
             on_conflict=data["on_conflict"],
             meta=RequestMeta.from_request(request),
         )
@@ -141,6 +144,7 @@ class FolderDetailApi(APIView):
             folder_id=pk,
             name=data.get("name"),
             parent_id=data.get("parent", services.UNSET),
+            tags=data.get("tags"),
             on_conflict=data["on_conflict"],
             meta=RequestMeta.from_request(request),
         )
@@ -161,23 +165,55 @@ class FileListCreateApi(GenericAPIView):
     serializer_class = FileSerializer
     queryset = File.objects.none()  # for the schema; reads go through selectors
 
+    filterset_class = FileFilter
+
     @extend_schema(
         parameters=[
             OpenApiParameter("folder", OpenApiTypes.UUID, description="Folder id; omit for the top level."),
+            OpenApiParameter("recursive", OpenApiTypes.BOOL, description="1: also the folder's subfolders."),
             OpenApiParameter("all", OpenApiTypes.BOOL, description="1: files of every folder."),
+            OpenApiParameter("q", OpenApiTypes.STR, description="Words in the name, tags or text (all must match)."),
+            OpenApiParameter("tag", OpenApiTypes.STR, description="Only files with this tag."),
+            OpenApiParameter(
+                "ordering", OpenApiTypes.STR, enum=sorted(selectors.ORDERINGS), description="Default -modified."
+            ),
         ],
         responses={200: FileSerializer(many=True), **ERRORS},
         tags=["vault"],
     )
     def get(self, request):
         keys = vault_keys(request)
-        every = request.query_params.get("all") in {"1", "true"}
+        params = request.query_params
+        ordering = params.get("ordering", "-modified")
+        if ordering not in selectors.ORDERINGS:
+            raise InvalidInput(errors={"ordering": [f"One of: {', '.join(sorted(selectors.ORDERINGS))}."]})
+        every = params.get("all") in {"1", "true"}
         folder_id = None if every else _uuid_param(request, "folder")
-        if every:
+        recursive = params.get("recursive") in {"1", "true"} and folder_id is not None
+        if every or recursive:
             keys.preload(selectors.all_folders(user=request.user))
         elif folder_id is not None:
             keys.folder_key(selectors.folder_get(user=request.user, folder_id=folder_id))
-        page = self.paginate_queryset(selectors.file_list(user=request.user, folder_id=folder_id, all_folders=every))
+        if recursive:
+            selectors.folder_get(user=request.user, folder_id=folder_id)
+            files = selectors.file_list(user=request.user, all_folders=True).filter(
+                folder_id__in=selectors.folder_subtree_ids(user=request.user, folder_id=folder_id)
+            )
+        else:
+            files = selectors.file_list(user=request.user, folder_id=folder_id, all_folders=every)
+        files = self.filter_queryset(files)
+        if params.get("tag"):
+            files = files.filter(
+                pk__in=selectors.tagged_item_ids(
+                    user=request.user, keys=keys, tag=params["tag"], kind=SearchToken.Kind.FILE
+                )
+            )
+        if params.get("q"):
+            _, matches = matching_items(
+                owner_id=request.user.pk, keys=keys.search, query=params["q"], kinds=[1], limit=100_000
+            )
+            files = files.filter(pk__in=[m["item_id"] for m in matches])
+        page = self.paginate_queryset(selectors.order_files(files, keys=keys, ordering=ordering))
         return self.get_paginated_response(
             FileSerializer(page, many=True, context={"keys": keys, "request": request}).data
         )
@@ -347,6 +383,23 @@ class FileContentApi(APIView):
         return response
 
 
+class FilePreviewApi(APIView):
+    @extend_schema(
+        responses={
+            (200, "image/webp"): OpenApiTypes.BINARY,
+            (200, "image/jpeg"): OpenApiTypes.BINARY,
+            304: None,
+            **ERRORS,
+        },
+        tags=["vault"],
+        description="Thumbnail of the current version (images, PDFs), at most 512 x 512, without metadata; "
+        "404 `no_preview` with the reason when there is none.",
+    )
+    def get(self, request, pk):
+        keys = vault_keys(request)
+        return preview_response(request, keys=keys, file=selectors.file_get(user=request.user, file_id=pk))
+
+
 class VersionListApi(APIView):
     @extend_schema(responses={200: VersionSerializer(many=True), **ERRORS}, tags=["vault"])
     def get(self, request, pk):
@@ -461,3 +514,10 @@ class SearchApi(GenericAPIView):
         keys.preload(selectors.all_folders(user=request.user))
         page = self.paginate_queryset(results)
         return self.get_paginated_response(SearchResultSerializer(page, many=True, context={"keys": keys}).data)
+
+
+class TagListApi(APIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, **ERRORS}, tags=["search"], description="My tags with counts.")
+    def get(self, request):
+        keys = vault_keys(request)
+        return Response({"results": selectors.tag_list(user=request.user, keys=keys)})

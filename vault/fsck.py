@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from django.core.files.storage import FileSystemStorage
 
 from vault.blobs import TMP_PREFIX, blob_storage
-from vault.models import FileVersion
+from vault.models import Derived, FileVersion
 
 
 @dataclass
 class FsckReport:
-    orphans: list[str] = field(default_factory=list)  # blobs (or partial writes) no row refers to
+    orphans: list[str] = field(default_factory=list)  # blobs (or partial writes) no version or thumbnail refers to
     missing: list[str] = field(default_factory=list)  # version ids whose blob is gone
     removed: list[str] = field(default_factory=list)
 
@@ -28,6 +28,7 @@ def vault_fsck(*, remove: bool = False, min_age_seconds: int = 3600) -> FsckRepo
     storage = blob_storage()
     report = FsckReport()
     known = dict(FileVersion.objects.values_list("blob", "pk"))
+    previews = set(Derived.objects.exclude(preview_blob="").values_list("preview_blob", flat=True))
     present: set[str] = set()
     now = time.time()
     if isinstance(storage, FileSystemStorage) and os.path.isdir(storage.location):
@@ -35,7 +36,7 @@ def vault_fsck(*, remove: bool = False, min_age_seconds: int = 3600) -> FsckRepo
             for filename in files:
                 path = os.path.join(root, filename)
                 name = os.path.relpath(path, storage.location).replace(os.sep, "/")
-                if name in known and not filename.startswith(TMP_PREFIX):
+                if (name in known or name in previews) and not filename.startswith(TMP_PREFIX):
                     present.add(name)
                     continue
                 if now - os.path.getmtime(path) < min_age_seconds:

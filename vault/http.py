@@ -1,4 +1,4 @@
-"""HTTP downloads of decrypted content: Range, ETag, Last-Modified, safe Content-Disposition."""
+"""HTTP downloads of decrypted content (Range, ETag, Last-Modified, safe Content-Disposition) and thumbnails."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header, http_date, parse_http_date_safe
 
+from vault.derive import preview_read
 from vault.downloads import plaintext_chunks
 from vault.keys import VaultKeys
 from vault.models import File, FileVersion
@@ -77,6 +78,23 @@ def content_response(request, *, keys: VaultKeys, file: File, version: FileVersi
     response["X-Content-Type-Options"] = "nosniff"
     if not inline:
         response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def preview_response(request, *, keys: VaultKeys, file: File) -> HttpResponse:
+    """The decrypted thumbnail of ``file``'s current version; 404 ``no_preview`` (with the reason) when it has none."""
+    data, mime, etag = preview_read(keys=keys, file=file)
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match and etag in [tag.strip() for tag in if_none_match.split(",")]:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(data, content_type=mime)
+        response["Content-Length"] = str(len(data))
+        response["Content-Disposition"] = "inline"
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
 
 

@@ -8,6 +8,8 @@ Associated data binds every wrap and sealed field to its owner and object:
 
 * folder key: ``("folder-key", owner, folder)``; file key: ``("file-key", owner, file)``
 * content key: ``("content-key", owner, version)``; blob: ``("file-version", owner, version)``
+* thumbnail key: ``("preview-key", owner, version)``, wrapped by the file key; thumbnail blob:
+  ``("file-preview", owner, version)``
 * names and tags: ``("folder-name" | "file-name" | "file-tags", owner, object)``, sealed under the object's own key
 * name MACs (uniqueness within a folder) are keyed by the *parent's* key, so a later
   share of a folder carries everything needed to keep names unique in it.
@@ -37,6 +39,15 @@ def aad_content_key(owner_id, version_id) -> bytes:
 
 def aad_blob(owner_id, version_id) -> bytes:
     return context("file-version", owner_id, version_id)
+
+
+def aad_preview(owner_id, version_id) -> bytes:
+    """A version's thumbnail blob (vault.derive)."""
+    return context("file-preview", owner_id, version_id)
+
+
+def aad_preview_key(owner_id, version_id) -> bytes:
+    return context("preview-key", owner_id, version_id)
 
 
 def seal_text(key: bytes, text: str, *, aad: bytes) -> str:
@@ -121,6 +132,17 @@ class VaultKeys:
     def seal_folder_name(self, key: bytes, folder_id, name: str) -> str:
         return seal_text(key, name, aad=context("folder-name", self.owner_id, folder_id))
 
+    def folder_tags(self, folder) -> list[str]:
+        if not folder.tags_sealed:
+            return []
+        text = open_text(
+            self.folder_key(folder), folder.tags_sealed, aad=context("folder-tags", self.owner_id, folder.pk)
+        )
+        return json.loads(text)
+
+    def seal_folder_tags(self, key: bytes, folder_id, tags: list[str]) -> str:
+        return seal_text(key, json.dumps(tags), aad=context("folder-tags", self.owner_id, folder_id)) if tags else ""
+
     # --- files -------------------------------------------------------------------
     def file_key(self, file, folder_key: bytes | None = None) -> bytes:
         if file.pk not in self._file_keys:
@@ -166,6 +188,15 @@ class VaultKeys:
 
     def wrap_content_key(self, key: bytes, version_id, file_key: bytes) -> str:
         return wrap_with_key(key, file_key, aad=aad_content_key(self.owner_id, version_id))
+
+    def preview_key(self, derived, file_key: bytes) -> bytes:
+        """The content key of a version's thumbnail (``Derived.preview_key_wrapped``)."""
+        return unwrap_with_key(
+            derived.preview_key_wrapped, file_key, aad=aad_preview_key(self.owner_id, derived.version_id)
+        )
+
+    def wrap_preview_key(self, key: bytes, version_id, file_key: bytes) -> str:
+        return wrap_with_key(key, file_key, aad=aad_preview_key(self.owner_id, version_id))
 
     @staticmethod
     def new_key() -> bytes:

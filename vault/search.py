@@ -20,8 +20,11 @@ from collections.abc import Iterable
 
 from django.db.models import Count, Q
 
-from locker.crypto.blind import prefixes, subkey, token, tokenize
-from vault.models import SearchToken
+from locker.crypto import aead
+from locker.crypto.aead import context
+from locker.crypto.blind import normalize, prefixes, subkey, token, tokenize
+from locker.crypto.keys import b64d, b64e
+from vault.models import SearchToken, TagIndex
 
 FIELDS = ("name", "tag", "body", "content")
 MAX_QUERY_WORDS = 8
@@ -49,6 +52,20 @@ class SearchKeys:
                     out.update(token(self.key(field, "prefix"), p) for p in prefixes(word))
         return out
 
+    def tag_token(self, tag: str) -> int:
+        """The token of a whole tag (case and accents folded): equal tags share it."""
+        return token(self.key("tagfull", "word"), normalize(tag))
+
+    def seal_tag(self, owner_id, tag: str) -> str:
+        return b64e(
+            aead.seal(self.key("tagname", "seal"), tag.encode(), aad=context("tag", owner_id, self.tag_token(tag)))
+        )
+
+    def open_tag(self, owner_id, tag_token: int, sealed: str) -> str:
+        return aead.open_sealed(
+            self.key("tagname", "seal"), b64d(sealed), aad=context("tag", owner_id, tag_token)
+        ).decode()
+
     def query_tokens(self, word: str) -> set[int]:
         out = {token(self.key(field, "word"), word) for field in FIELDS}
         if len(word) >= 3:
@@ -57,16 +74,26 @@ class SearchKeys:
 
 
 def index_item(*, owner_id, keys: SearchKeys, kind: int, item_id, fields: dict[str, Iterable[str]]) -> None:
-    """Replace an item's tokens. Call inside the transaction of the write that changed it."""
+    """Replace an item's tokens (and its tag index from ``fields["tag"]``). Call inside the write's transaction."""
     SearchToken.objects.filter(kind=kind, item_id=item_id).delete()
     SearchToken.objects.bulk_create(
         [SearchToken(owner_id=owner_id, kind=kind, item_id=item_id, token=t) for t in keys.item_tokens(fields)],
         batch_size=1000,
     )
+    TagIndex.objects.filter(kind=kind, item_id=item_id).delete()
+    tags = {keys.tag_token(tag): tag for tag in fields.get("tag", [])}
+    TagIndex.objects.bulk_create(
+        [
+            TagIndex(owner_id=owner_id, kind=kind, item_id=item_id, token=t, tag_sealed=keys.seal_tag(owner_id, tag))
+            for t, tag in tags.items()
+        ]
+    )
 
 
 def unindex(*, kind: int, item_ids: Iterable) -> None:
-    SearchToken.objects.filter(kind=kind, item_id__in=list(item_ids)).delete()
+    item_ids = list(item_ids)
+    SearchToken.objects.filter(kind=kind, item_id__in=item_ids).delete()
+    TagIndex.objects.filter(kind=kind, item_id__in=item_ids).delete()
 
 
 def matching_items(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
 
+from locker.crypto.blind import normalize
 from locker.errors import NotFound
-from vault.models import File, FileVersion, Folder, Note, SearchToken
+from vault.models import File, FileVersion, Folder, Note, SearchToken, TagIndex
 from vault.search import matching_items
 from vault.services import _is_uuid
 
@@ -26,7 +27,7 @@ def folder_get(*, user, folder_id) -> Folder:
 
 
 def file_list(*, user, folder_id=None, all_folders: bool = False) -> QuerySet[File]:
-    files = File.objects.filter(owner=user, trashed_at__isnull=True).select_related("current_version")
+    files = File.objects.filter(owner=user, trashed_at__isnull=True).select_related("current_version__derived")
     if not all_folders:
         files = files.filter(folder_id=folder_id)
     return files.order_by("-modified_at", "id")
@@ -35,7 +36,7 @@ def file_list(*, user, folder_id=None, all_folders: bool = False) -> QuerySet[Fi
 def file_get(*, user, file_id) -> File:
     found = (
         File.objects.filter(owner=user, pk=file_id, trashed_at__isnull=True)
-        .select_related("current_version", "folder")
+        .select_related("current_version__derived", "folder")
         .first()
         if _is_uuid(file_id)
         else None
@@ -101,3 +102,83 @@ def search(*, user, keys, query: str, kinds: list[str] | None = None) -> list[di
         result["words"] = words
     results.sort(key=lambda r: (-r["score"], -r["item"].modified_at.timestamp(), str(r["item"].pk)))
     return results
+
+
+def _live_items_q(user) -> Q:
+    return (
+        Q(kind=SearchToken.Kind.FILE, item_id__in=File.objects.filter(owner=user, trashed_at__isnull=True).values("pk"))
+        | Q(
+            kind=SearchToken.Kind.FOLDER,
+            item_id__in=Folder.objects.filter(owner=user, trashed_at__isnull=True).values("pk"),
+        )
+        | Q(
+            kind=SearchToken.Kind.NOTE,
+            item_id__in=Note.objects.filter(owner=user, trashed_at__isnull=True).values("pk"),
+        )
+    )
+
+
+def tag_list(*, user, keys) -> list[dict]:
+    """The user's tags with how many live items carry each, most used first.
+
+    Counted on the tag index (blind tokens), named by decrypting one sealed name per tag.
+    """
+    rows = (
+        TagIndex.objects.filter(owner=user)
+        .filter(_live_items_q(user))
+        .values("token")
+        .annotate(count=Count("id"), sealed=Max("tag_sealed"))
+    )
+    tags = [{"tag": keys.search.open_tag(user.pk, row["token"], row["sealed"]), "count": row["count"]} for row in rows]
+    return sorted(tags, key=lambda t: (-t["count"], t["tag"].casefold()))
+
+
+def tagged_item_ids(*, user, keys, tag: str, kind: int) -> QuerySet:
+    """Ids of the user's items of ``kind`` carrying ``tag`` (case and accents folded), as a subquery."""
+    return TagIndex.objects.filter(owner=user, kind=kind, token=keys.search.tag_token(tag)).values("item_id")
+
+
+ORDERINGS = {"name", "-name", "size", "-size", "modified", "-modified", "created", "-created"}
+
+
+def folder_subtree_ids(*, user, folder_id) -> list:
+    """``folder_id`` and every live folder below it."""
+    ids, frontier = [folder_id], [folder_id]
+    while frontier:
+        frontier = list(
+            Folder.objects.filter(owner=user, parent_id__in=frontier, trashed_at__isnull=True).values_list(
+                "pk", flat=True
+            )
+        )
+        ids.extend(frontier)
+    return ids
+
+
+def order_files(files: QuerySet[File], *, keys, ordering: str) -> QuerySet[File] | list[File]:
+    """Order a file queryset. Names are encrypted, so ``name`` decrypts the names of the matching files and sorts
+    them in memory (one query; about 15 µs a file), returning the ordered rows."""
+    if ordering in {"name", "-name"}:
+        rows = list(files.select_related(None).only("id", "owner_id", "folder_id", "key_wrapped", "name_sealed"))
+        named = sorted(rows, key=lambda f: (normalize(keys.file_name(f)), str(f.pk)), reverse=ordering == "-name")
+        return RowsInOrder(files, [f.pk for f in named])
+    field = {"size": "size", "modified": "modified_at", "created": "created_at"}[ordering.lstrip("-")]
+    return files.order_by(f"{'-' if ordering.startswith('-') else ''}{field}", "id")
+
+
+class RowsInOrder:
+    """A sequence of rows in a given id order that loads only the slice a page asks for (one query a page)."""
+
+    def __init__(self, queryset: QuerySet, ids: list):
+        self._queryset, self._ids = queryset, ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def count(self) -> int:
+        return len(self._ids)
+
+    def __getitem__(self, index):
+        ids = self._ids[index] if isinstance(index, slice) else [self._ids[index]]
+        by_id = {row.pk: row for row in self._queryset.filter(pk__in=ids)}
+        rows = [by_id[pk] for pk in ids if pk in by_id]
+        return rows if isinstance(index, slice) else rows[0]

@@ -15,11 +15,15 @@ class FolderSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.SerializerMethodField()
     parent = serializers.UUIDField(source="parent_id", allow_null=True)
+    tags = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
     modified_at = serializers.DateTimeField()
 
     def get_name(self, folder) -> str:
         return self.context["keys"].folder_name(folder)
+
+    def get_tags(self, folder) -> list[str]:
+        return self.context["keys"].folder_tags(folder)
 
 
 class FileSerializer(serializers.Serializer):
@@ -34,6 +38,7 @@ class FileSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     modified_at = serializers.DateTimeField()
     content_url = serializers.SerializerMethodField()
+    preview_url = serializers.SerializerMethodField(help_text="Thumbnail of the current version; null when none.")
 
     def get_name(self, file) -> str:
         return self.context["keys"].file_name(file)
@@ -49,6 +54,13 @@ class FileSerializer(serializers.Serializer):
 
     def get_content_url(self, file) -> str:
         return reverse("api-file-content", args=[file.pk], request=self.context.get("request"))
+
+    def get_preview_url(self, file) -> str | None:
+        # current_version__derived comes with the file (select_related), so this costs no query
+        derived = getattr(file.current_version, "derived", None) if file.current_version_id else None
+        if derived is None or not derived.preview_blob:
+            return None
+        return reverse("api-file-preview", args=[file.pk], request=self.context.get("request"))
 
 
 class VersionSerializer(serializers.Serializer):
@@ -96,12 +108,14 @@ class TrashEntrySerializer(serializers.Serializer):
 class FolderCreateInput(serializers.Serializer):
     name = StrictCharField(max_length=1024, trim_whitespace=False)
     parent = serializers.UUIDField(required=False, allow_null=True)
+    tags = serializers.ListField(child=StrictCharField(max_length=256), required=False, max_length=200)
     on_conflict = serializers.ChoiceField(choices=ON_CONFLICT, default="error")
 
 
 class FolderUpdateInput(serializers.Serializer):
     name = StrictCharField(max_length=1024, trim_whitespace=False, required=False)
     parent = serializers.UUIDField(required=False, allow_null=True)
+    tags = serializers.ListField(child=StrictCharField(max_length=256), required=False, max_length=200)
     on_conflict = serializers.ChoiceField(choices=ON_CONFLICT, default="error")
 
 

@@ -29,6 +29,7 @@ from activity.services import event_record
 from locker.errors import Conflict, InvalidInput, LockerError, NotFound
 from locker.http import RequestMeta
 from vault.blobs import blob_delete
+from vault.derive import current_content_words, derive_upload, derived_store, preview_blobs
 from vault.downloads import plaintext_chunks
 from vault.keys import VaultKeys
 from vault.models import File, FileVersion, Folder, Note, SearchToken
@@ -171,19 +172,26 @@ def _checked_name(user, keys, parent_id, parent_key, name, *, on_conflict: str, 
 # --- search index (same transaction as the write) ------------------------------------------
 
 
-def _index_folder(user: User, keys: VaultKeys, folder_id, name: str) -> None:
+def _index_folder(user: User, keys: VaultKeys, folder_id, name: str, tags: list[str]) -> None:
     index_item(
-        owner_id=user.pk, keys=keys.search, kind=SearchToken.Kind.FOLDER, item_id=folder_id, fields={"name": [name]}
+        owner_id=user.pk,
+        keys=keys.search,
+        kind=SearchToken.Kind.FOLDER,
+        item_id=folder_id,
+        fields={"name": [name], "tag": tags},
     )
 
 
-def _index_file(user: User, keys: VaultKeys, file_id, name: str, tags: list[str]) -> None:
+def _index_file(user: User, keys: VaultKeys, file_id, name: str, tags: list[str], content=None) -> None:
+    """Name, tags and the current version's content words; ``content=None`` reads those words again (never stored)."""
+    if content is None:
+        content = current_content_words(keys=keys, file_id=file_id)
     index_item(
         owner_id=user.pk,
         keys=keys.search,
         kind=SearchToken.Kind.FILE,
         item_id=file_id,
-        fields={"name": [name], "tag": tags},
+        fields={"name": [name], "tag": tags, "content": content},
     )
 
 
@@ -191,9 +199,16 @@ def _index_file(user: User, keys: VaultKeys, file_id, name: str, tags: list[str]
 
 
 def folder_create(
-    *, user: User, keys: VaultKeys, name, parent_id=None, on_conflict: str = "error", meta: RequestMeta | None = None
+    *,
+    user: User,
+    keys: VaultKeys,
+    name,
+    parent_id=None,
+    tags=None,
+    on_conflict: str = "error",
+    meta: RequestMeta | None = None,
 ) -> Folder:
-    name = clean_name(name)
+    name, tags = clean_name(name), clean_tags(tags)
     with transaction.atomic():
         parent = _folder(user, parent_id, lock=True) if parent_id else None
         parent_key = keys.folder_key(parent)
@@ -208,11 +223,12 @@ def folder_create(
                 key_wrapped=keys.wrap_folder_key(key, folder_id, parent_key),
                 name_sealed=keys.seal_folder_name(key, folder_id, name),
                 name_mac=mac,
+                tags_sealed=keys.seal_folder_tags(key, folder_id, tags),
             )
         except IntegrityError:
             raise NameConflict(f'"{name}" already exists in this folder.') from None
         keys.remember_folder_key(folder_id, key)
-        _index_folder(user, keys, folder_id, name)
+        _index_folder(user, keys, folder_id, name, tags)
         event_record(action=actions.FOLDER_CREATED, user=user, meta=meta, object_type="folder", object_id=folder_id)
     return folder
 
@@ -227,7 +243,15 @@ def _ancestors_include(folder_id, candidate: Folder | None) -> bool:
 
 
 def folder_update(
-    *, user: User, keys: VaultKeys, folder_id, name=None, parent_id=UNSET, on_conflict: str = "error", meta=None
+    *,
+    user: User,
+    keys: VaultKeys,
+    folder_id,
+    name=None,
+    parent_id=UNSET,
+    tags=None,
+    on_conflict: str = "error",
+    meta=None,
 ) -> Folder:
     """Rename and/or move a folder. A move re-wraps one key, whatever the size of the subtree."""
     with transaction.atomic():
@@ -249,9 +273,11 @@ def folder_update(
         if moving:
             folder.parent = target
             folder.key_wrapped = keys.wrap_folder_key(key, folder.pk, target_key)
+        if tags is not None:
+            folder.tags_sealed = keys.seal_folder_tags(key, folder.pk, clean_tags(tags))
         folder.modified_at = timezone.now()
         folder.save()
-        _index_folder(user, keys, folder.pk, new_name)
+        _index_folder(user, keys, folder.pk, new_name, keys.folder_tags(folder))
         event_record(
             action=actions.FOLDER_MOVED if moving else actions.FOLDER_RENAMED,
             user=user,
@@ -290,6 +316,7 @@ def _record_quota_refusal(user, meta, size) -> None:
 
 def _add_version(user: User, keys: VaultKeys, file: File, file_key: bytes, upload: EncryptedUpload) -> FileVersion:
     number = (file.versions.aggregate(top=Max("number"))["top"] or 0) + 1
+    previous_id = file.current_version_id
     version = FileVersion.objects.create(
         id=upload.version_id,
         file=file,
@@ -306,6 +333,12 @@ def _add_version(user: User, keys: VaultKeys, file: File, file_key: bytes, uploa
     file.mime_type = upload.mime_type
     file.modified_at = timezone.now()
     file.save(update_fields=["current_version", "size", "mime_type", "modified_at"])
+    # Thumbnail and text were derived before the transaction (vault.derive); the new words replace the old.
+    words = derived_store(
+        keys=keys, version=version, file_key=file_key, previous_version_id=previous_id, result=upload.derivation
+    )
+    if words is not None:
+        _index_file(user, keys, file.pk, keys.file_name(file), keys.file_tags(file), content=words)
     return version
 
 
@@ -318,9 +351,10 @@ def _prune_versions(user: User, file: File) -> list[str]:
     if not old:
         return []
     freed = sum(v.stored_size for v in old)
+    previews = preview_blobs([v.pk for v in old])
     FileVersion.objects.filter(pk__in=[v.pk for v in old]).delete()
     User.objects.filter(pk=user.pk).update(storage_used=F("storage_used") - freed)
-    return [v.blob for v in old]
+    return [v.blob for v in old] + previews
 
 
 def _delete_blobs_after_commit(blobs: list[str]) -> None:
@@ -347,6 +381,7 @@ def file_upload(
     try:
         name = clean_name(upload.name)
         tags = clean_tags(tags)
+        derive_upload(keys=keys, upload=upload)  # thumbnail and text, before the database is locked
         with transaction.atomic():
             folder = _folder(user, folder_id, lock=True) if folder_id else None
             parent_key = keys.folder_key(folder)
@@ -362,7 +397,7 @@ def file_upload(
                 if tags:
                     existing.tags_sealed = keys.seal_file_tags(file_key, existing.pk, tags)
                     existing.save(update_fields=["tags_sealed"])
-                    _index_file(user, keys, existing.pk, keys.file_name(existing, parent_key), tags)
+                    _index_file(user, keys, existing.pk, keys.file_name(existing, parent_key), tags, content=[])
                 version = _add_version(user, keys, existing, file_key, upload)
                 _delete_blobs_after_commit(_prune_versions(user, existing))
                 event_record(
@@ -384,7 +419,7 @@ def file_upload(
                 tags_sealed=keys.seal_file_tags(file_key, file_id, tags),
             )
             keys.remember_file_key(file_id, file_key)
-            _index_file(user, keys, file_id, name, tags)
+            _index_file(user, keys, file_id, name, tags, content=[])
             version = _add_version(user, keys, file, file_key, upload)
             event_record(action=actions.FILE_UPLOADED, user=user, meta=meta, object_type="file", object_id=file_id)
             return UploadResult(file=file, version=version, created=True)
@@ -400,6 +435,7 @@ def file_version_add(
 ) -> FileVersion:
     """A new version from a raw body (``PUT content``); ``if_match`` guards against lost updates (412)."""
     try:
+        derive_upload(keys=keys, upload=upload)  # thumbnail and text, before the database is locked
         with transaction.atomic():
             file = _file(user, file_id, lock=True)
             if if_match is not None and if_match.strip() not in {"*", etag_of(file.current_version_id)}:
@@ -591,7 +627,7 @@ def trash_restore(*, user: User, keys: VaultKeys, item_id, meta=None) -> Folder 
         item.name_mac = mac
         item.save()
         if kind == "folder":
-            _index_folder(user, keys, item.pk, name)
+            _index_folder(user, keys, item.pk, name, keys.folder_tags(item))
         else:
             _index_file(user, keys, item.pk, name, keys.file_tags(item))
         for model in (Folder, File, Note):
@@ -639,7 +675,7 @@ def _purge_entries(user: User, entry_ids: list) -> int:
     files = File.objects.filter(owner=user).filter(in_entries)
     file_ids = list(files.values_list("pk", flat=True))
     versions = FileVersion.objects.filter(file_id__in=file_ids)
-    blobs = list(versions.values_list("blob", flat=True))
+    blobs = list(versions.values_list("blob", flat=True)) + preview_blobs(versions)
     freed = sum(versions.values_list("stored_size", flat=True))
     # Wrapped keys go with the rows; the blobs, unreadable from then on, are removed after commit.
     File.objects.filter(pk__in=file_ids).update(current_version=None)
@@ -700,7 +736,7 @@ def vault_wipe(*, user: User) -> int:
     blobs, already unreadable, are removed after it commits. Returns bytes freed.
     """
     versions = FileVersion.objects.filter(file__owner=user)
-    blobs = list(versions.values_list("blob", flat=True))
+    blobs = list(versions.values_list("blob", flat=True)) + preview_blobs(versions)
     freed = sum(versions.values_list("stored_size", flat=True))
     File.objects.filter(owner=user).update(current_version=None)
     versions.delete()

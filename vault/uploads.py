@@ -19,6 +19,7 @@ import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from hashlib import sha256
+from typing import Any
 
 import filetype
 from django.conf import settings
@@ -51,9 +52,12 @@ class EncryptedUpload:
     content_mac: str
     mime_type: str
     name: str
+    derivation: Any = None  # vault.derive.DerivedResult, once derived (its thumbnail blob goes with the upload)
 
     def discard(self) -> None:
         blob_delete(self.blob)
+        if self.derivation is not None:
+            self.derivation.discard()
 
 
 def sniff_mime(head: bytes, name: str) -> str:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("files/", apis.FileListCreateApi.as_view(), name="api-files"),
     path("files/<uuid:pk>/", apis.FileDetailApi.as_view(), name="api-file"),
     path("files/<uuid:pk>/content", apis.FileContentApi.as_view(), name="api-file-content"),
+    path("files/<uuid:pk>/preview", apis.FilePreviewApi.as_view(), name="api-file-preview"),
     path("files/<uuid:pk>/versions/", apis.VersionListApi.as_view(), name="api-file-versions"),
     path(
         "files/<uuid:pk>/versions/<int:number>/content",
@@ -20,6 +21,7 @@ urlpatterns = [
         name="api-file-version-restore",
     ),
     path("search", apis.SearchApi.as_view(), name="api-search"),
+    path("tags/", apis.TagListApi.as_view(), name="api-tags"),
     path("notes/", notes_apis.NoteListCreateApi.as_view(), name="api-notes"),
     path("notes/<uuid:pk>/", notes_apis.NoteDetailApi.as_view(), name="api-note"),
     path("notes/<uuid:pk>/versions/", notes_apis.NoteVersionListApi.as_view(), name="api-note-versions"),
