@@ -213,7 +213,8 @@ class FileListCreateApi(GenericAPIView):
                 owner_id=request.user.pk, keys=keys.search, query=params["q"], kinds=[1], limit=100_000
             )
             files = files.filter(pk__in=[m["item_id"] for m in matches])
-        page = self.paginate_queryset(selectors.order_files(files, keys=keys, ordering=ordering))
+        listing = tuple(sorted((k, v) for k, v in params.items() if k not in {"page", "page_size", "format"}))
+        page = self.paginate_queryset(selectors.order_files(files, keys=keys, ordering=ordering, cache_key=listing))
         return self.get_paginated_response(
             FileSerializer(page, many=True, context={"keys": keys, "request": request}).data
         )

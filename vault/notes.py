@@ -28,7 +28,7 @@ from locker.errors import InvalidInput, NotFound
 from vault.keys import VaultKeys, open_text, seal_text
 from vault.models import Note, NoteVersion, SearchToken
 from vault.search import index_item
-from vault.services import UNSET, PreconditionFailed, _folder, _is_uuid, clean_tags
+from vault.services import UNSET, PreconditionFailed, _folder, _is_uuid, changed, clean_tags
 
 MAX_TITLE = 500
 
@@ -135,6 +135,7 @@ def _index(user, keys: VaultKeys, note_id, title: str, body: str, tags: list[str
 def note_create(*, user: User, keys: VaultKeys, title="", body="", tags=None, folder_id=None, meta=None) -> Note:
     title, body, tags = _clean_title(title), _clean_body(body), clean_tags(tags)
     with transaction.atomic():
+        changed(user)
         folder = _folder(user, folder_id) if folder_id else None
         parent_key = keys.folder_key(folder)
         note_id, key = uuid.uuid4(), keys.new_key()
@@ -177,6 +178,7 @@ def note_update(
     ``if_version``: the version number the client edited; 412 if the note changed since (autosave safety).
     """
     with transaction.atomic():
+        changed(user)
         note = _note(user, note_id, lock=True)
         if if_version is not None and if_version != note.version:
             raise PreconditionFailed(f"This note changed since version {if_version} (now {note.version}).")

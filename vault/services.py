@@ -33,6 +33,7 @@ from vault.derive import current_content_words, derive_upload, derived_store, pr
 from vault.downloads import plaintext_chunks
 from vault.keys import VaultKeys
 from vault.models import File, FileVersion, Folder, Note, SearchToken
+from vault.order_cache import bump_after_commit as changed_after_commit
 from vault.search import index_item, unindex
 from vault.uploads import EncryptedUpload, upload_from_iterable
 
@@ -55,6 +56,11 @@ class PreconditionFailed(LockerError):
 
 class NameConflict(Conflict):
     code = "name_conflict"
+
+
+def changed(user) -> None:
+    """Mark the user's vault as changed once this transaction commits (cached listings re-sort)."""
+    changed_after_commit(user.pk)
 
 
 # --- validation -------------------------------------------------------------------
@@ -210,6 +216,7 @@ def folder_create(
 ) -> Folder:
     name, tags = clean_name(name), clean_tags(tags)
     with transaction.atomic():
+        changed(user)
         parent = _folder(user, parent_id, lock=True) if parent_id else None
         parent_key = keys.folder_key(parent)
         name, mac = _checked_name(user, keys, parent_id and parent.pk, parent_key, name, on_conflict=on_conflict)
@@ -255,6 +262,7 @@ def folder_update(
 ) -> Folder:
     """Rename and/or move a folder. A move re-wraps one key, whatever the size of the subtree."""
     with transaction.atomic():
+        changed(user)
         folder = _folder(user, folder_id, lock=True)
         key = keys.folder_key(folder)
         new_name = clean_name(name) if name is not None else keys.folder_name(folder)
@@ -383,6 +391,7 @@ def file_upload(
         tags = clean_tags(tags)
         derive_upload(keys=keys, upload=upload)  # thumbnail and text, before the database is locked
         with transaction.atomic():
+            changed(user)
             folder = _folder(user, folder_id, lock=True) if folder_id else None
             parent_key = keys.folder_key(folder)
             mac = keys.name_mac(parent_key, name)
@@ -437,6 +446,7 @@ def file_version_add(
     try:
         derive_upload(keys=keys, upload=upload)  # thumbnail and text, before the database is locked
         with transaction.atomic():
+            changed(user)
             file = _file(user, file_id, lock=True)
             if if_match is not None and if_match.strip() not in {"*", etag_of(file.current_version_id)}:
                 raise PreconditionFailed()
@@ -474,6 +484,7 @@ def file_update(
 ) -> File:
     """Rename, move (re-wraps one key) and/or retag a file."""
     with transaction.atomic():
+        changed(user)
         file = _file(user, file_id, lock=True)
         file_key = keys.file_key(file)
         new_name = clean_name(name) if name is not None else keys.file_name(file)
@@ -552,6 +563,7 @@ def item_trash(*, user: User, kind: str, item_id, meta=None) -> None:
     """Move a file, a note, or a folder with everything in it, to the trash."""
     now = timezone.now()
     with transaction.atomic():
+        changed(user)
         if kind == "folder":
             folder = _folder(user, item_id, lock=True)
             ids = _subtree_folder_ids(user, folder.pk)
@@ -604,6 +616,7 @@ def trash_restore(*, user: User, keys: VaultKeys, item_id, meta=None) -> Folder 
     A name taken meanwhile gets a " (2)" suffix rather than failing.
     """
     with transaction.atomic():
+        changed(user)
         kind, item = _trash_entry(user, item_id)
         if kind == "note":
             return _note_restore(user, keys, item, meta)
@@ -653,6 +666,7 @@ def _note_restore(user: User, keys: VaultKeys, note: Note, meta) -> Note:
 def trash_purge(*, user: User, item_id, meta=None) -> int:
     """Delete a trash entry for good: wrapped keys first (crypto-shred), blobs after commit. Returns bytes freed."""
     with transaction.atomic():
+        changed(user)
         kind, item = _trash_entry(user, item_id)
         freed = _purge_entries(user, [item.pk])
         event_record(
@@ -691,6 +705,7 @@ def _purge_entries(user: User, entry_ids: list) -> int:
 
 def trash_empty(*, user: User, meta=None) -> int:
     with transaction.atomic():
+        changed(user)
         entries = _trash_entry_ids(user)
         freed = _purge_entries(user, entries)
         event_record(
@@ -709,6 +724,7 @@ def trash_purge_expired(*, days: int | None = None, now=None) -> int:
     count = 0
     for user in User.objects.filter(pk__in=_owners_with_old_trash(cutoff)):
         with transaction.atomic():
+            changed(user)
             entries = _trash_entry_ids(user, trashed_at__lt=cutoff)
             freed = _purge_entries(user, entries)
             event_record(
@@ -735,6 +751,7 @@ def vault_wipe(*, user: User) -> int:
     Used by account deletion and by an admin reset. Rows go in this transaction;
     blobs, already unreadable, are removed after it commits. Returns bytes freed.
     """
+    changed(user)
     versions = FileVersion.objects.filter(file__owner=user)
     blobs = list(versions.values_list("blob", flat=True)) + preview_blobs(versions)
     freed = sum(versions.values_list("stored_size", flat=True))

@@ -112,3 +112,16 @@ def test_name_ordering_queries_are_constant(api, django_assert_max_num_queries):
     with django_assert_max_num_queries(12) as many:
         assert names(api.get("/api/v1/files/", {"ordering": "name", "page_size": 5}))[0] == "file 00.txt"
     assert len(few.captured_queries) == len(many.captured_queries)
+
+
+def test_name_order_is_remembered_until_the_vault_changes(api, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = upload(api, "b.txt")
+        upload(api, "c.txt")
+    assert names(api.get("/api/v1/files/", {"ordering": "name"})) == ["b.txt", "c.txt"]
+    with django_capture_on_commit_callbacks(execute=True):
+        api.patch(f"/api/v1/files/{first['id']}/", {"name": "d.txt"}, format="json")
+    assert names(api.get("/api/v1/files/", {"ordering": "name"})) == ["c.txt", "d.txt"]
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(api, "a.txt")
+    assert names(api.get("/api/v1/files/", {"ordering": "name"})) == ["a.txt", "c.txt", "d.txt"]
