@@ -15,7 +15,7 @@ from locker.parsers import LimitedJSONParser
 from vault import notes, selectors, services
 from vault.apis import ERRORS, _uuid_param, _validated, vault_keys
 from vault.models import Note
-from vault.serializers import NoteInput, NoteListSerializer, NoteSerializer, NoteVersionSerializer
+from vault.serializers import NoteDetailSerializer, NoteInput, NoteListSerializer, NoteVersionSerializer
 
 
 class NoteJSONParser(LimitedJSONParser):
@@ -50,7 +50,7 @@ class NoteListCreateApi(GenericAPIView):
         page = self.paginate_queryset(notes.note_list(user=request.user, folder_id=folder_id, all_folders=every))
         return self.get_paginated_response(NoteListSerializer(page, many=True, context={"keys": keys}).data)
 
-    @extend_schema(request=NoteInput, responses={201: NoteSerializer, **ERRORS}, tags=["notes"])
+    @extend_schema(request=NoteInput, responses={201: NoteDetailSerializer, **ERRORS}, tags=["notes"])
     def post(self, request):
         data = _validated(NoteInput, request.data)
         keys = vault_keys(request)
@@ -63,18 +63,20 @@ class NoteListCreateApi(GenericAPIView):
             folder_id=data.get("folder"),
             meta=RequestMeta.from_request(request),
         )
-        return Response(NoteSerializer(note, context={"keys": keys}).data, status=status.HTTP_201_CREATED)
+        return Response(NoteDetailSerializer(note, context={"keys": keys}).data, status=status.HTTP_201_CREATED)
 
 
 class NoteDetailApi(APIView):
     parser_classes = [NoteJSONParser]
 
-    @extend_schema(responses={200: NoteSerializer, **ERRORS}, tags=["notes"])
+    @extend_schema(responses={200: NoteDetailSerializer, **ERRORS}, tags=["notes"])
     def get(self, request, pk):
         keys = vault_keys(request)
-        return Response(NoteSerializer(notes.note_get(user=request.user, note_id=pk), context={"keys": keys}).data)
+        return Response(
+            NoteDetailSerializer(notes.note_get(user=request.user, note_id=pk), context={"keys": keys}).data
+        )
 
-    @extend_schema(request=NoteInput, responses={200: NoteSerializer, **ERRORS}, tags=["notes"])
+    @extend_schema(request=NoteInput, responses={200: NoteDetailSerializer, **ERRORS}, tags=["notes"])
     def patch(self, request, pk):
         data = _validated(NoteInput, request.data)
         keys = vault_keys(request)
@@ -89,7 +91,7 @@ class NoteDetailApi(APIView):
             if_version=data.get("version"),
             meta=RequestMeta.from_request(request),
         )
-        return Response(NoteSerializer(note, context={"keys": keys}).data)
+        return Response(NoteDetailSerializer(note, context={"keys": keys}).data)
 
     @extend_schema(responses={204: None, **ERRORS}, tags=["notes"], description="Move the note to the trash.")
     def delete(self, request, pk):
@@ -114,10 +116,10 @@ class NoteVersionDetailApi(APIView):
 
 
 class NoteVersionRestoreApi(APIView):
-    @extend_schema(request=None, responses={200: NoteSerializer, **ERRORS}, tags=["notes"])
+    @extend_schema(request=None, responses={200: NoteDetailSerializer, **ERRORS}, tags=["notes"])
     def post(self, request, pk, number):
         keys = vault_keys(request)
         note = notes.note_version_restore(
             user=request.user, keys=keys, note_id=pk, number=number, meta=RequestMeta.from_request(request)
         )
-        return Response(NoteSerializer(note, context={"keys": keys}).data)
+        return Response(NoteDetailSerializer(note, context={"keys": keys}).data)

@@ -209,6 +209,15 @@ class NoteSerializer(serializers.Serializer):
         return note_tags(self.context["keys"], note, self._key(note))
 
 
+class NoteDetailSerializer(NoteSerializer):
+    html = serializers.SerializerMethodField(help_text="The body as safe HTML (no raw HTML, links rel=noopener).")
+
+    def get_html(self, note) -> str:
+        from vault.markdown import render
+
+        return render(note_body(self.context["keys"], note, self._key(note)))
+
+
 class NoteListSerializer(NoteSerializer):
     """Lists carry an excerpt, not the whole body."""
 

@@ -150,3 +150,17 @@ def test_markers_never_stored_in_clear(api, account):
             for row in cursor.fetchall():
                 assert not any("marker" in str(v).lower() for v in row if v is not None), table
     assert selectors.search  # the owner still finds it (see test_notes_are_searchable_with_snippets)
+
+
+def test_markdown_is_rendered_safely(api):
+    body = (
+        "# Title\n\n**bold** <script>alert(1)</script> <img src=x onerror=alert(2)>\n\n"
+        "[site](https://example.org) [bad](javascript:alert(3)) ![pic](https://example.org/x.png)\n\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |"
+    )
+    html = api.get(f"/api/v1/notes/{create(api, body=body)['id']}/").json()["html"]
+    assert "<h1>Title</h1>" in html and "<strong>bold</strong>" in html and "<table>" in html
+    assert "<script" not in html and "<img" not in html  # raw HTML and images never become elements
+    assert "&lt;script&gt;" in html  # raw HTML is shown as text
+    assert '<a href="https://example.org" rel="noopener noreferrer">site</a>' in html
+    assert 'href="javascript' not in html  # left as plain text
