@@ -144,6 +144,15 @@ def _udk_from_password(keyring: Keyring, password: str) -> bytes:
         raise KeyringMismatch() from None
 
 
+def keyring_unlock(*, user: User, password) -> bytes:
+    """The user's data key from their password (for offline maintenance such as ``vault_reindex``)."""
+    _check_password_or_fail(user, password, field="password")
+    keyring = Keyring.objects.filter(user=user).first()
+    if keyring is None:
+        raise VaultLocked("This account has no keys yet: it must sign in once.")
+    return _udk_from_password(keyring, password)
+
+
 # --- registration and login -----------------------------------------------------
 
 

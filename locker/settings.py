@@ -343,6 +343,7 @@ LOCKER_RATELIMITS = {
     "register_ip": os.environ.get("LOCKER_RATE_REGISTER_IP", "10/h"),
     "recover_ip": os.environ.get("LOCKER_RATE_RECOVER_IP", "10/h"),
     "upload_user": os.environ.get("LOCKER_RATE_UPLOAD_USER", "600/m"),
+    "reindex_user": os.environ.get("LOCKER_RATE_REINDEX_USER", "6/h"),
 }
 
 LOGGING = {

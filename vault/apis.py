@@ -522,3 +522,18 @@ class TagListApi(APIView):
     def get(self, request):
         keys = vault_keys(request)
         return Response({"results": selectors.tag_list(user=request.user, keys=keys)})
+
+
+class ReindexApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        tags=["search"],
+        description="Rebuild my search and tag indexes from my decrypted data (after an upgrade).",
+    )
+    def post(self, request):
+        from vault.reindex import vault_reindex
+
+        ratelimit.enforce(request, group="reindex_user", value=str(request.user.pk))
+        counts = vault_reindex(user=request.user, keys=vault_keys(request))
+        return Response(counts)

@@ -21,6 +21,7 @@ urlpatterns = [
         name="api-file-version-restore",
     ),
     path("search", apis.SearchApi.as_view(), name="api-search"),
+    path("search/reindex", apis.ReindexApi.as_view(), name="api-search-reindex"),
     path("tags/", apis.TagListApi.as_view(), name="api-tags"),
     path("notes/", notes_apis.NoteListCreateApi.as_view(), name="api-notes"),
     path("notes/<uuid:pk>/", notes_apis.NoteDetailApi.as_view(), name="api-note"),
