@@ -129,7 +129,8 @@ class SearchToken(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["owner", "token"], name="vault_search_owner_token"),
+            # covering: a search reads only this index, never the table
+            models.Index(fields=["owner", "token", "kind", "item_id"], name="vault_search_lookup"),
             models.Index(fields=["kind", "item_id"], name="vault_search_item"),
         ]
 
@@ -214,7 +215,7 @@ class TagIndex(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["owner", "token"], name="vault_tag_owner_token"),
+            models.Index(fields=["owner", "token", "kind", "item_id"], name="vault_tag_lookup"),
             models.Index(fields=["kind", "item_id"], name="vault_tag_item"),
         ]
 
