@@ -21,7 +21,7 @@ from vault import selectors, services
 from vault.filters import FileFilter
 from vault.http import content_response, preview_response
 from vault.keys import VaultKeys
-from vault.models import File, Folder, SearchToken
+from vault.models import File, Folder, Note, SearchToken
 from vault.search import matching_items
 from vault.serializers import (
     FileSerializer,
@@ -95,7 +95,10 @@ class FolderListCreateApi(GenericAPIView):
     queryset = Folder.objects.none()  # for the schema; reads go through selectors
 
     @extend_schema(
-        parameters=[OpenApiParameter("parent", OpenApiTypes.UUID, description="Folder id; omit for the top level.")],
+        parameters=[
+            OpenApiParameter("parent", OpenApiTypes.UUID, description="Folder id; omit for the top level."),
+            OpenApiParameter("tag", OpenApiTypes.STR, description="Only folders with this tag."),
+        ],
         responses={200: FolderSerializer(many=True), **ERRORS},
         tags=["vault"],
     )
@@ -104,7 +107,14 @@ class FolderListCreateApi(GenericAPIView):
         parent_id = _uuid_param(request, "parent")
         if parent_id is not None:
             keys.folder_key(selectors.folder_get(user=request.user, folder_id=parent_id))
-        page = self.paginate_queryset(selectors.folder_list(user=request.user, parent_id=parent_id))
+        folders = selectors.folder_list(user=request.user, parent_id=parent_id)
+        if request.query_params.get("tag"):
+            folders = folders.filter(
+                pk__in=selectors.tagged_item_ids(
+                    user=request.user, keys=keys, tag=request.query_params["tag"], kind=SearchToken.Kind.FOLDER
+                )
+            )
+        page = self.paginate_queryset(folders)
         return self.get_paginated_response(FolderSerializer(page, many=True, context={"keys": keys}).data)
 
     @extend_schema(
@@ -462,8 +472,12 @@ class TrashRestoreApi(APIView):
     def post(self, request, pk):
         keys = vault_keys(request)
         item = services.trash_restore(user=request.user, keys=keys, item_id=pk, meta=RequestMeta.from_request(request))
-        if hasattr(item, "parent_id"):
+        if isinstance(item, Folder):
             return Response({"kind": "folder", "folder": FolderSerializer(item, context={"keys": keys}).data})
+        if isinstance(item, Note):
+            from vault.serializers import NoteDetailSerializer
+
+            return Response({"kind": "note", "note": NoteDetailSerializer(item, context={"keys": keys}).data})
         return Response(
             {
                 "kind": "file",
@@ -495,7 +509,9 @@ class SearchApi(GenericAPIView):
             OpenApiParameter(
                 "q", OpenApiTypes.STR, required=True, description="Words (all must match); 3+ letters match prefixes."
             ),
-            OpenApiParameter("kind", OpenApiTypes.STR, description="Comma-separated: file, folder (default both)."),
+            OpenApiParameter(
+                "kind", OpenApiTypes.STR, description="Comma-separated: file, folder, note (default all)."
+            ),
         ],
         responses={200: SearchResultSerializer(many=True), **ERRORS},
         tags=["search"],

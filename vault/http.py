@@ -18,6 +18,17 @@ INLINE_SAFE = re.compile(r"^(image/(png|jpeg|gif|webp|avif|bmp)|audio/.+|video/.
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
+def allow_same_origin_framing(response: HttpResponse) -> HttpResponse:
+    """Let this site's own pages frame ``response`` (the file browser shows PDFs in an <iframe>).
+
+    Django's ``xframe_options_sameorigin`` semantics plus the matching CSP ``frame-ancestors``
+    (replaced, not appended to the site-wide ``'none'``); only for inline content of safe types.
+    """
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    response._csp_replace = {"frame-ancestors": ["'self'"]}
+    return response
+
+
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
     """``(start, end)`` for one satisfiable range, None to send everything, "unsatisfiable" for 416."""
     if not header:
@@ -43,12 +54,13 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
 def content_response(request, *, keys: VaultKeys, file: File, version: FileVersion, name: str) -> HttpResponse:
     etag = etag_of(version.pk)
     last_modified = version.created_at.timestamp()
+    inline = request.GET.get("inline") == "1" and bool(INLINE_SAFE.match(version.mime_type))
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match and etag in [tag.strip() for tag in if_none_match.split(",")]:
-        return _not_modified(etag, last_modified)
+        return _not_modified(etag, last_modified, inline=inline)
     since = parse_http_date_safe(request.headers.get("If-Modified-Since", "")) if not if_none_match else None
     if since is not None and int(last_modified) <= since:
-        return _not_modified(etag, last_modified)
+        return _not_modified(etag, last_modified, inline=inline)
 
     size = version.size
     wanted = parse_range(request.headers.get("Range"), size)
@@ -59,7 +71,6 @@ def content_response(request, *, keys: VaultKeys, file: File, version: FileVersi
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"
         return response
-    inline = request.GET.get("inline") == "1" and bool(INLINE_SAFE.match(version.mime_type))
     if wanted is None:
         body = plaintext_chunks(keys, file, version)
         response = StreamingHttpResponse(body, content_type=version.mime_type, status=200)
@@ -76,7 +87,9 @@ def content_response(request, *, keys: VaultKeys, file: File, version: FileVersi
     response["Content-Disposition"] = content_disposition_header(not inline, name)
     response["Cache-Control"] = "private, no-cache"
     response["X-Content-Type-Options"] = "nosniff"
-    if not inline:
+    if inline:
+        allow_same_origin_framing(response)
+    else:
         response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
 
@@ -98,8 +111,10 @@ def preview_response(request, *, keys: VaultKeys, file: File) -> HttpResponse:
     return response
 
 
-def _not_modified(etag: str, last_modified: float) -> HttpResponse:
+def _not_modified(etag: str, last_modified: float, *, inline: bool = False) -> HttpResponse:
     response = HttpResponse(status=304)
     response["ETag"] = etag
     response["Last-Modified"] = http_date(last_modified)
+    if inline:  # a revalidated inline copy keeps its framing headers
+        allow_same_origin_framing(response)
     return response

@@ -79,7 +79,10 @@ class File(models.Model):
                 name="vault_file_unique_live_top_name",
             ),
         ]
-        indexes = [models.Index(fields=["owner", "folder", "trashed_at"])]
+        indexes = [
+            models.Index(fields=["owner", "folder", "trashed_at"]),
+            models.Index(fields=["owner", "trashed_at", "modified_at"], name="vault_file_recent"),
+        ]
 
     def __str__(self):
         return f"file {self.pk}"

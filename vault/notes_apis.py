@@ -14,7 +14,7 @@ from locker.http import RequestMeta
 from locker.parsers import LimitedJSONParser
 from vault import notes, selectors, services
 from vault.apis import ERRORS, _uuid_param, _validated, vault_keys
-from vault.models import Note
+from vault.models import Note, SearchToken
 from vault.serializers import NoteDetailSerializer, NoteInput, NoteListSerializer, NoteVersionSerializer
 
 
@@ -35,6 +35,7 @@ class NoteListCreateApi(GenericAPIView):
         parameters=[
             OpenApiParameter("folder", OpenApiTypes.UUID, description="Folder id; omit for the top level."),
             OpenApiParameter("all", OpenApiTypes.BOOL, description="1: notes of every folder."),
+            OpenApiParameter("tag", OpenApiTypes.STR, description="Only notes with this tag."),
         ],
         responses={200: NoteListSerializer(many=True), **ERRORS},
         tags=["notes"],
@@ -47,7 +48,14 @@ class NoteListCreateApi(GenericAPIView):
             keys.preload(selectors.all_folders(user=request.user))
         elif folder_id is not None:
             keys.folder_key(selectors.folder_get(user=request.user, folder_id=folder_id))
-        page = self.paginate_queryset(notes.note_list(user=request.user, folder_id=folder_id, all_folders=every))
+        listing = notes.note_list(user=request.user, folder_id=folder_id, all_folders=every)
+        if request.query_params.get("tag"):
+            listing = listing.filter(
+                pk__in=selectors.tagged_item_ids(
+                    user=request.user, keys=keys, tag=request.query_params["tag"], kind=SearchToken.Kind.NOTE
+                )
+            )
+        page = self.paginate_queryset(listing)
         return self.get_paginated_response(NoteListSerializer(page, many=True, context={"keys": keys}).data)
 
     @extend_schema(request=NoteInput, responses={201: NoteDetailSerializer, **ERRORS}, tags=["notes"])

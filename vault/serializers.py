@@ -154,6 +154,15 @@ class SearchResultSerializer(serializers.Serializer):
     score = serializers.IntegerField()
 
     snippet = serializers.SerializerMethodField(help_text="For notes: text around the first matching word.")
+    tags = serializers.SerializerMethodField()
+
+    def get_tags(self, result) -> list[str]:
+        keys, item = self.context["keys"], result["item"]
+        if result["kind"] == "note":
+            from vault.notes import note_tags
+
+            return note_tags(keys, item)
+        return keys.file_tags(item) if result["kind"] == "file" else keys.folder_tags(item)
 
     def get_name(self, result) -> str:
         keys = self.context["keys"]

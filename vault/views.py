@@ -1,8 +1,9 @@
-"""Vault pages: the file browser and the trash.
+"""Vault pages: the file browser, the trash, search, and notes.
 
 Thin shells: each renders a template whose script (``static/js/vault.js``) reads and
 writes everything through the v1 JSON API with the browser's session and unlock
 cookies. The CSRF token travels in a ``data-csrf`` attribute (the cookie is HttpOnly).
+The header's search box (``static/js/search.js``) is in ``base.html`` on every page.
 """
 
 from django.contrib.auth.decorators import login_required
@@ -23,3 +24,26 @@ def browser_view(request, folder_id=None):
 @require_safe
 def trash_view(request):
     return render(request, "vault/trash.html")
+
+
+@login_required
+@never_cache
+@require_safe
+def search_view(request):
+    """Results and filters; the query string (``q``, ``type``, ``tag``...) is read by the script."""
+    return render(request, "vault/search.html", {"q": request.GET.get("q", "")[:500]})
+
+
+@login_required
+@never_cache
+@require_safe
+def notes_view(request):
+    return render(request, "vault/notes.html")
+
+
+@login_required
+@never_cache
+@require_safe
+def note_view(request, note_id=None):
+    """The editor of one note; without ``note_id`` a new note, created by its first save."""
+    return render(request, "vault/note.html", {"note_id": note_id})

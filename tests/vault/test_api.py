@@ -110,6 +110,36 @@ def test_hostile_names_and_inline(api):
     assert inline["Content-Disposition"].startswith("inline;") and inline["Content-Type"] == "image/png"
 
 
+def test_only_inline_content_may_be_framed_and_only_by_this_site(api):
+    """The file browser shows PDFs in an <iframe>: inline content of safe types allows same-origin framing
+    (X-Frame-Options and CSP frame-ancestors agree); downloads, unsafe types and pages never allow framing."""
+    pdf = upload(api, ("doc.pdf", b"%PDF-1.4\n%%EOF\n")).json()[0]["file"]
+    assert pdf["mime_type"] == "application/pdf"
+    url = f"/api/v1/files/{pdf['id']}/content"
+
+    def frame_ancestors(response) -> str:
+        directives = [d.strip() for d in response["Content-Security-Policy"].split(";")]
+        return next(d for d in directives if d.startswith("frame-ancestors"))
+
+    for inline in (api.get(url, {"inline": "1"}), api.get(url, {"inline": "1"}, HTTP_RANGE="bytes=0-3")):
+        assert inline.status_code in (200, 206) and inline["Content-Disposition"].startswith("inline;")
+        assert inline["X-Frame-Options"] == "SAMEORIGIN"
+        assert frame_ancestors(inline) == "frame-ancestors 'self'"
+        assert "script-src 'self'" in inline["Content-Security-Policy"]  # the rest of the policy stays
+    revalidated = api.get(url, {"inline": "1"}, HTTP_IF_NONE_MATCH=pdf["etag"])
+    assert revalidated.status_code == 304 and revalidated["X-Frame-Options"] == "SAMEORIGIN"
+    assert frame_ancestors(revalidated) == "frame-ancestors 'self'"
+
+    download = api.get(url)
+    assert download["Content-Disposition"].startswith("attachment;") and download["X-Frame-Options"] == "DENY"
+    assert download["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    html = upload(api, ("page.html", b"<p>hi</p>")).json()[0]["file"]
+    unsafe = api.get(f"/api/v1/files/{html['id']}/content", {"inline": "1"})
+    assert unsafe["X-Frame-Options"] == "DENY" and "sandbox" in unsafe["Content-Security-Policy"]
+    listing = api.get("/api/v1/files/")
+    assert listing["X-Frame-Options"] == "DENY" and frame_ancestors(listing) == "frame-ancestors 'none'"
+
+
 def test_put_content_versions_and_if_match(api):
     file = upload(api, ("doc.txt", b"v1")).json()[0]["file"]
     url = f"/api/v1/files/{file['id']}/content"

@@ -125,3 +125,23 @@ def test_name_order_is_remembered_until_the_vault_changes(api, django_capture_on
     with django_capture_on_commit_callbacks(execute=True):
         upload(api, "a.txt")
     assert names(api.get("/api/v1/files/", {"ordering": "name"})) == ["a.txt", "c.txt", "d.txt"]
+
+
+def test_tag_filter_on_folders_and_notes_and_tags_in_search(api):
+    api.post("/api/v1/folders/", {"name": "Receipts", "tags": ["Tax"]}, format="json")
+    api.post("/api/v1/folders/", {"name": "Photos"}, format="json")
+    api.post("/api/v1/notes/", {"title": "Deductions", "body": "list", "tags": ["tax"]}, format="json")
+    api.post("/api/v1/notes/", {"title": "Recipes", "body": "soup"}, format="json")
+    assert [f["name"] for f in api.get("/api/v1/folders/", {"tag": "TAX"}).json()["results"]] == ["Receipts"]
+    assert [n["title"] for n in api.get("/api/v1/notes/", {"tag": "tax"}).json()["results"]] == ["Deductions"]
+    results = api.get("/api/v1/search", {"q": "deductions"}).json()["results"]
+    assert results[0]["tags"] == ["tax"]
+
+
+def test_restoring_a_note_from_the_trash_answers_with_the_note(api):
+    note = api.post("/api/v1/notes/", {"title": "Keep", "body": "me"}, format="json").json()
+    api.delete(f"/api/v1/notes/{note['id']}/")
+    response = api.post(f"/api/v1/trash/{note['id']}/restore")
+    assert (
+        response.status_code == 200 and response.json()["kind"] == "note" and response.json()["note"]["title"] == "Keep"
+    )
