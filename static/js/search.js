@@ -8,6 +8,8 @@
 "use strict";
 
 (function () {
+  // Shared with vault.js (function declarations below are hoisted), even on pages without the search box.
+  window.LockerText = { highlighted };
   const form = document.getElementById("site-search");
   if (!form) return;
   const input = document.getElementById("site-search-input");
@@ -77,6 +79,7 @@
     if (last < text.length) out.append(text.slice(last));
     return out;
   }
+
 
   function setActive(index) {
     if (active >= 0 && options[active]) options[active].node.setAttribute("aria-selected", "false");

@@ -1508,27 +1508,9 @@
 
   // === search (files, folders, notes) with filters and tags ==========================================
 
-  // The query's words marked with <mark> in `text` (text nodes only, never HTML).
+  // The query's words marked with <mark> in `text` (text nodes only): shared with the header search (search.js).
   function highlighted(text, query) {
-    const words = String(query || "")
-      .split(/\s+/)
-      .map((w) => w.replace(/[^\p{L}\p{N}]+/gu, ""))
-      .filter(Boolean)
-      .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-    const out = document.createDocumentFragment();
-    if (!words.length || !text) {
-      out.append(text || "");
-      return out;
-    }
-    const pattern = new RegExp(`(${words.sort((a, b) => b.length - a.length).join("|")})`, "giu");
-    let last = 0;
-    for (const match of text.matchAll(pattern)) {
-      if (match.index > last) out.append(text.slice(last, match.index));
-      out.append(el("mark", { text: match[0] }));
-      last = match.index + match[0].length;
-    }
-    if (last < text.length) out.append(text.slice(last));
-    return out;
+    return window.LockerText.highlighted(text, String(query || ""));
   }
 
   function searchPage() {
