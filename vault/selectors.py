@@ -74,35 +74,58 @@ def all_folders(*, user) -> list[Folder]:
 SEARCH_KINDS = {"file": SearchToken.Kind.FILE, "folder": SearchToken.Kind.FOLDER, "note": SearchToken.Kind.NOTE}
 
 
-def search(*, user, keys, query: str, kinds: list[str] | None = None) -> list[dict]:
+SEARCH_MODELS = {"file": File, "folder": Folder, "note": Note}
+
+
+def search(*, user, keys, query: str, kinds: list[str] | None = None) -> SearchResults:
     """Live files, folders and notes matching every word of ``query``: best match first, then most recent.
 
-    Each result: ``{"kind", "item", "score", "words"}``. Trashed items are not found.
+    Ranking reads only ids and dates; whole rows are loaded a page at a time. Each result:
+    ``{"kind", "item", "score", "words"}``. Trashed items are not found.
     """
     wanted = [SEARCH_KINDS[k] for k in (kinds or SEARCH_KINDS)]
     words, matches = matching_items(owner_id=user.pk, keys=keys.search, query=query, kinds=wanted)
-    hits = {(m["kind"], m["item_id"]): m["hits"] for m in matches}
-    file_ids = [item_id for kind, item_id in hits if kind == SearchToken.Kind.FILE]
-    folder_ids = [item_id for kind, item_id in hits if kind == SearchToken.Kind.FOLDER]
-    note_ids = [item_id for kind, item_id in hits if kind == SearchToken.Kind.NOTE]
-    results = (
-        [
-            {"kind": "file", "item": f, "score": hits[SearchToken.Kind.FILE, f.pk]}
-            for f in File.objects.filter(owner=user, pk__in=file_ids, trashed_at__isnull=True)
+    names = {v: k for k, v in SEARCH_KINDS.items()}
+    ranked = []
+    for kind_name, model in SEARCH_MODELS.items():
+        hits = {m["item_id"]: m["hits"] for m in matches if names[m["kind"]] == kind_name}
+        if hits:
+            live = model.objects.filter(owner=user, pk__in=list(hits), trashed_at__isnull=True).values_list(
+                "pk", "modified_at"
+            )
+            ranked.extend((-hits[pk], -modified.timestamp(), str(pk), kind_name, pk) for pk, modified in live)
+    ranked.sort()
+    return SearchResults(user, [(kind, pk, -score) for score, _, _, kind, pk in ranked], words)
+
+
+class SearchResults:
+    """Ranked search results that load their rows only for the slice a page asks for (one query per kind)."""
+
+    def __init__(self, user, ranked: list[tuple[str, object, int]], words: list[str]):
+        self._user, self._ranked, self._words = user, ranked, words
+
+    def __len__(self) -> int:
+        return len(self._ranked)
+
+    def count(self) -> int:
+        return len(self._ranked)
+
+    def __iter__(self):
+        return iter(self[0 : len(self)])
+
+    def __getitem__(self, index):
+        chosen = self._ranked[index] if isinstance(index, slice) else [self._ranked[index]]
+        rows = {}
+        for kind_name, model in SEARCH_MODELS.items():
+            ids = [pk for kind, pk, _ in chosen if kind == kind_name]
+            if ids:
+                rows.update({(kind_name, row.pk): row for row in model.objects.filter(owner=self._user, pk__in=ids)})
+        results = [
+            {"kind": kind, "item": rows[kind, pk], "score": score, "words": self._words}
+            for kind, pk, score in chosen
+            if (kind, pk) in rows
         ]
-        + [
-            {"kind": "folder", "item": f, "score": hits[SearchToken.Kind.FOLDER, f.pk]}
-            for f in Folder.objects.filter(owner=user, pk__in=folder_ids, trashed_at__isnull=True)
-        ]
-        + [
-            {"kind": "note", "item": n, "score": hits[SearchToken.Kind.NOTE, n.pk]}
-            for n in Note.objects.filter(owner=user, pk__in=note_ids, trashed_at__isnull=True)
-        ]
-    )
-    for result in results:
-        result["words"] = words
-    results.sort(key=lambda r: (-r["score"], -r["item"].modified_at.timestamp(), str(r["item"].pk)))
-    return results
+        return results if isinstance(index, slice) else results[0]
 
 
 def _live_items_q(user) -> Q:

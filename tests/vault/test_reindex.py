@@ -40,7 +40,7 @@ def test_reindex_rebuilds_exactly_the_same_index(user, keys, account):
     SearchToken.objects.filter(owner=user).delete()
     TagIndex.objects.filter(owner=user).delete()
     SearchToken.objects.create(owner=user, kind=1, item_id="00000000-0000-0000-0000-000000000001", token=7)  # stale
-    assert selectors.search(user=user, keys=keys, query="moonshot") == []
+    assert list(selectors.search(user=user, keys=keys, query="moonshot")) == []
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.login(client)['access']}")
     response = client.post("/api/v1/search/reindex")
