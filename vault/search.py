@@ -108,10 +108,11 @@ def matching_items(
     rows = (
         SearchToken.objects.filter(owner_id=owner_id, kind__in=list(kinds), token__in=every)
         .values("kind", "item_id")
-        .annotate(
-            hits=Count("id"), **{f"w{i}": Count("id", filter=Q(token__in=tokens)) for i, tokens in enumerate(per_word)}
-        )
-        .filter(**{f"w{i}__gt": 0 for i in range(len(words))})
-        .order_by("-hits")[:limit]
+        .annotate(hits=Count("id"))
     )
+    if len(words) > 1:  # AND: every word must have a matching token (one word matches by construction)
+        rows = rows.annotate(
+            **{f"w{i}": Count("id", filter=Q(token__in=tokens)) for i, tokens in enumerate(per_word)}
+        ).filter(**{f"w{i}__gt": 0 for i in range(len(words))})
+    rows = rows.order_by("-hits")[:limit]
     return words, [{"kind": row["kind"], "item_id": row["item_id"], "hits": row["hits"]} for row in rows]
