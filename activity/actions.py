@@ -27,6 +27,8 @@ ITEM_PURGED = "trash.purged"
 QUOTA_REFUSED = "quota.refused"
 NOTE_CREATED = "note.created"
 NOTE_UPDATED = "note.updated"
+CHAT_CREATED = "chat.created"
+CHAT_DELETED = "chat.deleted"
 
 ALL = [
     LOGIN,
@@ -56,4 +58,6 @@ ALL = [
     QUOTA_REFUSED,
     NOTE_CREATED,
     NOTE_UPDATED,
+    CHAT_CREATED,
+    CHAT_DELETED,
 ]

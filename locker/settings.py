@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "accounts",
     "activity",
     "vault",
+    "chats",
 ]
 
 MIDDLEWARE = [
@@ -334,6 +335,7 @@ LOCKER_UNLOCK_COOKIE = "locker_unlock"
 LOCKER_DEFAULT_QUOTA = env_int("LOCKER_DEFAULT_QUOTA", 10 * 1024**3)
 LOCKER_MAX_UPLOAD_SIZE = env_int("LOCKER_MAX_UPLOAD_SIZE", 5 * 1024**3)
 LOCKER_TRASH_DAYS = env_int("LOCKER_TRASH_DAYS", 30)
+LOCKER_MAX_MESSAGE_BYTES = env_int("LOCKER_MAX_MESSAGE_BYTES", 32 * 1024)
 # Thumbnails are made in short-lived worker processes (vault.derive): how many at once, and for how long each.
 LOCKER_PREVIEW_WORKERS = env_int("LOCKER_PREVIEW_WORKERS", 2)
 LOCKER_PREVIEW_TIMEOUT = env_int("LOCKER_PREVIEW_TIMEOUT", 30)

@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("accounts.urls_api")),
     path("", include("activity.urls_api")),
     path("", include("vault.urls_api")),
+    path("", include("chats.urls_api")),
 ]
 
 urlpatterns = [

@@ -510,7 +510,7 @@ class SearchApi(GenericAPIView):
                 "q", OpenApiTypes.STR, required=True, description="Words (all must match); 3+ letters match prefixes."
             ),
             OpenApiParameter(
-                "kind", OpenApiTypes.STR, description="Comma-separated: file, folder, note (default all)."
+                "kind", OpenApiTypes.STR, description="Comma-separated: file, folder, note, message (default all)."
             ),
         ],
         responses={200: SearchResultSerializer(many=True), **ERRORS},

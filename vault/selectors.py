@@ -71,10 +71,25 @@ def all_folders(*, user) -> list[Folder]:
     return list(Folder.objects.filter(owner=user).only("id", "parent_id", "key_wrapped", "name_sealed", "trashed_at"))
 
 
-SEARCH_KINDS = {"file": SearchToken.Kind.FILE, "folder": SearchToken.Kind.FOLDER, "note": SearchToken.Kind.NOTE}
+SEARCH_KINDS = {
+    "file": SearchToken.Kind.FILE,
+    "folder": SearchToken.Kind.FOLDER,
+    "note": SearchToken.Kind.NOTE,
+    "message": SearchToken.Kind.MESSAGE,
+}
 
 
-SEARCH_MODELS = {"file": File, "folder": Folder, "note": Note}
+def _search_models() -> dict:
+    """kind -> (model, filter of live rows, date used for recency)."""
+    from chats.models import Message
+
+    live = {"trashed_at__isnull": True}
+    return {
+        "file": (File, live, "modified_at"),
+        "folder": (Folder, live, "modified_at"),
+        "note": (Note, live, "modified_at"),
+        "message": (Message, {}, "created_at"),
+    }
 
 
 def search(*, user, keys, query: str, kinds: list[str] | None = None) -> SearchResults:
@@ -87,12 +102,10 @@ def search(*, user, keys, query: str, kinds: list[str] | None = None) -> SearchR
     words, matches = matching_items(owner_id=user.pk, keys=keys.search, query=query, kinds=wanted)
     names = {v: k for k, v in SEARCH_KINDS.items()}
     ranked = []
-    for kind_name, model in SEARCH_MODELS.items():
+    for kind_name, (model, live_filter, date_field) in _search_models().items():
         hits = {m["item_id"]: m["hits"] for m in matches if names[m["kind"]] == kind_name}
         if hits:
-            live = model.objects.filter(owner=user, pk__in=list(hits), trashed_at__isnull=True).values_list(
-                "pk", "modified_at"
-            )
+            live = model.objects.filter(owner=user, pk__in=list(hits), **live_filter).values_list("pk", date_field)
             ranked.extend((-hits[pk], -modified.timestamp(), str(pk), kind_name, pk) for pk, modified in live)
     ranked.sort()
     return SearchResults(user, [(kind, pk, -score) for score, _, _, kind, pk in ranked], words)
@@ -116,10 +129,13 @@ class SearchResults:
     def __getitem__(self, index):
         chosen = self._ranked[index] if isinstance(index, slice) else [self._ranked[index]]
         rows = {}
-        for kind_name, model in SEARCH_MODELS.items():
+        for kind_name, (model, _, _) in _search_models().items():
             ids = [pk for kind, pk, _ in chosen if kind == kind_name]
             if ids:
-                rows.update({(kind_name, row.pk): row for row in model.objects.filter(owner=self._user, pk__in=ids)})
+                found = model.objects.filter(owner=self._user, pk__in=ids)
+                if kind_name == "message":
+                    found = found.select_related("chat")
+                rows.update({(kind_name, row.pk): row for row in found})
         results = [
             {"kind": kind, "item": rows[kind, pk], "score": score, "words": self._words}
             for kind, pk, score in chosen

@@ -150,7 +150,7 @@ class SearchResultSerializer(serializers.Serializer):
     parent = serializers.SerializerMethodField(help_text="The containing folder's id (null at the top level).")
     size = serializers.SerializerMethodField()
     mime_type = serializers.SerializerMethodField()
-    modified_at = serializers.DateTimeField(source="item.modified_at")
+    modified_at = serializers.SerializerMethodField()
     score = serializers.IntegerField()
 
     snippet = serializers.SerializerMethodField(help_text="For notes: text around the first matching word.")
@@ -158,6 +158,8 @@ class SearchResultSerializer(serializers.Serializer):
 
     def get_tags(self, result) -> list[str]:
         keys, item = self.context["keys"], result["item"]
+        if result["kind"] == "message":
+            return []
         if result["kind"] == "note":
             from vault.notes import note_tags
 
@@ -167,16 +169,26 @@ class SearchResultSerializer(serializers.Serializer):
     def get_name(self, result) -> str:
         keys = self.context["keys"]
         item = result["item"]
+        if result["kind"] == "message":
+            from chats.services import chat_title
+
+            return chat_title(keys, item.chat) or "Chat"
         if result["kind"] == "note":
             return note_title(keys, item) or "Untitled note"
         return keys.file_name(item) if result["kind"] == "file" else keys.folder_name(item)
 
     def get_parent(self, result) -> str | None:
         item = result["item"]
+        if result["kind"] == "message":
+            return str(item.chat_id)
         parent = item.parent_id if result["kind"] == "folder" else item.folder_id
         return str(parent) if parent else None
 
     def get_snippet(self, result) -> str | None:
+        if result["kind"] == "message":
+            from chats.services import message_content
+
+            return snippet(message_content(self.context["keys"], result["item"]), result.get("words", []))
         if result["kind"] != "note":
             return None
         return snippet(note_body(self.context["keys"], result["item"]), result.get("words", []))
@@ -186,6 +198,10 @@ class SearchResultSerializer(serializers.Serializer):
 
     def get_mime_type(self, result) -> str | None:
         return result["item"].mime_type if result["kind"] == "file" else None
+
+    def get_modified_at(self, result) -> str:
+        item = result["item"]
+        return (getattr(item, "modified_at", None) or item.created_at).isoformat().replace("+00:00", "Z")
 
 
 class NoteSerializer(serializers.Serializer):

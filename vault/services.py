@@ -759,6 +759,9 @@ def vault_wipe(*, user: User) -> int:
     versions.delete()
     File.objects.filter(owner=user).delete()
     Note.objects.filter(owner=user).delete()
+    from chats.models import Chat  # chats build on the vault's keys and index
+
+    Chat.objects.filter(owner=user).delete()
     Folder.objects.filter(owner=user).delete()
     SearchToken.objects.filter(owner=user).delete()
     User.objects.filter(pk=user.pk).update(storage_used=0)

@@ -1,0 +1,185 @@
+"""Chat services and selectors: encrypted titles and messages, searchable through the vault's blind index.
+
+Keyword-only functions taking the acting user and the request's :class:`~vault.keys.VaultKeys`; another
+user's chat or message is simply not found (404). Each write records its activity event in its transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from activity import actions
+from activity.services import event_record
+from chats.models import Chat, Message
+from locker.crypto.aead import context
+from locker.crypto.keys import unwrap_with_key, wrap_with_key
+from locker.errors import InvalidInput, NotFound
+from vault.keys import VaultKeys, open_text, seal_text
+from vault.models import SearchToken
+from vault.search import index_item, unindex
+from vault.services import _is_uuid
+
+MAX_TITLE = 200
+
+
+# --- keys and sealed fields ---------------------------------------------------------------------
+
+
+def chat_key(keys: VaultKeys, chat: Chat) -> bytes:
+    cache = keys.__dict__.setdefault("_chat_keys", {})
+    if chat.pk not in cache:
+        cache[chat.pk] = unwrap_with_key(chat.key_wrapped, keys.udk, aad=context("chat-key", keys.owner_id, chat.pk))
+    return cache[chat.pk]
+
+
+def chat_title(keys: VaultKeys, chat: Chat) -> str:
+    return open_text(chat_key(keys, chat), chat.title_sealed, aad=context("chat-title", keys.owner_id, chat.pk))
+
+
+def message_content(keys: VaultKeys, message: Message, chat: Chat | None = None) -> str:
+    key = chat_key(keys, chat or message.chat)
+    return open_text(key, message.content_sealed, aad=context("message", keys.owner_id, message.chat_id, message.pk))
+
+
+def _clean_title(title) -> str:
+    if not isinstance(title, str):
+        raise InvalidInput(errors={"title": ["Must be text."]})
+    title = " ".join(title.split())
+    if len(title) > MAX_TITLE:
+        raise InvalidInput(errors={"title": [f"Use at most {MAX_TITLE} characters."]})
+    return title
+
+
+def _clean_content(content) -> str:
+    if not isinstance(content, str):
+        raise InvalidInput(errors={"content": ["Must be text."]})
+    if "\x00" in content:
+        raise InvalidInput(errors={"content": ["Messages cannot contain NUL characters."]})
+    if len(content.encode()) > settings.LOCKER_MAX_MESSAGE_BYTES:
+        raise InvalidInput(
+            "This message is too long.",
+            code="message_too_large",
+            errors={"content": [f"At most {settings.LOCKER_MAX_MESSAGE_BYTES} bytes."]},
+        )
+    return content
+
+
+# --- chats -----------------------------------------------------------------------------------------
+
+
+def chat_create(*, user, keys: VaultKeys, title="", meta=None) -> Chat:
+    title = _clean_title(title)
+    chat_id, key = uuid.uuid4(), keys.new_key()
+    with transaction.atomic():
+        chat = Chat.objects.create(
+            id=chat_id,
+            owner=user,
+            key_wrapped=wrap_with_key(key, keys.udk, aad=context("chat-key", user.pk, chat_id)),
+            title_sealed=seal_text(key, title, aad=context("chat-title", user.pk, chat_id)),
+        )
+        event_record(action=actions.CHAT_CREATED, user=user, meta=meta, object_type="chat", object_id=chat_id)
+    return chat
+
+
+def _chat(user, chat_id, *, lock: bool = False) -> Chat:
+    qs = Chat.objects.filter(owner=user, pk=chat_id)
+    chat = (qs.select_for_update() if lock else qs).first() if _is_uuid(chat_id) else None
+    if chat is None:
+        raise NotFound("No such chat.")
+    return chat
+
+
+def chat_update(*, user, keys: VaultKeys, chat_id, title, meta=None) -> Chat:
+    title = _clean_title(title)
+    with transaction.atomic():
+        chat = _chat(user, chat_id, lock=True)
+        chat.title_sealed = seal_text(chat_key(keys, chat), title, aad=context("chat-title", user.pk, chat.pk))
+        chat.updated_at = timezone.now()
+        chat.save(update_fields=["title_sealed", "updated_at"])
+    return chat
+
+
+def chat_delete(*, user, chat_id, meta=None) -> None:
+    """Delete a chat with its messages: the chat key goes with the row (crypto-shred)."""
+    with transaction.atomic():
+        chat = _chat(user, chat_id, lock=True)
+        message_ids = list(Message.objects.filter(chat=chat).values_list("pk", flat=True))
+        chat.delete()
+        unindex(kind=SearchToken.Kind.MESSAGE, item_ids=message_ids)
+        event_record(action=actions.CHAT_DELETED, user=user, meta=meta, object_type="chat", object_id=chat_id)
+
+
+# --- messages ----------------------------------------------------------------------------------------
+
+
+def message_create(*, user, keys: VaultKeys, chat_id, role, content, reply_to=None, meta=None) -> Message:
+    """Post a message (text only here; attachments and audio come with the multipart form)."""
+    if role not in Message.Role.values:
+        raise InvalidInput(errors={"role": [f"One of: {', '.join(Message.Role.values)}."]})
+    content = _clean_content(content)
+    with transaction.atomic():
+        chat = _chat(user, chat_id, lock=True)
+        parent = None
+        if reply_to is not None:
+            parent = Message.objects.filter(chat=chat, pk=reply_to).first() if _is_uuid(reply_to) else None
+            if parent is None:
+                raise InvalidInput(errors={"reply_to": ["No such message in this chat."]})
+        if not content:
+            raise InvalidInput("A message needs text.", code="empty_message", errors={"content": ["Empty message."]})
+        message_id = uuid.uuid4()
+        message = Message.objects.create(
+            id=message_id,
+            chat=chat,
+            owner=user,
+            role=role,
+            reply_to=parent,
+            content_sealed=seal_text(
+                chat_key(keys, chat), content, aad=context("message", user.pk, chat.pk, message_id)
+            ),
+        )
+        index_item(
+            owner_id=user.pk,
+            keys=keys.search,
+            kind=SearchToken.Kind.MESSAGE,
+            item_id=message_id,
+            fields={"body": [content]},
+        )
+        Chat.objects.filter(pk=chat.pk).update(updated_at=timezone.now())
+    return message
+
+
+def message_status_update(*, user, message_id, status, meta=None) -> Message:
+    if status not in Message.Status.values:
+        raise InvalidInput(errors={"status": [f"One of: {', '.join(Message.Status.values)}."]})
+    with transaction.atomic():
+        message = (
+            Message.objects.filter(owner=user, pk=message_id).select_related("chat").first()
+            if _is_uuid(message_id)
+            else None
+        )
+        if message is None:
+            raise NotFound("No such message.")
+        message.status = status
+        message.save(update_fields=["status"])
+    return message
+
+
+# --- selectors ---------------------------------------------------------------------------------------
+
+
+def chat_list(*, user) -> QuerySet[Chat]:
+    return Chat.objects.filter(owner=user).order_by("-updated_at", "id")
+
+
+def chat_get(*, user, chat_id) -> Chat:
+    return _chat(user, chat_id)
+
+
+def message_list(*, user, chat_id) -> tuple[Chat, QuerySet[Message]]:
+    chat = _chat(user, chat_id)
+    return chat, Message.objects.filter(chat=chat)
