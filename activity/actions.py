@@ -29,6 +29,7 @@ NOTE_CREATED = "note.created"
 NOTE_UPDATED = "note.updated"
 CHAT_CREATED = "chat.created"
 CHAT_DELETED = "chat.deleted"
+AUDIO_UPLOADED = "audio.uploaded"
 
 ALL = [
     LOGIN,
@@ -60,4 +61,5 @@ ALL = [
     NOTE_UPDATED,
     CHAT_CREATED,
     CHAT_DELETED,
+    AUDIO_UPLOADED,
 ]

@@ -5,13 +5,16 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import pagination, serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from chats import services
 from chats.models import Chat, Message
+from locker import ratelimit
 from locker.http import RequestMeta
-from locker.serializers import StrictCharField
-from vault.apis import ERRORS, _validated, vault_keys
+from locker.serializers import ErrorSerializer, StrictCharField
+from vault.apis import ERRORS, IncompleteUpload, _check_declared_size, _validated, vault_keys
+from vault.upload_handler import body_fully_read, discard_unclaimed_uploads
 
 
 class ChatSerializer(serializers.Serializer):
@@ -24,6 +27,47 @@ class ChatSerializer(serializers.Serializer):
         return services.chat_title(self.context["keys"], chat)
 
 
+class AttachmentSerializer(serializers.Serializer):
+    id = serializers.SerializerMethodField(help_text="The vault file id.")
+    kind = serializers.CharField()
+    name = serializers.SerializerMethodField()
+    size = serializers.SerializerMethodField()
+    mime_type = serializers.SerializerMethodField()
+    duration = serializers.FloatField(allow_null=True)
+    content_url = serializers.SerializerMethodField()
+    preview_url = serializers.SerializerMethodField()
+
+    def _file(self, attachment):
+        file = attachment.file
+        return file if file is not None and file.trashed_at is None else None
+
+    def get_id(self, attachment) -> str | None:
+        return str(attachment.file_id) if attachment.file_id else None
+
+    def get_name(self, attachment) -> str | None:
+        file = self._file(attachment)
+        return self.context["keys"].file_name(file) if file else None
+
+    def get_size(self, attachment) -> int | None:
+        file = self._file(attachment)
+        return file.size if file else None
+
+    def get_mime_type(self, attachment) -> str | None:
+        file = self._file(attachment)
+        return file.mime_type if file else None
+
+    def get_content_url(self, attachment) -> str | None:
+        file = self._file(attachment)
+        return reverse("api-file-content", args=[file.pk], request=self.context.get("request")) if file else None
+
+    def get_preview_url(self, attachment) -> str | None:
+        file = self._file(attachment)
+        derived = getattr(file.current_version, "derived", None) if file and file.current_version_id else None
+        if not derived or not derived.preview_blob:
+            return None
+        return reverse("api-file-preview", args=[file.pk], request=self.context.get("request"))
+
+
 class MessageSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     chat = serializers.UUIDField(source="chat_id")
@@ -32,6 +76,10 @@ class MessageSerializer(serializers.Serializer):
     content = serializers.SerializerMethodField()
     reply_to = serializers.UUIDField(source="reply_to_id", allow_null=True)
     created_at = serializers.DateTimeField()
+    attachments = serializers.SerializerMethodField()
+
+    def get_attachments(self, message) -> list[dict]:
+        return AttachmentSerializer(message.attachments.all(), many=True, context=self.context).data
 
     def get_content(self, message) -> str:
         return services.message_content(self.context["keys"], message, self.context.get("chat"))
@@ -115,20 +163,61 @@ class MessageListCreateApi(GenericAPIView):
             MessageSerializer(page, many=True, context={"keys": keys, "chat": chat}).data
         )
 
-    @extend_schema(request=MessageInput, responses={201: MessageSerializer, **ERRORS}, tags=["chats"])
+    @extend_schema(
+        request={
+            "application/json": MessageInput,
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {
+                    "content": {"type": "string"},
+                    "role": {"type": "string", "enum": list(Message.Role.values)},
+                    "reply_to": {"type": "string", "format": "uuid"},
+                    "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                    "audio": {"type": "string", "format": "binary"},
+                },
+            },
+        },
+        responses={201: MessageSerializer, 413: ErrorSerializer, 415: ErrorSerializer, 429: ErrorSerializer, **ERRORS},
+        tags=["chats"],
+        description="JSON {role, content}, or multipart with content, role, any number of `file` parts and one `audio` "
+        "part. Atomic: the message and all its attachments are stored, or nothing is.",
+    )
     def post(self, request, pk):
-        data = _validated(MessageInput, request.data)
+        ratelimit.enforce(request, group="message_user", value=str(request.user.pk))
         keys = vault_keys(request)
-        message = services.message_create(
-            user=request.user,
-            keys=keys,
-            chat_id=pk,
-            role=data["role"],
-            content=data["content"],
-            reply_to=data.get("reply_to"),
-            meta=RequestMeta.from_request(request),
+        django_request = request._request
+        try:
+            if request.content_type.startswith("multipart/"):
+                _check_declared_size(request, request.user)
+            form = request.data
+            if getattr(django_request, "locker_upload_error", None) is not None:
+                raise django_request.locker_upload_error
+            if not body_fully_read(django_request):
+                raise IncompleteUpload()
+            fields = {k: form.get(k) for k in ("role", "content", "reply_to") if form.get(k) not in (None, "")}
+            fields.setdefault("content", "")
+            data = _validated(MessageInput, fields)
+            files = [f.encrypted for f in request.FILES.getlist("file")]
+            audio = request.FILES.get("audio")
+            if audio is not None:
+                ratelimit.enforce(request, group="audio_user", value=str(request.user.pk))
+            message = services.message_create(
+                user=request.user,
+                keys=keys,
+                chat_id=pk,
+                role=data["role"],
+                content=data["content"],
+                reply_to=data.get("reply_to"),
+                files=files,
+                audio=audio.encrypted if audio is not None else None,
+                meta=RequestMeta.from_request(request),
+            )
+        finally:
+            discard_unclaimed_uploads(django_request)
+        message = services.message_list(user=request.user, chat_id=pk)[1].get(pk=message.pk)
+        return Response(
+            MessageSerializer(message, context={"keys": keys, "request": request}).data, status=status.HTTP_201_CREATED
         )
-        return Response(MessageSerializer(message, context={"keys": keys}).data, status=status.HTTP_201_CREATED)
 
 
 class MessageDetailApi(APIView):

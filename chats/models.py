@@ -53,3 +53,25 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.role} message {self.pk}"
+
+
+class Attachment(models.Model):
+    """A file or voice recording sent with a message. The bytes are a vault file (encrypted, versioned,
+    previewed, searched and counted in the quota like any file)."""
+
+    class Kind(models.TextChoices):
+        FILE = "file", "File"
+        AUDIO = "audio", "Audio"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.ForeignKey("vault.File", null=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    duration = models.FloatField(null=True, blank=True, help_text="Seconds, for audio.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self):
+        return f"{self.kind} attachment {self.pk}"

@@ -6,6 +6,7 @@ user's chat or message is simply not found (404). Each write records its activit
 
 from __future__ import annotations
 
+import mimetypes
 import uuid
 
 from django.conf import settings
@@ -15,12 +16,15 @@ from django.utils import timezone
 
 from activity import actions
 from activity.services import event_record
-from chats.models import Chat, Message
+from chats.audio import probe
+from chats.models import Attachment, Chat, Message
 from locker.crypto.aead import context
 from locker.crypto.keys import unwrap_with_key, wrap_with_key
-from locker.errors import InvalidInput, NotFound
+from locker.errors import InvalidInput, LockerError, NotFound
+from vault import services as vault_services
+from vault.downloads import PlaintextReader
 from vault.keys import VaultKeys, open_text, seal_text
-from vault.models import SearchToken
+from vault.models import File, FileVersion, Folder, SearchToken
 from vault.search import index_item, unindex
 from vault.services import _is_uuid
 
@@ -117,8 +121,32 @@ def chat_delete(*, user, chat_id, meta=None) -> None:
 # --- messages ----------------------------------------------------------------------------------------
 
 
-def message_create(*, user, keys: VaultKeys, chat_id, role, content, reply_to=None, meta=None) -> Message:
-    """Post a message (text only here; attachments and audio come with the multipart form)."""
+class UnsupportedAudio(LockerError):
+    status_code = 415
+    code = "unsupported_audio"
+    detail = "The audio part is not a recording we can read (WebM, Ogg, MP3, M4A, WAV, FLAC...)."
+
+
+class AudioTooLarge(LockerError):
+    status_code = 413
+    code = "audio_too_large"
+
+
+ATTACHMENTS_FOLDER = "Chat attachments"
+
+
+def _attachments_folder(user, keys: VaultKeys):
+    """The top-level vault folder that holds chat attachments (made on first use)."""
+    mac = keys.name_mac(keys.folder_key(None), ATTACHMENTS_FOLDER)
+    folder = Folder.objects.filter(owner=user, parent=None, name_mac=mac, trashed_at__isnull=True).first()
+    return folder or vault_services.folder_create(user=user, keys=keys, name=ATTACHMENTS_FOLDER, on_conflict="rename")
+
+
+def message_create(
+    *, user, keys: VaultKeys, chat_id, role, content, reply_to=None, files=(), audio=None, meta=None
+) -> Message:
+    """Post a message with any number of file attachments and one optional voice recording, atomically:
+    either the message and all its attachments exist, or none of them (the caller discards the blobs)."""
     if role not in Message.Role.values:
         raise InvalidInput(errors={"role": [f"One of: {', '.join(Message.Role.values)}."]})
     content = _clean_content(content)
@@ -129,8 +157,8 @@ def message_create(*, user, keys: VaultKeys, chat_id, role, content, reply_to=No
             parent = Message.objects.filter(chat=chat, pk=reply_to).first() if _is_uuid(reply_to) else None
             if parent is None:
                 raise InvalidInput(errors={"reply_to": ["No such message in this chat."]})
-        if not content:
-            raise InvalidInput("A message needs text.", code="empty_message", errors={"content": ["Empty message."]})
+        if not content and not files and audio is None:
+            raise InvalidInput("A message needs text, a file or a recording.", code="empty_message")
         message_id = uuid.uuid4()
         message = Message.objects.create(
             id=message_id,
@@ -142,6 +170,15 @@ def message_create(*, user, keys: VaultKeys, chat_id, role, content, reply_to=No
                 chat_key(keys, chat), content, aad=context("message", user.pk, chat.pk, message_id)
             ),
         )
+        if files or audio is not None:
+            folder = _attachments_folder(user, keys)
+        for position, upload in enumerate(files):
+            stored = vault_services.file_upload(
+                user=user, keys=keys, upload=upload, folder_id=folder.pk, on_conflict="rename", meta=meta
+            )
+            Attachment.objects.create(message=message, file=stored.file, kind=Attachment.Kind.FILE, position=position)
+        if audio is not None:
+            _attach_audio(user, keys, message, folder, audio, position=len(files), meta=meta)
         index_item(
             owner_id=user.pk,
             keys=keys.search,
@@ -151,6 +188,31 @@ def message_create(*, user, keys: VaultKeys, chat_id, role, content, reply_to=No
         )
         Chat.objects.filter(pk=chat.pk).update(updated_at=timezone.now())
     return message
+
+
+def _attach_audio(user, keys: VaultKeys, message: Message, folder, upload, *, position: int, meta) -> None:
+    if upload.size > settings.LOCKER_MAX_AUDIO_SIZE:
+        upload.discard()
+        raise AudioTooLarge(f"Recordings are limited to {settings.LOCKER_MAX_AUDIO_SIZE} bytes.")
+    if not upload.name or upload.name.lower() in {"blob", "audio", "recording"}:  # what browsers send for recordings
+        extension = mimetypes.guess_extension(upload.mime_type) or ""
+        upload.name = f"Recording {timezone.now():%Y-%m-%d %H.%M.%S}{extension}"
+    stored = vault_services.file_upload(
+        user=user, keys=keys, upload=upload, folder_id=folder.pk, on_conflict="rename", meta=meta
+    )
+    reader = PlaintextReader(keys, stored.file, stored.version)
+    try:
+        mime, duration = probe(reader)
+    finally:
+        reader.close()
+    if mime is None:
+        raise UnsupportedAudio()
+    File.objects.filter(pk=stored.file.pk).update(mime_type=mime)
+    FileVersion.objects.filter(pk=stored.version.pk).update(mime_type=mime)
+    Attachment.objects.create(
+        message=message, file=stored.file, kind=Attachment.Kind.AUDIO, duration=duration, position=position
+    )
+    event_record(action=actions.AUDIO_UPLOADED, user=user, meta=meta, object_type="file", object_id=stored.file.pk)
 
 
 def message_status_update(*, user, message_id, status, meta=None) -> Message:
@@ -182,4 +244,4 @@ def chat_get(*, user, chat_id) -> Chat:
 
 def message_list(*, user, chat_id) -> tuple[Chat, QuerySet[Message]]:
     chat = _chat(user, chat_id)
-    return chat, Message.objects.filter(chat=chat)
+    return chat, Message.objects.filter(chat=chat).prefetch_related("attachments__file__current_version__derived")

@@ -336,6 +336,7 @@ LOCKER_DEFAULT_QUOTA = env_int("LOCKER_DEFAULT_QUOTA", 10 * 1024**3)
 LOCKER_MAX_UPLOAD_SIZE = env_int("LOCKER_MAX_UPLOAD_SIZE", 5 * 1024**3)
 LOCKER_TRASH_DAYS = env_int("LOCKER_TRASH_DAYS", 30)
 LOCKER_MAX_MESSAGE_BYTES = env_int("LOCKER_MAX_MESSAGE_BYTES", 32 * 1024)
+LOCKER_MAX_AUDIO_SIZE = env_int("LOCKER_MAX_AUDIO_SIZE", 50 * 1024 * 1024)
 # Thumbnails are made in short-lived worker processes (vault.derive): how many at once, and for how long each.
 LOCKER_PREVIEW_WORKERS = env_int("LOCKER_PREVIEW_WORKERS", 2)
 LOCKER_PREVIEW_TIMEOUT = env_int("LOCKER_PREVIEW_TIMEOUT", 30)
@@ -346,6 +347,8 @@ LOCKER_RATELIMITS = {
     "recover_ip": os.environ.get("LOCKER_RATE_RECOVER_IP", "10/h"),
     "upload_user": os.environ.get("LOCKER_RATE_UPLOAD_USER", "600/m"),
     "reindex_user": os.environ.get("LOCKER_RATE_REINDEX_USER", "6/h"),
+    "message_user": os.environ.get("LOCKER_RATE_MESSAGE_USER", "120/m"),
+    "audio_user": os.environ.get("LOCKER_RATE_AUDIO_USER", "30/m"),
 }
 
 LOGGING = {

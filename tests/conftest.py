@@ -50,3 +50,14 @@ def auth_client(account):
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
     client.tokens = tokens
     return client
+
+
+@pytest.fixture(autouse=True)
+def blob_dir(settings, tmp_path):
+    """Encrypted blobs of every test go to its own directory (the vault storage is a settings entry)."""
+    path = tmp_path / "blobs"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "vault": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(path)}},
+    }
+    return path

@@ -83,7 +83,7 @@ def test_delete_chat_shreds_messages_and_tokens(api):
     [
         ({"role": "robot", "content": "x"}, "validation_error"),
         ({"role": "user", "content": ""}, "empty_message"),
-        ({"role": "user"}, "validation_error"),
+        ({"role": "user"}, "empty_message"),
         ({"role": "user", "content": 5}, "validation_error"),
         ({"role": "user", "content": "a\x00b"}, "validation_error"),
         ({"role": "user", "content": "x", "reply_to": "00000000-0000-0000-0000-000000000000"}, "validation_error"),

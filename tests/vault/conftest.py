@@ -9,16 +9,6 @@ from vault.keys import VaultKeys
 from vault.uploads import upload_from_iterable
 
 
-@pytest.fixture(autouse=True)
-def blob_dir(settings, tmp_path):
-    path = tmp_path / "blobs"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "vault": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(path)}},
-    }
-    return path
-
-
 def keys_for(account) -> VaultKeys:
     keyring = Keyring.objects.get(user=account.user)
     udk = unwrap_with_password(
