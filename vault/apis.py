@@ -553,3 +553,32 @@ class ReindexApi(APIView):
         ratelimit.enforce(request, group="reindex_user", value=str(request.user.pk))
         counts = vault_reindex(user=request.user, keys=vault_keys(request))
         return Response(counts)
+
+
+class MyDataApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("since", OpenApiTypes.DATETIME, description="Only what changed since then.")],
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, **ERRORS},
+        tags=["accounts"],
+        description="Everything I have (profile, folders, files with content links, notes, chats with messages, "
+        "activity), streamed as one JSON document in constant memory.",
+    )
+    def get(self, request):
+        from django.http import StreamingHttpResponse
+
+        from locker.filters import UtcIsoDateTimeField
+        from vault.mydata import stream_user_data
+
+        since = None
+        if request.query_params.get("since"):
+            try:
+                since = UtcIsoDateTimeField().clean(request.query_params["since"])
+            except Exception:  # noqa: BLE001 - any parse problem is the client's
+                raise InvalidInput(errors={"since": ["Enter an ISO 8601 date and time."]}) from None
+        keys = vault_keys(request)
+        body = (
+            piece.encode() for piece in stream_user_data(user=request.user, keys=keys, request=request, since=since)
+        )
+        response = StreamingHttpResponse(body, content_type="application/json")
+        response["Cache-Control"] = "no-store"
+        return response

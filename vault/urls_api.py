@@ -20,6 +20,7 @@ urlpatterns = [
         apis.VersionRestoreApi.as_view(),
         name="api-file-version-restore",
     ),
+    path("me/data", apis.MyDataApi.as_view(), name="api-me-data"),
     path("search", apis.SearchApi.as_view(), name="api-search"),
     path("search/reindex", apis.ReindexApi.as_view(), name="api-search-reindex"),
     path("tags/", apis.TagListApi.as_view(), name="api-tags"),
