@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from chats import services
 from chats.models import Chat, Message
 from locker import ratelimit
+from locker.errors import InvalidInput
 from locker.http import RequestMeta
 from locker.serializers import ErrorSerializer, StrictCharField
 from vault.apis import ERRORS, IncompleteUpload, _check_declared_size, _validated, vault_keys
@@ -142,7 +143,9 @@ class ChatDetailApi(APIView):
         return Response(ChatSerializer(chat, context={"keys": keys}).data)
 
     @extend_schema(
-        responses={204: None, **ERRORS}, tags=["chats"], description="Delete the chat and its messages for good."
+        responses={204: None, **ERRORS},
+        tags=["chats"],
+        description="Delete the chat and its messages for good; its attachments go to the trash.",
     )
     def delete(self, request, pk):
         services.chat_delete(user=request.user, chat_id=pk, meta=RequestMeta.from_request(request))
@@ -160,7 +163,7 @@ class MessageListCreateApi(GenericAPIView):
         chat, messages = services.message_list(user=request.user, chat_id=pk)
         page = self.paginate_queryset(messages)
         return self.get_paginated_response(
-            MessageSerializer(page, many=True, context={"keys": keys, "chat": chat}).data
+            MessageSerializer(page, many=True, context={"keys": keys, "chat": chat, "request": request}).data
         )
 
     @extend_schema(
@@ -198,7 +201,12 @@ class MessageListCreateApi(GenericAPIView):
             fields.setdefault("content", "")
             data = _validated(MessageInput, fields)
             files = [f.encrypted for f in request.FILES.getlist("file")]
-            audio = request.FILES.get("audio")
+            audios = request.FILES.getlist("audio")
+            if len(audios) > 1:
+                raise InvalidInput(
+                    "Send one recording per message.", code="too_many_audio", errors={"audio": ["One part."]}
+                )
+            audio = audios[0] if audios else None
             if audio is not None:
                 ratelimit.enforce(request, group="audio_user", value=str(request.user.pk))
             message = services.message_create(

@@ -109,10 +109,15 @@ def chat_update(*, user, keys: VaultKeys, chat_id, title, meta=None) -> Chat:
 
 
 def chat_delete(*, user, chat_id, meta=None) -> None:
-    """Delete a chat with its messages: the chat key goes with the row (crypto-shred)."""
+    """Delete a chat with its messages (the chat key goes with the row: crypto-shred); its attachments go to the
+    trash like any deleted file."""
     with transaction.atomic():
         chat = _chat(user, chat_id, lock=True)
         message_ids = list(Message.objects.filter(chat=chat).values_list("pk", flat=True))
+        # Attachments are vault files: they go to the trash (restorable until purged), not silently kept.
+        attached = Attachment.objects.filter(message__chat=chat, file__isnull=False, file__trashed_at__isnull=True)
+        for file_id in attached.values_list("file_id", flat=True):
+            vault_services.item_trash(user=user, kind="file", item_id=file_id, meta=meta)
         chat.delete()
         unindex(kind=SearchToken.Kind.MESSAGE, item_ids=message_ids)
         event_record(action=actions.CHAT_DELETED, user=user, meta=meta, object_type="chat", object_id=chat_id)

@@ -28,6 +28,7 @@ urlpatterns = [
     path("api/docs/", docs_csp(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="swagger-ui"),
     path("api/redoc/", docs_csp(SpectacularRedocView.as_view(url_name="schema")), name="redoc"),
     path("", include("vault.urls")),
+    path("", include("chats.urls")),
     path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -3,6 +3,8 @@
 * ``browser``: one headless Chromium for the whole session. Its path comes from
   ``LOCKER_CHROMIUM`` (default ``/usr/bin/chromium``); the tests are skipped,
   not failed, when that file does not exist. Playwright never downloads a browser.
+* ``media_browser`` / ``media_page``: the same with a fake microphone allowed without asking
+  (``MEDIA_ARGS``), for recording with getUserMedia + MediaRecorder.
 * ``page``: a fresh browser context (cookies, storage) per test, viewport
   1280x800. Console errors (CSP violations included) and uncaught page errors
   are collected in ``page.console_errors`` / ``page.page_errors``; ``page.problems()``
@@ -42,6 +44,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Chromium's fake capture devices (a tone for the microphone) and no permission prompt: ``media_browser``.
+MEDIA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
@@ -65,17 +69,44 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright_session():
+    """One Playwright driver for the session (the sync API cannot be started twice at once)."""
     if not Path(CHROMIUM).is_file():
         pytest.skip(f"Chromium not found at {CHROMIUM} (set LOCKER_CHROMIUM to its path)")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_session):
+    browser = playwright_session.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def media_browser(playwright_session):
+    """A second Chromium with a fake microphone (a beeping tone) that is allowed without asking,
+    for getUserMedia + MediaRecorder; launched only by tests that use ``media_page``."""
+    browser = playwright_session.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, *MEDIA_ARGS]
+    )
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
 def page(request, browser, live_server, transactional_db):
+    yield from _instrumented_page(request, browser)
+
+
+@pytest.fixture
+def media_page(request, media_browser, live_server, transactional_db):
+    """Like ``page``, in ``media_browser`` (fake microphone, permission granted)."""
+    yield from _instrumented_page(request, media_browser)
+
+
+def _instrumented_page(request, browser):
     context = browser.new_context(viewport=DESKTOP, accept_downloads=True, locale="en-US")
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     page = context.new_page()

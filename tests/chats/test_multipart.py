@@ -163,3 +163,16 @@ def test_failure_on_the_third_attachment_keeps_nothing(api, chat, blob_dir, monk
     assert not FileVersion.objects.exists() and blob_files(blob_dir) == []
     monkeypatch.setattr(vault_services, "file_upload", original)
     assert api.get("/api/v1/me").json()["usage"] == 0
+
+
+def test_one_recording_per_message(api, chat):
+    response = post(api, chat, audio=[SimpleUploadedFile("a.wav", wav(1)), SimpleUploadedFile("b.wav", wav(1))])
+    assert response.status_code == 400 and response.json()["code"] == "too_many_audio"
+    assert not Message.objects.exists()
+
+
+def test_deleting_a_chat_trashes_its_attachments(api, chat):
+    post(api, chat, content="with a file", file=[SimpleUploadedFile("keep.txt", b"k")])
+    assert api.delete(f"/api/v1/chats/{chat['id']}/").status_code == 204
+    trash = api.get("/api/v1/trash/").json()["results"]
+    assert [(t["kind"], t["name"]) for t in trash] == [("file", "keep.txt")]

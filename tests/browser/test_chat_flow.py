@@ -1,0 +1,319 @@
+"""The chat page in a real Chromium: chats, a voice message recorded from a (fake) microphone and sent with
+text and two files as one multipart request, played back after a reload; older messages on scrolling up;
+a refused message keeps the composer; rename and delete.
+
+The recording test runs in ``media_page``: Chromium with ``--use-fake-device-for-media-stream`` (a beeping
+tone as the microphone) and ``--use-fake-ui-for-media-stream`` (the permission is granted without asking).
+Screenshots for a human review land in ``test-results/browser/`` (desktop 1280x800 and phone 390x844).
+"""
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from chats.models import Attachment
+from tests.browser.test_search_notes_flow import fits_phone, png_bytes
+from tests.browser.test_vault_flow import accept_next_dialog, signed_in, throttle, unthrottle
+
+CHAT_URL = re.compile(r"/chats/[0-9a-f-]{36}/$")
+NOTES = b"Packing list\n- passport\n- charger\n"
+
+
+@pytest.fixture(autouse=True)
+def blob_dir(settings, tmp_path):
+    """The live server's encrypted blobs go to a per-test directory, not the data dir."""
+    path = tmp_path / "blobs"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "vault": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(path)}},
+    }
+    return path
+
+
+def messages(page):
+    """The sent messages in the conversation (not the ones still sending or refused)."""
+    return page.locator("[data-testid=message][data-id]")
+
+
+def new_chat(page, title: str) -> str:
+    page.fill("#new-chat-title", title)
+    page.get_by_test_id("new-chat").click()
+    page.wait_for_url(CHAT_URL)
+    expect(page.get_by_test_id("chat-title")).to_have_text(title)
+    expect(page.locator(".chat-link[aria-current=page]")).to_have_text(re.compile(re.escape(title)))
+    return urlsplit(page.url).path.rstrip("/").rsplit("/", 1)[1]
+
+
+# The <audio>'s duration once known. MediaRecorder's WebM carries no duration, so Chromium first says
+# Infinity; seeking far past the end makes it read the whole file and report the real one.
+AUDIO_DURATION = """async (audio) => {
+  const once = (name) => new Promise((resolve) => audio.addEventListener(name, resolve, {once: true}));
+  if (audio.readyState < 1) { const ready = once('loadedmetadata'); audio.load(); await ready; }
+  if (audio.duration === Infinity || isNaN(audio.duration)) {
+    const known = once('durationchange');
+    audio.currentTime = 1e9;
+    await known;
+    while (!isFinite(audio.duration)) await once('durationchange');
+    audio.currentTime = 0;
+  }
+  return audio.duration;
+}"""
+
+
+# The request is part-way: the overall bar between empty and full, the first file's bar full (it travels
+# first), the recording's (last) not yet.
+PART_WAY = """() => {
+  const overall = document.getElementById('send-progress');
+  const files = [...document.querySelectorAll('[data-testid=composer-file] progress')];
+  const audio = document.getElementById('rec-progress');
+  return !overall.hidden && overall.value > 0.1 && overall.value < 0.9 && files.length === 2
+    && files[0].value === 1 && !audio.hidden && audio.value < 1;
+}"""
+
+
+def test_record_voice_and_send_it_with_text_and_two_files_then_play_it_after_reload(
+    media_page, live_server, screenshot
+):
+    page = media_page
+    base = live_server.url
+    signed_in(page, base, "rita")
+
+    # The header leads to the chats; there are none yet.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Chats").click()
+    page.wait_for_url(f"{base}/chats/")
+    expect(page.locator("#chat-list-empty")).to_be_visible()
+    expect(page.locator("#chat-none")).to_be_visible()
+    screenshot(page, "chat-none")
+    chat_id = new_chat(page, "Trip planning")
+    expect(page.locator("#messages-empty")).to_be_visible()
+
+    # Record about 2.5 seconds: the timer runs while the fake microphone beeps.
+    page.get_by_test_id("record").click()
+    timer = page.get_by_test_id("rec-timer")
+    expect(timer).to_be_visible()
+    expect(page.get_by_test_id("send")).to_be_disabled()  # not while recording
+    page.wait_for_function("() => Number(document.getElementById('rec-timer').dataset.ms) >= 1200")
+    expect(timer).to_have_text("0:01")
+    screenshot(page, "chat-recording")
+    page.wait_for_function("() => Number(document.getElementById('rec-timer').dataset.ms) >= 2600")
+    expect(timer).to_have_text("0:02")
+    page.get_by_test_id("rec-stop").click()
+    expect(timer).to_be_hidden()
+
+    # Listen back: a blob: URL the page's player loads (CSP media-src allows blob:).
+    preview = page.get_by_test_id("rec-audio")
+    expect(preview).to_be_visible()
+    assert preview.evaluate("a => a.src").startswith("blob:")
+    expect(page.get_by_test_id("rec-length")).to_have_text(re.compile(r"^0:0[23] · \d+(\.\d)? (B|KiB)$"))
+    assert preview.evaluate(AUDIO_DURATION) > 2
+    expect(page.get_by_test_id("record")).to_be_disabled()  # one recording per message
+
+    # Two files from the picker (in-memory buffers), and two lines of text (Shift+Enter), sent with Enter.
+    page.set_input_files(
+        "#attach-input",
+        [
+            {"name": "packing list.txt", "mimeType": "text/plain", "buffer": NOTES},
+            {"name": "map.png", "mimeType": "image/png", "buffer": png_bytes()},
+        ],
+    )
+    expect(page.get_by_test_id("composer-file")).to_have_count(2)
+    text = page.get_by_test_id("composer-text")
+    text.click()
+    page.keyboard.type("Here is the plan")
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.type("and a voice note <b>not bold</b>")
+    assert text.input_value() == "Here is the plan\nand a voice note <b>not bold</b>"
+    # Sent with Enter over a slow network: one request, its progress shown on the message and per file.
+    network = throttle(page, 12 * 1024)
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith(f"/chats/{chat_id}/messages/")) as sent:
+        page.keyboard.press("Enter")
+    assert sent.value.headers["content-type"].startswith("multipart/form-data")
+    page.wait_for_function(PART_WAY)
+    expect(page.locator("[data-testid=message].pending")).to_have_count(1)
+    expect(text).to_have_js_property("readOnly", True)  # nothing changes under a message being sent
+    expect(page.get_by_test_id("send")).to_be_disabled()
+    expect(page.get_by_role("button", name="Remove “map.png”")).to_be_disabled()
+    screenshot(page, "chat-sending", sizes=("desktop",))
+    unthrottle(network)
+    expect(messages(page)).to_have_count(1)
+    expect(page.locator("[data-testid=message].pending")).to_have_count(0)
+
+    # The message: the text with its line break, two files and the voice message, all as one request.
+    message = messages(page).first
+    expect(message).to_have_attribute("data-role", "user")
+    expect(message.get_by_test_id("message-status")).to_have_text("Sent")
+    expect(message.get_by_test_id("message-text")).to_have_text("Here is the plan\nand a voice note <b>not bold</b>")
+    assert message.get_by_test_id("message-text").evaluate("p => p.innerText").count("\n") == 1
+    assert message.locator("b").count() == 0
+    attachments = message.get_by_test_id("attachment")
+    expect(attachments).to_have_count(3)
+    expect(attachments.nth(0)).to_contain_text("packing list.txt")
+    expect(attachments.nth(1)).to_contain_text("map.png")
+    expect(message.locator("[data-kind=file]")).to_have_count(2)
+    expect(message.get_by_test_id("attachment-audio")).to_have_count(1)
+    download = message.get_by_role("link", name="Download “packing list.txt”")
+    expect(download).to_have_attribute("download", "packing list.txt")
+    # the composer is empty again: no text, no files, no recording
+    expect(text).to_have_value("")
+    expect(page.get_by_test_id("composer-file")).to_have_count(0)
+    expect(page.get_by_test_id("recorder")).to_be_hidden()
+    expect(page.get_by_test_id("record")).to_be_enabled()
+    audio_row = Attachment.objects.get(kind=Attachment.Kind.AUDIO)
+    assert audio_row.duration and 2 <= audio_row.duration < 5, audio_row.duration
+    assert Attachment.objects.filter(message=audio_row.message).count() == 3
+
+    # After a reload: the same message, a thumbnail for the image, and a player that plays the recording.
+    page.reload()
+    message = messages(page).first
+    expect(message.get_by_test_id("attachment")).to_have_count(3)
+    expect(message.get_by_test_id("attachment-duration")).to_have_text(re.compile(r"^0:0[23]$"))
+    expect(message.get_by_test_id("attachment-thumb")).to_have_count(1)
+    thumb = message.get_by_test_id("attachment-thumb")
+    thumb.evaluate("img => img.decode()")
+    assert thumb.evaluate("img => img.naturalWidth") > 0
+    player = message.get_by_test_id("attachment-audio")
+    src = player.get_attribute("src")
+    assert src.endswith("/content?inline=1") and src.startswith("/api/v1/files/"), src
+    duration = player.evaluate(AUDIO_DURATION)
+    assert 2 <= duration < 5, duration
+    page.get_by_test_id("chat-title").click()  # a user gesture: the page may play sound
+    player.evaluate("a => a.play()")
+    page.wait_for_function("(a) => a.currentTime > 0.3 && !a.paused", arg=player.element_handle(), timeout=10_000)
+    player.evaluate("a => a.pause()")
+    listed = page.evaluate(
+        """async (id) => (await (await fetch(`/api/v1/chats/${id}/messages/`)).json()).results[0].attachments""",
+        chat_id,
+    )
+    assert [a["kind"] for a in listed] == ["file", "file", "audio"]
+    assert listed[2]["duration"] > 0 and listed[2]["mime_type"] == "audio/webm"
+
+    screenshot(page, "chat-voice-message")
+    fits_phone(page)
+    # On a phone the list of chats folds away above the open chat and says which one is open.
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.locator("#chat-side")).not_to_have_attribute("open", "")
+    expect(page.locator("#chat-side-current")).to_have_text("· Trip planning")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    assert not page.problems(), page.problems()
+
+
+def test_older_messages_on_scroll_refused_message_keeps_the_composer_rename_delete(
+    page, live_server, screenshot, settings
+):
+    settings.LOCKER_RATELIMITS = {**settings.LOCKER_RATELIMITS, "message_user": "1000/m"}  # 130 messages at once
+    base = live_server.url
+    account = signed_in(page, base, "otto")
+    page.goto(f"{base}/chats/")
+    chat_id = new_chat(page, "Long talk")
+
+    # 130 messages (through the API, as another client would send them), the replies from the assistant.
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.login(client)['access']}")
+    url = f"/api/v1/chats/{chat_id}/messages/"
+    for n in range(130):
+        role = "assistant" if n % 2 else "user"
+        response = client.post(url, {"role": role, "content": f"message {n:03d}"}, format="json")
+        assert response.status_code == 201, response.content
+    page.reload()
+
+    # The newest 50 first, scrolled to the bottom; scrolling to the top brings the older ones, in order.
+    expect(messages(page)).to_have_count(50)
+    expect(messages(page).last.get_by_test_id("message-text")).to_have_text("message 129")
+    expect(messages(page).first.get_by_test_id("message-text")).to_have_text("message 080")
+    expect(messages(page).last).to_have_attribute("data-role", "assistant")
+    log = page.get_by_test_id("chat-log")
+    assert log.evaluate("l => l.scrollHeight - l.scrollTop - l.clientHeight") < 5
+    log.evaluate("l => { l.scrollTop = 0; }")
+    expect(messages(page)).to_have_count(100)
+    # the reader's place is kept: message 080 is still in view, not pushed away by the older ones
+    assert page.evaluate(
+        """() => { const m = [...document.querySelectorAll('[data-testid=message-text]')]
+                     .find((p) => p.textContent === 'message 080');
+                   const log = document.getElementById('chat-log').getBoundingClientRect();
+                   const r = m.getBoundingClientRect();
+                   return r.bottom > log.top && r.top < log.bottom; }"""
+    )
+    expect(page.get_by_role("button", name="Load older messages")).to_be_enabled()  # for the keyboard, too
+    log.evaluate("l => { l.scrollTop = 0; }")
+    expect(messages(page)).to_have_count(130)
+    expect(page.locator("#chat-log-start")).to_be_visible()
+    expect(page.get_by_role("button", name="Load older messages")).to_be_hidden()
+    texts = messages(page).get_by_test_id("message-text").all_text_contents()
+    assert texts == [f"message {n:03d}" for n in range(130)]
+
+    # A refused message (over the quota): the API's reason on the message, the composer keeps everything.
+    User.objects.filter(pk=account.user.pk).update(storage_quota=32 * 1024)
+    page.get_by_test_id("composer-text").fill("the big one")
+    # (the file is dropped on the conversation)
+    data_transfer = page.evaluate_handle(
+        """() => { const dt = new DataTransfer();
+                   dt.items.add(new File([new Uint8Array(200 * 1024)], "big.bin", {type: "application/octet-stream"}));
+                   return dt; }"""
+    )
+    page.dispatch_event("#chat-main", "dragenter", {"dataTransfer": data_transfer})
+    expect(page.locator("#chat-main")).to_have_class(re.compile(r"\bdragging\b"))
+    page.dispatch_event("#chat-main", "drop", {"dataTransfer": data_transfer})
+    expect(page.locator("#chat-main")).not_to_have_class(re.compile(r"\bdragging\b"))
+    page.get_by_test_id("send").click()
+    failed = page.locator("[data-testid=message].failed")
+    expect(failed.get_by_test_id("message-error")).to_contain_text("bytes of storage")
+    expect(failed.get_by_test_id("message-status")).to_have_text("Not sent")
+    expect(failed.get_by_test_id("message-error")).to_have_attribute("role", "alert")
+    expect(page.get_by_test_id("composer-text")).to_have_value("the big one")
+    expect(page.get_by_test_id("composer-file")).to_have_count(1)
+    screenshot(page, "chat-refused")
+    # the file is removed and the text sent again: the failed bubble gives way to the message
+    page.get_by_role("button", name="Remove “big.bin”").click()
+    page.get_by_test_id("send").click()
+    expect(failed).to_have_count(0)
+    expect(messages(page)).to_have_count(131)
+    expect(messages(page).last.get_by_test_id("message-text")).to_have_text("the big one")
+
+    # Recording without a MediaRecorder, or with the microphone refused: a clear reason, nothing recorded.
+    page.evaluate("() => { window.savedRecorder = window.MediaRecorder; delete window.MediaRecorder; }")
+    page.get_by_test_id("record").click()
+    expect(page.get_by_test_id("composer-error")).to_have_text(
+        "This browser cannot record audio (no MediaRecorder). You can attach an audio file instead."
+    )
+    page.evaluate(
+        """() => { window.MediaRecorder = window.savedRecorder;
+                   navigator.mediaDevices.getUserMedia = () =>
+                     Promise.reject(new DOMException('Permission denied', 'NotAllowedError')); }"""
+    )
+    page.get_by_test_id("record").click()
+    expect(page.get_by_test_id("composer-error")).to_contain_text("The microphone is blocked: allow it for this site")
+    expect(page.get_by_test_id("recorder")).to_be_hidden()
+    expect(page.get_by_test_id("record")).to_be_enabled()
+
+    # Rename, then a second chat, then delete the first (it asks first).
+    page.get_by_role("button", name="Rename").click()
+    page.fill("#chat-rename-input", "Long talk <i>renamed</i>")
+    page.locator("#chat-rename-form").get_by_role("button", name="Rename").click()
+    expect(page.get_by_test_id("chat-title")).to_have_text("Long talk <i>renamed</i>")
+    expect(page.get_by_test_id("chat-item").first).to_contain_text("Long talk <i>renamed</i>")
+    new_chat(page, "Second")
+    expect(page.get_by_test_id("chat-item")).to_have_count(2)
+    page.get_by_test_id("chat-item").filter(has_text="renamed").get_by_role("link").click()
+    page.wait_for_url(f"{base}/chats/{chat_id}/")
+    expect(messages(page)).to_have_count(50)
+    confirmed = accept_next_dialog(page, "Delete the chat “Long talk <i>renamed</i>” and all its messages?")
+    page.get_by_role("button", name="Delete").click()
+    page.wait_for_url(f"{base}/chats/")
+    confirmed()
+    expect(page.get_by_test_id("chat-page-message")).to_have_text("Deleted the chat “Long talk <i>renamed</i>”.")
+    expect(page.get_by_test_id("chat-item")).to_have_count(1)
+    page.goto(f"{base}/chats/{chat_id}/")
+    expect(page.get_by_test_id("chat-page-message")).to_contain_text("This chat does not exist")
+
+    # The expected refusals are the only console errors: 413 over the quota, 404 for the deleted chat.
+    chat_api = re.escape(f"{base}/api/v1/chats/{chat_id}/")
+    expected = [
+        re.compile(rf"status of 413 .*\({chat_api}messages/\)$"),
+        re.compile(rf"status of 404 .*\({chat_api}(messages/\?page_size=200)?\)$"),
+    ]
+    problems = [p for p in page.problems() if not any(e.search(p) for e in expected)]
+    assert not problems, page.problems()
