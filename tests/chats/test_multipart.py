@@ -176,3 +176,35 @@ def test_deleting_a_chat_trashes_its_attachments(api, chat):
     assert api.delete(f"/api/v1/chats/{chat['id']}/").status_code == 204
     trash = api.get("/api/v1/trash/").json()["results"]
     assert [(t["kind"], t["name"]) for t in trash] == [("file", "keep.txt")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_audio_text_and_titles_stored_nowhere_in_clear(account, blob_dir, tmp_path, monkeypatch):
+    """Acceptance 3: markers in a chat title, a message and the audio bytes are in no table, WAL, blob or temp file."""
+    import os
+    import tempfile
+
+    from django.db import connection
+
+    system_tmp = tmp_path / "systmp"
+    system_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))
+    marker = b"WOMBATECHO"
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {account.login(api)['access']}")
+    chat = api.post("/api/v1/chats/", {"title": "WOMBATECHO chat"}, format="json").json()
+    audio = wav(1)[: -len(marker) * 50] + marker * 50  # the marker inside the samples
+    response = post(api, chat, content="WOMBATECHO said", audio=SimpleUploadedFile("WOMBATECHO.wav", audio))
+    assert response.status_code == 201, response.content
+    stored = [p for p in blob_files(blob_dir)] + [p for p in system_tmp.rglob("*") if p.is_file()]
+    if connection.vendor == "sqlite":
+        database = str(connection.settings_dict["NAME"])
+        stored += [type(blob_dir)(p) for p in (database, database + "-wal") if os.path.exists(p)]
+    else:
+        with connection.cursor() as cursor:
+            for table in connection.introspection.table_names():
+                cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608 - introspected names
+                assert not any(marker.decode().lower() in str(v).lower() for row in cursor.fetchall() for v in row if v)
+    assert blob_files(blob_dir)
+    for path in stored:
+        assert marker not in path.read_bytes() and marker.lower() not in path.read_bytes().lower(), path
