@@ -503,6 +503,7 @@ class TrashPurgeApi(APIView):
 class SearchApi(GenericAPIView):
     serializer_class = SearchResultSerializer
     queryset = File.objects.none()  # for the schema; reads go through selectors
+    filterset_class = FileFilter  # documents the file filters, applied to file results
 
     @extend_schema(
         parameters=[
@@ -517,17 +518,57 @@ class SearchApi(GenericAPIView):
         tags=["search"],
     )
     def get(self, request):
-        query = request.query_params.get("q", "")
+        params = request.query_params
+        query = params.get("q", "")
         if not query.strip() or len(query) > 500:
             raise InvalidInput(
                 "Give 1 to 500 characters to search for.", code="invalid_query", errors={"q": ["Required."]}
             )
-        kinds = [k for k in request.query_params.get("kind", "").split(",") if k]
+        kinds = [k for k in (params.get("kind") or params.get("type") or "").split(",") if k]
         unknown = sorted(set(kinds) - set(selectors.SEARCH_KINDS))
         if unknown:
             raise InvalidInput(errors={"kind": [f"Unknown kind: {', '.join(unknown)}."]})
         keys = vault_keys(request)
-        results = selectors.search(user=request.user, keys=keys, query=query, kinds=kinds or None)
+        file_filter = FileFilter(params, queryset=File.objects.none())
+        if not file_filter.is_valid():
+            raise InvalidInput(errors={k: list(v) for k, v in file_filter.errors.items()})
+        file_only = [k for k in ("mime", "mime_group", "min_size", "max_size") if params.get(k)]
+        if file_only:
+            kinds = ["file"]
+        folder_id = _uuid_param(request, "folder")
+        folder_ids = None
+        if folder_id is not None:
+            selectors.folder_get(user=request.user, folder_id=folder_id)
+            recursive = params.get("recursive") in {"1", "true"}
+            folder_ids = (
+                selectors.folder_subtree_ids(user=request.user, folder_id=folder_id) if recursive else [folder_id]
+            )
+        tag = params.get("tag")
+        dates = {
+            "after": file_filter.form.cleaned_data.get("modified_after"),
+            "before": file_filter.form.cleaned_data.get("modified_before"),
+        }
+
+        def narrow(kind_name, candidates):
+            if kind_name == "file":
+                candidates = FileFilter(params, queryset=candidates).qs
+            else:
+                date_field = "created_at" if kind_name == "message" else "modified_at"
+                if dates["after"]:
+                    candidates = candidates.filter(**{f"{date_field}__gte": dates["after"]})
+                if dates["before"]:
+                    candidates = candidates.filter(**{f"{date_field}__lt": dates["before"]})
+            if folder_ids is not None:
+                field = {"file": "folder_id", "note": "folder_id", "folder": "parent_id"}.get(kind_name)
+                candidates = candidates.filter(**{f"{field}__in": folder_ids}) if field else candidates.none()
+            if tag:
+                kind = selectors.SEARCH_KINDS[kind_name]
+                candidates = candidates.filter(
+                    pk__in=selectors.tagged_item_ids(user=request.user, keys=keys, tag=tag, kind=kind)
+                )
+            return candidates
+
+        results = selectors.search(user=request.user, keys=keys, query=query, kinds=kinds or None, narrow=narrow)
         keys.preload(selectors.all_folders(user=request.user))
         page = self.paginate_queryset(results)
         return self.get_paginated_response(SearchResultSerializer(page, many=True, context={"keys": keys}).data)

@@ -92,11 +92,12 @@ def _search_models() -> dict:
     }
 
 
-def search(*, user, keys, query: str, kinds: list[str] | None = None) -> SearchResults:
+def search(*, user, keys, query: str, kinds: list[str] | None = None, narrow=None) -> SearchResults:
     """Live files, folders and notes matching every word of ``query``: best match first, then most recent.
 
     Ranking reads only ids and dates; whole rows are loaded a page at a time. Each result:
-    ``{"kind", "item", "score", "words"}``. Trashed items are not found.
+    ``{"kind", "item", "score", "words"}``. Trashed items are not found. ``narrow(kind_name, queryset)``, when
+    given, may filter each kind's candidate queryset further (the listing filters).
     """
     wanted = [SEARCH_KINDS[k] for k in (kinds or SEARCH_KINDS)]
     words, matches = matching_items(owner_id=user.pk, keys=keys.search, query=query, kinds=wanted)
@@ -105,7 +106,10 @@ def search(*, user, keys, query: str, kinds: list[str] | None = None) -> SearchR
     for kind_name, (model, live_filter, date_field) in _search_models().items():
         hits = {m["item_id"]: m["hits"] for m in matches if names[m["kind"]] == kind_name}
         if hits:
-            live = model.objects.filter(owner=user, pk__in=list(hits), **live_filter).values_list("pk", date_field)
+            candidates = model.objects.filter(owner=user, pk__in=list(hits), **live_filter)
+            if narrow is not None:
+                candidates = narrow(kind_name, candidates)
+            live = candidates.values_list("pk", date_field)
             ranked.extend((-hits[pk], -modified.timestamp(), str(pk), kind_name, pk) for pk, modified in live)
     ranked.sort()
     return SearchResults(user, [(kind, pk, -score) for score, _, _, kind, pk in ranked], words)

@@ -114,3 +114,34 @@ def test_q_with_filters_matches_brute_force(account, query, filters):
         files, query, group=filters.get("mime_group"), tag=filters.get("tag"), min_size=filters.get("min_size")
     )
     assert {f["name"] for f in got.json()["results"]} == expected
+
+
+def test_search_endpoint_takes_the_listing_filters(account):
+    api = client_for(account)
+    folder = api.post("/api/v1/folders/", {"name": "Trip report folder", "tags": ["travel"]}, format="json").json()
+    for name, data, tags in (
+        ("report.pdf", b"%PDF-1.4 x", "travel"),
+        ("report.txt", b"words" * 50, ""),
+        ("report.png", bytes.fromhex("89504e470d0a1a0a") + bytes(100), ""),
+    ):
+        api.post(
+            "/api/v1/files/",
+            {"file": [SimpleUploadedFile(name, data)], "tags": tags, "folder": folder["id"]},
+            format="multipart",
+        )
+    api.post("/api/v1/notes/", {"title": "report ideas", "body": "x", "tags": ["travel"]}, format="json")
+
+    def found(**params):
+        response = api.get("/api/v1/search", {"q": "report", **params})
+        assert response.status_code == 200, response.content
+        return sorted((r["kind"], r["name"]) for r in response.json()["results"])
+
+    assert len(found()) == 5
+    assert found(mime_group="pdf") == [("file", "report.pdf")]
+    assert found(type="note") == [("note", "report ideas")]
+    assert found(tag="TRAVEL") == [("file", "report.pdf"), ("folder", "Trip report folder"), ("note", "report ideas")]
+    assert found(min_size=200) == [("file", "report.txt")]
+    assert [k for k, _ in found(folder=folder["id"])] == ["file", "file", "file"]
+    assert found(modified_after="2999-01-01T00:00:00Z") == []
+    bad = api.get("/api/v1/search", {"q": "report", "mime_group": "planet"})
+    assert bad.status_code == 400 and bad.json()["code"] == "validation_error"
