@@ -2,6 +2,22 @@
 "use strict";
 
 (function () {
+  // Shared by the page scripts (vault.js, search.js, chat.js), which load after this one.
+  // el("a", {href: "/x", class: "y", text: "label"}, [children]): attributes and text only, never HTML.
+  function el(tag, props, children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(props || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "text") node.textContent = value;
+      else if (key === "class") node.className = value;
+      else node.setAttribute(key, value === true ? "" : String(value));
+    }
+    for (const child of [].concat(children === undefined ? [] : children)) {
+      if (child !== null && child !== undefined) node.append(child);
+    }
+    return node;
+  }
+  window.Locker = Object.assign(window.Locker || {}, { el });
   function textOf(selector) {
     const el = document.querySelector(selector);
     return el ? el.textContent.trim() : "";

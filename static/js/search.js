@@ -8,6 +8,7 @@
 "use strict";
 
 (function () {
+  const el = window.Locker.el; // shared, see locker.js
   // Shared with vault.js (function declarations below are hoisted), even on pages without the search box.
   window.LockerText = { highlighted };
   const form = document.getElementById("site-search");
@@ -31,19 +32,6 @@
   let active = -1;
   let shownQuery = null; // the query whose results are in the list
 
-  function el(tag, props, children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(props || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (key === "text") node.textContent = value;
-      else if (key === "class") node.className = value;
-      else node.setAttribute(key, value === true ? "" : String(value));
-    }
-    for (const child of [].concat(children === undefined ? [] : children)) {
-      if (child !== null && child !== undefined) node.append(child);
-    }
-    return node;
-  }
 
   // Where a result opens: folders in the file browser, files in their folder with the preview open, notes in the editor.
   function hrefOf(result) {

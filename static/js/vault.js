@@ -20,20 +20,7 @@
 
   // --- small helpers ---------------------------------------------------------------------------
 
-  // el("a", {href: "/x", class: "y", text: "label"}, [children]): attributes and text only, never HTML.
-  function el(tag, props, children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(props || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (key === "text") node.textContent = value;
-      else if (key === "class") node.className = value;
-      else node.setAttribute(key, value === true ? "" : String(value));
-    }
-    for (const child of [].concat(children === undefined ? [] : children)) {
-      if (child !== null && child !== undefined) node.append(child);
-    }
-    return node;
-  }
+  const el = window.Locker.el; // el("a", {href, class, text}, [children]): text only, never HTML (locker.js)
 
   function $(id) {
     return document.getElementById(id);
