@@ -107,62 +107,12 @@
 
   // --- the API ---------------------------------------------------------------------------------
 
-  const HUMAN_FIELDS = ["title", "content", "role", "file", "audio", "reply_to", "status", "non_field_errors"];
-
-  function messageOf(status, body) {
-    if (status === 0) return "Network error: check your connection and try again.";
-    if (body && typeof body === "object" && !Array.isArray(body) && body.detail) {
-      const parts = [String(body.detail)];
-      if (status === 400 && body.errors && typeof body.errors === "object") {
-        for (const field of HUMAN_FIELDS) {
-          for (const msg of [].concat(body.errors[field] || [])) {
-            const text = typeof msg === "string" ? msg : JSON.stringify(msg);
-            if (!parts.includes(text)) parts.push(text);
-          }
-        }
-      }
-      return parts.join(" ");
-    }
-    if (status === 413) return "Too large for the server.";
-    return `The server answered ${status}; nothing was changed.`;
-  }
-
-  class ApiError extends Error {
-    constructor(status, body) {
-      super(messageOf(status, body));
-      this.status = status;
-      this.body = body && typeof body === "object" ? body : {};
-      this.code = this.body.code || "";
-    }
-  }
-
-  async function api(method, path, body, options) {
-    const headers = { Accept: "application/json" };
-    const init = { method, headers, credentials: "same-origin", cache: "no-store" };
-    if (options && options.signal) init.signal = options.signal;
-    if (method !== "GET") headers["X-CSRFToken"] = CSRF;
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    let response;
-    try {
-      response = await fetch(path.startsWith("/") ? path : API + path, init);
-    } catch (err) {
-      if (err && err.name === "AbortError") throw err;
-      throw new ApiError(0, null);
-    }
-    let data = null;
-    if (response.status !== 204 && (response.headers.get("Content-Type") || "").includes("json")) {
-      try {
-        data = await response.json();
-      } catch (err) {
-        data = null;
-      }
-    }
-    if (!response.ok) throw new ApiError(response.status, data);
-    return data;
-  }
+  // The JSON API (locker.js); 400 reasons are shown for these fields, in this order.
+  const { api, ApiError, messageOf } = window.Locker.jsonApi({
+    base: API,
+    csrf: CSRF,
+    fields: ["title", "content", "role", "file", "audio", "reply_to", "status", "non_field_errors"],
+  });
 
   // --- page messages ---------------------------------------------------------------------------
 

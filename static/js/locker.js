@@ -17,7 +17,74 @@
     }
     return node;
   }
-  window.Locker = Object.assign(window.Locker || {}, { el });
+
+  // jsonApi({base, csrf, fields}) -> {api, ApiError, messageOf}: the JSON API as the page scripts call it.
+  // api("GET", "files/?all=1", undefined, {signal}) resolves to the parsed body, or rejects with an ApiError
+  // whose message is the server's `detail` plus the per-field reasons of a 400 (for `fields`, in that order);
+  // an aborted request rejects with the AbortError itself.
+  function jsonApi(options) {
+    const base = options.base || "/api/v1/";
+    const fields = options.fields || ["non_field_errors"];
+
+    function messageOf(status, body) {
+      if (status === 0) return "Network error: check your connection and try again.";
+      if (body && typeof body === "object" && !Array.isArray(body) && body.detail) {
+        const parts = [String(body.detail)];
+        if (status === 400 && body.errors && typeof body.errors === "object") {
+          for (const field of fields) {
+            for (const msg of [].concat(body.errors[field] || [])) {
+              const text = typeof msg === "string" ? msg : JSON.stringify(msg);
+              if (!parts.includes(text)) parts.push(text);
+            }
+          }
+        }
+        return parts.join(" ");
+      }
+      if (status === 413) return "Too large for the server.";
+      return `The server answered ${status}; nothing was changed.`;
+    }
+
+    class ApiError extends Error {
+      constructor(status, body) {
+        super(messageOf(status, body));
+        this.status = status;
+        this.body = body && typeof body === "object" ? body : {};
+        this.code = this.body.code || "";
+      }
+    }
+
+    async function api(method, path, body, opts) {
+      const headers = { Accept: "application/json" };
+      const init = { method, headers, credentials: "same-origin", cache: "no-store" };
+      if (opts && opts.signal) init.signal = opts.signal;
+      if (method !== "GET") headers["X-CSRFToken"] = options.csrf || "";
+      if (body !== undefined) {
+        headers["Content-Type"] = "application/json";
+        init.body = JSON.stringify(body);
+      }
+      let response;
+      try {
+        response = await fetch(path.startsWith("/") ? path : base + path, init);
+      } catch (err) {
+        if (err && err.name === "AbortError") throw err;
+        throw new ApiError(0, null);
+      }
+      let data = null;
+      if (response.status !== 204 && (response.headers.get("Content-Type") || "").includes("json")) {
+        try {
+          data = await response.json();
+        } catch (err) {
+          data = null;
+        }
+      }
+      if (!response.ok) throw new ApiError(response.status, data);
+      return data;
+    }
+
+    return { api, ApiError, messageOf };
+  }
+  window.Locker = Object.assign(window.Locker || {}, { el, jsonApi });
+
   function textOf(selector) {
     const el = document.querySelector(selector);
     return el ? el.textContent.trim() : "";

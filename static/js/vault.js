@@ -149,63 +149,12 @@
 
   // --- the API ---------------------------------------------------------------------------------
 
-  const HUMAN_FIELDS = ["name", "parent", "folder", "tags", "file", "on_conflict", "non_field_errors"];
-
-  function messageOf(status, body) {
-    if (status === 0) return "Network error: check your connection and try again.";
-    if (body && typeof body === "object" && !Array.isArray(body) && body.detail) {
-      const parts = [String(body.detail)];
-      // 400s carry the reasons per field ("Names cannot contain / or \\."); other statuses say it all in detail
-      if (status === 400 && body.errors && typeof body.errors === "object") {
-        for (const field of HUMAN_FIELDS) {
-          for (const msg of [].concat(body.errors[field] || [])) {
-            if (!parts.includes(String(msg))) parts.push(String(msg));
-          }
-        }
-      }
-      return parts.join(" ");
-    }
-    if (status === 413) return "Too large for the server.";
-    return `The server answered ${status}; nothing was changed.`;
-  }
-
-  class ApiError extends Error {
-    constructor(status, body) {
-      super(messageOf(status, body));
-      this.status = status;
-      this.body = body && typeof body === "object" ? body : {};
-      this.code = this.body.code || "";
-    }
-  }
-
-  // api("GET", "files/?all=1", undefined, {signal}): an aborted request rejects with the AbortError itself.
-  async function api(method, path, body, options) {
-    const headers = { Accept: "application/json" };
-    const init = { method, headers, credentials: "same-origin", cache: "no-store" };
-    if (options && options.signal) init.signal = options.signal;
-    if (method !== "GET") headers["X-CSRFToken"] = CSRF;
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    let response;
-    try {
-      response = await fetch(path.startsWith("/") ? path : API + path, init);
-    } catch (err) {
-      if (err && err.name === "AbortError") throw err;
-      throw new ApiError(0, null);
-    }
-    let data = null;
-    if (response.status !== 204 && (response.headers.get("Content-Type") || "").includes("json")) {
-      try {
-        data = await response.json();
-      } catch (err) {
-        data = null;
-      }
-    }
-    if (!response.ok) throw new ApiError(response.status, data);
-    return data;
-  }
+  // The JSON API (locker.js); 400 reasons are shown for these fields, in this order.
+  const { api, ApiError, messageOf } = window.Locker.jsonApi({
+    base: API,
+    csrf: CSRF,
+    fields: ["name", "parent", "folder", "tags", "file", "on_conflict", "non_field_errors"],
+  });
 
   // Every page of a paginated listing.
   async function fetchAll(path, options) {
