@@ -17,7 +17,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.bench_transfer import VENV_BIN, Server, free_port, peak_rss_mib, reset_peak, rss_mib
+from bench.bench_transfer import curl_token, peak_rss_mib, reset_peak, rss_mib, start_locker
 
 N_MESSAGES = int(os.environ.get("BENCH_MYDATA_MESSAGES", "100000"))
 N_CHATS = 100
@@ -68,41 +68,10 @@ def run() -> str:
     start = time.perf_counter()
     seed(account.user, VaultKeys(account.user.pk, udk))
     seeded = time.perf_counter() - start
-    port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "locker.settings",
-        "LOCKER_HTTPS": "0",
-        "RATELIMIT_ENABLE": "0",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "JWT_SIGNING_KEY": settings.JWT_SIGNING_KEY,
-    }
-    server = Server(
-        [
-            str(VENV_BIN / "gunicorn"),
-            "locker.wsgi:application",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--threads",
-            "4",
-            "--timeout",
-            "600",
-        ],
-        env,
-        f"http://127.0.0.1:{port}/healthz",
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_locker()
     out = Path(tempfile.mktemp(dir=str(settings.LOCKER_DATA_DIR), suffix=".json"))  # noqa: S306 - curl writes it
     try:
-        login = subprocess.run(
-            ["curl", "-sf", "-H", "Content-Type: application/json", "-d",
-             json.dumps({"username": "exporter", "password": account.password}), f"{base}/api/v1/auth/token"],
-            check=True, capture_output=True, text=True,
-        )  # fmt: skip
-        token = json.loads(login.stdout)["access"]
+        token = curl_token(base, "exporter", account.password)
         worker = server.worker_pid()
         idle = rss_mib(worker)
         reset_peak(worker)

@@ -117,8 +117,38 @@ class Server:
             self.proc.kill()
 
 
-def locker_run(size_mib: int, source: Path, data_dir: str) -> dict:
+def start_locker(**extra_env: str) -> tuple[Server, str]:
+    """gunicorn (1 worker, 4 threads) on this benchmark's data dir and secrets. Returns ``(server, base URL)``."""
     from django.conf import settings
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "locker.settings",
+        "LOCKER_DATA_DIR": str(settings.LOCKER_DATA_DIR),
+        "LOCKER_HTTPS": "0",
+        "DEBUG": "0",
+        "RATELIMIT_ENABLE": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "JWT_SIGNING_KEY": settings.JWT_SIGNING_KEY,
+        **extra_env,
+    }
+    command = [str(VENV_BIN / "gunicorn"), "locker.wsgi:application", "-b", f"127.0.0.1:{port}"]
+    command += ["--workers", "1", "--threads", "4", "--timeout", "600"]
+    server = Server(command, env, f"http://127.0.0.1:{port}/healthz")
+    return server, f"http://127.0.0.1:{port}"
+
+
+def curl_token(base: str, username: str, password: str) -> str:
+    """An access token, logging in with curl as a client would."""
+    body = json.dumps({"username": username, "password": password})
+    command = ["curl", "-sf", "-H", "Content-Type: application/json", "-d", body, f"{base}/api/v1/auth/token"]
+    login = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(login.stdout)["access"]
+
+
+def locker_run(size_mib: int, source: Path, data_dir: str) -> dict:
 
     from accounts.models import User
     from tests.factories import make_account
@@ -126,52 +156,9 @@ def locker_run(size_mib: int, source: Path, data_dir: str) -> dict:
     username = f"bench{size_mib}"
     account = make_account(username)
     User.objects.filter(pk=account.user.pk).update(storage_quota=1 << 50)
-    port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "locker.settings",
-        "LOCKER_DATA_DIR": data_dir,
-        "LOCKER_HTTPS": "0",
-        "DEBUG": "0",
-        "RATELIMIT_ENABLE": "0",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "LOCKER_MAX_UPLOAD_SIZE": str(16 << 30),
-        "SECRET_KEY": settings.SECRET_KEY,
-        "JWT_SIGNING_KEY": settings.JWT_SIGNING_KEY,
-    }
-    server = Server(
-        [
-            str(VENV_BIN / "gunicorn"),
-            "locker.wsgi:application",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--threads",
-            "4",
-            "--timeout",
-            "600",
-        ],
-        env,
-        f"http://127.0.0.1:{port}/healthz",
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_locker(LOCKER_MAX_UPLOAD_SIZE=str(16 << 30))
     try:
-        login = subprocess.run(
-            [
-                "curl",
-                "-sf",
-                "-H",
-                "Content-Type: application/json",
-                "-d",
-                json.dumps({"username": username, "password": account.password}),
-                f"{base}/api/v1/auth/token",
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        auth = ["-H", f"Authorization: Bearer {json.loads(login.stdout)['access']}"]
+        auth = ["-H", f"Authorization: Bearer {curl_token(base, username, account.password)}"]
         login_peak = peak_rss_mib(server.worker_pid())  # Argon2id: 64 MiB (KEK) and Django's hasher (100 MiB)
         idle = rss_mib(server.worker_pid())
         reset_peak(server.worker_pid())
