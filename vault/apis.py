@@ -66,6 +66,30 @@ def _uuid_param(request, name):
         raise InvalidInput(errors={name: ["Must be a folder id."]}) from None
 
 
+def _listing_scope(request, keys: VaultKeys, *, recursive_allowed: bool = False) -> tuple:
+    """``(folder_id, every, recursive)`` of a listing (``folder``, ``all``, ``recursive``), with the folder keys
+    it will need unwrapped up front (all folders at once when it spans several). 404 for another user's folder."""
+    params = request.query_params
+    every = params.get("all") in {"1", "true"}
+    folder_id = None if every else _uuid_param(request, "folder")
+    recursive = recursive_allowed and folder_id is not None and params.get("recursive") in {"1", "true"}
+    if folder_id is not None:
+        folder = selectors.folder_get(user=request.user, folder_id=folder_id)
+        if not recursive:
+            keys.folder_key(folder)
+    if every or recursive:
+        keys.preload(selectors.all_folders(user=request.user))
+    return folder_id, every, recursive
+
+
+def _with_tag(request, keys: VaultKeys, queryset, kind: int):
+    """``queryset`` narrowed to items carrying the request's ``tag`` (when given)."""
+    tag = request.query_params.get("tag")
+    if not tag:
+        return queryset
+    return queryset.filter(pk__in=selectors.tagged_item_ids(user=request.user, keys=keys, tag=tag, kind=kind))
+
+
 def _check_declared_size(request, user) -> None:
     """Refuse before reading a body that cannot fit (413), from its declared length."""
     declared = request.META.get("CONTENT_LENGTH")
@@ -107,13 +131,9 @@ class FolderListCreateApi(GenericAPIView):
         parent_id = _uuid_param(request, "parent")
         if parent_id is not None:
             keys.folder_key(selectors.folder_get(user=request.user, folder_id=parent_id))
-        folders = selectors.folder_list(user=request.user, parent_id=parent_id)
-        if request.query_params.get("tag"):
-            folders = folders.filter(
-                pk__in=selectors.tagged_item_ids(
-                    user=request.user, keys=keys, tag=request.query_params["tag"], kind=SearchToken.Kind.FOLDER
-                )
-            )
+        folders = _with_tag(
+            request, keys, selectors.folder_list(user=request.user, parent_id=parent_id), SearchToken.Kind.FOLDER
+        )
         page = self.paginate_queryset(folders)
         return self.get_paginated_response(FolderSerializer(page, many=True, context={"keys": keys}).data)
 
@@ -197,27 +217,14 @@ class FileListCreateApi(GenericAPIView):
         ordering = params.get("ordering", "-modified")
         if ordering not in selectors.ORDERINGS:
             raise InvalidInput(errors={"ordering": [f"One of: {', '.join(sorted(selectors.ORDERINGS))}."]})
-        every = params.get("all") in {"1", "true"}
-        folder_id = None if every else _uuid_param(request, "folder")
-        recursive = params.get("recursive") in {"1", "true"} and folder_id is not None
-        if every or recursive:
-            keys.preload(selectors.all_folders(user=request.user))
-        elif folder_id is not None:
-            keys.folder_key(selectors.folder_get(user=request.user, folder_id=folder_id))
+        folder_id, every, recursive = _listing_scope(request, keys, recursive_allowed=True)
         if recursive:
-            selectors.folder_get(user=request.user, folder_id=folder_id)
             files = selectors.file_list(user=request.user, all_folders=True).filter(
                 folder_id__in=selectors.folder_subtree_ids(user=request.user, folder_id=folder_id)
             )
         else:
             files = selectors.file_list(user=request.user, folder_id=folder_id, all_folders=every)
-        files = self.filter_queryset(files)
-        if params.get("tag"):
-            files = files.filter(
-                pk__in=selectors.tagged_item_ids(
-                    user=request.user, keys=keys, tag=params["tag"], kind=SearchToken.Kind.FILE
-                )
-            )
+        files = _with_tag(request, keys, self.filter_queryset(files), SearchToken.Kind.FILE)
         if params.get("q"):
             _, matches = matching_items(
                 owner_id=request.user.pk, keys=keys.search, query=params["q"], kinds=[1], limit=100_000
@@ -543,7 +550,6 @@ class SearchApi(GenericAPIView):
             folder_ids = (
                 selectors.folder_subtree_ids(user=request.user, folder_id=folder_id) if recursive else [folder_id]
             )
-        tag = params.get("tag")
         dates = {
             "after": file_filter.form.cleaned_data.get("modified_after"),
             "before": file_filter.form.cleaned_data.get("modified_before"),
@@ -561,11 +567,7 @@ class SearchApi(GenericAPIView):
             if folder_ids is not None:
                 field = {"file": "folder_id", "note": "folder_id", "folder": "parent_id"}.get(kind_name)
                 candidates = candidates.filter(**{f"{field}__in": folder_ids}) if field else candidates.none()
-            if tag:
-                kind = selectors.SEARCH_KINDS[kind_name]
-                candidates = candidates.filter(
-                    pk__in=selectors.tagged_item_ids(user=request.user, keys=keys, tag=tag, kind=kind)
-                )
+            candidates = _with_tag(request, keys, candidates, selectors.SEARCH_KINDS[kind_name])
             return candidates
 
         results = selectors.search(user=request.user, keys=keys, query=query, kinds=kinds or None, narrow=narrow)

@@ -12,8 +12,8 @@ from rest_framework.views import APIView
 
 from locker.http import RequestMeta
 from locker.parsers import LimitedJSONParser
-from vault import notes, selectors, services
-from vault.apis import ERRORS, _uuid_param, _validated, vault_keys
+from vault import notes, services
+from vault.apis import ERRORS, _listing_scope, _validated, _with_tag, vault_keys
 from vault.models import Note, SearchToken
 from vault.serializers import NoteDetailSerializer, NoteInput, NoteListSerializer, NoteVersionSerializer
 
@@ -42,19 +42,13 @@ class NoteListCreateApi(GenericAPIView):
     )
     def get(self, request):
         keys = vault_keys(request)
-        every = request.query_params.get("all") in {"1", "true"}
-        folder_id = None if every else _uuid_param(request, "folder")
-        if every:
-            keys.preload(selectors.all_folders(user=request.user))
-        elif folder_id is not None:
-            keys.folder_key(selectors.folder_get(user=request.user, folder_id=folder_id))
-        listing = notes.note_list(user=request.user, folder_id=folder_id, all_folders=every)
-        if request.query_params.get("tag"):
-            listing = listing.filter(
-                pk__in=selectors.tagged_item_ids(
-                    user=request.user, keys=keys, tag=request.query_params["tag"], kind=SearchToken.Kind.NOTE
-                )
-            )
+        folder_id, every, _ = _listing_scope(request, keys)
+        listing = _with_tag(
+            request,
+            keys,
+            notes.note_list(user=request.user, folder_id=folder_id, all_folders=every),
+            SearchToken.Kind.NOTE,
+        )
         page = self.paginate_queryset(listing)
         return self.get_paginated_response(NoteListSerializer(page, many=True, context={"keys": keys}).data)
 
