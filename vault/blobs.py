@@ -7,6 +7,11 @@ directory, fsynced, and renamed into place, so a crash never leaves a partial
 blob under a real name; callers commit the database row only after
 :meth:`BlobWriter.commit`. Other storage backends receive the finished
 ciphertext through ``storage.save``.
+
+Writes happen on a background thread, one batch in flight per blob, so the
+request thread reads and encrypts the next piece while the disk takes the last
+one (the system calls release the GIL). A write error surfaces at the next
+``write()`` or at ``commit()``; memory stays bounded by one batch.
 """
 
 from __future__ import annotations
@@ -14,15 +19,30 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.files import File as DjangoFile
 from django.core.files.storage import FileSystemStorage, Storage, storages
 
+from vault.pipeline import WRITE_POOL, Stage
+
 TMP_PREFIX = ".partial-"
 # Every this many bytes, ask the kernel to start writing the blob back to disk (without waiting),
 # so that the final fsync, which the commit must wait for, has little left to flush.
 WRITEBACK_EVERY = 16 * 1024 * 1024
+
+
+def _write_all(fd: int, pieces: list) -> None:
+    """``writev`` the pieces, continuing after short writes."""
+    views = [memoryview(piece) for piece in pieces]
+    while views:
+        written = os.writev(fd, views[:1024])  # IOV_MAX
+        while views and written >= len(views[0]):
+            written -= len(views[0])
+            views.pop(0)
+        if views and written:
+            views[0] = views[0][written:]
 
 
 def blob_storage() -> Storage:
@@ -50,32 +70,47 @@ class BlobWriter:
         else:
             self._final_path = None
             fd, self._tmp_path = tempfile.mkstemp(prefix=TMP_PREFIX, dir=settings.LOCKER_DATA_DIR)
-        self._file = os.fdopen(fd, "wb")
+        self._fd = fd
+        self._closed = False
+        self._writes = Stage(WRITE_POOL)
         self._unsynced = 0
         self._written_back = 0
 
-    def write(self, data: bytes) -> None:
-        if data:
-            self._file.write(data)
-            self.size += len(data)
-            self._unsynced += len(data)
-            if self._unsynced >= WRITEBACK_EVERY:
-                self._start_writeback()
+    def write(self, data: bytes | Iterable[bytes]) -> None:
+        """Queue ``data`` (bytes, or a list of pieces written as one batch) after what came before."""
+        pieces = [data] if isinstance(data, bytes | bytearray | memoryview) else [piece for piece in data if piece]
+        size = sum(len(piece) for piece in pieces)
+        if not size:
+            return
+        self._writes.submit(self._write_now, pieces, size)
+        self.size += size
+
+    def _write_now(self, pieces: list, size: int) -> None:
+        _write_all(self._fd, pieces)
+        self._unsynced += size
+        if self._unsynced >= WRITEBACK_EVERY:
+            self._start_writeback()
 
     def _start_writeback(self) -> None:
         """Start asynchronous writeback of what is written so far (POSIX_FADV_DONTNEED on dirty pages)."""
-        self._file.flush()
         if hasattr(os, "posix_fadvise"):
-            end = self.size
-            os.posix_fadvise(self._file.fileno(), self._written_back, end - self._written_back, os.POSIX_FADV_DONTNEED)
+            end = self._written_back + self._unsynced
+            os.posix_fadvise(self._fd, self._written_back, end - self._written_back, os.POSIX_FADV_DONTNEED)
             self._written_back = end
         self._unsynced = 0
 
+    def _close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            os.close(self._fd)
+
     def commit(self) -> str:
-        """Flush, fsync and move the blob into place. Returns its storage name."""
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
+        """Finish the writes, fsync and move the blob into place. Returns its storage name."""
+        try:
+            self._writes.wait()
+            os.fsync(self._fd)
+        finally:
+            self._close()
         if self._final_path is not None:
             os.replace(self._tmp_path, self._final_path)
             dir_fd = os.open(os.path.dirname(self._final_path), os.O_RDONLY)
@@ -92,8 +127,8 @@ class BlobWriter:
 
     def abort(self) -> None:
         """Forget everything written (idempotent)."""
-        if not self._file.closed:
-            self._file.close()
+        self._writes.drain()  # the blob is being thrown away: a failed write changes nothing
+        self._close()
         if os.path.exists(self._tmp_path):
             os.unlink(self._tmp_path)
         if self._done:

@@ -9,6 +9,9 @@ from locker.crypto.stream import decrypt_iter, decrypt_range
 from vault.blobs import blob_open
 from vault.keys import VaultKeys, aad_blob
 from vault.models import File, FileVersion
+from vault.pipeline import READ_POOL
+
+READ_AHEAD_BATCH = 1024 * 1024
 
 
 def plaintext_chunks(
@@ -19,9 +22,16 @@ def plaintext_chunks(
     Every chunk is authenticated before it is yielded; a tampered or truncated
     blob raises :class:`~locker.crypto.DecryptionError` part-way, so a caller
     streaming to a client must abort the response rather than finish it.
+    The keys are unwrapped here, before the first chunk (they may need the
+    database); the returned iterator itself only reads the blob, so it may run
+    on another thread (:func:`read_ahead`).
     """
     content_key = keys.content_key(version, keys.file_key(file))
     aad = aad_blob(file.owner_id, version.pk)
+    return _decrypted(content_key, aad, version, start, end)
+
+
+def _decrypted(content_key: bytes, aad: bytes, version: FileVersion, start: int | None, end: int | None):
     handle = blob_open(version.blob)
     try:
         if start is None:
@@ -30,6 +40,36 @@ def plaintext_chunks(
             yield from decrypt_range(content_key, handle, version.stored_size, start, end, aad=aad)
     finally:
         handle.close()
+
+
+def read_ahead(pieces: Iterator[bytes], batch: int = READ_AHEAD_BATCH) -> Iterator[bytes]:
+    """Yield ``pieces`` joined into batches of about ``batch`` bytes, preparing the next batch on another thread.
+
+    While the caller sends one batch to the client, the next is read from disk and decrypted
+    (both release the GIL). At most one batch is held ahead; an error (a chunk that does not
+    authenticate) is raised to the caller in order, before anything after it is yielded.
+    Closing this iterator early (the client went away) closes ``pieces``.
+    """
+
+    def next_batch() -> bytes:
+        taken, size = [], 0
+        for piece in pieces:
+            taken.append(piece)
+            size += len(piece)
+            if size >= batch:
+                break
+        return b"".join(taken)
+
+    future = READ_POOL.submit(next_batch)
+    try:
+        while data := future.result():
+            future = READ_POOL.submit(next_batch)
+            yield data
+    finally:
+        if not future.done():
+            future.exception()  # wait for it: a generator must not be closed while it runs elsewhere
+        if hasattr(pieces, "close"):
+            pieces.close()
 
 
 class PlaintextReader(io.RawIOBase):

@@ -13,10 +13,10 @@ any error) removes the blob.
 
 from __future__ import annotations
 
+import errno
 import hmac
 import mimetypes
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any
@@ -29,9 +29,9 @@ from locker.crypto.stream import Encryptor
 from locker.errors import LockerError
 from vault.blobs import BlobWriter, blob_delete
 from vault.keys import aad_blob
+from vault.pipeline import HASH_POOL, SEAL_POOL, Stage
 
 SNIFF_BYTES = 8192
-_HASHERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="upload-hmac")
 
 
 class FileTooLarge(LockerError):
@@ -40,6 +40,15 @@ class FileTooLarge(LockerError):
 
     def __init__(self, limit: int):
         super().__init__(f"Files are limited to {limit} bytes.")
+
+
+class StorageFull(LockerError):
+    status_code = 507
+    code = "storage_full"
+    detail = "The server has no room left on its disk for this upload; nothing was stored."
+
+
+_FULL = {errno.ENOSPC, errno.EDQUOT}
 
 
 @dataclass
@@ -102,12 +111,26 @@ class UploadSink:
         self._encryptor = Encryptor(self.content_key, aad=aad_blob(owner_id, self.version_id))
         self._writer = BlobWriter(owner_id)
         self._mac = hmac.new(mac_key, digestmod=sha256)
-        self._mac_pending: Future | None = None
+        self._hashing = Stage(HASH_POOL)
+        self._sealing = Stage(SEAL_POOL)
         self._head = bytearray()
         self.size = 0
         self.closed = False
 
     def write(self, data: bytes) -> None:
+        try:
+            self._write(data)
+        except OSError as exc:
+            self._disk_error(exc)
+
+    def _disk_error(self, exc: OSError):
+        """Abort, and tell a full disk apart from other failures (which stay server errors)."""
+        self.abort()
+        if exc.errno in _FULL:
+            raise StorageFull() from exc
+        raise exc
+
+    def _write(self, data: bytes) -> None:
         if not data:
             return
         self.size += len(data)
@@ -116,17 +139,21 @@ class UploadSink:
             raise FileTooLarge(self.max_size)
         if len(self._head) < SNIFF_BYTES:
             self._head += data[: SNIFF_BYTES - len(self._head)]
-        # Hash on another core while this thread encrypts and writes (hashlib releases the GIL);
-        # one update in flight at a time keeps the order and holds at most one extra piece.
-        if self._mac_pending is not None:
-            self._mac_pending.result()
-        self._mac_pending = _HASHERS.submit(self._mac.update, data)
-        for piece in self._encryptor.update_pieces(data):
-            self._writer.write(piece)
+        # This thread goes back to reading the next piece while others hash this one, seal it and
+        # write it (a pipeline: vault.pipeline); each step keeps its order and one piece in flight.
+        self._hashing.submit(self._mac.update, data)
+        self._sealing.submit(self._seal, data)
+
+    def _seal(self, data: bytes) -> None:
+        self._writer.write(self._encryptor.update_pieces(data))
 
     def finish(self) -> EncryptedUpload:
-        self._writer.write(self._encryptor.finalize())
-        blob = self._writer.commit()
+        try:
+            self._sealing.wait()
+            self._writer.write(self._encryptor.finalize())
+            blob = self._writer.commit()
+        except OSError as exc:
+            self._disk_error(exc)
         self.closed = True
         return EncryptedUpload(
             version_id=self.version_id,
@@ -140,15 +167,12 @@ class UploadSink:
         )
 
     def _mac_digest(self) -> str:
-        if self._mac_pending is not None:
-            self._mac_pending.result()
-            self._mac_pending = None
+        self._hashing.wait()
         return self._mac.hexdigest()[:32]
 
     def abort(self) -> None:
-        if self._mac_pending is not None:
-            self._mac_pending.result()
-            self._mac_pending = None
+        self._hashing.drain()
+        self._sealing.drain()
         self._writer.abort()
         self.closed = True
 

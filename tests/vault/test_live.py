@@ -199,6 +199,39 @@ def test_server_error_mid_upload_keeps_nothing(live_server, blob_dir, monkeypatc
     _assert_nothing_kept(account, blob_dir, 0)
 
 
+@pytest.mark.parametrize("how", ["multipart", "put"])
+def test_disk_full_mid_upload_is_507_and_keeps_nothing(live_server, blob_dir, monkeypatch, how):
+    """The disk fills up half-way (on the writer thread): a clear 507, no row, no blob, quota unchanged."""
+    import errno
+
+    account = make_account("alice")
+    base, token = live_server.url, login(live_server.url, account)
+    status, raw = upload(base, token, [("one.bin", b"first version")])
+    file_id = json.loads(raw)[0]["file"]["id"]
+    used = User.objects.get(pk=account.user.pk).storage_used
+    real, written = os.writev, []
+
+    def fills_up(fd, buffers):
+        if sum(written) > 1024 * 1024:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(real(fd, buffers))
+        return written[-1]
+
+    monkeypatch.setattr(os, "writev", fills_up)
+    data = os.urandom(3 * 1024 * 1024)
+    if how == "multipart":
+        status, raw = upload(base, token, [("two.bin", data)])
+    else:
+        status, raw = call(base, "PUT", f"/api/v1/files/{file_id}/content", token=token, body=data)
+    assert status == 507, raw[:300]
+    assert json.loads(raw)["code"] == "storage_full"
+    assert FileVersion.objects.count() == 1 and File.objects.count() == 1
+    assert len(blob_files(blob_dir)) == 1
+    assert User.objects.get(pk=account.user.pk).storage_used == used
+    monkeypatch.undo()
+    assert vault_fsck(remove=False, min_age_seconds=0).clean
+
+
 def test_twenty_concurrent_uploaders(live_server, blob_dir, settings):
     """Acceptance 5: 20 threads upload new versions of one file and of their own files; nothing fails."""
     settings.LOCKER_RATELIMITS = {**settings.LOCKER_RATELIMITS, "upload_user": "10000/m"}
