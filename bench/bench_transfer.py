@@ -148,116 +148,154 @@ def curl_token(base: str, username: str, password: str) -> str:
     return json.loads(login.stdout)["access"]
 
 
-def locker_run(size_mib: int, source: Path, data_dir: str) -> dict:
+class Locker:
+    """A fresh gunicorn with one account; each transfer is a curl command."""
 
-    from accounts.models import User
-    from tests.factories import make_account
+    def __init__(self, size_mib: int, source: Path):
+        from accounts.models import User
+        from tests.factories import make_account
 
-    username = f"bench{size_mib}"
-    account = make_account(username)
-    User.objects.filter(pk=account.user.pk).update(storage_quota=1 << 50)
-    server, base = start_locker(LOCKER_MAX_UPLOAD_SIZE=str(16 << 30))
+        username = f"bench{size_mib}"
+        account = make_account(username)
+        User.objects.filter(pk=account.user.pk).update(storage_quota=1 << 50)
+        self.server, self.base = start_locker(LOCKER_MAX_UPLOAD_SIZE=str(16 << 30))
+        self.source = source
+        self.auth = ["-H", f"Authorization: Bearer {curl_token(self.base, username, account.password)}"]
+        pid = self.server.worker_pid()
+        self.login_peak = peak_rss_mib(pid)  # Argon2id: 64 MiB (KEK) and Django's hasher (100 MiB)
+        self.idle = rss_mib(pid)
+        reset_peak(pid)
+        self.file_id = None
+
+    def multipart(self) -> float:
+        cmd = ["curl", "-sf", *self.auth, "-F", f"file=@{self.source};filename=bench.bin", f"{self.base}/api/v1/files/"]
+        started = time.perf_counter()
+        result = subprocess.run(cmd, check=True, capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+        self.file_id = json.loads(result.stdout)[0]["file"]["id"]
+        return seconds
+
+    def put(self) -> float:
+        url = f"{self.base}/api/v1/files/{self.file_id}/content"
+        return timed(["curl", "-sf", *self.auth, "-T", str(self.source), url])
+
+    def download(self, out: str = "/dev/null") -> float:
+        return timed(["curl", "-sf", *self.auth, "-o", out, f"{self.base}/api/v1/files/{self.file_id}/content"])
+
+    def stop(self) -> float:
+        peak = peak_rss_mib(self.server.worker_pid())
+        self.server.stop()
+        return peak
+
+
+class Copyparty:
+    """copyparty (plain files, no fsync) on its own volume; uploads by multipart (``act=bput``) and ``PUT``."""
+
+    def __init__(self, source: Path, work: Path):
+        self.volume = work / "copyparty"
+        self.volume.mkdir(exist_ok=True)
+        port = free_port()
+        command = [sys.executable, "-m", "copyparty", "-i", "127.0.0.1", "-p", str(port), "-v", f"{self.volume}::rw"]
+        self.server = Server([*command, "-q", "--no-thumb"], {**os.environ}, f"http://127.0.0.1:{port}/")
+        self.base = f"http://127.0.0.1:{port}"
+        self.source = source
+        self.count = 0
+        self.synced: list[float] = []
+
+    def multipart(self) -> float:
+        self.count += 1
+        name = f"mp-{self.count}.bin"
+        seconds = timed(["curl", "-sf", "-F", "act=bput", "-F", f"f=@{self.source};filename={name}", f"{self.base}/"])
+        self.synced.append(seconds + fsync_time(self.volume / name))
+        return seconds
+
+    def put(self) -> float:
+        self.count += 1
+        self.last = f"put-{self.count}.bin"
+        return timed(["curl", "-sf", "-T", str(self.source), f"{self.base}/{self.last}"])
+
+    def download(self, out: str = "/dev/null") -> float:
+        return timed(["curl", "-sf", "-o", out, f"{self.base}/{self.last}"])
+
+    def stop(self) -> float:
+        peak = peak_rss_mib(self.server.proc.pid)
+        self.server.stop()
+        shutil.rmtree(self.volume, ignore_errors=True)
+        return peak
+
+
+def to_file(server, work: Path) -> float:
+    """A download saved to a file on the same disk, as a client keeps it (deleted afterwards)."""
+    out = work / "saved.bin"
+    seconds = server.download(str(out))
+    out.unlink()
+    return seconds
+
+
+def same_bytes(server, source: Path, work: Path) -> bool:
+    out = work / "download.bin"
+    server.download(str(out))
+    same = subprocess.run(["cmp", "-s", str(source), str(out)]).returncode == 0
+    out.unlink()
+    return same
+
+
+def compare(size_mib: int, source: Path, work: Path, repeat: int) -> dict:
+    """Both servers up at once; every round runs each transfer on both, alternating which goes first.
+
+    The disk and CPU of a shared machine drift by 2x within minutes; interleaving puts both
+    servers under the same conditions, and the per-round ratios cancel most of the drift.
+    """
+    locker, plain = Locker(size_mib, source), Copyparty(source, work)
+    times: dict[tuple[str, str], list[float]] = {}
     try:
-        auth = ["-H", f"Authorization: Bearer {curl_token(base, username, account.password)}"]
-        login_peak = peak_rss_mib(server.worker_pid())  # Argon2id: 64 MiB (KEK) and Django's hasher (100 MiB)
-        idle = rss_mib(server.worker_pid())
-        reset_peak(server.worker_pid())
-        out = tempfile.mktemp(dir=data_dir)  # noqa: S306 - curl writes it
-        multiparts, puts, downloads = [], [], []
-        for _ in range(REPEAT):
-            started = time.perf_counter()
-            result = subprocess.run(
-                ["curl", "-sf", *auth, "-F", f"file=@{source};filename=bench.bin", f"{base}/api/v1/files/"],
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            multiparts.append(time.perf_counter() - started)
-        after_multipart = peak_rss_mib(server.worker_pid())
-        file_id = json.loads(result.stdout)[0]["file"]["id"]
-        for _ in range(REPEAT):
-            puts.append(timed(["curl", "-sf", *auth, "-T", str(source), f"{base}/api/v1/files/{file_id}/content"]))
-        after_put = peak_rss_mib(server.worker_pid())
-        for _ in range(REPEAT):
-            downloads.append(timed(["curl", "-sf", *auth, "-o", out, f"{base}/api/v1/files/{file_id}/content"]))
-        same = subprocess.run(["cmp", "-s", str(source), out]).returncode == 0
-        os.unlink(out)
-        multipart, put, download = (statistics.median(x) for x in (multiparts, puts, downloads))
-        peak = peak_rss_mib(server.worker_pid())
+        for round_ in range(repeat):
+            for op in OPS:
+                pair = [("locker", locker), ("copyparty", plain)]
+                for name, server in pair if round_ % 2 == 0 else pair[::-1]:
+                    seconds = to_file(server, work) if op == "saved" else getattr(server, op)()
+                    times.setdefault((name, op), []).append(seconds)
+        ok = same_bytes(locker, source, work) and same_bytes(plain, source, work)
     finally:
-        server.stop()
+        locker_peak, plain_peak = locker.stop(), plain.stop()
+    rate = {key: size_mib / statistics.median(values) for key, values in times.items()}
+    ratio = {  # Locker's speed over copyparty's, round by round (plain seconds / Locker seconds)
+        op: statistics.median(p / lk for lk, p in zip(times[("locker", op)], times[("copyparty", op)], strict=True))
+        for op in OPS
+    }
+    ratio["multipart_synced"] = statistics.median(
+        p / lk for lk, p in zip(times[("locker", "multipart")], plain.synced, strict=True)
+    )
     print(
-        f"locker worker RSS MiB: login peak {login_peak:.0f}, idle {idle:.0f}, "
-        f"peak after multipart {after_multipart:.0f}, after PUT {after_put:.0f}, after download {peak:.0f}",
+        f"{size_mib} MiB rounds (MiB/s): "
+        + "; ".join(f"{n} {op} {[round(size_mib / t) for t in v]}" for (n, op), v in times.items()),
         flush=True,
     )
     return {
-        "multipart": multipart,
-        "put": put,
-        "download": download,
-        "peak": peak,
-        "idle": idle,
-        "login_peak": login_peak,
-        "ok": same,
+        "rate": rate,
+        "rate_synced": size_mib / statistics.median(plain.synced),
+        "ratio": ratio,
+        "locker_rss": (locker.idle, locker_peak, locker.login_peak),
+        "plain_peak": plain_peak,
+        "ok": ok,
     }
 
 
-def copyparty_run(size_mib: int, source: Path, work: Path) -> dict:
-    volume = work / "copyparty"
-    volume.mkdir(exist_ok=True)
-    port = free_port()
-    server = Server(
-        [
-            sys.executable,
-            "-m",
-            "copyparty",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-v",
-            f"{volume}::rw",
-            "-q",
-            "--no-thumb",
-        ],
-        {**os.environ},
-        f"http://127.0.0.1:{port}/",
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        multiparts, puts, downloads, syncs = [], [], [], []
-        for i in range(REPEAT):
-            multiparts.append(
-                timed(["curl", "-sf", "-F", "act=bput", "-F", f"f=@{source};filename=mp-{i}.bin", f"{base}/"])
-            )
-            syncs.append(fsync_time(volume / f"mp-{i}.bin"))
-            puts.append(timed(["curl", "-sf", "-T", str(source), f"{base}/put-{i}.bin"]))
-        out = work / "copyparty-download.bin"
-        for _ in range(REPEAT):
-            downloads.append(timed(["curl", "-sf", "-o", str(out), f"{base}/put-0.bin"]))
-        same = subprocess.run(["cmp", "-s", str(source), str(out)]).returncode == 0
-        out.unlink()
-        peak = peak_rss_mib(server.proc.pid)
-        multipart, put, download = (statistics.median(x) for x in (multiparts, puts, downloads))
-        multipart_synced = statistics.median(m + f for m, f in zip(multiparts, syncs, strict=True))
-    finally:
-        server.stop()
-        shutil.rmtree(volume, ignore_errors=True)
-    return {
-        "multipart": multipart,
-        "multipart_synced": multipart_synced,
-        "put": put,
-        "download": download,
-        "peak": peak,
-        "ok": same,
-    }
+OPS = ("multipart", "put", "download", "saved")  # download: to /dev/null; saved: to a file on the same disk
+
+
+def repeats(size_mib: int) -> int:
+    """Rounds per size: more for small files, whose times are short and noisier."""
+    if "BENCH_TRANSFER_REPEAT" in os.environ:
+        return int(os.environ["BENCH_TRANSFER_REPEAT"])
+    return max(3, min(9, 1024 // size_mib))
 
 
 def run() -> str:
     from django.conf import settings
 
     data_dir = str(settings.LOCKER_DATA_DIR)
-    rows = []
+    rows, ratios = [], []
     with tempfile.TemporaryDirectory(prefix="locker-transfer-", dir=data_dir) as work_dir:
         work = Path(work_dir)
         for mib in SIZES:
@@ -265,40 +303,55 @@ def run() -> str:
             make_file(source, mib)
             copy = timed(["cp", str(source), str(work / "copy.bin")])
             (work / "copy.bin").unlink()
-            locker = locker_run(mib, source, data_dir)
-            plain = copyparty_run(mib, source, work)
+            result = compare(mib, source, work, repeats(mib))
             source.unlink()
-
-            def rate(seconds: float, mib: int = mib) -> str:
-                return f"{mib / seconds:.0f}"
-
+            rate, ratio = result["rate"], result["ratio"]
+            idle, peak, login_peak = result["locker_rss"]
             rows.append(
-                f"| {mib} MiB | {rate(copy)} | {rate(locker['multipart'])} | {rate(locker['put'])} | "
-                f"{rate(locker['download'])} | "
-                f"{locker['idle']:.0f} / {locker['peak']:.0f} / {locker['login_peak']:.0f} | "
-                f"{rate(plain['multipart'])} ({rate(plain['multipart_synced'])}) | {rate(plain['put'])} | "
-                f"{rate(plain['download'])} | {plain['peak']:.0f} | {'yes' if locker['ok'] and plain['ok'] else 'NO'} |"
+                f"| {mib} MiB | {repeats(mib)} | {mib / copy:.0f} | {rate[('locker', 'multipart')]:.0f} | "
+                f"{rate[('locker', 'put')]:.0f} | {rate[('locker', 'download')]:.0f} | "
+                f"{rate[('locker', 'saved')]:.0f} | "
+                f"{idle:.0f} / {peak:.0f} / {login_peak:.0f} | "
+                f"{rate[('copyparty', 'multipart')]:.0f} ({result['rate_synced']:.0f}) | "
+                f"{rate[('copyparty', 'put')]:.0f} | {rate[('copyparty', 'download')]:.0f} | "
+                f"{rate[('copyparty', 'saved')]:.0f} | "
+                f"{result['plain_peak']:.0f} | {'yes' if result['ok'] else 'NO'} |"
             )
-            print(rows[-1], flush=True)
+            ratios.append(
+                f"| {mib} MiB | {ratio['multipart']:.2f} ({ratio['multipart_synced']:.2f}) | {ratio['put']:.2f} | "
+                f"{ratio['download']:.2f} | {ratio['saved']:.2f} |"
+            )
+            print(rows[-1], ratios[-1], sep="\n", flush=True)
     return "\n".join(
         [
             "## File transfer: encrypted Locker vs plain copyparty vs cp",
             "",
             "MiB/s over loopback with curl; Locker under gunicorn (1 worker, 4 threads) encrypts on upload",
             "(AES-256-GCM stream, fsync before commit) and decrypts on download; copyparty stores and serves",
-            "plaintext. Locker RSS column: worker RSS after login / peak RSS during the three transfers (VmHWM,",
-            "reset after login) / peak during the login itself (Argon2id is memory-hard by design: 64 MiB for the",
-            "key-encryption key plus Django's Argon2 hasher). Fresh servers per size; copyparty's is its VmHWM.",
-            "Each rate is the median of `BENCH_TRANSFER_REPEAT` (3) runs. Locker fsyncs every blob before it commits",
-            "the row; copyparty does not, so its multipart column also shows (in brackets) the rate once an fsync of",
-            "the received file is added: the same durability as Locker.",
-            "Reproduce: `make bench BENCH=transfer` (`BENCH_TRANSFER_SIZES_MIB=100,1024` by default).",
+            "plaintext and does not fsync. Both servers run at once and every round does each transfer on both,",
+            "alternating which goes first (the shared machine's disk drifts by 2x within minutes); rates are",
+            "medians over the rounds. Downloads are timed twice: into `/dev/null` (the server alone; copyparty sends",
+            "the file with `sendfile(2)`, zero-copy, which a server that decrypts cannot) and saved to a file on the",
+            "same disk, as a client keeps it. One more download of each is compared byte for byte with the source.",
+            "Locker RSS column: worker RSS after login / peak RSS during all transfers",
+            "(VmHWM, reset after login) / peak during the login itself (Argon2id is memory-hard by design: 64 MiB",
+            "for the key-encryption key plus Django's Argon2 hasher). copyparty's is its VmHWM. In brackets, the",
+            "copyparty multipart rate once an fsync of the received file is added: the same durability as Locker.",
+            "Reproduce: `make bench BENCH=transfer` (`BENCH_TRANSFER_SIZES_MIB=100,1024` by default;",
+            "`BENCH_TRANSFER_REPEAT` overrides the rounds).",
             "",
-            "| size | cp | Locker multipart up | Locker PUT up | Locker down "
+            "| size | rounds | cp | Locker multipart up | Locker PUT up | Locker down /dev/null | Locker down saved "
             "| Locker RSS MiB: idle / transfer peak / login peak "
-            "| copyparty multipart up (+ fsync) | copyparty PUT up | copyparty down "
+            "| copyparty multipart up (+ fsync) | copyparty PUT up | copyparty down /dev/null | copyparty down saved "
             "| copyparty peak RSS MiB | bytes identical |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
             *rows,
+            "",
+            "Locker's speed relative to copyparty (median over the rounds of copyparty's time / Locker's time in the",
+            "same round; above 1.00 Locker is faster; in brackets against copyparty plus fsync):",
+            "",
+            "| size | multipart up | PUT up | download to /dev/null | download saved |",
+            "|---|---:|---:|---:|---:|",
+            *ratios,
         ]
     )

@@ -1,75 +1,104 @@
-"""Reading a version's plaintext: stream-decrypt in constant memory, whole or by byte range."""
+"""Reading a version's plaintext: stream-decrypt in bounded memory, whole or by byte range.
+
+A download is cut into runs of :data:`BATCH_CHUNKS` chunks (1 MiB). Each run is read
+with a positional read and decrypted on a pool thread, up to :data:`AHEAD` runs at
+once, and handed to the caller in order: while gunicorn sends one run, the next ones
+are being read and decrypted on the other cores (file I/O and AES-GCM release the GIL).
+"""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
 
-from locker.crypto.stream import decrypt_iter, decrypt_range
+from locker.crypto.stream import HEADER_SIZE, ChunkReader, decrypt_range
 from vault.blobs import blob_open
 from vault.keys import VaultKeys, aad_blob
 from vault.models import File, FileVersion
 from vault.pipeline import READ_POOL
 
-READ_AHEAD_BATCH = 1024 * 1024
+BATCH_CHUNKS = 16  # chunks per run: 1 MiB of plaintext with the default chunk size
+AHEAD = 2  # runs read and decrypted ahead of the one being sent (more only adds thread switches on 2 cores)
 
 
 def plaintext_chunks(
     keys: VaultKeys, file: File, version: FileVersion, *, start: int | None = None, end: int | None = None
 ) -> Iterator[bytes]:
-    """Yield the plaintext of ``version`` (bytes ``start..end`` inclusive when given).
+    """Yield the plaintext of ``version`` (bytes ``start..end`` inclusive when given) in pieces of up to 1 MiB.
 
-    Every chunk is authenticated before it is yielded; a tampered or truncated
-    blob raises :class:`~locker.crypto.DecryptionError` part-way, so a caller
-    streaming to a client must abort the response rather than finish it.
-    The keys are unwrapped here, before the first chunk (they may need the
-    database); the returned iterator itself only reads the blob, so it may run
-    on another thread (:func:`read_ahead`).
+    Every chunk is authenticated before it is yielded, in order; a tampered or truncated
+    blob raises :class:`~locker.crypto.DecryptionError` part-way, so a caller streaming to
+    a client must abort the response rather than finish it. The keys are unwrapped here,
+    before the first piece (they may need the database); the pool threads only read the
+    blob and decrypt. Closing the iterator early (the client went away) stops the work.
     """
     content_key = keys.content_key(version, keys.file_key(file))
     aad = aad_blob(file.owner_id, version.pk)
     return _decrypted(content_key, aad, version, start, end)
 
 
+def _positional(handle) -> Callable[[int, int], bytes]:
+    """``read_at(offset, size)`` on an open blob: ``pread`` on a real file (safe from several threads at once)."""
+    try:
+        fd = handle.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        lock = threading.Lock()
+
+        def read_at(offset: int, size: int) -> bytes:
+            with lock:
+                handle.seek(offset)
+                return handle.read(size)
+
+        return read_at
+
+    def pread_all(offset: int, size: int) -> bytes:
+        parts = []
+        while size > 0:
+            part = os.pread(fd, size, offset)
+            if not part:
+                break
+            parts.append(part)
+            offset, size = offset + len(part), size - len(part)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    return pread_all
+
+
 def _decrypted(content_key: bytes, aad: bytes, version: FileVersion, start: int | None, end: int | None):
     handle = blob_open(version.blob)
+    pending: deque = deque()
     try:
+        read_at = _positional(handle)
+        chunks = ChunkReader(content_key, read_at(0, HEADER_SIZE), version.stored_size, aad=aad)
         if start is None:
-            yield from decrypt_iter(content_key, handle, aad=aad)
-        else:
-            yield from decrypt_range(content_key, handle, version.stored_size, start, end, aad=aad)
+            start, end = 0, max(chunks.size - 1, 0)
+        elif not 0 <= start <= end < chunks.size:
+            raise ValueError("range outside the plaintext")
+        size = chunks.chunk_size
+        first, last = start // size, end // size
+
+        def run(index: int) -> bytes:
+            count = min(BATCH_CHUNKS, last - index + 1)
+            plain = chunks.open(index, read_at(*chunks.span(index, count)), count)
+            low, high = max(start - index * size, 0), end - index * size + 1
+            return plain[low:high] if low or high < len(plain) else plain
+
+        index = first
+        while pending or index <= last:
+            while index <= last and len(pending) < AHEAD:
+                pending.append(READ_POOL.submit(run, index))
+                index += BATCH_CHUNKS
+            yield pending.popleft().result()
     finally:
+        for future in pending:
+            future.cancel()
+        for future in pending:
+            if not future.cancelled():
+                future.exception()  # let it finish before its file is closed
         handle.close()
-
-
-def read_ahead(pieces: Iterator[bytes], batch: int = READ_AHEAD_BATCH) -> Iterator[bytes]:
-    """Yield ``pieces`` joined into batches of about ``batch`` bytes, preparing the next batch on another thread.
-
-    While the caller sends one batch to the client, the next is read from disk and decrypted
-    (both release the GIL). At most one batch is held ahead; an error (a chunk that does not
-    authenticate) is raised to the caller in order, before anything after it is yielded.
-    Closing this iterator early (the client went away) closes ``pieces``.
-    """
-
-    def next_batch() -> bytes:
-        taken, size = [], 0
-        for piece in pieces:
-            taken.append(piece)
-            size += len(piece)
-            if size >= batch:
-                break
-        return b"".join(taken)
-
-    future = READ_POOL.submit(next_batch)
-    try:
-        while data := future.result():
-            future = READ_POOL.submit(next_batch)
-            yield data
-    finally:
-        if not future.done():
-            future.exception()  # wait for it: a generator must not be closed while it runs elsewhere
-        if hasattr(pieces, "close"):
-            pieces.close()
 
 
 class PlaintextReader(io.RawIOBase):

@@ -8,7 +8,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header, http_date, parse_http_date_safe
 
 from vault.derive import preview_read
-from vault.downloads import plaintext_chunks, read_ahead
+from vault.downloads import plaintext_chunks
 from vault.keys import VaultKeys
 from vault.models import File, FileVersion
 from vault.services import etag_of
@@ -72,12 +72,12 @@ def content_response(request, *, keys: VaultKeys, file: File, version: FileVersi
         response["Content-Range"] = f"bytes */{size}"
         return response
     if wanted is None:
-        body = read_ahead(plaintext_chunks(keys, file, version))
+        body = plaintext_chunks(keys, file, version)
         response = StreamingHttpResponse(body, content_type=version.mime_type, status=200)
         response["Content-Length"] = str(size)
     else:
         start, end = wanted
-        body = read_ahead(plaintext_chunks(keys, file, version, start=start, end=end))
+        body = plaintext_chunks(keys, file, version, start=start, end=end)
         response = StreamingHttpResponse(body, content_type=version.mime_type, status=206)
         response["Content-Length"] = str(end - start + 1)
         response["Content-Range"] = f"bytes {start}-{end}/{size}"

@@ -30,7 +30,7 @@ from locker.errors import Conflict, InvalidInput, LockerError, NotFound
 from locker.http import RequestMeta
 from vault.blobs import blob_delete
 from vault.derive import current_content_words, derive_upload, derived_store, preview_blobs
-from vault.downloads import plaintext_chunks, read_ahead
+from vault.downloads import plaintext_chunks
 from vault.keys import VaultKeys
 from vault.models import File, FileVersion, Folder, Note, SearchToken
 from vault.order_cache import bump_after_commit as changed_after_commit
@@ -532,7 +532,7 @@ def file_version_restore(*, user: User, keys: VaultKeys, file_id, number: int, m
         owner_id=user.pk,
         mac_key=keys.content_mac_key(),
         name="",
-        pieces=read_ahead(plaintext_chunks(keys, file, old)),
+        pieces=plaintext_chunks(keys, file, old),
         max_size=old.size,
     )
     upload.mime_type = old.mime_type

@@ -224,31 +224,60 @@ def decrypt_bytes(content_key: bytes, ciphertext: bytes, *, aad: bytes) -> bytes
     return b"".join(decrypt_iter(content_key, io.BytesIO(ciphertext), aad=aad))
 
 
+class ChunkReader:
+    """Random access to the chunks of a stream of ``total_size`` ciphertext bytes whose header is known.
+
+    :meth:`span` says which ciphertext bytes hold a run of chunks; :meth:`open` authenticates and
+    decrypts such a run. Runs are independent of each other, so callers may read and open them on
+    several threads at once. Each chunk is checked with its position and final-chunk flag, so a
+    run is as tamper-proof as a whole read.
+    """
+
+    def __init__(self, content_key: bytes, header: bytes, total_size: int, *, aad: bytes):
+        self.chunk_size, salt = decode_header(header)
+        self.size = plaintext_size(total_size, self.chunk_size)
+        self.sealed_size = self.chunk_size + TAG_SIZE
+        self.last_index = max(0, -(-self.size // self.chunk_size) - 1)
+        self._total_size = total_size
+        self._aead = _payload_key(content_key, salt)
+        self._aad = header[:HEADER_SIZE] + aad
+
+    def span(self, first: int, count: int = 1) -> tuple[int, int]:
+        """``(offset, length)`` of chunks ``first .. first+count-1`` in the stream."""
+        offset = HEADER_SIZE + first * self.sealed_size
+        return offset, min(self._total_size, offset + count * self.sealed_size) - offset
+
+    def open(self, first: int, sealed: bytes, count: int = 1) -> bytes:
+        """The plaintext of ``count`` chunks from ``first`` (bytes from :meth:`span`), or :class:`DecryptionError`."""
+        view, out = memoryview(sealed), []
+        for position in range(count):
+            index = first + position
+            piece = view[position * self.sealed_size : (position + 1) * self.sealed_size]
+            expected = self.span(index)[1]
+            if len(piece) != expected or expected < TAG_SIZE:
+                raise DecryptionError("stream truncated")
+            try:
+                out.append(self._aead.decrypt(_nonce(index, index == self.last_index), piece, self._aad))
+            except InvalidTag:
+                raise DecryptionError("stream chunk does not authenticate") from None
+        return out[0] if count == 1 else b"".join(out)
+
+
 def decrypt_range(
     content_key: bytes, source: BinaryIO, total_size: int, start: int, end: int, *, aad: bytes
 ) -> Iterator[bytes]:
     """Plaintext bytes ``start..end`` (inclusive) of a seekable stream of ``total_size`` ciphertext bytes.
 
-    Seeks to and decrypts only the chunks covering the range; each is authenticated
-    with its position and its final-chunk flag, so a range is as tamper-proof as a
-    whole read.
+    Seeks to and decrypts only the chunks covering the range (:class:`ChunkReader`).
     """
     source.seek(0)
-    header = _read_exact(source, HEADER_SIZE)
-    chunk_size, salt = decode_header(header)
-    size = plaintext_size(total_size, chunk_size)
-    if not 0 <= start <= end < size:
+    chunks = ChunkReader(content_key, _read_exact(source, HEADER_SIZE), total_size, aad=aad)
+    if not 0 <= start <= end < chunks.size:
         raise ValueError("range outside the plaintext")
-    aead = _payload_key(content_key, salt)
-    full = header + aad
-    sealed_size = chunk_size + TAG_SIZE
-    last_index = max(0, -(-size // chunk_size) - 1)
-    for index in range(start // chunk_size, end // chunk_size + 1):
-        source.seek(HEADER_SIZE + index * sealed_size)
-        sealed = _read_exact(source, sealed_size)
-        try:
-            plain = aead.decrypt(_nonce(index, index == last_index), sealed, full)
-        except InvalidTag:
-            raise DecryptionError("stream chunk does not authenticate") from None
-        chunk_start = index * chunk_size
+    size = chunks.chunk_size
+    for index in range(start // size, end // size + 1):
+        offset, length = chunks.span(index)
+        source.seek(offset)
+        plain = chunks.open(index, _read_exact(source, length))
+        chunk_start = index * size
         yield plain[max(start - chunk_start, 0) : end - chunk_start + 1]

@@ -14,7 +14,7 @@ from locker.crypto import DecryptionError
 from tests.vault.conftest import blob_files, make_upload
 from vault import blobs
 from vault.blobs import BlobWriter, _write_all
-from vault.downloads import plaintext_chunks, read_ahead
+from vault.downloads import BATCH_CHUNKS, plaintext_chunks
 from vault.pipeline import WRITE_POOL, Stage
 from vault.uploads import StorageFull, UploadSink
 
@@ -130,57 +130,61 @@ def test_stage_reports_errors_in_order_and_drain_swallows_them():
     assert seen == [1]
 
 
-def test_read_ahead_batches_keep_every_byte_in_order():
-    pieces = [bytes([i % 251]) * (1000 + i) for i in range(300)]
-    out = list(read_ahead(iter(pieces), batch=50_000))
-    assert b"".join(out) == b"".join(pieces)
-    assert all(len(batch) >= 50_000 for batch in out[:-1])
-    assert list(read_ahead(iter([]))) == []
-    assert list(read_ahead(iter([b""]))) == []
+def _stored(user, keys, data, name="t.bin"):
+    from vault import services
+
+    result = services.file_upload(user=user, keys=keys, upload=make_upload(keys, name, data, piece=1 << 20))
+    return result.file, result.version
 
 
-def test_read_ahead_raises_in_order_after_what_authenticated():
-    def pieces():
-        yield b"a" * 10
-        yield b"b" * 10
-        raise DecryptionError("stream chunk does not authenticate")
-
-    reader = read_ahead(pieces(), batch=10)
-    assert next(reader) == b"a" * 10
-    assert next(reader) == b"b" * 10
-    with pytest.raises(DecryptionError):
-        next(reader)
+@pytest.mark.parametrize("size", [0, 1, 65_536, BATCH_CHUNKS * 65_536, 3 * BATCH_CHUNKS * 65_536 + 5])
+def test_downloads_come_in_order_in_runs_of_a_mebibyte(blob_dir, user, keys, size):
+    data = os.urandom(size)
+    file, version = _stored(user, keys, data)
+    pieces = list(plaintext_chunks(keys, file, version))
+    assert b"".join(pieces) == data
+    assert all(len(piece) == BATCH_CHUNKS * 65_536 for piece in pieces[:-1])
 
 
-def test_read_ahead_closed_early_closes_its_source():
-    closed = threading.Event()
+@pytest.mark.parametrize(
+    "start,end", [(0, 0), (5, 70_000), (65_535, 65_536), (1_000_000, 2_200_000), (100, 3 * (1 << 20) + 4)]
+)
+def test_ranges_across_runs(blob_dir, user, keys, start, end):
+    data = os.urandom(3 * (1 << 20) + 5)
+    file, version = _stored(user, keys, data)
+    assert b"".join(plaintext_chunks(keys, file, version, start=start, end=end)) == data[start : end + 1]
 
-    def pieces():
-        try:
-            while True:
-                yield b"x" * 1000
-        finally:
-            closed.set()
 
-    reader = read_ahead(pieces(), batch=4000)
-    assert len(next(reader)) == 4000
-    reader.close()  # the client went away
-    assert closed.is_set()
+def test_closing_a_download_early_stops_the_work_and_closes_the_blob(blob_dir, user, keys, monkeypatch):
+    from vault import downloads
+
+    file, version = _stored(user, keys, os.urandom(8 << 20))
+    opened = []
+    real_open = downloads.blob_open
+    monkeypatch.setattr(downloads, "blob_open", lambda name: opened.append(real_open(name)) or opened[-1])
+    reader = plaintext_chunks(keys, file, version)
+    assert len(next(reader)) == 1 << 20
+    reader.close()  # the client went away with runs still being decrypted ahead
+    assert opened[0].closed
 
 
 def test_download_of_a_tampered_blob_stops_before_the_bad_chunk(blob_dir, user, keys):
-    from vault import services
-
     data = os.urandom(3 << 20)
-    result = services.file_upload(user=user, keys=keys, upload=make_upload(keys, "t.bin", data, piece=1 << 20))
-    version = result.version
+    file, version = _stored(user, keys, data)
     path = blob_dir / version.blob
     raw = bytearray(path.read_bytes())
-    raw[25 + 40 * 65_552 + 7] ^= 1  # inside chunk 40, in the second batch of 1 MiB
+    raw[25 + 40 * 65_552 + 7] ^= 1  # inside chunk 40, in the third run of 16 chunks
     path.write_bytes(bytes(raw))
     received = b""
     with pytest.raises(DecryptionError):
-        for batch in read_ahead(plaintext_chunks(keys, result.file, version)):
-            received += batch
-    assert received == data[: len(received)]
-    assert len(received) <= 40 * 65_536
+        for piece in plaintext_chunks(keys, file, version):
+            received += piece
+    assert received == data[: 32 * 65_536]  # the two good runs before it, nothing after
+
+
+def test_a_truncated_blob_is_detected(blob_dir, user, keys):
+    file, version = _stored(user, keys, os.urandom(2 << 20))
+    path = blob_dir / version.blob
+    path.write_bytes(path.read_bytes()[: 25 + 20 * 65_552])  # cut at a chunk boundary
+    with pytest.raises(DecryptionError):
+        b"".join(plaintext_chunks(keys, file, version))
