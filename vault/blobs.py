@@ -16,6 +16,7 @@ one (the system calls release the GIL). A write error surfaces at the next
 
 from __future__ import annotations
 
+import ctypes
 import os
 import secrets
 import tempfile
@@ -31,6 +32,22 @@ TMP_PREFIX = ".partial-"
 # Every this many bytes, ask the kernel to start writing the blob back to disk (without waiting),
 # so that the final fsync, which the commit must wait for, has little left to flush.
 WRITEBACK_EVERY = 16 * 1024 * 1024
+SYNC_FILE_RANGE_WRITE = 2
+
+
+def _find_sync_file_range():
+    """Linux's ``sync_file_range(2)`` (not in the os module): starts writeback and keeps the pages cached,
+    so a download right after the upload reads from memory. None where the C library lacks it."""
+    try:
+        function = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+_sync_file_range = _find_sync_file_range()
 
 
 def _write_all(fd: int, pieces: list) -> None:
@@ -92,11 +109,10 @@ class BlobWriter:
             self._start_writeback()
 
     def _start_writeback(self) -> None:
-        """Start asynchronous writeback of what is written so far (POSIX_FADV_DONTNEED on dirty pages)."""
-        if hasattr(os, "posix_fadvise"):
-            end = self._written_back + self._unsynced
-            os.posix_fadvise(self._fd, self._written_back, end - self._written_back, os.POSIX_FADV_DONTNEED)
-            self._written_back = end
+        """Start asynchronous writeback of what is written so far; only a hint (fsync at commit is what counts)."""
+        if _sync_file_range is not None:
+            _sync_file_range(self._fd, self._written_back, self._unsynced, SYNC_FILE_RANGE_WRITE)
+        self._written_back += self._unsynced
         self._unsynced = 0
 
     def _close(self) -> None:

@@ -188,3 +188,23 @@ def test_a_truncated_blob_is_detected(blob_dir, user, keys):
     path.write_bytes(path.read_bytes()[: 25 + 20 * 65_552])  # cut at a chunk boundary
     with pytest.raises(DecryptionError):
         b"".join(plaintext_chunks(keys, file, version))
+
+
+def test_writeback_is_started_along_the_way_and_the_blob_stays_whole(blob_dir, user, monkeypatch):
+    calls = []
+    real = blobs._sync_file_range
+
+    def recording(fd, offset, size, flags):
+        calls.append((offset, size))
+        return real(fd, offset, size, flags) if real is not None else 0
+
+    monkeypatch.setattr(blobs, "WRITEBACK_EVERY", 100_000)
+    monkeypatch.setattr(blobs, "_sync_file_range", recording)
+    pieces = [os.urandom(65_552) for _ in range(10)]
+    writer = BlobWriter(user.pk)
+    for piece in pieces:
+        writer.write(piece)
+    name = writer.commit()
+    assert (blob_dir / name).read_bytes() == b"".join(pieces)
+    assert calls and calls[0][0] == 0
+    assert all(a + b == c for (a, b), (c, _) in zip(calls, calls[1:], strict=False))  # consecutive ranges
