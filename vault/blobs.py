@@ -8,9 +8,9 @@ blob under a real name; callers commit the database row only after
 :meth:`BlobWriter.commit`. Other storage backends receive the finished
 ciphertext through ``storage.save``.
 
-Writes happen on a background thread, one batch in flight per blob, so the
-request thread reads and encrypts the next piece while the disk takes the last
-one (the system calls release the GIL). A write error surfaces at the next
+Writes happen on a pool thread (``vault.pipeline``), one batch in flight per
+blob, so the caller prepares the next piece while the disk takes the last one
+(the system calls release the GIL). A write error surfaces at the next
 ``write()`` or at ``commit()``; memory stays bounded by one batch.
 """
 
