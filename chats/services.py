@@ -26,7 +26,7 @@ from vault.downloads import PlaintextReader
 from vault.keys import VaultKeys, open_text, seal_text
 from vault.models import File, FileVersion, Folder, SearchToken
 from vault.search import index_item, unindex
-from vault.services import _is_uuid
+from vault.services import _is_uuid, clean_title
 
 MAX_TITLE = 200
 
@@ -50,15 +50,6 @@ def message_content(keys: VaultKeys, message: Message, chat: Chat | None = None)
     return open_text(key, message.content_sealed, aad=context("message", keys.owner_id, message.chat_id, message.pk))
 
 
-def _clean_title(title) -> str:
-    if not isinstance(title, str):
-        raise InvalidInput(errors={"title": ["Must be text."]})
-    title = " ".join(title.split())
-    if len(title) > MAX_TITLE:
-        raise InvalidInput(errors={"title": [f"Use at most {MAX_TITLE} characters."]})
-    return title
-
-
 def _clean_content(content) -> str:
     if not isinstance(content, str):
         raise InvalidInput(errors={"content": ["Must be text."]})
@@ -77,7 +68,7 @@ def _clean_content(content) -> str:
 
 
 def chat_create(*, user, keys: VaultKeys, title="", meta=None) -> Chat:
-    title = _clean_title(title)
+    title = clean_title(title, max_length=MAX_TITLE)
     chat_id, key = uuid.uuid4(), keys.new_key()
     with transaction.atomic():
         chat = Chat.objects.create(
@@ -99,7 +90,7 @@ def _chat(user, chat_id, *, lock: bool = False) -> Chat:
 
 
 def chat_update(*, user, keys: VaultKeys, chat_id, title, meta=None) -> Chat:
-    title = _clean_title(title)
+    title = clean_title(title, max_length=MAX_TITLE)
     with transaction.atomic():
         chat = _chat(user, chat_id, lock=True)
         chat.title_sealed = seal_text(chat_key(keys, chat), title, aad=context("chat-title", user.pk, chat.pk))

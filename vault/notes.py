@@ -28,7 +28,7 @@ from locker.errors import InvalidInput, NotFound
 from vault.keys import VaultKeys, open_text, seal_text
 from vault.models import Note, NoteVersion, SearchToken
 from vault.search import index_item
-from vault.services import UNSET, PreconditionFailed, _folder, _is_uuid, changed, clean_tags
+from vault.services import UNSET, PreconditionFailed, _folder, _is_uuid, changed, clean_tags, clean_title
 
 MAX_TITLE = 500
 
@@ -96,15 +96,6 @@ def snippet(body: str, words: list[str], width: int = 160) -> str:
 # --- validation --------------------------------------------------------------------------------
 
 
-def _clean_title(title) -> str:
-    if not isinstance(title, str):
-        raise InvalidInput(errors={"title": ["Must be text."]})
-    title = " ".join(title.split())
-    if len(title) > MAX_TITLE:
-        raise InvalidInput(errors={"title": [f"Use at most {MAX_TITLE} characters."]})
-    return title
-
-
 def _clean_body(body) -> str:
     if not isinstance(body, str):
         raise InvalidInput(errors={"body": ["Must be text."]})
@@ -133,7 +124,7 @@ def _index(user, keys: VaultKeys, note_id, title: str, body: str, tags: list[str
 
 
 def note_create(*, user: User, keys: VaultKeys, title="", body="", tags=None, folder_id=None, meta=None) -> Note:
-    title, body, tags = _clean_title(title), _clean_body(body), clean_tags(tags)
+    title, body, tags = clean_title(title, max_length=MAX_TITLE), _clean_body(body), clean_tags(tags)
     with transaction.atomic():
         changed(user)
         folder = _folder(user, folder_id) if folder_id else None
@@ -188,7 +179,7 @@ def note_update(
             note_body(keys, note, key),
             note_tags(keys, note, key),
         )
-        new_title = _clean_title(title) if title is not None else old_title
+        new_title = clean_title(title, max_length=MAX_TITLE) if title is not None else old_title
         new_body = _clean_body(body) if body is not None else old_body
         new_tags = clean_tags(tags) if tags is not None else old_tags
         if (new_title, new_body) != (old_title, old_body):

@@ -85,6 +85,16 @@ def clean_name(name, *, field: str = "name") -> str:
     return name
 
 
+def clean_title(title, *, max_length: int) -> str:
+    """A note's or a chat's title: text, whitespace runs collapsed, at most ``max_length`` characters."""
+    if not isinstance(title, str):
+        raise InvalidInput(errors={"title": ["Must be text."]})
+    title = " ".join(title.split())
+    if len(title) > max_length:
+        raise InvalidInput(errors={"title": [f"Use at most {max_length} characters."]})
+    return title
+
+
 def clean_tags(tags) -> list[str]:
     if tags is None:
         return []

@@ -25,19 +25,7 @@
 
   const el = window.Locker.el; // el("a", {href, class, text}, [children]): text only, never HTML (locker.js)
 
-  function $(id) {
-    return document.getElementById(id);
-  }
-
-  function formatBytes(value) {
-    if (typeof value !== "number" || !isFinite(value)) return "—";
-    let size = value;
-    for (const unit of ["B", "KiB", "MiB", "GiB", "TiB"]) {
-      if (Math.abs(size) < 1024 || unit === "TiB") return unit === "B" ? `${Math.round(size)} B` : `${size.toFixed(1)} ${unit}`;
-      size /= 1024;
-    }
-    return `${size.toFixed(1)} TiB`;
-  }
+  const { $, formatBytes } = window.Locker; // $(id), formatBytes(n) -> "1.5 MiB" (locker.js)
 
   // 75.4 -> "1:15"; 3725 -> "1:02:05"; unknown -> "".
   function formatDuration(seconds) {

@@ -83,7 +83,22 @@
 
     return { api, ApiError, messageOf };
   }
-  window.Locker = Object.assign(window.Locker || {}, { el, jsonApi });
+  function $(id) {
+    return document.getElementById(id);
+  }
+
+  // 1536 -> "1.5 KiB"; anything that is not a number -> "—".
+  function formatBytes(value) {
+    if (typeof value !== "number" || !isFinite(value)) return "—";
+    let size = value;
+    for (const unit of ["B", "KiB", "MiB", "GiB", "TiB"]) {
+      if (Math.abs(size) < 1024 || unit === "TiB") return unit === "B" ? `${Math.round(size)} B` : `${size.toFixed(1)} ${unit}`;
+      size /= 1024;
+    }
+    return `${size.toFixed(1)} TiB`;
+  }
+
+  window.Locker = Object.assign(window.Locker || {}, { el, jsonApi, $, formatBytes });
 
   function textOf(selector) {
     const el = document.querySelector(selector);
