@@ -14,7 +14,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 HASH_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="locker-hash")
 SEAL_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="locker-seal")
 WRITE_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="locker-write")
-READ_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="locker-read")
 
 
 class Stage:

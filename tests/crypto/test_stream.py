@@ -14,6 +14,7 @@ from locker.crypto.stream import (
     DEFAULT_CHUNK_SIZE,
     HEADER_SIZE,
     TAG_SIZE,
+    ChunkReader,
     Encryptor,
     ciphertext_size,
     decode_header,
@@ -194,6 +195,28 @@ def test_range_over_a_full_final_chunk_needs_the_last_flag():
     cut = ciphertext[: HEADER_SIZE + 2 * (SMALL + TAG_SIZE)]
     with pytest.raises(DecryptionError):
         list(decrypt_range(KEY, io.BytesIO(cut), len(cut), SMALL, 2 * SMALL - 1, aad=AAD))
+
+
+def test_chunk_reader_opens_runs_into_a_reused_buffer_and_checks_every_chunk():
+    plaintext = os.urandom(5 * SMALL + 7)
+    ciphertext = encrypt_bytes(KEY, plaintext, aad=AAD, chunk_size=SMALL)
+    reader = ChunkReader(KEY, ciphertext[:HEADER_SIZE], len(ciphertext), aad=AAD)
+    out = bytearray(3 * SMALL)
+    for first, count in [(0, 3), (3, 3), (2, 1), (5, 1)]:
+        offset, length = reader.span(first, count)
+        opened = reader.open_into(first, ciphertext[offset : offset + length], count, out)
+        want = plaintext[first * SMALL : (first + count) * SMALL]
+        assert (opened, bytes(out[:opened])) == (len(want), want)
+        assert reader.open(first, ciphertext[offset : offset + length], count) == want
+    offset, length = reader.span(3, 3)  # chunks 3, 4 and the final 5
+    with pytest.raises(DecryptionError):  # chunks at the wrong position
+        reader.open_into(2, ciphertext[offset : offset + length], 3, out)
+    with pytest.raises(DecryptionError):  # the final chunk cut off
+        reader.open_into(3, ciphertext[offset : offset + length - 1], 3, out)
+    tampered = bytearray(ciphertext[offset : offset + length])
+    tampered[SMALL + TAG_SIZE + 2] ^= 1  # inside chunk 4
+    with pytest.raises(DecryptionError):
+        reader.open_into(3, tampered, 3, out)
 
 
 def test_encryption_and_decryption_run_in_constant_memory():
