@@ -191,12 +191,13 @@ class Locker:
 class Copyparty:
     """copyparty (plain files, no fsync) on its own volume; uploads by multipart (``act=bput``) and ``PUT``."""
 
-    def __init__(self, source: Path, work: Path):
-        self.volume = work / "copyparty"
+    def __init__(self, source: Path, work: Path, *options: str):
+        self.volume = work / ("copyparty" + "".join(options))
         self.volume.mkdir(exist_ok=True)
         port = free_port()
         command = [sys.executable, "-m", "copyparty", "-i", "127.0.0.1", "-p", str(port), "-v", f"{self.volume}::rw"]
-        self.server = Server([*command, "-q", "--no-thumb"], {**os.environ}, f"http://127.0.0.1:{port}/")
+        command += ["-q", "--no-thumb", *options]
+        self.server = Server(command, {**os.environ}, f"http://127.0.0.1:{port}/")
         self.base = f"http://127.0.0.1:{port}"
         self.source = source
         self.count = 0
@@ -247,17 +248,21 @@ def compare(size_mib: int, source: Path, work: Path, repeat: int) -> dict:
     servers under the same conditions, and the per-round ratios cancel most of the drift.
     """
     locker, plain = Locker(size_mib, source), Copyparty(source, work)
+    unsent = Copyparty(source, work, "--no-sendfile")  # serves with a read-send loop, as Locker must
+    unsent.put()
     times: dict[tuple[str, str], list[float]] = {}
     try:
         for round_ in range(repeat):
             for op in OPS:
                 pair = [("locker", locker), ("copyparty", plain)]
+                if op == "download":
+                    pair.append(("unsent", unsent))
                 for name, server in pair if round_ % 2 == 0 else pair[::-1]:
                     seconds = to_file(server, work) if op == "saved" else getattr(server, op)()
                     times.setdefault((name, op), []).append(seconds)
         ok = same_bytes(locker, source, work) and same_bytes(plain, source, work)
     finally:
-        locker_peak, plain_peak = locker.stop(), plain.stop()
+        locker_peak, plain_peak, _ = locker.stop(), plain.stop(), unsent.stop()
     rate = {key: size_mib / statistics.median(values) for key, values in times.items()}
     ratio = {  # Locker's speed over copyparty's, round by round (plain seconds / Locker seconds)
         op: statistics.median(p / lk for lk, p in zip(times[("locker", op)], times[("copyparty", op)], strict=True))
@@ -265,6 +270,9 @@ def compare(size_mib: int, source: Path, work: Path, repeat: int) -> dict:
     }
     ratio["multipart_synced"] = statistics.median(
         p / lk for lk, p in zip(times[("locker", "multipart")], plain.synced, strict=True)
+    )
+    ratio["download_unsent"] = statistics.median(
+        p / lk for lk, p in zip(times[("locker", "download")], times[("unsent", "download")], strict=True)
     )
     print(
         f"{size_mib} MiB rounds (MiB/s): "
@@ -288,7 +296,7 @@ def repeats(size_mib: int) -> int:
     """Rounds per size: more for small files, whose times are short and noisier."""
     if "BENCH_TRANSFER_REPEAT" in os.environ:
         return int(os.environ["BENCH_TRANSFER_REPEAT"])
-    return max(3, min(9, 1024 // size_mib))
+    return max(5, min(9, 1024 // size_mib))
 
 
 def run() -> str:
@@ -313,13 +321,14 @@ def run() -> str:
                 f"{rate[('locker', 'saved')]:.0f} | "
                 f"{idle:.0f} / {peak:.0f} / {login_peak:.0f} | "
                 f"{rate[('copyparty', 'multipart')]:.0f} ({result['rate_synced']:.0f}) | "
-                f"{rate[('copyparty', 'put')]:.0f} | {rate[('copyparty', 'download')]:.0f} | "
+                f"{rate[('copyparty', 'put')]:.0f} | {rate[('copyparty', 'download')]:.0f} "
+                f"({rate[('unsent', 'download')]:.0f}) | "
                 f"{rate[('copyparty', 'saved')]:.0f} | "
                 f"{result['plain_peak']:.0f} | {'yes' if result['ok'] else 'NO'} |"
             )
             ratios.append(
                 f"| {mib} MiB | {ratio['multipart']:.2f} ({ratio['multipart_synced']:.2f}) | {ratio['put']:.2f} | "
-                f"{ratio['download']:.2f} | {ratio['saved']:.2f} |"
+                f"{ratio['download']:.2f} ({ratio['download_unsent']:.2f}) | {ratio['saved']:.2f} |"
             )
             print(rows[-1], ratios[-1], sep="\n", flush=True)
     return "\n".join(
@@ -336,19 +345,23 @@ def run() -> str:
             "Locker RSS column: worker RSS after login / peak RSS during all transfers",
             "(VmHWM, reset after login) / peak during the login itself (Argon2id is memory-hard by design: 64 MiB",
             "for the key-encryption key plus Django's Argon2 hasher). copyparty's is its VmHWM. In brackets, the",
-            "copyparty multipart rate once an fsync of the received file is added: the same durability as Locker.",
+            "copyparty multipart rate once an fsync of the received file is added: the same durability as Locker;",
+            "after copyparty's download rate, in brackets, that of a second copyparty started with `--no-sendfile`",
+            "(a read-and-send loop: the best a server that must transform the bytes can do), in the same rounds.",
             "Reproduce: `make bench BENCH=transfer` (`BENCH_TRANSFER_SIZES_MIB=100,1024` by default;",
             "`BENCH_TRANSFER_REPEAT` overrides the rounds).",
             "",
             "| size | rounds | cp | Locker multipart up | Locker PUT up | Locker down /dev/null | Locker down saved "
             "| Locker RSS MiB: idle / transfer peak / login peak "
-            "| copyparty multipart up (+ fsync) | copyparty PUT up | copyparty down /dev/null | copyparty down saved "
+            "| copyparty multipart up (+ fsync) | copyparty PUT up | copyparty down /dev/null (no sendfile) "
+            "| copyparty down saved "
             "| copyparty peak RSS MiB | bytes identical |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
             *rows,
             "",
             "Locker's speed relative to copyparty (median over the rounds of copyparty's time / Locker's time in the",
-            "same round; above 1.00 Locker is faster; in brackets against copyparty plus fsync):",
+            "same round; above 1.00 Locker is faster; in brackets against copyparty plus fsync for multipart, and",
+            "against copyparty `--no-sendfile` for the download):",
             "",
             "| size | multipart up | PUT up | download to /dev/null | download saved |",
             "|---|---:|---:|---:|---:|",
