@@ -13,7 +13,7 @@ import io
 import os
 from collections.abc import Callable, Iterator
 
-from locker.crypto.stream import HEADER_SIZE, ChunkReader, decrypt_range
+from locker.crypto.stream import HEADER_SIZE, ChunkReader
 from vault.blobs import blob_open
 from vault.keys import VaultKeys, aad_blob
 from vault.models import File, FileVersion
@@ -64,13 +64,16 @@ def _positional(handle) -> Callable[[int, memoryview], int]:
     return preadv_all
 
 
+def _chunk_reader(read_into, content_key: bytes, aad: bytes, version: FileVersion) -> ChunkReader:
+    header = bytearray(HEADER_SIZE)
+    return ChunkReader(content_key, bytes(header[: read_into(0, memoryview(header))]), version.stored_size, aad=aad)
+
+
 def _decrypted(content_key: bytes, aad: bytes, version: FileVersion, start: int | None, end: int | None):
     handle = blob_open(version.blob)
     try:
         read_into = _positional(handle)
-        header = bytearray(HEADER_SIZE)
-        header = bytes(header[: read_into(0, memoryview(header))])
-        chunks = ChunkReader(content_key, header, version.stored_size, aad=aad)
+        chunks = _chunk_reader(read_into, content_key, aad, version)
         if start is None:
             start, end = 0, max(chunks.size - 1, 0)
         elif not 0 <= start <= end < chunks.size:
@@ -94,17 +97,25 @@ def _decrypted(content_key: bytes, aad: bytes, version: FileVersion, start: int 
 class PlaintextReader(io.RawIOBase):
     """A seekable, read-only view of a version's plaintext that decrypts only the chunks it is asked for.
 
-    For libraries that need a file object (audio probing); memory stays at about one chunk.
+    For libraries that need a file object (audio probing), which read a few bytes at a time:
+    the header is parsed and the payload key derived once, and the chunk last decrypted is
+    kept, so each chunk is read and decrypted once however small the reads. Memory stays at
+    about one chunk.
     """
 
     def __init__(self, keys: VaultKeys, file: File, version: FileVersion):
         super().__init__()
-        self._keys, self._file, self._version = keys, file, version
-        self._size = version.size
         self._pos = 0
         self._handle = blob_open(version.blob)
-        self._content_key = keys.content_key(version, keys.file_key(file))
-        self._aad = aad_blob(file.owner_id, version.pk)
+        try:
+            self._read_into = _positional(self._handle)
+            content_key = keys.content_key(version, keys.file_key(file))
+            self._chunks = _chunk_reader(self._read_into, content_key, aad_blob(file.owner_id, version.pk), version)
+        except BaseException:
+            self._handle.close()
+            raise
+        self._size = self._chunks.size
+        self._current: tuple[int, bytes] = (-1, b"")  # (chunk index, its plaintext)
 
     def readable(self) -> bool:
         return True
@@ -120,15 +131,24 @@ class PlaintextReader(io.RawIOBase):
         self._pos = max(0, base + offset)
         return self._pos
 
+    def _chunk(self, index: int) -> bytes:
+        if self._current[0] != index:
+            offset, length = self._chunks.span(index)
+            sealed = memoryview(bytearray(length))
+            self._current = (index, self._chunks.open(index, sealed[: self._read_into(offset, sealed)]))
+        return self._current[1]
+
     def read(self, size: int = -1) -> bytes:
-        if self._pos >= self._size or size == 0:
-            return b""
-        end = self._size - 1 if size is None or size < 0 else min(self._size, self._pos + size) - 1
-        data = b"".join(
-            decrypt_range(self._content_key, self._handle, self._version.stored_size, self._pos, end, aad=self._aad)
-        )
-        self._pos += len(data)
-        return data
+        end = self._size if size is None or size < 0 else min(self._size, self._pos + size)
+        pieces, chunk_size = [], self._chunks.chunk_size
+        while self._pos < end:
+            index, within = divmod(self._pos, chunk_size)
+            piece = self._chunk(index)[within : within + end - self._pos]
+            if not piece:  # cannot happen with a stream that authenticates; never loop on it
+                break
+            pieces.append(piece)
+            self._pos += len(piece)
+        return b"".join(pieces)
 
     def readinto(self, buffer) -> int:
         data = self.read(len(buffer))

@@ -27,20 +27,24 @@ def wav(seconds: float = 1.5, rate: int = 8000) -> bytes:
     return out.getvalue()
 
 
-def webm(last_block_ms: int) -> bytes:
+def element(element_id: int, payload: bytes) -> bytes:
+    id_bytes = element_id.to_bytes((element_id.bit_length() + 7) // 8, "big")
+    return id_bytes + (0x01_00_00_00_00_00_00_00 | len(payload)).to_bytes(8, "big") + payload
+
+
+def opus_block(relative_ms: int, frame: bytes = b"opus") -> bytes:
+    return element(0xA3, bytes([0x81]) + struct.pack(">h", relative_ms) + b"\x80" + frame)
+
+
+def webm(last_block_ms: int, *, clusters: bytes | None = None) -> bytes:
     """A minimal WebM as MediaRecorder writes it: no Duration, clusters with timecodes and blocks."""
-
-    def element(element_id: int, payload: bytes) -> bytes:
-        id_bytes = element_id.to_bytes((element_id.bit_length() + 7) // 8, "big")
-        return id_bytes + (0x01_00_00_00_00_00_00_00 | len(payload)).to_bytes(8, "big") + payload
-
-    block = bytes([0x81]) + struct.pack(">h", last_block_ms % 1000) + b"\x80" + b"opus"
     header = element(0x1A45DFA3, element(0x4282, b"webm"))
     info = element(0x1549A966, element(0x2AD7B1, (1_000_000).to_bytes(3, "big")))
-    clusters = b"".join(
-        element(0x1F43B675, element(0xE7, t.to_bytes(2, "big")) + element(0xA3, block))
-        for t in (0, 1000 * (last_block_ms // 1000))
-    )
+    if clusters is None:
+        clusters = b"".join(
+            element(0x1F43B675, element(0xE7, t.to_bytes(2, "big")) + opus_block(last_block_ms % 1000))
+            for t in (0, 1000 * (last_block_ms // 1000))
+        )
     segment = (
         bytes.fromhex("18538067") + bytes.fromhex("01FFFFFFFFFFFFFF") + info + clusters
     )  # unknown size, as streamed
@@ -103,6 +107,23 @@ def test_text_files_and_webm_audio(api, chat):
     assert kinds == [("file", "text/plain"), ("audio", "audio/webm")]
     assert abs(response.json()["attachments"][1]["duration"] - 2.34) < 0.01
     assert response.json()["attachments"][1]["name"].startswith("Recording")
+
+
+def test_a_long_recording_is_probed_through_its_encrypted_blob(api, chat):
+    """Two minutes of 20 ms Opus frames (about 11 chunks): the probe walks every block, a few bytes per read."""
+    clusters = b"".join(
+        element(
+            0x1F43B675,
+            element(0xE7, second.to_bytes(4, "big"))
+            + b"".join(opus_block(ms, bytes(100)) for ms in range(0, 1000, 20)),
+        )
+        for second in range(0, 120_000, 1000)
+    )
+    recording = webm(0, clusters=clusters)
+    assert len(recording) > 10 * 65_536
+    response = post(api, chat, content="", audio=SimpleUploadedFile("blob", recording))
+    assert response.status_code == 201, response.content
+    assert abs(response.json()["attachments"][0]["duration"] - 119.98) < 0.01
 
 
 def test_webm_probe_reads_a_declared_duration_too():
