@@ -163,16 +163,19 @@ def test_client_disconnect_mid_put_keeps_no_version(live_server, blob_dir):
     body = os.urandom(2 * 1024 * 1024)
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
         head = (
-            f"PUT /api/v1/files/{file_id}/content HTTP/1.1\r\nHost: x\r\n"
+            f"PUT /api/v1/files/{file_id}/content HTTP/1.1\r\nHost: {parts.hostname}\r\n"
             f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n"
         )
         sock.sendall(head.encode() + body[: len(body) // 2])
         time.sleep(0.3)
         sock.shutdown(socket.SHUT_WR)
+        reply = b""
         try:
-            sock.recv(4096)
+            while piece := sock.recv(4096):
+                reply += piece
         except OSError:
             pass
+    assert b'"code":"incomplete_upload"' in reply  # the body was being read and encrypted, not refused up front
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and len(blob_files(blob_dir)) > 1:
         time.sleep(0.05)
@@ -262,3 +265,31 @@ def test_twenty_concurrent_uploaders(live_server, blob_dir, settings):
     assert len(blob_files(blob_dir)) == FileVersion.objects.count()
     used = User.objects.get(pk=account.user.pk).storage_used
     assert used == sum(FileVersion.objects.values_list("stored_size", flat=True))
+
+
+def test_client_gone_mid_download_closes_the_blob_and_the_server_carries_on(live_server, blob_dir, monkeypatch):
+    """A client that stops reading after the first mebibyte: the server stops decrypting and closes the blob."""
+    from vault import downloads
+
+    account = make_account("alice")
+    base, token = live_server.url, login(live_server.url, account)
+    data = os.urandom(24 * 1024 * 1024)  # far more than the socket buffers hold
+    status, raw = upload(base, token, [("big.bin", data)])
+    file_id = json.loads(raw)[0]["file"]["id"]
+    opened = []
+    real_open = downloads.blob_open
+    monkeypatch.setattr(downloads, "blob_open", lambda name: opened.append(real_open(name)) or opened[-1])
+    parts = urlsplit(base)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        head = f"GET /api/v1/files/{file_id}/content HTTP/1.1\r\nHost: {parts.hostname}\r\n"
+        sock.sendall(f"{head}Authorization: Bearer {token}\r\n\r\n".encode())
+        received = b""
+        while len(received) < 1024 * 1024 and (piece := sock.recv(65536)):
+            received += piece
+        assert received.startswith(b"HTTP/1.1 200"), received[:300]
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not (opened and opened[0].closed):
+        time.sleep(0.05)
+    assert opened and opened[0].closed
+    status, raw = call(base, "GET", f"/api/v1/files/{file_id}/content", token=token)
+    assert status == 200 and raw == data
