@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import AppPassword, UnlockSession, User
+from locker.db import one_or_none
 
 
 def app_password_list(*, user: User) -> QuerySet[AppPassword]:
@@ -17,10 +18,10 @@ def unlock_session_list(*, user: User) -> QuerySet[UnlockSession]:
 
 def unlock_session_live(*, user_id, session_id) -> UnlockSession | None:
     """A user's unexpired unlock session (with its user), or None."""
-    return (
-        UnlockSession.objects.select_related("user")
-        .filter(id=session_id, user_id=user_id, expires_at__gt=timezone.now())
-        .first()
+    return one_or_none(
+        UnlockSession.objects.select_related("user").filter(
+            id=session_id, user_id=user_id, expires_at__gt=timezone.now()
+        )
     )
 
 

@@ -166,6 +166,10 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": LOCKER_DATA_DIR / "locker.sqlite3",
+            # Each server thread keeps its connection: opening one (and its PRAGMAs) per request
+            # cost about a tenth of a small download.
+            "CONN_MAX_AGE": env_int("SQLITE_CONN_MAX_AGE", 600),
+            "CONN_HEALTH_CHECKS": True,
         }
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -23,6 +23,24 @@ def test_sqlite_runs_in_wal_mode_with_immediate_transactions():
     options = connection.settings_dict["OPTIONS"]
     assert options["transaction_mode"] == "IMMEDIATE" and options["timeout"] >= 5
     assert str(connection.settings_dict["NAME"]).endswith(".sqlite3")  # a real file, not :memory:
+    # a server thread keeps its connection between requests (opening one cost a tenth of a small download)
+    assert connection.settings_dict["CONN_MAX_AGE"] > 0 and connection.settings_dict["CONN_HEALTH_CHECKS"]
+
+
+@pytest.mark.django_db
+def test_one_or_none_finds_a_unique_row_without_sorting(account, other_account):
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import UnlockSession
+    from locker.db import one_or_none
+
+    assert one_or_none(User.objects.filter(username="nobody")) is None
+    with CaptureQueriesContext(connection) as queries:
+        found = one_or_none(UnlockSession.objects.filter(user=account.user))  # the model sorts by -created_at
+    assert found is None or found.user_id == account.user.pk
+    assert one_or_none(User.objects.filter(pk=other_account.user.pk)).username == other_account.username
+    assert "ORDER BY" not in queries.captured_queries[0]["sql"].upper()
+    assert "LIMIT 1" in queries.captured_queries[0]["sql"].upper()
 
 
 def _post(url: str, body: dict) -> tuple[int, dict]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, F, Max, Q, QuerySet
 
 from locker.crypto.blind import normalize
+from locker.db import one_or_none
 from locker.errors import NotFound
 from vault import order_cache
 from vault.models import File, FileVersion, Folder, Note, SearchToken, TagIndex
@@ -18,7 +19,7 @@ def folder_list(*, user, parent_id=None) -> QuerySet[Folder]:
 
 def folder_get(*, user, folder_id) -> Folder:
     folder = (
-        Folder.objects.filter(owner=user, pk=folder_id, trashed_at__isnull=True).first()
+        one_or_none(Folder.objects.filter(owner=user, pk=folder_id, trashed_at__isnull=True))
         if _is_uuid(folder_id)
         else None
     )
@@ -36,9 +37,11 @@ def file_list(*, user, folder_id=None, all_folders: bool = False) -> QuerySet[Fi
 
 def file_get(*, user, file_id) -> File:
     found = (
-        File.objects.filter(owner=user, pk=file_id, trashed_at__isnull=True)
-        .select_related("current_version__derived", "folder")
-        .first()
+        one_or_none(
+            File.objects.filter(owner=user, pk=file_id, trashed_at__isnull=True).select_related(
+                "current_version__derived", "folder"
+            )
+        )
         if _is_uuid(file_id)
         else None
     )
@@ -52,7 +55,7 @@ def version_list(*, user, file_id) -> QuerySet[FileVersion]:
 
 
 def version_get(*, user, file: File, number) -> FileVersion:
-    version = FileVersion.objects.filter(file=file, number=number).first() if isinstance(number, int) else None
+    version = one_or_none(FileVersion.objects.filter(file=file, number=number)) if isinstance(number, int) else None
     if version is None:
         raise NotFound("No such version.")
     return version
