@@ -4,7 +4,7 @@ A download is cut into runs of :data:`BATCH_CHUNKS` chunks (1 MiB). Each run is 
 with ``preadv`` into one reused buffer and decrypted with ``decrypt_into`` into another,
 in the request's own thread. Measured on 2 cores, this beat handing runs to a thread
 pool (thread switches and the GIL cost what the overlap gained) and allocating per
-chunk (fresh pages faulted in for every mebibyte): see docs/benchmarks.md.
+chunk (fresh pages faulted in for every mebibyte): see docs/vault.md.
 """
 
 from __future__ import annotations
