@@ -225,6 +225,23 @@ class Copyparty:
         return peak
 
 
+class Bare:
+    """``bench/bare_server.py``: the same file encrypted in Locker's format, served with no framework at all."""
+
+    def __init__(self, source: Path, work: Path):
+        command = [sys.executable, "-m", "bench.bare_server", str(source), str(work)]
+        self.proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        self.base = f"http://127.0.0.1:{int(self.proc.stdout.readline())}"
+
+    def download(self, out: str = "/dev/null") -> float:
+        return timed(["curl", "-sf", "-o", out, f"{self.base}/"])
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        (Path(self.proc.args[-1]) / "bare.blob").unlink(missing_ok=True)
+
+
 def to_file(server, work: Path) -> float:
     """A download saved to a file on the same disk, as a client keeps it (deleted afterwards)."""
     out = work / "saved.bin"
@@ -250,19 +267,20 @@ def compare(size_mib: int, source: Path, work: Path, repeat: int) -> dict:
     locker, plain = Locker(size_mib, source), Copyparty(source, work)
     unsent = Copyparty(source, work, "--no-sendfile")  # serves with a read-send loop, as Locker must
     unsent.put()
+    bare = Bare(source, work)
     times: dict[tuple[str, str], list[float]] = {}
     try:
         for round_ in range(repeat):
             for op in OPS:
                 pair = [("locker", locker), ("copyparty", plain)]
                 if op == "download":
-                    pair.append(("unsent", unsent))
+                    pair += [("unsent", unsent), ("bare", bare)]
                 for name, server in pair if round_ % 2 == 0 else pair[::-1]:
                     seconds = to_file(server, work) if op == "saved" else getattr(server, op)()
                     times.setdefault((name, op), []).append(seconds)
         ok = same_bytes(locker, source, work) and same_bytes(plain, source, work)
     finally:
-        locker_peak, plain_peak, _ = locker.stop(), plain.stop(), unsent.stop()
+        locker_peak, plain_peak, _, _ = locker.stop(), plain.stop(), unsent.stop(), bare.stop()
     rate = {key: size_mib / statistics.median(values) for key, values in times.items()}
     ratio = {  # Locker's speed over copyparty's, round by round (plain seconds / Locker seconds)
         op: statistics.median(p / lk for lk, p in zip(times[("locker", op)], times[("copyparty", op)], strict=True))
@@ -273,6 +291,9 @@ def compare(size_mib: int, source: Path, work: Path, repeat: int) -> dict:
     )
     ratio["download_unsent"] = statistics.median(
         p / lk for lk, p in zip(times[("locker", "download")], times[("unsent", "download")], strict=True)
+    )
+    ratio["download_bare"] = statistics.median(  # the same ratio for the framework-free decrypting server
+        p / b for b, p in zip(times[("bare", "download")], times[("copyparty", "download")], strict=True)
     )
     print(
         f"{size_mib} MiB rounds (MiB/s): "
@@ -318,7 +339,7 @@ def run() -> str:
             rows.append(
                 f"| {mib} MiB | {repeats(mib)} | {mib / copy:.0f} | {rate[('locker', 'multipart')]:.0f} | "
                 f"{rate[('locker', 'put')]:.0f} | {rate[('locker', 'download')]:.0f} | "
-                f"{rate[('locker', 'saved')]:.0f} | "
+                f"{rate[('locker', 'saved')]:.0f} | {rate[('bare', 'download')]:.0f} | "
                 f"{idle:.0f} / {peak:.0f} / {login_peak:.0f} | "
                 f"{rate[('copyparty', 'multipart')]:.0f} ({result['rate_synced']:.0f}) | "
                 f"{rate[('copyparty', 'put')]:.0f} | {rate[('copyparty', 'download')]:.0f} "
@@ -328,7 +349,8 @@ def run() -> str:
             )
             ratios.append(
                 f"| {mib} MiB | {ratio['multipart']:.2f} ({ratio['multipart_synced']:.2f}) | {ratio['put']:.2f} | "
-                f"{ratio['download']:.2f} ({ratio['download_unsent']:.2f}) | {ratio['saved']:.2f} |"
+                f"{ratio['download']:.2f} ({ratio['download_unsent']:.2f}) | {ratio['saved']:.2f} | "
+                f"{ratio['download_bare']:.2f} |"
             )
             print(rows[-1], ratios[-1], sep="\n", flush=True)
     return "\n".join(
@@ -347,24 +369,30 @@ def run() -> str:
             "for the key-encryption key plus Django's Argon2 hasher). copyparty's is its VmHWM. In brackets, the",
             "copyparty multipart rate once an fsync of the received file is added: the same durability as Locker;",
             "after copyparty's download rate, in brackets, that of a second copyparty started with `--no-sendfile`",
-            "(a read-and-send loop: the best a server that must transform the bytes can do), in the same rounds.",
+            "(a read-and-send loop, as a server that must transform the bytes has to), in the same rounds.",
+            "The bare column is `bench/bare_server.py`, in the same rounds: the same file in Locker's format,",
+            "decrypted and sent by a loop on a raw socket with no framework, parsing, auth or database (and no",
+            "`bytes` copy): the fastest an encrypting Python server could be here, so how much of the gap is Locker's.",
             "Reproduce: `make bench BENCH=transfer` (`BENCH_TRANSFER_SIZES_MIB=100,1024` by default;",
             "`BENCH_TRANSFER_REPEAT` overrides the rounds).",
             "",
             "| size | rounds | cp | Locker multipart up | Locker PUT up | Locker down /dev/null | Locker down saved "
+            "| bare decrypting server down /dev/null "
             "| Locker RSS MiB: idle / transfer peak / login peak "
             "| copyparty multipart up (+ fsync) | copyparty PUT up | copyparty down /dev/null (no sendfile) "
             "| copyparty down saved "
             "| copyparty peak RSS MiB | bytes identical |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
             *rows,
             "",
             "Locker's speed relative to copyparty (median over the rounds of copyparty's time / Locker's time in the",
             "same round; above 1.00 Locker is faster; in brackets against copyparty plus fsync for multipart, and",
-            "against copyparty `--no-sendfile` for the download):",
+            "against copyparty `--no-sendfile` for the download; the last column is the bare decrypting server's",
+            "speed relative to copyparty, the same way):",
             "",
-            "| size | multipart up | PUT up | download to /dev/null | download saved |",
-            "|---|---:|---:|---:|---:|",
+            "| size | multipart up | PUT up | download to /dev/null | download saved "
+            "| bare server: download to /dev/null |",
+            "|---|---:|---:|---:|---:|---:|",
             *ratios,
         ]
     )

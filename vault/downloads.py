@@ -29,8 +29,8 @@ def plaintext_chunks(
     Every chunk is authenticated before it is yielded, in order; a tampered or truncated
     blob raises :class:`~locker.crypto.DecryptionError` part-way, so a caller streaming to
     a client must abort the response rather than finish it. The keys are unwrapped here,
-    before the first piece (they may need the database); the pool threads only read the
-    blob and decrypt. Closing the iterator early (the client went away) stops the work.
+    before the first piece (they may need the database); the blob is opened at the first
+    piece. Closing the iterator early (the client went away) closes the blob.
     """
     content_key = keys.content_key(version, keys.file_key(file))
     aad = aad_blob(file.owner_id, version.pk)
