@@ -8,6 +8,7 @@ on first start when the environment does not provide them.
 
 import os
 import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -182,6 +183,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # Tests use a real SQLite file (not :memory:), next to the data dir.
     DATABASES["default"]["TEST"] = {"NAME": str(LOCKER_DATA_DIR / "test.sqlite3")}
+    # DRF imports django.contrib.postgres.fields whenever psycopg is installed (rest_framework.compat),
+    # which loads psycopg with its bundled libpq and OpenSSL: 9 MiB of every worker's memory that a
+    # SQLite deployment never uses. Marking the module absent makes DRF skip it (it catches ImportError).
+    sys.modules.setdefault("django.contrib.postgres.fields", None)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -1,8 +1,12 @@
 """The embedded database: SQLite in WAL mode, IMMEDIATE transactions, writers queue instead of failing."""
 
 import json
+import os
+import subprocess
+import sys
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -73,3 +77,24 @@ def test_concurrent_writers_queue_instead_of_failing(live_server, settings):
         results = list(pool.map(register_and_login, range(16)))
     assert results == [(201, 200)] * 16
     assert User.objects.count() == 16
+
+
+def _imports_psycopg(tmp_path, **env) -> bool:
+    """Whether a fresh process loading the WSGI app and DRF's serializers (as a server worker does) imports psycopg."""
+    code = (
+        "import sys, django; django.setup(); from locker.wsgi import application; "
+        "import rest_framework.serializers; print('psycopg' in sys.modules)"
+    )
+    environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environ.update(DJANGO_SETTINGS_MODULE="locker.settings", LOCKER_DATA_DIR=str(tmp_path), **env)
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, "-c", code], env=environ, cwd=root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip() == "True"
+
+
+def test_a_sqlite_worker_does_not_load_psycopg(tmp_path):
+    # DRF would import django.contrib.postgres (and so psycopg with its own libpq and OpenSSL) just because
+    # psycopg is installed: 9 MiB of RSS per worker that SQLite never uses.
+    assert not _imports_psycopg(tmp_path)
+    assert _imports_psycopg(tmp_path, DATABASE_URL="postgres://postgres@127.0.0.1:5432/locker")
