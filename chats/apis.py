@@ -1,7 +1,7 @@
 """The chats API (API.md, Chats and the assistant): chats, messages (JSON here), message status."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import pagination, serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -101,12 +101,26 @@ class StatusInput(serializers.Serializer):
 
 
 class MessageCursor(pagination.CursorPagination):
-    """Oldest to newest, stable under inserts."""
+    """Oldest to newest, stable under inserts.
+
+    ``?latest=1`` (without a cursor) starts at the other end: the newest page, still oldest first
+    within it, with a ``previous`` link to older messages and no ``next``. A chat opens on its
+    newest messages in one request, however long it is.
+    """
 
     ordering = ("created_at", "id")
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def decode_cursor(self, request):
+        cursor = super().decode_cursor(request)
+        latest = request.query_params.get("latest", "0")
+        if latest not in ("0", "1"):
+            raise InvalidInput(errors={"latest": ["Must be 1 (start at the newest messages) or 0."]})
+        if cursor is None and latest == "1":
+            return pagination.Cursor(offset=0, reverse=True, position=None)
+        return cursor  # a cursor (from a previous or next link) wins
 
 
 class ChatListCreateApi(GenericAPIView):
@@ -157,7 +171,18 @@ class MessageListCreateApi(GenericAPIView):
     serializer_class = MessageSerializer
     pagination_class = MessageCursor
 
-    @extend_schema(responses={200: MessageSerializer(many=True), **ERRORS}, tags=["chats"])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "latest",
+                OpenApiTypes.INT,
+                enum=[0, 1],
+                description="1: start at the newest page (oldest first within it; follow `previous` for older).",
+            )
+        ],
+        responses={200: MessageSerializer(many=True), **ERRORS},
+        tags=["chats"],
+    )
     def get(self, request, pk):
         keys = vault_keys(request)
         chat, messages = services.message_list(user=request.user, chat_id=pk)

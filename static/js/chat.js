@@ -15,8 +15,6 @@
   const LOGIN_URL = root.dataset.loginUrl || "/login";
   const PAGE_SIZE = 50; // messages shown per step when scrolling up
   const FETCH_SIZE = 200; // messages per request (the API's maximum page size)
-  const MAX_BUFFERED = 1000; // messages kept in memory after opening a chat (older ones are read on demand)
-  const MAX_REQUESTS = 200; // pages read to find the newest messages (40,000 messages)
   const MAX_RECORDING_MS = 15 * 60 * 1000;
   const ROLE_LABELS = { user: "You", assistant: "Assistant", system: "System" };
   const STATUS_LABELS = { sent: "Sent", delivered: "Delivered", read: "Read", error: "Error" };
@@ -354,25 +352,15 @@
     log.scrollTop = log.scrollHeight - before;
   }
 
-  // The newest messages of a chat. The API lists oldest to newest and has no "newest first": the newest
-  // page is found by following `next` to the end. The last MAX_BUFFERED messages read are kept in memory
-  // and shown PAGE_SIZE at a time as the reader scrolls up; before them, the oldest kept page's
-  // `previous` link reads further back.
+  // The newest messages of a chat, in one request (`?latest=1`: the newest page, oldest first within it).
+  // The page is shown PAGE_SIZE at a time as the reader scrolls up; before it, the page's `previous`
+  // link reads further back.
   async function fetchNewest(chatId, generation) {
-    const pages = []; // [{results, previous}], oldest first
-    let kept = 0;
-    let next = `chats/${encodeURIComponent(chatId)}/messages/?page_size=${FETCH_SIZE}`;
-    for (let guard = 0; next && guard < MAX_REQUESTS; guard++) {
-      const page = await api("GET", next);
-      if (generation !== state.generation) return null;
-      pages.push({ results: page.results, previous: page.previous ? localPath(page.previous) : null });
-      kept += page.results.length;
-      while (pages.length > 1 && kept - pages[0].results.length >= MAX_BUFFERED) kept -= pages.shift().results.length;
-      next = page.next ? localPath(page.next) : null;
-    }
-    const buffer = pages.flatMap((p) => p.results);
+    const page = await api("GET", `chats/${encodeURIComponent(chatId)}/messages/?latest=1&page_size=${FETCH_SIZE}`);
+    if (generation !== state.generation) return null;
+    const buffer = page.results;
     const shown = buffer.splice(Math.max(0, buffer.length - PAGE_SIZE));
-    return { shown, older: { buffer, url: pages.length ? pages[0].previous : null } };
+    return { shown, older: { buffer, url: page.previous ? localPath(page.previous) : null } };
   }
 
   async function loadOlder() {

@@ -204,46 +204,53 @@ def test_record_voice_and_send_it_with_text_and_two_files_then_play_it_after_rel
 def test_older_messages_on_scroll_refused_message_keeps_the_composer_rename_delete(
     page, live_server, screenshot, settings
 ):
-    settings.LOCKER_RATELIMITS = {**settings.LOCKER_RATELIMITS, "message_user": "1000/m"}  # 130 messages at once
+    settings.LOCKER_RATELIMITS = {**settings.LOCKER_RATELIMITS, "message_user": "1000/m"}  # 230 messages at once
     base = live_server.url
     account = signed_in(page, base, "otto")
     page.goto(f"{base}/chats/")
     chat_id = new_chat(page, "Long talk")
 
-    # 130 messages (through the API, as another client would send them), the replies from the assistant.
+    # 230 messages (through the API, as another client would send them), the replies from the assistant:
+    # more than one request of the page reads (200).
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.login(client)['access']}")
     url = f"/api/v1/chats/{chat_id}/messages/"
-    for n in range(130):
+    for n in range(230):
         role = "assistant" if n % 2 else "user"
         response = client.post(url, {"role": role, "content": f"message {n:03d}"}, format="json")
         assert response.status_code == 201, response.content
+    reads = []
+    page.on("request", lambda r: reads.append(r.url) if "/messages/" in r.url and r.method == "GET" else None)
     page.reload()
 
-    # The newest 50 first, scrolled to the bottom; scrolling to the top brings the older ones, in order.
+    # The newest 50 first (one request, however long the chat), scrolled to the bottom; scrolling to the
+    # top brings the older ones, in order.
     expect(messages(page)).to_have_count(50)
-    expect(messages(page).last.get_by_test_id("message-text")).to_have_text("message 129")
-    expect(messages(page).first.get_by_test_id("message-text")).to_have_text("message 080")
+    expect(messages(page).last.get_by_test_id("message-text")).to_have_text("message 229")
+    expect(messages(page).first.get_by_test_id("message-text")).to_have_text("message 180")
+    assert len(reads) == 1 and "latest=1" in reads[0], reads
     expect(messages(page).last).to_have_attribute("data-role", "assistant")
     log = page.get_by_test_id("chat-log")
     assert log.evaluate("l => l.scrollHeight - l.scrollTop - l.clientHeight") < 5
     log.evaluate("l => { l.scrollTop = 0; }")
     expect(messages(page)).to_have_count(100)
-    # the reader's place is kept: message 080 is still in view, not pushed away by the older ones
+    # the reader's place is kept: message 180 is still in view, not pushed away by the older ones
     assert page.evaluate(
         """() => { const m = [...document.querySelectorAll('[data-testid=message-text]')]
-                     .find((p) => p.textContent === 'message 080');
+                     .find((p) => p.textContent === 'message 180');
                    const log = document.getElementById('chat-log').getBoundingClientRect();
                    const r = m.getBoundingClientRect();
                    return r.bottom > log.top && r.top < log.bottom; }"""
     )
     expect(page.get_by_role("button", name="Load older messages")).to_be_enabled()  # for the keyboard, too
-    log.evaluate("l => { l.scrollTop = 0; }")
-    expect(messages(page)).to_have_count(130)
+    for count in (150, 200, 230):  # the last step reads the page before the newest one (its `previous` link)
+        log.evaluate("l => { l.scrollTop = 0; }")
+        expect(messages(page)).to_have_count(count)
+    assert len(reads) == 2 and "cursor=" in reads[1], reads
     expect(page.locator("#chat-log-start")).to_be_visible()
     expect(page.get_by_role("button", name="Load older messages")).to_be_hidden()
     texts = messages(page).get_by_test_id("message-text").all_text_contents()
-    assert texts == [f"message {n:03d}" for n in range(130)]
+    assert texts == [f"message {n:03d}" for n in range(230)]
 
     # A refused message (over the quota): the API's reason on the message, the composer keeps everything.
     User.objects.filter(pk=account.user.pk).update(storage_quota=32 * 1024)
@@ -270,7 +277,7 @@ def test_older_messages_on_scroll_refused_message_keeps_the_composer_rename_dele
     page.get_by_role("button", name="Remove “big.bin”").click()
     page.get_by_test_id("send").click()
     expect(failed).to_have_count(0)
-    expect(messages(page)).to_have_count(131)
+    expect(messages(page)).to_have_count(231)
     expect(messages(page).last.get_by_test_id("message-text")).to_have_text("the big one")
 
     # Recording without a MediaRecorder, or with the microphone refused: a clear reason, nothing recorded.
@@ -313,7 +320,7 @@ def test_older_messages_on_scroll_refused_message_keeps_the_composer_rename_dele
     chat_api = re.escape(f"{base}/api/v1/chats/{chat_id}/")
     expected = [
         re.compile(rf"status of 413 .*\({chat_api}messages/\)$"),
-        re.compile(rf"status of 404 .*\({chat_api}(messages/\?page_size=200)?\)$"),
+        re.compile(rf"status of 404 .*\({chat_api}(messages/\?latest=1&page_size=200)?\)$"),
     ]
     problems = [p for p in page.problems() if not any(e.search(p) for e in expected)]
     assert not problems, page.problems()

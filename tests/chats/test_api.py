@@ -55,6 +55,41 @@ def test_cursor_pagination_is_oldest_first_and_stable_under_inserts(api):
     assert [m["content"] for m in second["results"]] == ["message 3", "message 4", "message 5"]
 
 
+def test_latest_starts_at_the_newest_page_and_previous_walks_back(api, other_account):
+    chat = new_chat(api)
+    url = f"/api/v1/chats/{chat['id']}/messages/"
+    for n in range(8):
+        api.post(url, {"content": f"message {n}"}, format="json")
+    newest = api.get(url, {"latest": 1, "page_size": 3}).json()
+    assert [m["content"] for m in newest["results"]] == ["message 5", "message 6", "message 7"]
+    assert newest["next"] is None and newest["previous"]
+    api.post(url, {"content": "late arrival"}, format="json")  # an insert meanwhile shifts nothing going back
+    seen = []
+    link = newest["previous"]
+    while link:
+        page = api.get(link).json()
+        seen = [m["content"] for m in page["results"]] + seen
+        link = page["previous"]
+    assert seen == [f"message {n}" for n in range(5)]
+    # going forward again from an older page reaches the newest messages, the late one included
+    older = api.get(newest["previous"]).json()
+    assert [m["content"] for m in api.get(older["next"]).json()["results"]] == ["message 5", "message 6", "message 7"]
+    assert [m["content"] for m in api.get(url, {"latest": "1"}).json()["results"]][-1] == "late arrival"
+    assert [m["content"] for m in api.get(url, {"latest": "0", "page_size": 1}).json()["results"]] == ["message 0"]
+
+
+def test_latest_on_an_empty_chat_bad_values_and_other_users(api, other_account):
+    chat = new_chat(api)
+    url = f"/api/v1/chats/{chat['id']}/messages/"
+    empty = api.get(url, {"latest": 1}).json()
+    assert empty["results"] == [] and empty["next"] is None and empty["previous"] is None
+    for bad in ("yes", "2", "", "1,1"):
+        response = api.get(url, {"latest": bad})
+        assert response.status_code == 400, bad
+        assert response.json()["code"] == "validation_error" and "latest" in response.json()["errors"]
+    assert client_for(other_account).get(url, {"latest": 1}).status_code == 404
+
+
 def test_messages_are_searchable_and_encrypted_at_rest(api, other_account):
     chat = new_chat(api, title="MARKERCHAT")
     api.post(f"/api/v1/chats/{chat['id']}/messages/", {"content": "the MARKERWORD lighthouse"}, format="json")
