@@ -1,9 +1,10 @@
-"""A JSON parser that refuses oversize bodies with 413 before reading them whole, and too-deep ones with 400."""
+"""A JSON parser that refuses oversize bodies with 413 before reading them whole, and too-deep ones or ones that
+are not an object with 400."""
 
 import io
 
 from django.conf import settings
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import JSONParser
 
 from .errors import BodyTooLarge
@@ -24,6 +25,17 @@ class LimitedJSONParser(JSONParser):
         if len(data) > limit:
             raise BodyTooLarge(f"JSON bodies are limited to {limit} bytes.")
         try:
-            return super().parse(io.BytesIO(data), media_type, parser_context)
+            parsed = super().parse(io.BytesIO(data), media_type, parser_context)
         except RecursionError:  # e.g. 30,000 nested "[": small enough, but too deep for the decoder
             raise ParseError("JSON parse error - the document is nested too deeply.") from None
+        if not isinstance(parsed, dict):  # every endpoint takes an object (views may rely on it): as serializers say
+            raise ValidationError(
+                {"non_field_errors": [f"Invalid data. Expected a JSON object, but got {_json_kind(parsed)}."]}
+            )
+        return parsed
+
+
+def _json_kind(value) -> str:
+    if value is None:
+        return "null"
+    return {list: "an array", str: "a string", bool: "a boolean"}.get(type(value), "a number")

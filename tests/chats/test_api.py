@@ -178,3 +178,16 @@ def test_admin_reset_wipes_chats(api, account):
     admin = make_account("root", role=User.Role.ADMIN).user
     account_services.user_admin_reset(admin=admin, user=account.user, new_password="a brand new passphrase")
     assert not Chat.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/chats/{chat}/messages/", "/api/messages", "/api/upload/files", "/api/upload/audio"]
+)
+@pytest.mark.parametrize("body", [b"[null, null]", b"[]", b'"hello"', b"3", b"null", b"true"])
+def test_a_json_body_that_is_not_an_object_is_400_and_stores_nothing(api, path, body):
+    """Found by schemathesis: a JSON array reached ``.get()`` in these views and answered 500."""
+    chat = new_chat(api)
+    response = api.generic("POST", path.format(chat=chat["id"]), body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "validation_error" and "non_field_errors" in response.json()["errors"]
+    assert not Message.objects.exists()
