@@ -166,6 +166,24 @@ class ChatDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+MESSAGE_POST_SCHEMA = {
+    "request": {
+        "application/json": MessageInput,
+        "multipart/form-data": {
+            "type": "object",
+            "properties": {
+                "content": {"type": "string"},
+                "role": {"type": "string", "enum": list(Message.Role.values)},
+                "reply_to": {"type": "string", "format": "uuid"},
+                "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                "audio": {"type": "string", "format": "binary"},
+            },
+        },
+    },
+    "responses": {201: MessageSerializer, 413: ErrorSerializer, 415: ErrorSerializer, 429: ErrorSerializer, **ERRORS},
+}
+
+
 class MessageListCreateApi(GenericAPIView):
     queryset = Message.objects.none()  # for the schema
     serializer_class = MessageSerializer
@@ -192,20 +210,7 @@ class MessageListCreateApi(GenericAPIView):
         )
 
     @extend_schema(
-        request={
-            "application/json": MessageInput,
-            "multipart/form-data": {
-                "type": "object",
-                "properties": {
-                    "content": {"type": "string"},
-                    "role": {"type": "string", "enum": list(Message.Role.values)},
-                    "reply_to": {"type": "string", "format": "uuid"},
-                    "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
-                    "audio": {"type": "string", "format": "binary"},
-                },
-            },
-        },
-        responses={201: MessageSerializer, 413: ErrorSerializer, 415: ErrorSerializer, 429: ErrorSerializer, **ERRORS},
+        **MESSAGE_POST_SCHEMA,
         tags=["chats"],
         description="JSON {role, content}, or multipart with content, role, any number of `file` parts and one `audio` "
         "part. Atomic: the message and all its attachments are stored, or nothing is.",

@@ -15,8 +15,8 @@ from drf_spectacular.utils import extend_schema
 from accounts.apis import ERRORS, TokenApi
 from accounts.serializers import TokenInput, TokenPairOutput
 from chats import services
-from chats.apis import MessageListCreateApi
-from vault.apis import FileListCreateApi, MyDataApi, vault_keys
+from chats.apis import MESSAGE_POST_SCHEMA, MessageListCreateApi
+from vault.apis import UPLOAD_SCHEMA, FileListCreateApi, MyDataApi, vault_keys
 
 
 class LoginAlias(TokenApi):
@@ -35,7 +35,10 @@ class UploadFilesAlias(FileListCreateApi):
     http_method_names = ["post", "options"]
 
     @extend_schema(
-        tags=["compatibility"], operation_id="compat_upload_files", description="Alias of POST /api/v1/files/."
+        **UPLOAD_SCHEMA,
+        tags=["compatibility"],
+        operation_id="compat_upload_files",
+        description="Alias of POST /api/v1/files/.",
     )
     def post(self, request):
         return super().post(request)
@@ -56,6 +59,7 @@ class MessagesAlias(MessageListCreateApi):
         return services.chat_create(user=request.user, keys=vault_keys(request), title="Assistant").pk
 
     @extend_schema(
+        **MESSAGE_POST_SCHEMA,
         tags=["compatibility"],
         operation_id="compat_messages",
         description="Alias of POST /api/v1/chats/{chat}/messages/ with `chat` in the body (optional).",
@@ -66,6 +70,7 @@ class MessagesAlias(MessageListCreateApi):
 
 class UploadAudioAlias(MessagesAlias):
     @extend_schema(
+        **MESSAGE_POST_SCHEMA,
         tags=["compatibility"],
         operation_id="compat_upload_audio",
         description="Alias of POST /api/v1/chats/{chat}/messages/ with an `audio` part (optional `content`, `chat`).",

@@ -97,6 +97,37 @@ def test_openapi_schema_validates_without_warnings(tmp_path):
         assert f"{path}:" in schema
 
 
+def test_openapi_schema_says_what_the_api_answers(client):
+    """Mismatches schemathesis found between the schema and real answers (``--checks all``)."""
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    paths = schema["paths"]
+
+    def response(path, method, status):
+        return paths[path][method]["responses"][status]["content"]
+
+    # lists that are not paginated answer {"results": [...]}
+    for path in ("/api/v1/files/{id}/versions/", "/api/v1/notes/{id}/versions/", "/api/v1/trash/"):
+        ref = response(path, "get", "200")["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        assert schema["components"]["schemas"][ref]["properties"]["results"]["type"] == "array", path
+    # an upload answers a plain array of outcomes (its view pages only what GET lists)
+    for path in ("/api/v1/files/", "/api/upload/files"):
+        assert response(path, "post", "201")["application/json"]["schema"]["type"] == "array", path
+    # content comes in the type sniffed at upload, whole or in part
+    for path in ("/api/v1/files/{id}/content", "/api/v1/files/{id}/versions/{number}/content"):
+        assert set(response(path, "get", "200")) == set(response(path, "get", "206")) == {"*/*"}, path
+    assert "412" in paths["/api/v1/notes/{id}/"]["patch"]["responses"]
+    for path in ("/api/messages", "/api/upload/audio"):
+        assert {"201", "400", "404", "413"} <= set(paths[path]["post"]["responses"]), path
+    # every paged list documents 404 (a page that does not exist), every operation with input 400
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            query = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+            if query & {"page", "cursor"}:
+                assert "404" in operation["responses"], (method, path)
+            if query or "requestBody" in operation:
+                assert "400" in operation["responses"], (method, path)
+
+
 def test_ruff_is_clean():
     result = subprocess.run([str(Path(PY).parent / "ruff"), "check", "."], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout

@@ -16,6 +16,7 @@ from accounts.unlock import context_for_request
 from locker import ratelimit
 from locker.errors import InvalidInput, LockerError
 from locker.http import RequestMeta
+from locker.schema import results_of
 from locker.serializers import ErrorSerializer
 from vault import selectors, services
 from vault.filters import FileFilter
@@ -191,6 +192,23 @@ class FolderDetailApi(APIView):
 # --- files --------------------------------------------------------------------------------
 
 
+UPLOAD_SCHEMA = {
+    "request": {
+        "multipart/form-data": {
+            "type": "object",
+            "properties": {
+                "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                "folder": {"type": "string", "format": "uuid"},
+                "tags": {"type": "string"},
+                "on_conflict": {"type": "string", "enum": ["version", "rename", "error"]},
+            },
+            "required": ["file"],
+        }
+    },
+    "responses": {201: UploadResultSerializer(many=True), 413: ErrorSerializer, 429: ErrorSerializer, **ERRORS},
+}
+
+
 class FileListCreateApi(GenericAPIView):
     serializer_class = FileSerializer
     queryset = File.objects.none()  # for the schema; reads go through selectors
@@ -237,19 +255,7 @@ class FileListCreateApi(GenericAPIView):
         )
 
     @extend_schema(
-        request={
-            "multipart/form-data": {
-                "type": "object",
-                "properties": {
-                    "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
-                    "folder": {"type": "string", "format": "uuid"},
-                    "tags": {"type": "string"},
-                    "on_conflict": {"type": "string", "enum": ["version", "rename", "error"]},
-                },
-                "required": ["file"],
-            }
-        },
-        responses={201: UploadResultSerializer(many=True), 413: ErrorSerializer, 429: ErrorSerializer, **ERRORS},
+        **UPLOAD_SCHEMA,
         tags=["vault"],
         description="Upload one or more files. Each succeeds or fails on its own; the answer lists every outcome.",
     )
@@ -345,8 +351,8 @@ class FileContentApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("inline", OpenApiTypes.BOOL, description="1: show previewable types inline.")],
         responses={
-            (200, "application/octet-stream"): OpenApiTypes.BINARY,
-            206: OpenApiTypes.BINARY,
+            (200, "*/*"): OpenApiTypes.BINARY,  # the type sniffed from the content at upload
+            (206, "*/*"): OpenApiTypes.BINARY,
             304: None,
             416: None,
             **ERRORS,
@@ -419,7 +425,11 @@ class FilePreviewApi(APIView):
 
 
 class VersionListApi(APIView):
-    @extend_schema(responses={200: VersionSerializer(many=True), **ERRORS}, tags=["vault"])
+    @extend_schema(
+        responses={200: results_of("VersionList", VersionSerializer), **ERRORS},
+        tags=["vault"],
+        operation_id="v1_files_versions_list",
+    )
     def get(self, request, pk):
         file = selectors.file_get(user=request.user, file_id=pk)
         versions = selectors.version_list(user=request.user, file_id=file.pk)
@@ -428,7 +438,13 @@ class VersionListApi(APIView):
 
 class VersionContentApi(APIView):
     @extend_schema(
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 206: OpenApiTypes.BINARY, **ERRORS},
+        responses={
+            (200, "*/*"): OpenApiTypes.BINARY,
+            (206, "*/*"): OpenApiTypes.BINARY,
+            304: None,
+            416: None,
+            **ERRORS,
+        },
         tags=["vault"],
     )
     def get(self, request, pk, number):
@@ -456,7 +472,11 @@ class VersionRestoreApi(APIView):
 
 
 class TrashListApi(APIView):
-    @extend_schema(responses={200: TrashEntrySerializer(many=True), **ERRORS}, tags=["vault"])
+    @extend_schema(
+        responses={200: results_of("TrashList", TrashEntrySerializer), **ERRORS},
+        tags=["vault"],
+        operation_id="v1_trash_list",
+    )
     def get(self, request):
         keys = vault_keys(request)
         keys.preload(selectors.all_folders(user=request.user))

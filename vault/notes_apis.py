@@ -12,6 +12,8 @@ from rest_framework.views import APIView
 
 from locker.http import RequestMeta
 from locker.parsers import LimitedJSONParser
+from locker.schema import results_of
+from locker.serializers import ErrorSerializer
 from vault import notes, services
 from vault.apis import ERRORS, _listing_scope, _validated, _with_tag, vault_keys
 from vault.models import Note, SearchToken
@@ -78,7 +80,9 @@ class NoteDetailApi(APIView):
             NoteDetailSerializer(notes.note_get(user=request.user, note_id=pk), context={"keys": keys}).data
         )
 
-    @extend_schema(request=NoteInput, responses={200: NoteDetailSerializer, **ERRORS}, tags=["notes"])
+    @extend_schema(
+        request=NoteInput, responses={200: NoteDetailSerializer, 412: ErrorSerializer, **ERRORS}, tags=["notes"]
+    )
     def patch(self, request, pk):
         data = _validated(NoteInput, request.data)
         keys = vault_keys(request)
@@ -102,7 +106,11 @@ class NoteDetailApi(APIView):
 
 
 class NoteVersionListApi(APIView):
-    @extend_schema(responses={200: NoteVersionSerializer(many=True), **ERRORS}, tags=["notes"])
+    @extend_schema(
+        responses={200: results_of("NoteVersionList", NoteVersionSerializer), **ERRORS},
+        tags=["notes"],
+        operation_id="v1_notes_versions_list",
+    )
     def get(self, request, pk):
         _, versions = notes.note_versions(user=request.user, note_id=pk)
         return Response({"results": NoteVersionSerializer(versions, many=True).data})
