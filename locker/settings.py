@@ -165,7 +165,7 @@ if DATABASE_URL:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "locker.sqlite",  # Django's, keeping the planner's statistics fresh
             "NAME": LOCKER_DATA_DIR / "locker.sqlite3",
             # Each server thread keeps its connection: opening one (and its PRAGMAs) per request
             # cost about a tenth of a small download.
@@ -173,7 +173,7 @@ else:
             "CONN_HEALTH_CHECKS": True,
         }
     }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] in ("django.db.backends.sqlite3", "locker.sqlite"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "transaction_mode": "IMMEDIATE",

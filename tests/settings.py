@@ -17,5 +17,5 @@ LOCKER_KDF_PARAMS = {"memory_cost": 1024, "time_cost": 1, "parallelism": 1}
 WHITENOISE_AUTOREFRESH = True
 
 # A real SQLite file per test process, so that concurrent runs never share one.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+if DATABASES["default"]["ENGINE"] in ("django.db.backends.sqlite3", "locker.sqlite"):  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(LOCKER_DATA_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405

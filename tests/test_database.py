@@ -98,3 +98,77 @@ def test_a_sqlite_worker_does_not_load_psycopg(tmp_path):
     # psycopg is installed: 9 MiB of RSS per worker that SQLite never uses.
     assert not _imports_psycopg(tmp_path)
     assert _imports_psycopg(tmp_path, DATABASE_URL="postgres://postgres@127.0.0.1:5432/locker")
+
+
+def _stats(path) -> set[str]:
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone():
+            return set()
+        return {table for (table,) in db.execute("SELECT tbl FROM sqlite_stat1")}
+
+
+def _wrapper(path):
+    from locker.sqlite.base import DatabaseWrapper
+
+    return DatabaseWrapper({**connection.settings_dict, "NAME": str(path)}, alias="stats")
+
+
+@sqlite_only
+@pytest.mark.django_db
+def test_closing_a_connection_refreshes_the_planner_statistics_of_the_tables_it_used(tmp_path):
+    path = tmp_path / "stats.sqlite3"
+    db = _wrapper(path)
+    with db.cursor() as cursor:
+        cursor.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, owner INTEGER)")
+        cursor.execute("CREATE INDEX item_owner ON item (owner)")
+        cursor.executemany("INSERT INTO item (owner) VALUES (%s)", [(n % 3,) for n in range(3000)])
+        cursor.execute("SELECT count(*) FROM item WHERE owner = 1")
+    db.close()
+    assert _stats(path) == {"item"}
+
+
+@sqlite_only
+@pytest.mark.django_db
+def test_a_close_never_waits_for_another_writer(tmp_path):
+    import sqlite3
+    import time
+
+    path = tmp_path / "locked.sqlite3"
+    db = _wrapper(path)
+    with db.cursor() as cursor:
+        cursor.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, owner INTEGER)")
+        cursor.execute("CREATE INDEX item_owner ON item (owner)")
+        cursor.executemany("INSERT INTO item (owner) VALUES (%s)", [(n % 3,) for n in range(3000)])
+        cursor.execute("SELECT count(*) FROM item WHERE owner = 1")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    started = time.monotonic()
+    db.close()  # no error, and no 30 s busy wait: the statistics wait for a later close
+    assert time.monotonic() - started < 5
+    other.execute("ROLLBACK")
+    other.close()
+    assert db.connection is None and _stats(path) == set()
+
+
+@sqlite_only
+@pytest.mark.django_db
+def test_with_statistics_a_lookup_of_a_users_items_by_id_probes_the_primary_key(user):
+    """The search's ranking query: a user's rows by a list of ids. Without statistics SQLite walked all
+    of the user's rows through the owner index (37 ms instead of 2 at 100,000 files)."""
+    from vault.models import File
+
+    File.objects.bulk_create(
+        File(owner=user, key_wrapped="k", name_sealed="n", name_mac=f"{n:064x}") for n in range(3000)
+    )
+    ids = list(File.objects.values_list("pk", flat=True)[:500])
+    query = File.objects.filter(owner=user, pk__in=ids, trashed_at__isnull=True).values_list("pk", "modified_at")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA analysis_limit = 10000")
+        cursor.execute("ANALYZE vault_file")  # what PRAGMA optimize does for a table that has none
+        sql, params = query.query.sql_with_params()
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " ".join(row[-1] for row in cursor.fetchall())
+    assert "sqlite_autoindex_vault_file_1" in plan, plan
+    assert len(query) == 500

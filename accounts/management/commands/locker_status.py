@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.db import connection
 
 from accounts.selectors import admin_exists
 
@@ -11,9 +12,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         db = settings.DATABASES["default"]
-        where = (
-            db["NAME"] if db["ENGINE"].endswith("sqlite3") else f"{db['ENGINE'].rsplit('.', 1)[-1]} {db.get('NAME')}"
-        )
+        where = db["NAME"] if connection.vendor == "sqlite" else f"{connection.vendor} {db.get('NAME')}"
         self.stdout.write(f"Locker data directory: {settings.LOCKER_DATA_DIR}")
         self.stdout.write(f"Database: {where}")
         if not admin_exists():
