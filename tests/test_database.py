@@ -109,22 +109,24 @@ def _stats(path) -> set[str]:
         return {table for (table,) in db.execute("SELECT tbl FROM sqlite_stat1")}
 
 
-def _wrapper(path):
+def _connection_that_queried_a_table(path):
+    """A connection of the project's SQLite backend to a new database, having used an indexed table."""
     from locker.sqlite.base import DatabaseWrapper
 
-    return DatabaseWrapper({**connection.settings_dict, "NAME": str(path)}, alias="stats")
+    db = DatabaseWrapper({**connection.settings_dict, "NAME": str(path)}, alias="stats")
+    with db.cursor() as cursor:
+        cursor.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, owner INTEGER)")
+        cursor.execute("CREATE INDEX item_owner ON item (owner)")
+        cursor.executemany("INSERT INTO item (owner) VALUES (%s)", [(n % 3,) for n in range(3000)])
+        cursor.execute("SELECT count(*) FROM item WHERE owner = 1")
+    return db
 
 
 @sqlite_only
 @pytest.mark.django_db
 def test_closing_a_connection_refreshes_the_planner_statistics_of_the_tables_it_used(tmp_path):
     path = tmp_path / "stats.sqlite3"
-    db = _wrapper(path)
-    with db.cursor() as cursor:
-        cursor.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, owner INTEGER)")
-        cursor.execute("CREATE INDEX item_owner ON item (owner)")
-        cursor.executemany("INSERT INTO item (owner) VALUES (%s)", [(n % 3,) for n in range(3000)])
-        cursor.execute("SELECT count(*) FROM item WHERE owner = 1")
+    db = _connection_that_queried_a_table(path)
     db.close()
     assert _stats(path) == {"item"}
 
@@ -136,12 +138,7 @@ def test_a_close_never_waits_for_another_writer(tmp_path):
     import time
 
     path = tmp_path / "locked.sqlite3"
-    db = _wrapper(path)
-    with db.cursor() as cursor:
-        cursor.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, owner INTEGER)")
-        cursor.execute("CREATE INDEX item_owner ON item (owner)")
-        cursor.executemany("INSERT INTO item (owner) VALUES (%s)", [(n % 3,) for n in range(3000)])
-        cursor.execute("SELECT count(*) FROM item WHERE owner = 1")
+    db = _connection_that_queried_a_table(path)
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
     started = time.monotonic()
