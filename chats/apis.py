@@ -15,7 +15,7 @@ from locker.errors import InvalidInput
 from locker.http import RequestMeta
 from locker.serializers import ErrorSerializer, StrictCharField
 from vault.apis import ERRORS, IncompleteUpload, _check_declared_size, _validated, vault_keys
-from vault.upload_handler import body_fully_read, discard_unclaimed_uploads
+from vault.upload_handler import body_fully_read, request_uploads
 
 
 class ChatSerializer(serializers.Serializer):
@@ -188,6 +188,7 @@ class MessageListCreateApi(GenericAPIView):
     queryset = Message.objects.none()  # for the schema
     serializer_class = MessageSerializer
     pagination_class = MessageCursor
+    upload_fields = ("file", "audio")  # POST streams these multipart parts to encrypted blobs (vault.upload_handler)
 
     @extend_schema(
         parameters=[
@@ -218,40 +219,35 @@ class MessageListCreateApi(GenericAPIView):
     def post(self, request, pk):
         ratelimit.enforce(request, group="message_user", value=str(request.user.pk))
         keys = vault_keys(request)
-        django_request = request._request
-        try:
-            if request.content_type.startswith("multipart/"):
-                _check_declared_size(request, request.user)
-            form = request.data
-            if getattr(django_request, "locker_upload_error", None) is not None:
-                raise django_request.locker_upload_error
-            if not body_fully_read(django_request):
-                raise IncompleteUpload()
-            fields = {k: form.get(k) for k in ("role", "content", "reply_to") if form.get(k) not in (None, "")}
-            fields.setdefault("content", "")
-            data = _validated(MessageInput, fields)
-            files = [f.encrypted for f in request.FILES.getlist("file")]
-            audios = request.FILES.getlist("audio")
-            if len(audios) > 1:
-                raise InvalidInput(
-                    "Send one recording per message.", code="too_many_audio", errors={"audio": ["One part."]}
-                )
-            audio = audios[0] if audios else None
-            if audio is not None:
-                ratelimit.enforce(request, group="audio_user", value=str(request.user.pk))
-            message = services.message_create(
-                user=request.user,
-                keys=keys,
-                chat_id=pk,
-                role=data["role"],
-                content=data["content"],
-                reply_to=data.get("reply_to"),
-                files=files,
-                audio=audio.encrypted if audio is not None else None,
-                meta=RequestMeta.from_request(request),
+        if request.content_type.startswith("multipart/"):
+            _check_declared_size(request, request.user)
+        form = request.data
+        request_uploads(request).raise_error()
+        if not body_fully_read(request):
+            raise IncompleteUpload()
+        fields = {k: form.get(k) for k in ("role", "content", "reply_to") if form.get(k) not in (None, "")}
+        fields.setdefault("content", "")
+        data = _validated(MessageInput, fields)
+        files = [f.encrypted for f in request.FILES.getlist("file")]
+        audios = request.FILES.getlist("audio")
+        if len(audios) > 1:
+            raise InvalidInput(
+                "Send one recording per message.", code="too_many_audio", errors={"audio": ["One part."]}
             )
-        finally:
-            discard_unclaimed_uploads(django_request)
+        audio = audios[0] if audios else None
+        if audio is not None:
+            ratelimit.enforce(request, group="audio_user", value=str(request.user.pk))
+        message = services.message_create(
+            user=request.user,
+            keys=keys,
+            chat_id=pk,
+            role=data["role"],
+            content=data["content"],
+            reply_to=data.get("reply_to"),
+            files=files,
+            audio=audio.encrypted if audio is not None else None,
+            meta=RequestMeta.from_request(request),
+        )
         message = services.message_list(user=request.user, chat_id=pk)[1].get(pk=message.pk)
         return Response(
             MessageSerializer(message, context={"keys": keys, "request": request}).data, status=status.HTTP_201_CREATED

@@ -7,7 +7,14 @@ into ``{"code": ..., "detail": ..., "errors"?: {...}}`` with the right status
 
 import logging
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.conf import settings
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
@@ -78,6 +85,26 @@ class BodyTooLarge(LockerError):
     detail = "The request body is too large."
 
 
+def multipart_limit_error(exc: Exception) -> LockerError | None:
+    """The clear error for one of Django's request-body limits (it names the limit), or None for other errors."""
+    if isinstance(exc, TooManyFilesSent):
+        return InvalidInput(
+            f"A request may carry at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files; nothing was stored.",
+            code="too_many_files",
+        )
+    if isinstance(exc, TooManyFieldsSent):
+        return InvalidInput(
+            f"A request may carry at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} form fields; nothing was stored.",
+            code="too_many_fields",
+        )
+    if isinstance(exc, RequestDataTooBig):
+        return BodyTooLarge(
+            f"Form fields and bodies read into memory are limited to {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes "
+            "(files excepted); nothing was stored."
+        )
+    return None
+
+
 def _flatten(detail) -> dict:
     """DRF's nested error detail as ``{field: [messages]}``."""
     if isinstance(detail, dict):
@@ -130,8 +157,9 @@ def _api_exception_response(exc, context):
         if isinstance(exc, RateLimited):
             response["Retry-After"] = str(exc.retry_after)
         return response
-    if isinstance(exc, RequestDataTooBig):
-        return Response(BodyTooLarge().as_dict(), status=413)
+    limit = multipart_limit_error(exc)
+    if limit is not None:
+        return Response(limit.as_dict(), status=limit.status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=exc.messages)
     if isinstance(exc, Http404):
@@ -170,8 +198,9 @@ def _json_or_none(request, status_code: int, code: str, detail: str):
 def bad_request(request, exception=None):
     from django.views.defaults import bad_request as default
 
-    if isinstance(exception, RequestDataTooBig):
-        response = _json_or_none(request, 413, BodyTooLarge.code, BodyTooLarge.detail)
+    limit = multipart_limit_error(exception)
+    if limit is not None:
+        response = _json_or_none(request, limit.status_code, limit.code, limit.detail)
         return response or default(request, exception)
     return _json_or_none(request, 400, "bad_request", "The request was malformed.") or default(request, exception)
 

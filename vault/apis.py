@@ -36,7 +36,7 @@ from vault.serializers import (
     UploadResultSerializer,
     VersionSerializer,
 )
-from vault.upload_handler import body_fully_read, discard_unclaimed_uploads
+from vault.upload_handler import body_fully_read, request_uploads
 from vault.uploads import upload_from_iterable
 
 ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 404, 423)}
@@ -214,6 +214,7 @@ class FileListCreateApi(GenericAPIView):
     queryset = File.objects.none()  # for the schema; reads go through selectors
 
     filterset_class = FileFilter
+    upload_fields = ("file",)  # POST streams these multipart parts to encrypted blobs (vault.upload_handler)
 
     @extend_schema(
         parameters=[
@@ -260,52 +261,48 @@ class FileListCreateApi(GenericAPIView):
         description="Upload one or more files. Each succeeds or fails on its own; the answer lists every outcome.",
     )
     def post(self, request):
-        django_request = request._request
-        try:
-            ratelimit.enforce(request, group="upload_user", value=str(request.user.pk))
-            keys = vault_keys(request)
-            _check_declared_size(request, request.user)
-            form = request.data  # parsing runs the encrypting upload handler
-            if getattr(django_request, "locker_upload_error", None) is not None:
-                raise django_request.locker_upload_error
-            if not body_fully_read(django_request):
-                raise IncompleteUpload()
-            data = _validated(
-                UploadInput, {k: form.get(k) for k in ("folder", "tags", "on_conflict") if form.get(k) is not None}
+        # Blobs that no row ends up owning are deleted before the answer leaves (UploadCleanupMiddleware).
+        ratelimit.enforce(request, group="upload_user", value=str(request.user.pk))
+        keys = vault_keys(request)
+        _check_declared_size(request, request.user)
+        form = request.data  # parsing runs the encrypting upload handler
+        request_uploads(request).raise_error()
+        if not body_fully_read(request):
+            raise IncompleteUpload()
+        data = _validated(
+            UploadInput, {k: form.get(k) for k in ("folder", "tags", "on_conflict") if form.get(k) is not None}
+        )
+        uploads = request.FILES.getlist("file")
+        if not uploads:
+            raise InvalidInput(
+                "Attach one or more files in `file` parts.", code="no_files", errors={"file": ["No file."]}
             )
-            uploads = request.FILES.getlist("file")
-            if not uploads:
-                raise InvalidInput(
-                    "Attach one or more files in `file` parts.", code="no_files", errors={"file": ["No file."]}
+        tags = [t for t in (data.get("tags") or "").split(",") if t.strip()]
+        results, first_error = [], None
+        for uploaded in uploads:
+            try:
+                result = services.file_upload(
+                    user=request.user,
+                    keys=keys,
+                    upload=uploaded.encrypted,
+                    folder_id=data.get("folder"),
+                    tags=tags,
+                    on_conflict=data["on_conflict"],
+                    meta=RequestMeta.from_request(request),
                 )
-            tags = [t for t in (data.get("tags") or "").split(",") if t.strip()]
-            results, first_error = [], None
-            for uploaded in uploads:
-                try:
-                    result = services.file_upload(
-                        user=request.user,
-                        keys=keys,
-                        upload=uploaded.encrypted,
-                        folder_id=data.get("folder"),
-                        tags=tags,
-                        on_conflict=data["on_conflict"],
-                        meta=RequestMeta.from_request(request),
-                    )
-                except LockerError as exc:
-                    first_error = first_error or exc
-                    results.append({"name": uploaded.name, "ok": False, "code": exc.code, "detail": exc.detail})
-                else:
-                    request.user.refresh_from_db(fields=["storage_used"])
-                    results.append(
-                        {
-                            "name": uploaded.name,
-                            "ok": True,
-                            "created": result.created,
-                            "file": _serialize_file(request, result.file, keys),
-                        }
-                    )
-        finally:
-            discard_unclaimed_uploads(django_request)
+            except LockerError as exc:
+                first_error = first_error or exc
+                results.append({"name": uploaded.name, "ok": False, "code": exc.code, "detail": exc.detail})
+            else:
+                request.user.refresh_from_db(fields=["storage_used"])
+                results.append(
+                    {
+                        "name": uploaded.name,
+                        "ok": True,
+                        "created": result.created,
+                        "file": _serialize_file(request, result.file, keys),
+                    }
+                )
         if first_error is not None and not any(r["ok"] for r in results):
             body = {"code": first_error.code, "detail": first_error.detail, "results": results}
             return Response(body, status=first_error.status_code)

@@ -1,25 +1,48 @@
-"""Django upload handler that encrypts every uploaded file while it streams in.
+"""Django upload handler that encrypts uploaded files while they stream in, for the views that take files.
 
 It replaces Django's default handlers (``FILE_UPLOAD_HANDLERS``): Django's
 ``TemporaryFileUploadHandler`` would write plaintext to the system temp
-directory, and ``MemoryFileUploadHandler`` would hold it in memory. Multipart
-bodies can be parsed early (by the CSRF check of a browser session), so the
-handler finds the unlock context on its own: the one an API authentication
-class attached to the request, or the browser's unlock cookie.
+directory, and ``MemoryFileUploadHandler`` would hold it in memory.
 
-Problems are recorded on the request (``request.locker_upload_error``) and
-stop the upload without storing anything; the view reports them (423 locked,
-413 too large). Every finished upload is listed in ``request.locker_uploads``
-so the view can discard the ones it does not keep.
+Only a view that declares it takes files stores them: a view class lists the multipart
+fields it accepts in ``upload_fields`` (POST only). A file part anywhere else, or in
+another field, is never written: the handler skips its bytes and records
+:class:`FilesNotAccepted`, which the API's multipart parser (``locker.parsers``) raises as
+a 400. Multipart bodies can be parsed early (by the CSRF check of a browser session),
+so the handler finds the unlock context on its own: the one an API authentication class
+attached to the request, or the browser's unlock cookie.
+
+Everything the handler did for one request lives in one :class:`RequestUploads` (see
+:func:`request_uploads`): the finished uploads, the sink being written, and the first
+problem (423 locked, 413 too large, 400 not accepted), which stops the upload without
+storing anything. :class:`UploadCleanupMiddleware` deletes, before the response leaves,
+every blob of the request that no committed row refers to, whatever the status: a
+refused, failed or half-parsed request leaves nothing on disk.
 """
 
 from __future__ import annotations
 
-from django.core.files.uploadedfile import UploadedFile
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from dataclasses import dataclass, field
 
-from locker.errors import LockerError, VaultLocked
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopUpload
+from rest_framework.parsers import MultiPartParser
+
+from locker.errors import InvalidInput, LockerError, VaultLocked
 from vault.uploads import EncryptedUpload, UploadSink
+
+UPLOAD_METHODS = frozenset({"POST"})
+
+
+class FilesNotAccepted(InvalidInput):
+    code = "files_not_accepted"
+
+    def __init__(self, field_name: str, accepted: frozenset[str]):
+        where = f"only in {', '.join(f'`{name}`' for name in sorted(accepted))}" if accepted else "not at all"
+        super().__init__(
+            f"This endpoint takes files {where}; nothing was stored.",
+            errors={field_name or "file": ["File parts are not accepted here."]},
+        )
 
 
 class EncryptedUploadedFile(UploadedFile):
@@ -32,6 +55,67 @@ class EncryptedUploadedFile(UploadedFile):
 
     def open(self, mode=None):  # pragma: no cover - the plaintext is not here by design
         raise ValueError("encrypted uploads are read through vault.downloads")
+
+    def close(self) -> None:
+        """Nothing to close: the blob was written and closed when the part ended (Django closes
+        every uploaded file when parsing fails and at the end of the request)."""
+
+
+@dataclass
+class RequestUploads:
+    """What the encrypting upload handler did for one request."""
+
+    finished: list[EncryptedUpload] = field(default_factory=list)
+    active: UploadSink | None = None
+    error: LockerError | None = None
+
+    def fail(self, error: LockerError) -> None:
+        """Remember the first problem; the view (or the parser) reports it."""
+        if self.error is None:
+            self.error = error
+
+    def raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def discard_unclaimed(self) -> None:
+        """Delete blobs no committed row refers to: failed or unused uploads, and a file cut off mid-stream."""
+        from vault.models import FileVersion
+
+        if self.active is not None and not self.active.closed:
+            self.active.abort()
+        if not self.finished:
+            return
+        kept = set(
+            FileVersion.objects.filter(pk__in=[u.version_id for u in self.finished]).values_list("pk", flat=True)
+        )
+        for upload in self.finished:
+            if upload.version_id not in kept:
+                upload.discard()
+        self.finished = [upload for upload in self.finished if upload.version_id in kept]
+
+
+_STATE = "_locker_uploads"
+
+
+def request_uploads(request) -> RequestUploads:
+    """The :class:`RequestUploads` of a Django or DRF request (made on first use)."""
+    request = getattr(request, "_request", request)
+    state = getattr(request, _STATE, None)
+    if state is None:
+        state = RequestUploads()
+        setattr(request, _STATE, state)
+    return state
+
+
+def accepted_upload_fields(request) -> frozenset[str]:
+    """The multipart fields in which the view that ``request`` is routed to takes files (none for most)."""
+    if request is None or request.method not in UPLOAD_METHODS:
+        return frozenset()
+    match = getattr(request, "resolver_match", None)
+    func = getattr(match, "func", None)
+    view = getattr(func, "view_class", None) or getattr(func, "cls", None) or func
+    return frozenset(getattr(view, "upload_fields", ()))
 
 
 def browser_file_name(name: str) -> str:
@@ -56,19 +140,23 @@ class EncryptingUploadHandler(FileUploadHandler):
     def __init__(self, request=None):
         super().__init__(request)
         self.sink: UploadSink | None = None
-        if request is not None and not hasattr(request, "locker_uploads"):
-            request.locker_uploads = []
-            request.locker_upload_error = None
+        self.state = request_uploads(request) if request is not None else RequestUploads()
 
     def _fail(self, error: LockerError):
         if self.sink is not None and not self.sink.closed:
             self.sink.abort()
-        if self.request is not None and getattr(self.request, "locker_upload_error", None) is None:
-            self.request.locker_upload_error = error
+        self.state.fail(error)
         raise StopUpload(connection_reset=True)
 
     def new_file(self, field_name, file_name, content_type, content_length, charset=None, content_type_extra=None):
         super().new_file(field_name, file_name, content_type, content_length, charset, content_type_extra)
+        self.sink = None
+        accepted = accepted_upload_fields(self.request)
+        if field_name not in accepted:
+            self.state.fail(FilesNotAccepted(field_name, accepted))
+            raise SkipFile()  # Django reads past the part; not a byte of it is kept
+        if self.state.error is not None:
+            raise SkipFile()  # the request already failed: store nothing more
         context = unlock_for_upload(self.request)
         try:
             udk = context.udk()
@@ -81,7 +169,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         self.sink = UploadSink(
             owner_id=context.user_id, mac_key=subkey(udk, "content-mac"), name=browser_file_name(file_name or "")
         )
-        self.request.locker_active_sink = self.sink  # so the view can abort it if parsing dies half-way
+        self.state.active = self.sink  # aborted by the cleanup if parsing dies half-way
 
     def receive_data_chunk(self, raw_data, start):
         try:
@@ -91,8 +179,12 @@ class EncryptingUploadHandler(FileUploadHandler):
         return  # consumed: no later handler sees plaintext
 
     def file_complete(self, file_size):
+        if self.sink is None:
+            return None
         encrypted = self.sink.finish()
-        self.request.locker_uploads.append(encrypted)
+        self.state.finished.append(encrypted)
+        self.state.active = None
+        self.sink = None
         return EncryptedUploadedFile(encrypted, self.field_name)
 
     def upload_interrupted(self):
@@ -104,23 +196,43 @@ def body_fully_read(request) -> bool:
     """False if the body ended before its declared Content-Length (the client went away mid-upload)."""
     from django.core.handlers.wsgi import LimitedStream
 
-    stream = getattr(request, "_stream", None)
+    stream = getattr(getattr(request, "_request", request), "_stream", None)
     if isinstance(stream, LimitedStream):
         return stream._pos >= stream.limit
     return True
 
 
 def discard_unclaimed_uploads(request) -> None:
-    """Delete blobs no row refers to: failed or unused uploads, and a file cut off mid-stream."""
-    from vault.models import FileVersion
+    """Delete the request's blobs that no committed row refers to (see :meth:`RequestUploads.discard_unclaimed`)."""
+    state = getattr(getattr(request, "_request", request), _STATE, None)
+    if state is not None:
+        state.discard_unclaimed()
 
-    active = getattr(request, "locker_active_sink", None)
-    if active is not None and not active.closed:
-        active.abort()
-    uploads = getattr(request, "locker_uploads", [])
-    if not uploads:
-        return
-    kept = set(FileVersion.objects.filter(pk__in=[u.version_id for u in uploads]).values_list("pk", flat=True))
-    for upload in uploads:
-        if upload.version_id not in kept:
-            upload.discard()
+
+class UploadCleanupMiddleware:
+    """Before any response leaves, delete the blobs this request wrote that no committed row refers to.
+
+    Listed first, so that it also covers requests that a later middleware refuses after the body was
+    parsed (a browser upload failing the CSRF check) and requests that end in an error.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            return self.get_response(request)
+        finally:
+            discard_unclaimed_uploads(request)
+
+
+class UploadMultiPartParser(MultiPartParser):
+    """DRF's multipart parser, raising what the upload handler refused (a file part where none is taken,
+    a locked vault, a file too large) instead of handing the view a form without it."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parsed = super().parse(stream, media_type, parser_context)
+        request = (parser_context or {}).get("request")
+        if request is not None:
+            request_uploads(request).raise_error()
+        return parsed
