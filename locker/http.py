@@ -1,5 +1,6 @@
 """Request facts that services record (client address and user agent)."""
 
+import ipaddress
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -16,9 +17,25 @@ class RequestMeta:
 
 
 def client_ip(request) -> str | None:
-    """The client's address; X-Forwarded-For only counts behind a configured proxy."""
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address: the TCP peer, or behind ``LOCKER_PROXY_HOPS`` trusted reverse proxies the address
+    the outermost of them saw.
+
+    Each proxy appends the address of its own peer to ``X-Forwarded-For``, so with ``n`` trusted proxies the
+    ``n``-th entry from the right is the last one a client cannot forge; entries further left are the client's
+    own words (``X-Forwarded-For: anything`` must not buy a fresh rate-limit bucket). A header with fewer
+    entries than hops, or an entry that is not an address, means the request did not come through every
+    proxy: the TCP peer is used then.
+    """
+    remote = request.META.get("REMOTE_ADDR") or None
+    hops = getattr(settings, "LOCKER_PROXY_HOPS", 0)
+    if hops <= 0:
+        return remote
+    entries = [entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    entries = [entry for entry in entries if entry]
+    if len(entries) < hops:
+        return remote
+    candidate = entries[-hops]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote

@@ -94,8 +94,13 @@ CSRF_COOKIE_SECURE = LOCKER_HTTPS
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if LOCKER_HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = LOCKER_HTTPS
 SECURE_HSTS_PRELOAD = LOCKER_HTTPS
-if env_bool("LOCKER_BEHIND_PROXY", False):
+LOCKER_BEHIND_PROXY = env_bool("LOCKER_BEHIND_PROXY", False)
+if LOCKER_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies stand between clients and this server, each appending the address it saw to
+# X-Forwarded-For. The client's address is the entry the outermost trusted proxy appended (counted from the
+# right); everything left of it is whatever the client sent, and is never trusted (locker.http.client_ip).
+LOCKER_PROXY_HOPS = env_int("LOCKER_PROXY_HOPS", 1 if LOCKER_BEHIND_PROXY else 0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
