@@ -21,6 +21,7 @@ FILE_VERSION_RESTORED = "file.version_restored"
 FILE_RENAMED = "file.renamed"
 FILE_MOVED = "file.moved"
 FILE_RETAGGED = "file.retagged"
+INTEGRITY_FAILED = "file.integrity_failed"
 ITEM_TRASHED = "trash.added"
 ITEM_RESTORED = "trash.restored"
 ITEM_PURGED = "trash.purged"
@@ -53,6 +54,7 @@ ALL = [
     FILE_RENAMED,
     FILE_MOVED,
     FILE_RETAGGED,
+    INTEGRITY_FAILED,
     ITEM_TRASHED,
     ITEM_RESTORED,
     ITEM_PURGED,

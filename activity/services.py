@@ -8,16 +8,19 @@ def event_record(
     *,
     action: str,
     user=None,
+    user_id=None,
     outcome: str = Event.Outcome.SUCCESS,
     meta: RequestMeta | None = None,
     object_type: str = "",
     object_id: str = "",
     data: dict | None = None,
 ) -> Event:
-    """Append one event. ``data`` must hold metadata only, never user content or secrets."""
+    """Append one event (for ``user``, or the user with id ``user_id``). ``data`` must hold metadata only,
+    never user content or secrets."""
     meta = meta or RequestMeta()
+    owner = {"user": user} if user is not None or user_id is None else {"user_id": user_id}
     return Event.objects.create(
-        user=user,
+        **owner,
         action=action,
         outcome=outcome,
         ip=meta.ip,

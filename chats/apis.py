@@ -15,10 +15,11 @@ from locker.errors import InvalidInput
 from locker.http import RequestMeta
 from locker.serializers import ErrorSerializer, StrictCharField
 from vault.apis import ERRORS, IncompleteUpload, _check_declared_size, _validated, vault_keys
+from vault.serializers import MarksDamage
 from vault.upload_handler import body_fully_read, request_uploads
 
 
-class ChatSerializer(serializers.Serializer):
+class ChatSerializer(MarksDamage):
     id = serializers.UUIDField()
     title = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
@@ -69,7 +70,7 @@ class AttachmentSerializer(serializers.Serializer):
         return reverse("api-file-preview", args=[file.pk], request=self.context.get("request"))
 
 
-class MessageSerializer(serializers.Serializer):
+class MessageSerializer(MarksDamage):
     id = serializers.UUIDField()
     chat = serializers.UUIDField(source="chat_id")
     role = serializers.CharField()

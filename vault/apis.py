@@ -20,7 +20,7 @@ from locker.schema import results_of
 from locker.serializers import ErrorSerializer
 from vault import selectors, services
 from vault.filters import FileFilter
-from vault.http import content_response, preview_response
+from vault.http import content_response, download_name, preview_response
 from vault.keys import VaultKeys
 from vault.models import File, Folder, Note, SearchToken
 from vault.search import matching_items
@@ -360,7 +360,9 @@ class FileContentApi(APIView):
         keys = vault_keys(request)
         file = selectors.file_get(user=request.user, file_id=pk)
         services.file_download_record(user=request.user, file=file, meta=RequestMeta.from_request(request))
-        return content_response(request, keys=keys, file=file, version=file.current_version, name=keys.file_name(file))
+        return content_response(
+            request, keys=keys, file=file, version=file.current_version, name=download_name(keys, file)
+        )
 
     @extend_schema(
         request={"application/octet-stream": OpenApiTypes.BINARY},
@@ -451,7 +453,7 @@ class VersionContentApi(APIView):
         services.file_download_record(
             user=request.user, file=file, meta=RequestMeta.from_request(request), version=number
         )
-        return content_response(request, keys=keys, file=file, version=version, name=keys.file_name(file))
+        return content_response(request, keys=keys, file=file, version=version, name=download_name(keys, file))
 
 
 class VersionRestoreApi(APIView):

@@ -14,6 +14,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 
+from locker.crypto.errors import DecryptionError
 from locker.crypto.stream import DEFAULT_CHUNK_SIZE, HEADER_SIZE, TAG_SIZE, ChunkReader
 from vault.blobs import blob_open
 from vault.keys import VaultKeys, aad_blob
@@ -97,8 +98,18 @@ def _positional(handle) -> Callable[[int, memoryview], int]:
 
 
 def _chunk_reader(read_into, content_key: bytes, aad: bytes, version: FileVersion) -> ChunkReader:
+    """The chunks of ``version``'s blob, once the blob is known to end exactly where its record says.
+
+    The stream's final chunk is found from the length (its last flag is authenticated), so bytes
+    appended after it, or a blob cut short, would otherwise go unnoticed by reads that stop at the
+    recorded length, and by every range that does not reach the end.
+    """
     header = bytearray(HEADER_SIZE)
-    return ChunkReader(content_key, bytes(header[: read_into(0, memoryview(header))]), version.stored_size, aad=aad)
+    header_read = read_into(0, memoryview(header))
+    edge = bytearray(2)  # the last recorded byte and the one after it: exactly one must exist
+    if version.stored_size < 1 or read_into(version.stored_size - 1, memoryview(edge)) != 1:
+        raise DecryptionError("the stored blob's length differs from its record (extended or truncated)")
+    return ChunkReader(content_key, bytes(header[:header_read]), version.stored_size, aad=aad)
 
 
 def _decrypted(content_key: bytes, aad: bytes, version: FileVersion, start: int | None, end: int | None):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header, http_date, parse_http_date_safe
 
 from vault.derive import preview_read
 from vault.downloads import plaintext_chunks
+from vault.integrity import CRYPTO_FAILURES, ContentDamaged, ContentMissing, integrity_failure_record
 from vault.keys import VaultKeys
 from vault.models import File, FileVersion
 from vault.services import etag_of
@@ -36,19 +38,31 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
     match = _RANGE.match(header.strip())
     if not match:
         return None  # multiple or malformed ranges: RFC 9110 allows ignoring them
-    first, last = match.groups()
-    if not first and not last:
+    first, last = (_position(group) for group in match.groups())
+    if first is None and last is None:
         return None
-    if not first:  # suffix: the last N bytes
-        length = int(last)
+    if first is None:  # suffix: the last N bytes
+        length = last
         if length == 0 or size == 0:
             return "unsatisfiable"
         return max(0, size - length), size - 1
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    if start >= size or (last and int(last) < start):
+    start = first
+    end = min(last, size - 1) if last is not None else size - 1
+    if start >= size or (last is not None and last < start):
         return "unsatisfiable"
     return start, end
+
+
+# Beyond any stored size: longer digit strings mean the same (and Python refuses to parse thousands of digits).
+_HUGE = 10**18
+
+
+def _position(digits: str) -> int | None:
+    """A byte position of a Range header ("" -> None); absurdly long numbers count as "past every end"."""
+    if not digits:
+        return None
+    stripped = digits.lstrip("0") or "0"
+    return int(stripped) if len(stripped) <= 18 else _HUGE
 
 
 def content_response(request, *, keys: VaultKeys, file: File, version: FileVersion, name: str) -> HttpResponse:
@@ -72,12 +86,12 @@ def content_response(request, *, keys: VaultKeys, file: File, version: FileVersi
         response["Content-Range"] = f"bytes */{size}"
         return response
     if wanted is None:
-        body = plaintext_chunks(keys, file, version)
+        body = _checked_body(keys, file, version)
         response = StreamingHttpResponse(body, content_type=version.mime_type, status=200)
         response["Content-Length"] = str(size)
     else:
         start, end = wanted
-        body = plaintext_chunks(keys, file, version, start=start, end=end)
+        body = _checked_body(keys, file, version, start=start, end=end)
         response = StreamingHttpResponse(body, content_type=version.mime_type, status=206)
         response["Content-Length"] = str(end - start + 1)
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
@@ -94,9 +108,57 @@ def content_response(request, *, keys: VaultKeys, file: File, version: FileVersi
     return response
 
 
+def _checked_body(keys: VaultKeys, file: File, version: FileVersion, **span) -> Iterator[bytes]:
+    """The decrypted body, its first piece already read and authenticated (so that a missing or damaged blob
+    is a clear error response, not a dropped connection); a failure further on is logged and recorded, and
+    ends the stream early so the client sees an incomplete body, never a wrong one."""
+    try:
+        pieces = plaintext_chunks(keys, file, version, **span)
+        first = next(pieces, b"")
+    except FileNotFoundError:
+        _integrity_failure(file, version, "missing")
+        raise ContentMissing() from None
+    except CRYPTO_FAILURES:
+        _integrity_failure(file, version, "damaged")
+        raise ContentDamaged() from None
+    return _rest(first, pieces, file, version)
+
+
+def _rest(first: bytes, pieces: Iterator[bytes], file: File, version: FileVersion) -> Iterator[bytes]:
+    yield first
+    try:
+        yield from pieces
+    except (*CRYPTO_FAILURES, OSError):
+        _integrity_failure(file, version, "damaged")
+        raise  # the server aborts the connection: Content-Length is not met
+
+
+def download_name(keys: VaultKeys, file: File) -> str:
+    """The file's name for Content-Disposition; a neutral one (recorded as damage) when its sealed name fails
+    to open, so content that is intact is still served."""
+    try:
+        return keys.file_name(file)
+    except CRYPTO_FAILURES:
+        _integrity_failure(file, file.current_version, "name_damaged")
+        return "download"
+
+
+def _integrity_failure(file: File, version: FileVersion, reason: str) -> None:
+    integrity_failure_record(
+        owner_id=file.owner_id, object_type="file", object_id=file.pk, reason=reason, version=version.number
+    )
+
+
 def preview_response(request, *, keys: VaultKeys, file: File) -> HttpResponse:
     """The decrypted thumbnail of ``file``'s current version; 404 ``no_preview`` (with the reason) when it has none."""
-    data, mime, etag = preview_read(keys=keys, file=file)
+    try:
+        data, mime, etag = preview_read(keys=keys, file=file)
+    except FileNotFoundError:
+        _integrity_failure(file, file.current_version, "preview_missing")
+        raise ContentMissing() from None
+    except CRYPTO_FAILURES:
+        _integrity_failure(file, file.current_version, "preview_damaged")
+        raise ContentDamaged() from None
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match and etag in [tag.strip() for tag in if_none_match.split(",")]:
         response = HttpResponse(status=304)

@@ -4,14 +4,60 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from locker.serializers import StrictCharField
+from vault.integrity import CRYPTO_FAILURES, integrity_failure_record
 from vault.models import File, Folder, Note
 from vault.notes import note_body, note_title, snippet
 from vault.services import etag_of
 
 ON_CONFLICT = [("error", "error"), ("rename", "rename")]
 
+# What a damaged item shows in place of the fields that failed to open.
+DAMAGED_PLACEHOLDERS = {
+    "name": "(damaged item)",
+    "title": "(damaged item)",
+    "tags": [],
+    "body": "",
+    "excerpt": "",
+    "content": "",
+    "attachments": [],
+}
 
-class FolderSerializer(serializers.Serializer):
+
+class MarksDamage(serializers.Serializer):
+    """Shows an item whose sealed fields or keys fail to open marked ``damaged``, with placeholders for those
+    fields, instead of failing the whole listing; the failure is logged and recorded for the owner
+    (vault.integrity)."""
+
+    damaged = serializers.SerializerMethodField(
+        help_text="True when the item's stored names or keys fail their integrity check; its name is a placeholder."
+    )
+
+    def get_damaged(self, _item) -> bool:
+        return False
+
+    def damage_target(self, instance) -> tuple:
+        """``(owner id, object type, object id)`` of the item, for the record."""
+        return instance.owner_id, type(instance).__name__.lower(), instance.pk
+
+    def to_representation(self, instance):
+        try:
+            return super().to_representation(instance)
+        except CRYPTO_FAILURES:
+            pass
+        data = {}
+        for field in self._readable_fields:
+            try:
+                attribute = field.get_attribute(instance)
+                data[field.field_name] = None if attribute is None else field.to_representation(attribute)
+            except CRYPTO_FAILURES:
+                data[field.field_name] = DAMAGED_PLACEHOLDERS.get(field.field_name)
+        data["damaged"] = True
+        owner_id, object_type, object_id = self.damage_target(instance)
+        integrity_failure_record(owner_id=owner_id, object_type=object_type, object_id=object_id, reason="sealed_field")
+        return data
+
+
+class FolderSerializer(MarksDamage):
     id = serializers.UUIDField()
     name = serializers.SerializerMethodField()
     parent = serializers.UUIDField(source="parent_id", allow_null=True)
@@ -26,7 +72,7 @@ class FolderSerializer(serializers.Serializer):
         return self.context["keys"].folder_tags(folder)
 
 
-class FileSerializer(serializers.Serializer):
+class FileSerializer(MarksDamage):
     id = serializers.UUIDField()
     name = serializers.SerializerMethodField()
     folder = serializers.UUIDField(source="folder_id", allow_null=True)
@@ -78,7 +124,7 @@ class VersionSerializer(serializers.Serializer):
         return version.pk == self.context["file"].current_version_id
 
 
-class TrashEntrySerializer(serializers.Serializer):
+class TrashEntrySerializer(MarksDamage):
     id = serializers.UUIDField()
     kind = serializers.SerializerMethodField()
     name = serializers.SerializerMethodField()
@@ -143,8 +189,13 @@ class UploadResultSerializer(serializers.Serializer):
     detail = serializers.CharField(required=False)
 
 
-class SearchResultSerializer(serializers.Serializer):
+class SearchResultSerializer(MarksDamage):
     kind = serializers.CharField()
+
+    def damage_target(self, result) -> tuple:
+        item = result["item"]
+        return item.owner_id if hasattr(item, "owner_id") else item.chat.owner_id, result["kind"], item.pk
+
     id = serializers.UUIDField(source="item.pk")
     name = serializers.SerializerMethodField()
     parent = serializers.SerializerMethodField(help_text="The containing folder's id (null at the top level).")
@@ -204,7 +255,7 @@ class SearchResultSerializer(serializers.Serializer):
         return (getattr(item, "modified_at", None) or item.created_at).isoformat().replace("+00:00", "Z")
 
 
-class NoteSerializer(serializers.Serializer):
+class NoteSerializer(MarksDamage):
     id = serializers.UUIDField()
     title = serializers.SerializerMethodField()
     body = serializers.SerializerMethodField()

@@ -87,11 +87,16 @@ def plaintext_size(ciphertext_size: int, chunk_size: int) -> int:
     body = ciphertext_size - HEADER_SIZE
     if body < TAG_SIZE:
         raise FormatError("stream too short")
-    sealed_size = chunk_size + TAG_SIZE
-    chunks = -(-body // sealed_size)
-    if body - (chunks - 1) * sealed_size < TAG_SIZE:
+    chunks = chunk_count(ciphertext_size, chunk_size)
+    last = body - (chunks - 1) * (chunk_size + TAG_SIZE)
+    if last < TAG_SIZE or (chunks > 1 and last == TAG_SIZE):  # only an empty stream ends on an empty chunk
         raise FormatError("stream has an impossible length")
     return body - chunks * TAG_SIZE
+
+
+def chunk_count(ciphertext_size: int, chunk_size: int) -> int:
+    """How many sealed chunks a stream of ``ciphertext_size`` bytes holds (the last may be short)."""
+    return max(1, -(-(ciphertext_size - HEADER_SIZE) // (chunk_size + TAG_SIZE)))
 
 
 class Encryptor:
@@ -210,6 +215,8 @@ def decrypt_iter(content_key: bytes, source: BinaryIO, *, aad: bytes) -> Iterato
         last = not following
         if len(current) < TAG_SIZE or (not last and len(current) != sealed_size):
             raise DecryptionError("stream truncated")
+        if last and counter and len(current) == TAG_SIZE:
+            raise DecryptionError("stream ends on an empty chunk after others")  # never written: a forgery
         try:
             yield aead.decrypt(_nonce(counter, last), current, full)
         except InvalidTag:
@@ -237,7 +244,8 @@ class ChunkReader:
         self.chunk_size, salt = decode_header(header)
         self.size = plaintext_size(total_size, self.chunk_size)
         self.sealed_size = self.chunk_size + TAG_SIZE
-        self.last_index = max(0, -(-self.size // self.chunk_size) - 1)
+        # from the sealed chunks, not the plaintext size: a trailing chunk is never skipped
+        self.last_index = chunk_count(total_size, self.chunk_size) - 1
         self._total_size = total_size
         self._aead = _payload_key(content_key, salt)
         self._aad = header[:HEADER_SIZE] + aad

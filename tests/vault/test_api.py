@@ -326,3 +326,24 @@ def test_browser_escaped_quotes_in_file_names_are_restored(api):
     """Browsers send a file named `say "hi".txt` as `say %22hi%22.txt` in multipart headers."""
     file = upload(api, ("say %22hi%22.txt", b"x")).json()[0]["file"]
     assert file["name"] == 'say "hi".txt'
+
+
+@pytest.mark.parametrize(
+    ("header", "status", "expected"),
+    [
+        ("bytes=" + "9" * 5000 + "-", 416, None),  # starts past every end
+        ("bytes=0-" + "9" * 5000, 206, slice(0, None)),  # ends past the end: clamped
+        ("bytes=-" + "9" * 5000, 206, slice(0, None)),  # suffix longer than the file: all of it
+        ("bytes=" + "0" * 5000 + "5-9", 206, slice(5, 10)),  # leading zeros are still a small number
+        ("bytes=" + "9" * 5000 + "-" + "9" * 5001, 416, None),
+    ],
+)
+def test_huge_range_numbers_are_416_or_the_body_never_500(api, header, status, expected):
+    data = os.urandom(1000)
+    file_id = upload(api, ("a.bin", data)).json()[0]["file"]["id"]
+    response = api.get(f"/api/v1/files/{file_id}/content", HTTP_RANGE=header)
+    assert response.status_code == status
+    if expected is None:
+        assert response["Content-Range"] == "bytes */1000"
+    else:
+        assert content(response) == data[expected]
