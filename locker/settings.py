@@ -52,7 +52,12 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 LOCKER_DATA_DIR = Path(os.environ.get("LOCKER_DATA_DIR", BASE_DIR / "var")).resolve()
-LOCKER_DATA_DIR.mkdir(parents=True, exist_ok=True)
+LOCKER_DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+try:  # database, secrets and blobs: for this user only (a directory made before may be looser)
+    if LOCKER_DATA_DIR.stat().st_mode & 0o077 and LOCKER_DATA_DIR.stat().st_uid == os.geteuid():
+        LOCKER_DATA_DIR.chmod(0o700)
+except OSError:
+    pass
 
 
 def _secret_from_env_or_file(env_name: str, filename: str) -> str:

@@ -169,3 +169,37 @@ def test_with_statistics_a_lookup_of_a_users_items_by_id_probes_the_primary_key(
         plan = " ".join(row[-1] for row in cursor.fetchall())
     assert "sqlite_autoindex_vault_file_1" in plan, plan
     assert len(query) == 500
+
+
+def test_a_fresh_data_directory_and_its_database_are_private(tmp_path):
+    """The data dir is 0700 and the SQLite database (with its WAL and shared-memory files) 0600, also when a
+    looser umask or an older, looser install made them first."""
+    import stat
+
+    from django.conf import settings
+
+    data = tmp_path / "var"
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}},
+        "DJANGO_SETTINGS_MODULE": "locker.settings",
+        "LOCKER_DATA_DIR": str(data),
+        "LOCKER_HTTPS": "0",
+    }
+    code = (
+        "import os; os.umask(0o022); import django; django.setup(); from django.db import connection; "
+        "c = connection.cursor(); c.execute('CREATE TABLE t (x)'); c.execute('INSERT INTO t VALUES (1)')"
+    )
+    run = [sys.executable, "-c", code]
+    subprocess.run(run, cwd=settings.BASE_DIR, env=env, check=True, capture_output=True)
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    for name in ("locker.sqlite3", "locker.sqlite3-wal", "locker.sqlite3-shm"):
+        if (data / name).exists():
+            assert stat.S_IMODE((data / name).stat().st_mode) == 0o600, name
+    # an older install left them world-readable: the next start tightens them
+    data.chmod(0o755)
+    (data / "locker.sqlite3").chmod(0o644)
+    subprocess.run(
+        run[:2] + [code.replace("CREATE TABLE t (x)", "SELECT 1")], cwd=settings.BASE_DIR, env=env, check=True
+    )
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "locker.sqlite3").stat().st_mode) == 0o600

@@ -15,6 +15,7 @@ expired one after the response has been sent, so no request waits for this.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 
 from django.db.backends.sqlite3 import base
@@ -32,7 +33,33 @@ def optimize(connection: sqlite3.Connection) -> None:
         pass
 
 
+def make_private(database) -> None:
+    """Create the database file readable by this user only (0600), or tighten one made looser before.
+
+    SQLite creates the ``-wal`` and ``-shm`` files with the database file's permissions, so they follow.
+    In-memory and URI databases are left alone.
+    """
+    name = str(database)
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    try:
+        os.close(os.open(name, os.O_WRONLY | os.O_CREAT, 0o600))
+    except OSError:
+        return  # a missing directory or a read-only place: SQLite reports it
+    for path in (name, f"{name}-wal", f"{name}-shm"):
+        try:
+            status = os.stat(path)
+            if status.st_mode & 0o077 and status.st_uid == os.geteuid():
+                os.chmod(path, 0o600)
+        except OSError:
+            continue
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    def get_new_connection(self, conn_params):
+        make_private(conn_params.get("database", ""))
+        return super().get_new_connection(conn_params)
+
     def _close(self):
         if self.connection is not None and not self.in_atomic_block:
             optimize(self.connection)
