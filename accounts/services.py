@@ -9,6 +9,7 @@ wrapped, and unlock-session secrets are returned to the caller, never stored.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -107,14 +108,24 @@ def _revoke_all_sessions(user: User) -> None:
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token=token) for token in live], ignore_conflicts=True)
 
 
-def _shred_keys(user: User) -> None:
-    """Crypto-shred: destroy every wrap of the UDK (SECURITY.md property 11), then the vault it protected."""
-    from vault.services import vault_wipe  # the vault depends on accounts, not the other way round
+# What apps above accounts keep under a user's keys, wiped with them: each registers a function of the user
+# from its AppConfig.ready() (the vault: its folders, files, notes and what its own registry names).
+_KEY_SHRED_HOOKS: list[Callable[[User], object]] = []
 
+
+def on_keys_shredded(hook: Callable[[User], object]) -> None:
+    """Call ``hook(user)`` in the transaction that destroys a user's keys (account deletion, admin reset)."""
+    if hook not in _KEY_SHRED_HOOKS:
+        _KEY_SHRED_HOOKS.append(hook)
+
+
+def _shred_keys(user: User) -> None:
+    """Crypto-shred: destroy every wrap of the UDK (SECURITY.md property 11), then the data it protected."""
     Keyring.objects.filter(user=user).delete()
     AppPassword.objects.filter(user=user).delete()
     _revoke_all_sessions(user)
-    vault_wipe(user=user)
+    for hook in _KEY_SHRED_HOOKS:
+        hook(user)
 
 
 # --- keyring --------------------------------------------------------------------

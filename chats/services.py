@@ -175,15 +175,20 @@ def message_create(
             Attachment.objects.create(message=message, file=stored.file, kind=Attachment.Kind.FILE, position=position)
         if audio is not None:
             _attach_audio(user, keys, message, folder, audio, position=len(files), meta=meta)
-        index_item(
-            owner_id=user.pk,
-            keys=keys.search,
-            kind=SearchToken.Kind.MESSAGE,
-            item_id=message_id,
-            fields={"body": [content]},
-        )
+        index_message(user=user, keys=keys, message_id=message_id, content=content)
         Chat.objects.filter(pk=chat.pk).update(updated_at=timezone.now())
     return message
+
+
+def index_message(*, user, keys: VaultKeys, message_id, content: str) -> None:
+    """A message's words in the vault's blind index (inside the write's transaction)."""
+    index_item(
+        owner_id=user.pk,
+        keys=keys.search,
+        kind=SearchToken.Kind.MESSAGE,
+        item_id=message_id,
+        fields={"body": [content]},
+    )
 
 
 def _attach_audio(user, keys: VaultKeys, message: Message, folder, upload, *, position: int, meta) -> None:

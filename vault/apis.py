@@ -18,6 +18,7 @@ from locker.errors import InvalidInput, LockerError
 from locker.http import RequestMeta
 from locker.schema import results_of
 from locker.serializers import ErrorSerializer
+from vault import kinds as item_kinds
 from vault import selectors, services
 from vault.filters import FileFilter
 from vault.http import content_response, download_name, preview_response
@@ -551,7 +552,8 @@ class SearchApi(GenericAPIView):
                 "Give 1 to 500 characters to search for.", code="invalid_query", errors={"q": ["Required."]}
             )
         kinds = [k for k in (params.get("kind") or params.get("type") or "").split(",") if k]
-        unknown = sorted(set(kinds) - set(selectors.SEARCH_KINDS))
+        known = selectors.search_kinds()
+        unknown = sorted(set(kinds) - set(known))
         if unknown:
             raise InvalidInput(errors={"kind": [f"Unknown kind: {', '.join(unknown)}."]})
         keys = vault_keys(request)
@@ -575,18 +577,18 @@ class SearchApi(GenericAPIView):
         }
 
         def narrow(kind_name, candidates):
+            kind = item_kinds.get(kind_name)
             if kind_name == "file":
                 candidates = FileFilter(params, queryset=candidates).qs
             else:
-                date_field = "created_at" if kind_name == "message" else "modified_at"
                 if dates["after"]:
-                    candidates = candidates.filter(**{f"{date_field}__gte": dates["after"]})
+                    candidates = candidates.filter(**{f"{kind.date_field}__gte": dates["after"]})
                 if dates["before"]:
-                    candidates = candidates.filter(**{f"{date_field}__lt": dates["before"]})
+                    candidates = candidates.filter(**{f"{kind.date_field}__lt": dates["before"]})
             if folder_ids is not None:
-                field = {"file": "folder_id", "note": "folder_id", "folder": "parent_id"}.get(kind_name)
+                field = kind.folder_field
                 candidates = candidates.filter(**{f"{field}__in": folder_ids}) if field else candidates.none()
-            candidates = _with_tag(request, keys, candidates, selectors.SEARCH_KINDS[kind_name])
+            candidates = _with_tag(request, keys, candidates, kind.code)
             return candidates
 
         results = selectors.search(user=request.user, keys=keys, query=query, kinds=kinds or None, narrow=narrow)

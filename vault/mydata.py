@@ -3,24 +3,52 @@
 Rows are read in batches (``QuerySet.iterator``), decrypted one at a time and written out as JSON fragments,
 so 100,000 messages never sit in memory together. ``?since=<ISO date-time>`` keeps only what was created or
 changed since then (an incremental pull). File bytes are not inlined: each file has its content link.
+
+The document's sections come from a registry (:func:`register_section`): the vault writes folders, files,
+notes, shares and activity; apps above it add theirs from their ``AppConfig.ready()`` (chats: ``chats``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.urls import reverse
 
 from activity.models import Event
-from chats import services as chat_services
-from chats.models import Chat, Message
 from vault import notes
 from vault.keys import VaultKeys
 from vault.models import File, Folder, Note
 
 BATCH = 500
+
+
+@dataclass(frozen=True)
+class Section:
+    """One top-level entry of the document: ``write(user, keys, request, changed)`` yields its JSON text,
+    where ``changed(queryset, field="modified_at")`` keeps the rows changed since ``?since``."""
+
+    label: str
+    order: int
+    write: Callable[..., Iterator[str]]
+
+
+_SECTIONS: dict[str, Section] = {}
+
+
+def register_section(label: str, order: int, write: Callable[..., Iterator[str]]) -> None:
+    _SECTIONS[label] = Section(label, order, write)
+
+
+def dump(value) -> str:
+    return _dump(value)
+
+
+def array(items: Iterator[dict]) -> Iterator[str]:
+    """A JSON array written item by item."""
+    return _array(items)
 
 
 def _dump(value) -> str:
@@ -46,7 +74,24 @@ def stream_user_data(*, user, keys: VaultKeys, request, since: datetime | None =
     def changed(qs, field: str = "modified_at"):
         return qs.filter(**{f"{field}__gte": since}) if since else qs
 
-    def folder_items():
+    profile = {
+        "id": user.pk,
+        "username": user.username,
+        "email": user.email,
+        "role": user.role,
+        "quota": user.storage_quota,
+        "usage": user.storage_used,
+        "date_joined": user.date_joined,
+    }
+    yield '{"format": "locker-data/1", "since": ' + _dump(since) + ', "profile": ' + _dump(profile)
+    for section in sorted(_SECTIONS.values(), key=lambda s: s.order):
+        yield f', "{section.label}": '
+        yield from section.write(user, keys, request, changed)
+    yield "}"
+
+
+def _folders(user, keys, request, changed) -> Iterator[str]:
+    def items():
         for folder in changed(Folder.objects.filter(owner=user)).order_by("created_at", "id").iterator(BATCH):
             yield {
                 "id": folder.pk,
@@ -58,7 +103,11 @@ def stream_user_data(*, user, keys: VaultKeys, request, since: datetime | None =
                 "trashed_at": folder.trashed_at,
             }
 
-    def file_items():
+    return _array(items())
+
+
+def _files(user, keys, request, changed) -> Iterator[str]:
+    def items():
         files = changed(File.objects.filter(owner=user)).select_related("current_version").order_by("created_at", "id")
         for file in files.iterator(BATCH):
             yield {
@@ -75,7 +124,11 @@ def stream_user_data(*, user, keys: VaultKeys, request, since: datetime | None =
                 "content_url": request.build_absolute_uri(reverse("api-file-content", args=[file.pk])),
             }
 
-    def note_items():
+    return _array(items())
+
+
+def _notes(user, keys, request, changed) -> Iterator[str]:
+    def items():
         for note in changed(Note.objects.filter(owner=user)).order_by("created_at", "id").iterator(BATCH):
             key = notes.note_key(keys, note)
             yield {
@@ -90,25 +143,15 @@ def stream_user_data(*, user, keys: VaultKeys, request, since: datetime | None =
                 "trashed_at": note.trashed_at,
             }
 
-    def chat_items():
-        yield from Chat.objects.filter(owner=user).order_by("created_at", "id").iterator(BATCH)
+    return _array(items())
 
-    def message_items(chat):
-        messages = changed(Message.objects.filter(chat=chat), "created_at").order_by("created_at", "id")
-        for message in messages.prefetch_related("attachments").iterator(BATCH):
-            yield {
-                "id": message.pk,
-                "role": message.role,
-                "status": message.status,
-                "content": chat_services.message_content(keys, message, chat),
-                "reply_to": message.reply_to_id,
-                "created_at": message.created_at,
-                "attachments": [
-                    {"file": a.file_id, "kind": a.kind, "duration": a.duration} for a in message.attachments.all()
-                ],
-            }
 
-    def event_items():
+def _shares(user, keys, request, changed) -> Iterator[str]:
+    yield "[]"
+
+
+def _activity(user, keys, request, changed) -> Iterator[str]:
+    def items():
         events = changed(Event.objects.filter(user=user), "created_at").order_by("created_at", "id")
         for event in events.iterator(BATCH):
             yield {
@@ -121,30 +164,11 @@ def stream_user_data(*, user, keys: VaultKeys, request, since: datetime | None =
                 "object_id": event.object_id,
             }
 
-    profile = {
-        "id": user.pk,
-        "username": user.username,
-        "email": user.email,
-        "role": user.role,
-        "quota": user.storage_quota,
-        "usage": user.storage_used,
-        "date_joined": user.date_joined,
-    }
-    yield '{"format": "locker-data/1", "since": ' + _dump(since) + ', "profile": ' + _dump(profile)
-    for label, items in (("folders", folder_items()), ("files", file_items()), ("notes", note_items())):
-        yield f', "{label}": '
-        yield from _array(items)
-    yield ', "chats": ['
-    for n, chat in enumerate(chat_items()):
-        head = {
-            "id": chat.pk,
-            "title": chat_services.chat_title(keys, chat),
-            "created_at": chat.created_at,
-            "updated_at": chat.updated_at,
-        }
-        yield ("," if n else "") + _dump(head)[:-1] + ', "messages": '
-        yield from _array(message_items(chat))
-        yield "}"
-    yield '], "shares": [], "activity": '
-    yield from _array(event_items())
-    yield "}"
+    return _array(items())
+
+
+register_section("folders", 10, _folders)
+register_section("files", 20, _files)
+register_section("notes", 30, _notes)
+register_section("shares", 50, _shares)
+register_section("activity", 60, _activity)

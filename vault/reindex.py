@@ -1,8 +1,10 @@
 """Rebuild a user's blind indexes (search tokens and tag index) from their decrypted data.
 
 Needs the user's data key, so it runs inside the user's own request (``POST /api/v1/search/reindex``) or from
-``manage.py vault_reindex --user NAME`` with their password. Each item is re-indexed in its own short
-transaction (SQLite writers never wait long); tokens of items that no longer exist are removed first.
+``manage.py vault_reindex --user NAME`` with their password. Every registered kind (``vault.kinds``: files,
+folders, notes, chat messages...) rebuilds its own items; each item is re-indexed in its own short transaction,
+with any decryption and text extraction done before it (SQLite writers never wait long). Index rows of items
+that no longer exist, or of kinds nothing describes, are removed first.
 """
 
 from __future__ import annotations
@@ -11,51 +13,30 @@ from collections.abc import Callable
 
 from django.db import transaction
 
-from vault import notes, services
+from vault import kinds
 from vault.keys import VaultKeys
-from vault.models import File, Folder, Note, SearchToken, TagIndex
+from vault.models import SearchToken, TagIndex
 
 
 def vault_reindex(*, user, keys: VaultKeys, progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
-    """Re-index every folder, file (name, tags, text content) and note of ``user``. Returns counts per kind."""
-    folders = list(Folder.objects.filter(owner=user))
-    files = list(
-        File.objects.filter(owner=user).only("id", "owner_id", "folder_id", "key_wrapped", "name_sealed", "tags_sealed")
-    )
-    all_notes = list(Note.objects.filter(owner=user))
-    keys.preload(folders)
-    live_ids = {f.pk for f in folders} | {f.pk for f in files} | {n.pk for n in all_notes}
+    """Re-index every item of every kind of ``user``. Returns counts per kind (``{"files": 12, ...}``)."""
+    registered = kinds.all_kinds()
     with transaction.atomic():
         for model in (SearchToken, TagIndex):
-            stale = model.objects.filter(owner=user).exclude(item_id__in=live_ids)
-            stale.delete()
-    total = len(folders) + len(files) + len(all_notes)
+            model.objects.filter(owner=user).exclude(kind__in=[kind.code for kind in registered]).delete()
+            for kind in registered:
+                existing = kind.model.objects.filter(owner=user).values("pk")
+                model.objects.filter(owner=user, kind=kind.code).exclude(item_id__in=existing).delete()
+    total = sum(kind.model.objects.filter(owner=user).count() for kind in registered)
     done = 0
+    counts = {}
+    for kind in registered:
 
-    def step(kind: str) -> None:
-        nonlocal done
-        done += 1
-        if progress and (done % 200 == 0 or done == total):
-            progress(kind, done, total)
+        def step(name: str = kind.name) -> None:
+            nonlocal done
+            done += 1
+            if progress and (done % 200 == 0 or done == total):
+                progress(name, done, total)
 
-    for folder in folders:
-        with transaction.atomic():
-            services._index_folder(user, keys, folder.pk, keys.folder_name(folder), keys.folder_tags(folder))
-        step("folder")
-    for file in files:
-        with transaction.atomic():
-            services._index_file(user, keys, file.pk, keys.file_name(file), keys.file_tags(file))
-        step("file")
-    for note in all_notes:
-        key = notes.note_key(keys, note)
-        with transaction.atomic():
-            notes._index(
-                user,
-                keys,
-                note.pk,
-                notes.note_title(keys, note, key),
-                notes.note_body(keys, note, key),
-                notes.note_tags(keys, note, key),
-            )
-        step("note")
-    return {"folders": len(folders), "files": len(files), "notes": len(all_notes)}
+        counts[f"{kind.name}s"] = kind.reindex(user, keys, step)
+    return counts

@@ -7,7 +7,7 @@ from django.db.models import Count, F, Max, Q, QuerySet
 from locker.crypto.blind import normalize
 from locker.db import one_or_none
 from locker.errors import NotFound
-from vault import order_cache
+from vault import kinds, order_cache
 from vault.models import File, FileVersion, Folder, Note, SearchToken, TagIndex
 from vault.search import matching_items
 from vault.services import _is_uuid
@@ -74,46 +74,33 @@ def all_folders(*, user) -> list[Folder]:
     return list(Folder.objects.filter(owner=user).only("id", "parent_id", "key_wrapped", "name_sealed", "trashed_at"))
 
 
-SEARCH_KINDS = {
-    "file": SearchToken.Kind.FILE,
-    "folder": SearchToken.Kind.FOLDER,
-    "note": SearchToken.Kind.NOTE,
-    "message": SearchToken.Kind.MESSAGE,
-}
-
-
-def _search_models() -> dict:
-    """kind -> (model, filter of live rows, date used for recency)."""
-    from chats.models import Message
-
-    live = {"trashed_at__isnull": True}
-    return {
-        "file": (File, live, "modified_at"),
-        "folder": (Folder, live, "modified_at"),
-        "note": (Note, live, "modified_at"),
-        "message": (Message, {}, "created_at"),
-    }
+def search_kinds() -> dict[str, int]:
+    """kind name -> index code, for every registered kind (``vault.kinds``)."""
+    return {kind.name: kind.code for kind in kinds.all_kinds()}
 
 
 def search(*, user, keys, query: str, kinds: list[str] | None = None, narrow=None) -> SearchResults:
-    """Live files, folders and notes matching every word of ``query``: best match first, then most recent.
+    """Live items of every registered kind matching every word of ``query``: best match first, then most recent.
 
     Ranking reads only ids and dates; whole rows are loaded a page at a time. Each result:
     ``{"kind", "item", "score", "words"}``. Trashed items are not found. ``narrow(kind_name, queryset)``, when
     given, may filter each kind's candidate queryset further (the listing filters).
     """
-    wanted = [SEARCH_KINDS[k] for k in (kinds or SEARCH_KINDS)]
-    words, matches = matching_items(owner_id=user.pk, keys=keys.search, query=query, kinds=wanted)
-    names = {v: k for k, v in SEARCH_KINDS.items()}
+    from vault import kinds as registry
+
+    described = [registry.get(name) for name in kinds] if kinds else registry.all_kinds()
+    words, matches = matching_items(
+        owner_id=user.pk, keys=keys.search, query=query, kinds=[kind.code for kind in described]
+    )
     ranked = []
-    for kind_name, (model, live_filter, date_field) in _search_models().items():
-        hits = {m["item_id"]: m["hits"] for m in matches if names[m["kind"]] == kind_name}
+    for kind in described:
+        hits = {m["item_id"]: m["hits"] for m in matches if m["kind"] == kind.code}
         if hits:
-            candidates = model.objects.filter(owner=user, pk__in=list(hits), **live_filter)
+            candidates = kind.rows(user).filter(pk__in=list(hits))
             if narrow is not None:
-                candidates = narrow(kind_name, candidates)
-            live = candidates.values_list("pk", date_field)
-            ranked.extend((-hits[pk], -modified.timestamp(), str(pk), kind_name, pk) for pk, modified in live)
+                candidates = narrow(kind.name, candidates)
+            live = candidates.values_list("pk", kind.date_field)
+            ranked.extend((-hits[pk], -modified.timestamp(), str(pk), kind.name, pk) for pk, modified in live)
     ranked.sort()
     return SearchResults(user, [(kind, pk, -score) for score, _, _, kind, pk in ranked], words)
 
@@ -136,13 +123,13 @@ class SearchResults:
     def __getitem__(self, index):
         chosen = self._ranked[index] if isinstance(index, slice) else [self._ranked[index]]
         rows = {}
-        for kind_name, (model, _, _) in _search_models().items():
-            ids = [pk for kind, pk, _ in chosen if kind == kind_name]
+        for kind in kinds.all_kinds():
+            ids = [pk for name, pk, _ in chosen if name == kind.name]
             if ids:
-                found = model.objects.filter(owner=self._user, pk__in=ids)
-                if kind_name == "message":
-                    found = found.select_related("chat")
-                rows.update({(kind_name, row.pk): row for row in found})
+                found = kind.model.objects.filter(owner=self._user, pk__in=ids)
+                if kind.select_related:
+                    found = found.select_related(*kind.select_related)
+                rows.update({(kind.name, row.pk): row for row in found})
         results = [
             {"kind": kind, "item": rows[kind, pk], "score": score, "words": self._words}
             for kind, pk, score in chosen

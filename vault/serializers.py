@@ -4,9 +4,10 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from locker.serializers import StrictCharField
+from vault import kinds
 from vault.integrity import CRYPTO_FAILURES, integrity_failure_record
 from vault.models import File, Folder, Note
-from vault.notes import note_body, note_title, snippet
+from vault.notes import note_body, note_title
 from vault.services import etag_of
 
 ON_CONFLICT = [("error", "error"), ("rename", "rename")]
@@ -190,59 +191,49 @@ class UploadResultSerializer(serializers.Serializer):
 
 
 class SearchResultSerializer(MarksDamage):
+    """A search result of any registered kind (``vault.kinds``): what it is, what it shows, where it opens."""
+
     kind = serializers.CharField()
 
     def damage_target(self, result) -> tuple:
         item = result["item"]
-        return item.owner_id if hasattr(item, "owner_id") else item.chat.owner_id, result["kind"], item.pk
+        return item.owner_id, result["kind"], item.pk
 
     id = serializers.UUIDField(source="item.pk")
     name = serializers.SerializerMethodField()
-    parent = serializers.SerializerMethodField(help_text="The containing folder's id (null at the top level).")
+    parent = serializers.SerializerMethodField(
+        help_text="The containing folder's id (null at the top level); for a message, its chat's id."
+    )
+    url = serializers.SerializerMethodField(help_text="The page that opens this result (a message: in its chat).")
     size = serializers.SerializerMethodField()
     mime_type = serializers.SerializerMethodField()
     modified_at = serializers.SerializerMethodField()
     score = serializers.IntegerField()
 
-    snippet = serializers.SerializerMethodField(help_text="For notes: text around the first matching word.")
+    snippet = serializers.SerializerMethodField(help_text="For notes and messages: text around the first match.")
     tags = serializers.SerializerMethodField()
 
-    def get_tags(self, result) -> list[str]:
-        keys, item = self.context["keys"], result["item"]
-        if result["kind"] == "message":
-            return []
-        if result["kind"] == "note":
-            from vault.notes import note_tags
+    def _view(self, result) -> kinds.SearchView:
+        if "view" not in result:
+            result["view"] = kinds.get(result["kind"]).describe(
+                self.context["keys"], result["item"], result.get("words", [])
+            )
+        return result["view"]
 
-            return note_tags(keys, item)
-        return keys.file_tags(item) if result["kind"] == "file" else keys.folder_tags(item)
+    def get_tags(self, result) -> list[str]:
+        return self._view(result).tags
 
     def get_name(self, result) -> str:
-        keys = self.context["keys"]
-        item = result["item"]
-        if result["kind"] == "message":
-            from chats.services import chat_title
-
-            return chat_title(keys, item.chat) or "Chat"
-        if result["kind"] == "note":
-            return note_title(keys, item) or "Untitled note"
-        return keys.file_name(item) if result["kind"] == "file" else keys.folder_name(item)
+        return self._view(result).name
 
     def get_parent(self, result) -> str | None:
-        item = result["item"]
-        if result["kind"] == "message":
-            return str(item.chat_id)
-        parent = item.parent_id if result["kind"] == "folder" else item.folder_id
-        return str(parent) if parent else None
+        return self._view(result).parent
+
+    def get_url(self, result) -> str:
+        return self._view(result).url
 
     def get_snippet(self, result) -> str | None:
-        if result["kind"] == "message":
-            from chats.services import message_content
-
-            return snippet(message_content(self.context["keys"], result["item"]), result.get("words", []))
-        if result["kind"] != "note":
-            return None
-        return snippet(note_body(self.context["keys"], result["item"]), result.get("words", []))
+        return self._view(result).snippet
 
     def get_size(self, result) -> int | None:
         return getattr(result["item"], "size", None) if result["kind"] == "file" else None

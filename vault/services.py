@@ -28,11 +28,12 @@ from activity import actions
 from activity.services import event_record
 from locker.errors import Conflict, InvalidInput, LockerError, NotFound
 from locker.http import RequestMeta
+from vault import kinds
 from vault.blobs import blob_delete
 from vault.derive import current_content_words, derive_upload, derived_store, preview_blobs
 from vault.downloads import plaintext_chunks
 from vault.keys import VaultKeys
-from vault.models import File, FileVersion, Folder, Note, SearchToken
+from vault.models import File, FileVersion, Folder, Note, SearchToken, TagIndex
 from vault.order_cache import bump_after_commit as changed_after_commit
 from vault.search import index_item, unindex
 from vault.uploads import EncryptedUpload, upload_from_iterable
@@ -769,11 +770,12 @@ def vault_wipe(*, user: User) -> int:
     versions.delete()
     File.objects.filter(owner=user).delete()
     Note.objects.filter(owner=user).delete()
-    from chats.models import Chat  # chats build on the vault's keys and index
-
-    Chat.objects.filter(owner=user).delete()
+    for kind in kinds.all_kinds():  # what apps above the vault keep under the user's keys (chats)
+        if kind.wipe is not None:
+            kind.wipe(user)
     Folder.objects.filter(owner=user).delete()
     SearchToken.objects.filter(owner=user).delete()
+    TagIndex.objects.filter(owner=user).delete()
     User.objects.filter(pk=user.pk).update(storage_used=0)
     _delete_blobs_after_commit(blobs)
     return freed

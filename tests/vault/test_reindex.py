@@ -44,7 +44,7 @@ def test_reindex_rebuilds_exactly_the_same_index(user, keys, account):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.login(client)['access']}")
     response = client.post("/api/v1/search/reindex")
-    assert response.status_code == 200 and response.json() == {"folders": 1, "files": 1, "notes": 1}
+    assert response.status_code == 200 and response.json() == {"folders": 1, "files": 1, "notes": 1, "messages": 0}
     assert state(user) == before
     assert [r["kind"] for r in selectors.search(user=user, keys=keys, query="moonshot")] == ["file"]
 
@@ -56,7 +56,7 @@ def test_reindex_command_with_password(user, keys, account, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO(account.password + "\n"))
     out = io.StringIO()
     call_command("vault_reindex", "--user", "ALICE", "--password-stdin", stdout=out)
-    assert "Re-indexed 1 folders, 1 files, 1 notes." in out.getvalue()
+    assert "Re-indexed 1 files, 1 folders, 1 notes, 0 messages." in out.getvalue()
     assert state(user) == before
     monkeypatch.setattr("sys.stdin", io.StringIO("wrong password\n"))
     with pytest.raises(CommandError, match="wrong"):

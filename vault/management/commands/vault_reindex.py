@@ -33,8 +33,5 @@ class Command(BaseCommand):
             self.stdout.write(f"  {done}/{total} items")
 
         counts = vault_reindex(user=account, keys=VaultKeys(account.pk, udk), progress=progress)
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Re-indexed {counts['folders']} folders, {counts['files']} files, {counts['notes']} notes."
-            )
-        )
+        summary = ", ".join(f"{count} {kind}" for kind, count in counts.items())
+        self.stdout.write(self.style.SUCCESS(f"Re-indexed {summary}."))
