@@ -22,9 +22,10 @@ from locker.crypto.aead import context
 from locker.crypto.keys import unwrap_with_key, wrap_with_key
 from locker.errors import InvalidInput, LockerError, NotFound
 from vault import services as vault_services
+from vault.derive import derive_upload
 from vault.downloads import PlaintextReader
 from vault.keys import VaultKeys, open_text, seal_text
-from vault.models import File, FileVersion, Folder, SearchToken
+from vault.models import Folder, SearchToken
 from vault.search import index_item, unindex
 from vault.services import _is_uuid, clean_title
 
@@ -146,6 +147,11 @@ def message_create(
     if role not in Message.Role.values:
         raise InvalidInput(errors={"role": [f"One of: {', '.join(Message.Role.values)}."]})
     content = _clean_content(content)
+    # Thumbnails, text and the recording's length come from the content: decrypted and worked out before the
+    # transaction, so that no other writer waits on SQLite's lock meanwhile.
+    for upload in files:
+        derive_upload(keys=keys, upload=upload)
+    recording = _probe_recording(keys, audio) if audio is not None else None
     with transaction.atomic():
         chat = _chat(user, chat_id, lock=True)
         parent = None
@@ -174,7 +180,7 @@ def message_create(
             )
             Attachment.objects.create(message=message, file=stored.file, kind=Attachment.Kind.FILE, position=position)
         if audio is not None:
-            _attach_audio(user, keys, message, folder, audio, position=len(files), meta=meta)
+            _attach_audio(user, keys, message, folder, audio, recording, position=len(files), meta=meta)
         index_message(user=user, keys=keys, message_id=message_id, content=content)
         Chat.objects.filter(pk=chat.pk).update(updated_at=timezone.now())
     return message
@@ -191,25 +197,30 @@ def index_message(*, user, keys: VaultKeys, message_id, content: str) -> None:
     )
 
 
-def _attach_audio(user, keys: VaultKeys, message: Message, folder, upload, *, position: int, meta) -> None:
+def _probe_recording(keys: VaultKeys, upload) -> tuple[str, float | None]:
+    """``(MIME type, duration)`` of a recording upload, read through its encrypted blob; refuses what is not one."""
     if upload.size > settings.LOCKER_MAX_AUDIO_SIZE:
         upload.discard()
         raise AudioTooLarge(f"Recordings are limited to {settings.LOCKER_MAX_AUDIO_SIZE} bytes.")
-    if not upload.name or upload.name.lower() in {"blob", "audio", "recording"}:  # what browsers send for recordings
-        extension = mimetypes.guess_extension(upload.mime_type) or ""
-        upload.name = f"Recording {timezone.now():%Y-%m-%d %H.%M.%S}{extension}"
-    stored = vault_services.file_upload(
-        user=user, keys=keys, upload=upload, folder_id=folder.pk, on_conflict="rename", meta=meta
-    )
-    reader = PlaintextReader(keys, stored.file, stored.version)
+    reader = PlaintextReader.of_upload(keys.owner_id, upload)
     try:
         mime, duration = probe(reader)
     finally:
         reader.close()
     if mime is None:
         raise UnsupportedAudio()
-    File.objects.filter(pk=stored.file.pk).update(mime_type=mime)
-    FileVersion.objects.filter(pk=stored.version.pk).update(mime_type=mime)
+    upload.mime_type = mime
+    return mime, duration
+
+
+def _attach_audio(user, keys: VaultKeys, message: Message, folder, upload, recording, *, position: int, meta) -> None:
+    if not upload.name or upload.name.lower() in {"blob", "audio", "recording"}:  # what browsers send for recordings
+        extension = mimetypes.guess_extension(upload.mime_type) or ""
+        upload.name = f"Recording {timezone.now():%Y-%m-%d %H.%M.%S}{extension}"
+    stored = vault_services.file_upload(
+        user=user, keys=keys, upload=upload, folder_id=folder.pk, on_conflict="rename", meta=meta
+    )
+    _mime, duration = recording
     Attachment.objects.create(
         message=message, file=stored.file, kind=Attachment.Kind.AUDIO, duration=duration, position=position
     )

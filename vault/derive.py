@@ -110,6 +110,8 @@ def derive_upload(*, keys: VaultKeys, upload) -> DerivedResult | None:
     Run before the version's transaction; never raises. The result is attached to the
     upload (``upload.derivation``), so discarding the upload discards the thumbnail too.
     """
+    if upload.derivation is not None:  # derived already (before an enclosing transaction)
+        return upload.derivation
     if not derivable(upload.mime_type):
         return None
 

@@ -97,7 +97,7 @@ def _positional(handle) -> Callable[[int, memoryview], int]:
     return preadv_all
 
 
-def _chunk_reader(read_into, content_key: bytes, aad: bytes, version: FileVersion) -> ChunkReader:
+def _chunk_reader(read_into, content_key: bytes, aad: bytes, version) -> ChunkReader:
     """The chunks of ``version``'s blob, once the blob is known to end exactly where its record says.
 
     The stream's final chunk is found from the length (its last flag is authenticated), so bytes
@@ -150,13 +150,23 @@ class PlaintextReader(io.RawIOBase):
     """
 
     def __init__(self, keys: VaultKeys, file: File, version: FileVersion):
+        self._open(version, keys.content_key(version, keys.file_key(file)), aad_blob(file.owner_id, version.pk))
+
+    @classmethod
+    def of_upload(cls, owner_id, upload) -> PlaintextReader:
+        """The plaintext of a finished upload (``vault.uploads.EncryptedUpload``) before any row holds it."""
+        reader = cls.__new__(cls)
+        reader._open(upload, upload.content_key, aad_blob(owner_id, upload.version_id))
+        return reader
+
+    def _open(self, stored, content_key: bytes, aad: bytes) -> None:
+        """``stored``: anything with the blob's name and stored size (a version, an upload)."""
         super().__init__()
         self._pos = 0
-        self._handle = blob_open(version.blob)
+        self._handle = blob_open(stored.blob)
         try:
             self._read_into = _positional(self._handle)
-            content_key = keys.content_key(version, keys.file_key(file))
-            self._chunks = _chunk_reader(self._read_into, content_key, aad_blob(file.owner_id, version.pk), version)
+            self._chunks = _chunk_reader(self._read_into, content_key, aad, stored)
         except BaseException:
             self._handle.close()
             raise

@@ -80,14 +80,39 @@ def index_item(*, owner_id, keys: SearchKeys, kind: int, item_id, fields: dict[s
         [SearchToken(owner_id=owner_id, kind=kind, item_id=item_id, token=t) for t in keys.item_tokens(fields)],
         batch_size=1000,
     )
+    _replace_tags(owner_id=owner_id, keys=keys, kind=kind, item_id=item_id, tags=fields.get("tag", []))
+
+
+def _replace_tags(*, owner_id, keys: SearchKeys, kind: int, item_id, tags: Iterable[str]) -> None:
     TagIndex.objects.filter(kind=kind, item_id=item_id).delete()
-    tags = {keys.tag_token(tag): tag for tag in fields.get("tag", [])}
+    tokens = {keys.tag_token(tag): tag for tag in tags}
     TagIndex.objects.bulk_create(
         [
             TagIndex(owner_id=owner_id, kind=kind, item_id=item_id, token=t, tag_sealed=keys.seal_tag(owner_id, tag))
-            for t, tag in tags.items()
+            for t, tag in tokens.items()
         ]
     )
+
+
+def reindex_fields(
+    *, owner_id, keys: SearchKeys, kind: int, item_id, old: dict[str, Iterable[str]], new: dict[str, Iterable[str]]
+) -> None:
+    """Swap the tokens of some fields of an item (its name, its tags) for their new values and leave the rest.
+
+    Tokens are keyed per field, so a rename touches name tokens only: a file's content words, which
+    only a decryption and a text extraction could give again, stay as they are. The tag index follows
+    ``new["tag"]`` when given. Call inside the write's transaction.
+    """
+    before, after = keys.item_tokens(old), keys.item_tokens(new)
+    gone, added = before - after, after - before
+    if gone:
+        SearchToken.objects.filter(kind=kind, item_id=item_id, token__in=list(gone)).delete()
+    if added:
+        SearchToken.objects.bulk_create(
+            [SearchToken(owner_id=owner_id, kind=kind, item_id=item_id, token=t) for t in added], batch_size=1000
+        )
+    if "tag" in new:
+        _replace_tags(owner_id=owner_id, keys=keys, kind=kind, item_id=item_id, tags=new["tag"])
 
 
 def unindex(*, kind: int, item_ids: Iterable) -> None:

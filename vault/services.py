@@ -30,12 +30,12 @@ from locker.errors import Conflict, InvalidInput, LockerError, NotFound
 from locker.http import RequestMeta
 from vault import kinds
 from vault.blobs import blob_delete
-from vault.derive import current_content_words, derive_upload, derived_store, preview_blobs
+from vault.derive import derive_upload, derived_store, preview_blobs
 from vault.downloads import plaintext_chunks
 from vault.keys import VaultKeys
 from vault.models import File, FileVersion, Folder, Note, SearchToken, TagIndex
 from vault.order_cache import bump_after_commit as changed_after_commit
-from vault.search import index_item, unindex
+from vault.search import index_item, reindex_fields, unindex
 from vault.uploads import EncryptedUpload, upload_from_iterable
 
 MAX_NAME_LENGTH = 255
@@ -199,10 +199,9 @@ def _index_folder(user: User, keys: VaultKeys, folder_id, name: str, tags: list[
     )
 
 
-def _index_file(user: User, keys: VaultKeys, file_id, name: str, tags: list[str], content=None) -> None:
-    """Name, tags and the current version's content words; ``content=None`` reads those words again (never stored)."""
-    if content is None:
-        content = current_content_words(keys=keys, file_id=file_id)
+def _index_file(user: User, keys: VaultKeys, file_id, name: str, tags: list[str], content: list[str]) -> None:
+    """Name, tags and content words, replacing all of the file's tokens. The content words are never stored: a
+    caller that has none at hand changes the other fields with :func:`vault.search.reindex_fields` instead."""
     index_item(
         owner_id=user.pk,
         keys=keys.search,
@@ -498,7 +497,8 @@ def file_update(
         changed(user)
         file = _file(user, file_id, lock=True)
         file_key = keys.file_key(file)
-        new_name = clean_name(name) if name is not None else keys.file_name(file)
+        old_name, old_tags = keys.file_name(file), keys.file_tags(file)
+        new_name = clean_name(name) if name is not None else old_name
         moving = folder_id is not UNSET and str(folder_id or "") != str(file.folder_id or "")
         target = _folder(user, folder_id) if moving and folder_id else (None if moving else file.folder)
         target_key = keys.folder_key(target)
@@ -517,8 +517,15 @@ def file_update(
             file.tags_sealed = keys.seal_file_tags(file_key, file.pk, tags)
         file.modified_at = timezone.now()
         file.save()
-        if renamed or tags is not None:
-            _index_file(user, keys, file.pk, new_name, tags if tags is not None else keys.file_tags(file))
+        if renamed or tags is not None:  # name and tag tokens only: the content words stay (no decryption here)
+            reindex_fields(
+                owner_id=user.pk,
+                keys=keys.search,
+                kind=SearchToken.Kind.FILE,
+                item_id=file.pk,
+                old={"name": [old_name], "tag": old_tags},
+                new={"name": [new_name], "tag": tags if tags is not None else old_tags},
+            )
         for flag, action in (
             (renamed, actions.FILE_RENAMED),
             (moving, actions.FILE_MOVED),
@@ -635,6 +642,7 @@ def trash_restore(*, user: User, keys: VaultKeys, item_id, meta=None) -> Folder 
         home_alive = parent is None or parent.trashed_at is None
         item_key = keys.folder_key(item) if kind == "folder" else keys.file_key(item)
         name = keys.folder_name(item) if kind == "folder" else keys.file_name(item)
+        old_name = name
         target = parent if home_alive else None
         target_key = keys.folder_key(target)
         name, mac = _free_name(user, keys, target and target.pk, target_key, name, exclude_id=item.pk)
@@ -652,8 +660,15 @@ def trash_restore(*, user: User, keys: VaultKeys, item_id, meta=None) -> Folder 
         item.save()
         if kind == "folder":
             _index_folder(user, keys, item.pk, name, keys.folder_tags(item))
-        else:
-            _index_file(user, keys, item.pk, name, keys.file_tags(item))
+        elif name != old_name:  # renamed to a free name: its name tokens only (the content words stay)
+            reindex_fields(
+                owner_id=user.pk,
+                keys=keys.search,
+                kind=SearchToken.Kind.FILE,
+                item_id=item.pk,
+                old={"name": [old_name]},
+                new={"name": [name]},
+            )
         for model in (Folder, File, Note):
             model.objects.filter(owner=user, trashed_with=item.pk).update(trashed_at=None, trashed_with=None)
         event_record(action=actions.ITEM_RESTORED, user=user, meta=meta, object_type=kind, object_id=item.pk)
