@@ -19,9 +19,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import AppPassword, Keyring, UnlockSession, User, username_validator
+from accounts.tokens import RedeemableRefreshToken, session_from_token, token_pair_rotated
 from activity import actions
 from activity.models import Event
 from activity.services import event_record
@@ -42,11 +44,23 @@ from locker.crypto.keys import (
     wrap_with_password,
     wrap_with_secret,
 )
-from locker.errors import Conflict, InvalidCredentials, InvalidInput, NotFound, VaultLocked
+from locker.db import one_or_none
+from locker.errors import Conflict, InvalidCredentials, InvalidInput, LockerError, NotFound, VaultLocked
 from locker.http import RequestMeta
 
 MAX_APP_PASSWORDS = 50
 APP_PASSWORD_LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
+class TokenInvalid(LockerError):
+    status_code = 401
+    code = "token_not_valid"
+    detail = "The refresh token is invalid, expired or already used."
+
+
+class SessionEnded(TokenInvalid):
+    code = "session_revoked"
+    detail = "This session has ended (logged out, password changed or expired)."
 
 
 class KeyringMismatch(VaultLocked):
@@ -312,6 +326,61 @@ def unlock_session_revoke(*, user: User, session_id, meta: RequestMeta | None = 
 def unlock_session_extend(*, session: UnlockSession) -> None:
     """Slide a token session's expiry on refresh."""
     UnlockSession.objects.filter(id=session.id).update(expires_at=timezone.now() + _session_lifetime(session.kind))
+
+
+def token_refresh(*, token: RedeemableRefreshToken, meta: RequestMeta | None = None) -> dict[str, str]:
+    """Redeem a refresh token: spend it, return a new pair for the same unlock session, slide the session.
+
+    A token is redeemed at most once. The session row is locked (PostgreSQL; SQLite's
+    IMMEDIATE transactions serialize writers anyway) and the spent mark is a unique
+    row, so of several concurrent redemptions of one token exactly one succeeds.
+
+    Presenting a token that was already spent is reuse: someone else holds a copy,
+    and the server cannot tell which holder is the legitimate one (OAuth 2.0 Security
+    BCP, RFC 9700 section 4.14.2). The session the token belongs to ends, so every
+    token of its family (access and refresh) stops working at once; the user's other
+    sessions are untouched.
+    """
+    parsed = session_from_token(token)
+    if parsed is None:
+        raise TokenInvalid("The token carries no unlock session.")
+    session_id, _ = parsed
+    user_id = token.get(api_settings.USER_ID_CLAIM)
+    reused = False
+    with transaction.atomic():
+        session = one_or_none(
+            UnlockSession.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(id=session_id, user_id=user_id, expires_at__gt=timezone.now())
+        )
+        if session is None:
+            raise SessionEnded()
+        if not session.user.is_active:
+            raise InvalidCredentials("This account is deactivated.", code="account_inactive")
+        outstanding = OutstandingToken.objects.filter(jti=token[api_settings.JTI_CLAIM]).first()
+        if outstanding is None:  # every refresh token Locker issues is recorded
+            raise TokenInvalid()
+        _, spent_now = BlacklistedToken.objects.get_or_create(token=outstanding)
+        if spent_now:
+            pair = token_pair_rotated(token)
+            unlock_session_extend(session=session)
+        else:
+            reused = True
+            session.delete()
+            event_record(
+                action=actions.REFRESH_TOKEN_REUSED,
+                user=session.user,
+                outcome=Event.Outcome.FAILURE,
+                meta=meta,
+                object_type="session",
+                object_id=session_id,
+            )
+    if reused:  # raised after the commit: the family must end even though this request fails
+        raise TokenInvalid(
+            "This refresh token was already used. Its session has been ended for safety "
+            "(every token it issued stops working): sign in again."
+        )
+    return pair
 
 
 def unlock_session_purge_expired() -> int:
