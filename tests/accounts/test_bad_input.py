@@ -801,7 +801,7 @@ def root(db) -> Account:
 
 def test_a_regular_user_cannot_read_someone_elses_activity(env, other_account):
     response = env.client.get("/api/v1/activity/", {"user": str(other_account.user.pk)})
-    assert_error(response, 403, "permission_denied")
+    assert_error(response, 404, "not_found")
     own = env.client.get("/api/v1/activity/", {"user": str(env.account.user.pk)})
     assert own.status_code == 200
     assert {row["user"] for row in own.json()["results"]} == {str(env.account.user.pk)}
