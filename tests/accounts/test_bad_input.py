@@ -933,6 +933,10 @@ def test_login_is_rate_limited_per_username_whatever_the_case_or_address(api_cli
         TOKEN.path, {"username": "aLiCe", "password": DEFAULT_PASSWORD}, format="json", REMOTE_ADDR="192.0.2.99"
     )
     assert_rate_limited(response)
+    # the refusal says so: a person who now types the right password must not think it is wrong
+    detail = response.json()["detail"]
+    assert "even the correct password is refused" in detail, detail
+    assert f"{response['Retry-After']} seconds" in detail, detail
     assert snapshot() == before
     assert can_log_in("bob", DEFAULT_PASSWORD)  # other usernames are not affected
 
@@ -942,7 +946,9 @@ def test_login_is_rate_limited_per_address(api_client, account, low_limits):
         response = api_client.post(TOKEN.path, {"username": username, "password": "x" * 12}, format="json")
         assert_error(response, 401, "invalid_credentials")
     before = snapshot()
-    assert_rate_limited(api_client.post(TOKEN.path, {"username": "alice", "password": DEFAULT_PASSWORD}, format="json"))
+    response = api_client.post(TOKEN.path, {"username": "alice", "password": DEFAULT_PASSWORD}, format="json")
+    assert_rate_limited(response)
+    assert "even a correct password is refused" in response.json()["detail"]
     assert snapshot() == before
 
 
@@ -967,7 +973,9 @@ def test_recovery_is_rate_limited_per_address(api_client, account, low_limits):
         assert_error(api_client.post(RECOVER.path, body, format="json"), 400, "invalid_recovery")
     before = snapshot()
     # the right key is refused too: guessing cannot go on
-    assert_rate_limited(api_client.post(RECOVER.path, {**body, "recovery_key": account.recovery_key}, format="json"))
+    response = api_client.post(RECOVER.path, {**body, "recovery_key": account.recovery_key}, format="json")
+    assert_rate_limited(response)
+    assert "even a correct recovery key is refused" in response.json()["detail"]
     assert snapshot() == before
     assert can_log_in("alice", DEFAULT_PASSWORD)
     elsewhere = api_client.post(RECOVER.path, body, format="json", REMOTE_ADDR="198.51.100.7")

@@ -76,7 +76,10 @@ def test_login_is_rate_limited(client, account, settings):
         client.post("/login", {"username": "alice", "password": "wrong password"})
     response = client.post("/login", {"username": "alice", "password": account.password})
     assert response.status_code == 429 and int(response["Retry-After"]) > 0
-    assert "Too many attempts" in response.content.decode()
+    html = response.content.decode()
+    assert "Too many sign-in attempts for this account" in html
+    assert "even the correct password is refused" in html
+    assert f"try again in {response['Retry-After']} seconds" in html
 
 
 def test_csrf_is_enforced_on_pages_and_session_api(account):
