@@ -164,9 +164,10 @@ class AppPasswordListCreateApi(ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return AppPassword.objects.none()
-        return selectors.app_password_list(user=self.request.user)
+        # The names are sealed: listing them needs the unlocked key (423 without it).
+        return selectors.app_password_list(user=self.request.user, udk=context_for_request(self.request).udk())
 
-    @extend_schema(tags=["accounts"])
+    @extend_schema(responses={200: AppPasswordSerializer(many=True), 423: ErrorSerializer}, tags=["accounts"])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from accounts.keys import aad_private_key, app_password_name_seal
 from accounts.models import AppPassword, Keyring, UnlockSession, User, username_validator
 from accounts.tokens import RedeemableRefreshToken, session_from_token, token_pair_rotated
 from activity import actions
@@ -85,10 +86,6 @@ def aad_app_password(user_id, app_password_id) -> bytes:
 
 def aad_session(user_id, session_id) -> bytes:
     return context("udk", "session", user_id, session_id)
-
-
-def aad_private_key(user_id) -> bytes:
-    return context("x25519", "private", user_id)
 
 
 def current_kdf_params() -> Argon2Params:
@@ -523,7 +520,10 @@ def user_settings_update(*, user: User, keep_versions=None, meta: RequestMeta | 
 
 
 def app_password_create(*, user: User, udk: bytes, name, meta: RequestMeta | None = None) -> tuple[AppPassword, str]:
-    """Create an app password wrapping the UDK. Returns ``(row, password)``; the password is shown once."""
+    """Create an app password wrapping the UDK. Returns ``(row, password)``; the password is shown once.
+
+    The name is sealed (:mod:`accounts.keys`); the returned row carries it in ``row.name``.
+    """
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput(errors={"name": ["This field is required."]})
     name = " ".join(name.split())
@@ -536,11 +536,15 @@ def app_password_create(*, user: User, udk: bytes, name, meta: RequestMeta | Non
     password = generate_typable_secret()
     secret = parse_typable_secret(password)
     app_password_id = uuid.uuid4()
+    key_wrapped, name_sealed = app_password_name_seal(
+        user_id=user.pk, app_password_id=app_password_id, udk=udk, name=name
+    )
     with transaction.atomic():
         row = AppPassword.objects.create(
             id=app_password_id,
             user=user,
-            name=name,
+            key_wrapped=key_wrapped,
+            name_sealed=name_sealed,
             verifier=secret_verifier(secret, purpose="app-password"),
             udk_wrapped=wrap_with_secret(
                 udk, secret, purpose="app-password", aad=aad_app_password(user.pk, app_password_id)
@@ -549,6 +553,7 @@ def app_password_create(*, user: User, udk: bytes, name, meta: RequestMeta | Non
         event_record(
             action=actions.APP_PASSWORD_CREATED, user=user, meta=meta, object_type="app_password", object_id=row.pk
         )
+    row.name = name
     return row, password
 
 

@@ -202,12 +202,20 @@ def home_view(request):
     return render(request, "accounts/home.html", context)
 
 
+def _udk_or_none(request) -> bytes | None:
+    """This browser's data key, or None while its vault is locked (sealed names are then not shown)."""
+    try:
+        return context_from_cookie(request, request.user).udk()
+    except VaultLocked:
+        return None
+
+
 def _settings_page(request, *, status=200, **forms):
     context = {
         "password_form": forms.get("password_form") or PasswordChangeForm(),
         "app_password_form": forms.get("app_password_form") or AppPasswordForm(),
         "delete_form": forms.get("delete_form") or AccountDeleteForm(),
-        "app_passwords": selectors.app_password_list(user=request.user),
+        "app_passwords": selectors.app_password_list(user=request.user, udk=_udk_or_none(request)),
         "sessions": selectors.unlock_session_list(user=request.user),
         "current_session_id": request.session.get("locker_unlock_session"),
         "recent": event_list(actor=request.user)[:10],

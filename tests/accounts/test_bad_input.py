@@ -68,7 +68,9 @@ def snapshot() -> dict:
         "keyrings": set(
             Keyring.objects.values_list("user_id", "udk_by_password", "udk_by_recovery", "private_key_wrapped")
         ),
-        "app_passwords": set(AppPassword.objects.values_list("id", "user_id", "name", "verifier")),
+        "app_passwords": set(
+            AppPassword.objects.values_list("id", "user_id", "key_wrapped", "name_sealed", "verifier")
+        ),
         "sessions": set(UnlockSession.objects.values_list("id", "user_id", "expires_at")),
         "outstanding_tokens": OutstandingToken.objects.count(),
         "blacklisted_tokens": BlacklistedToken.objects.count(),
