@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.passwords import password_policy_check
+
 USERNAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}\Z"
 username_validator = RegexValidator(
     USERNAME_RE,
@@ -34,7 +36,11 @@ class UserManager(BaseUserManager):
         return self.get(username__iexact=username)
 
     def create_user(self, username, email, password=None, **extra):
+        """Make an account. ``password`` must pass Locker's one policy (accounts.passwords); None makes an
+        account that cannot sign in until an admin sets a password."""
         user = self.model(username=username, email=self.normalize_email(email), **extra)
+        if password is not None:
+            password_policy_check(password, user=user)
         user.set_password(password)
         user.save(using=self._db)
         return user

@@ -14,7 +14,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -24,6 +23,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts.keys import aad_private_key, app_password_name_seal
 from accounts.models import AppPassword, Keyring, UnlockSession, User, username_validator
+from accounts.passwords import password_policy_check
 from accounts.tokens import RedeemableRefreshToken, session_from_token, token_pair_rotated
 from activity import actions
 from activity.models import Event
@@ -96,12 +96,11 @@ def current_kdf_params() -> Argon2Params:
 
 
 def _validate_new_password(password, *, user: User, field: str = "password") -> None:
+    """Locker's one password policy (accounts.passwords), as a 400 ``weak_password`` naming ``field``."""
     if not isinstance(password, str) or not password:
         raise InvalidInput(errors={field: ["This field is required."]})
-    if len(password) > 1024:
-        raise InvalidInput(code="weak_password", errors={field: ["Use at most 1024 characters."]})
     try:
-        validate_password(password, user)
+        password_policy_check(password, user=user)
     except ValidationError as exc:
         raise InvalidInput("Choose a stronger password.", code="weak_password", errors={field: exc.messages}) from None
 

@@ -191,7 +191,7 @@ def recover_view(request):
         if request.user.is_authenticated:
             logout(request)
         return _recovery_key_page(request, recovery_key, reason="recovered", next_url="login")
-    return render(request, "accounts/recover.html", {"form": form})
+    return render(request, "accounts/recover.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @login_required
