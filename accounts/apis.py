@@ -28,10 +28,10 @@ from accounts.serializers import (
     UnlockSessionSerializer,
     UserSerializer,
 )
-from accounts.tokens import LockerRefreshToken, LockerTokenRefreshSerializer, session_from_token, token_pair_for
+from accounts.services import SessionEnded, TokenInvalid
+from accounts.tokens import LockerRefreshToken, RedeemableRefreshToken, session_from_token, token_pair_for
 from accounts.unlock import context_for_request, set_unlock_cookie
 from locker import ratelimit
-from locker.errors import LockerError
 from locker.http import RequestMeta
 from locker.serializers import ErrorSerializer
 
@@ -42,12 +42,6 @@ def _validated(serializer_class, request):
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
-
-
-class TokenInvalid(LockerError):
-    status_code = 401
-    code = "token_not_valid"
-    detail = "The refresh token is invalid, expired or already used."
 
 
 class RegisterApi(APIView):
@@ -90,25 +84,26 @@ class TokenApi(APIView):
 
 
 class TokenRefreshApi(APIView):
-    """Rotate a refresh token (the old one is blacklisted); the unlock session slides with it."""
+    """Rotate a refresh token: it is spent once; the unlock session slides with the new pair.
+
+    Presenting an already spent token ends its session (reuse detection, see
+    :func:`accounts.services.token_refresh`).
+    """
 
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(request=RefreshInput, responses={200: TokenPairOutput, **ERRORS}, tags=["accounts"])
     def post(self, request):
-        refresh, _, session = _refresh_and_session(request)
-        serializer = LockerTokenRefreshSerializer(data={"refresh": refresh})
         try:
-            serializer.is_valid(raise_exception=True)
+            token = RedeemableRefreshToken(_validated(RefreshInput, request)["refresh"])
         except TokenError:
             raise TokenInvalid() from None
-        services.unlock_session_extend(session=session)
-        return Response(serializer.validated_data)
+        return Response(services.token_refresh(token=token, meta=RequestMeta.from_request(request)))
 
 
-def _refresh_and_session(request) -> tuple[str, LockerRefreshToken, UnlockSession]:
-    """The request's refresh token, checked (signature, expiry, blacklist), and its live unlock session."""
+def _refresh_and_session(request) -> tuple[LockerRefreshToken, UnlockSession]:
+    """The request's refresh token, checked (signature, expiry, not spent), and its live unlock session."""
     refresh = _validated(RefreshInput, request)["refresh"]
     try:
         token = LockerRefreshToken(refresh)
@@ -117,8 +112,8 @@ def _refresh_and_session(request) -> tuple[str, LockerRefreshToken, UnlockSessio
     parsed = session_from_token(token)
     session = parsed and selectors.unlock_session_live(user_id=token.get("user_id"), session_id=parsed[0])
     if not session:
-        raise TokenInvalid("This session has ended (logged out, password changed or expired).", code="session_revoked")
-    return refresh, token, session
+        raise SessionEnded()
+    return token, session
 
 
 class LogoutApi(APIView):
@@ -129,7 +124,7 @@ class LogoutApi(APIView):
 
     @extend_schema(request=RefreshInput, responses={204: None, **ERRORS}, tags=["accounts"])
     def post(self, request):
-        _, token, session = _refresh_and_session(request)
+        token, session = _refresh_and_session(request)
         services.auth_logout(user=session.user, session_id=session.pk, meta=RequestMeta.from_request(request))
         token.blacklist()
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -169,9 +164,10 @@ class AppPasswordListCreateApi(ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return AppPassword.objects.none()
-        return selectors.app_password_list(user=self.request.user)
+        # The names are sealed: listing them needs the unlocked key (423 without it).
+        return selectors.app_password_list(user=self.request.user, udk=context_for_request(self.request).udk())
 
-    @extend_schema(tags=["accounts"])
+    @extend_schema(responses={200: AppPasswordSerializer(many=True), 423: ErrorSerializer}, tags=["accounts"])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 

@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.passwords import password_policy_check
+
 USERNAME_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}\Z"
 username_validator = RegexValidator(
     USERNAME_RE,
@@ -34,7 +36,11 @@ class UserManager(BaseUserManager):
         return self.get(username__iexact=username)
 
     def create_user(self, username, email, password=None, **extra):
+        """Make an account. ``password`` must pass Locker's one policy (accounts.passwords); None makes an
+        account that cannot sign in until an admin sets a password."""
         user = self.model(username=username, email=self.normalize_email(email), **extra)
+        if password is not None:
+            password_policy_check(password, user=user)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -114,11 +120,16 @@ class Keyring(models.Model):
 
 
 class AppPassword(models.Model):
-    """A random, revocable password for one client (CLI, WebDAV), wrapping the UDK."""
+    """A random, revocable password for one client (CLI, WebDAV), wrapping the UDK.
+
+    Its name is the user's words, so it is sealed like every other name
+    (:mod:`accounts.keys`): under the row's own key, which the UDK wraps.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="app_passwords")
-    name = models.CharField(max_length=100)
+    key_wrapped = models.TextField(help_text="This row's own key, wrapped by the user's data key (or public key).")
+    name_sealed = models.TextField(help_text="The name, sealed under this row's key.")
     verifier = models.CharField(max_length=64, unique=True)
     udk_wrapped = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -128,7 +139,7 @@ class AppPassword(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return self.name
+        return f"app password {self.pk}"
 
 
 class UnlockSession(models.Model):

@@ -3,12 +3,21 @@
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.keys import AccountKeys
 from accounts.models import AppPassword, UnlockSession, User
 from locker.db import one_or_none
 
 
-def app_password_list(*, user: User) -> QuerySet[AppPassword]:
-    return AppPassword.objects.filter(user=user).order_by("-created_at")
+def app_password_list(*, user: User, udk: bytes | None) -> list[AppPassword]:
+    """The user's app passwords, newest first, each with its opened ``name``.
+
+    ``udk`` opens the sealed names; without it (a locked vault) every ``name`` is None.
+    """
+    rows = list(AppPassword.objects.filter(user=user).order_by("-created_at"))
+    keys = AccountKeys(user.pk, udk) if udk is not None else None
+    for row in rows:
+        row.name = keys.app_password_name(row) if keys else None
+    return rows
 
 
 def unlock_session_list(*, user: User) -> QuerySet[UnlockSession]:

@@ -65,6 +65,8 @@ class AppPasswordInput(serializers.Serializer):
 
 
 class AppPasswordSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(help_text="Opened from its sealed form with the caller's unlocked key.")
+
     class Meta:
         model = AppPassword
         fields = ["id", "name", "created_at", "last_used_at"]

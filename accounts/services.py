@@ -15,14 +15,17 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from accounts.keys import aad_private_key, app_password_name_seal
 from accounts.models import AppPassword, Keyring, UnlockSession, User, username_validator
+from accounts.passwords import password_policy_check
+from accounts.tokens import RedeemableRefreshToken, session_from_token, token_pair_rotated
 from activity import actions
 from activity.models import Event
 from activity.services import event_record
@@ -43,11 +46,23 @@ from locker.crypto.keys import (
     wrap_with_password,
     wrap_with_secret,
 )
-from locker.errors import Conflict, InvalidCredentials, InvalidInput, NotFound, VaultLocked
+from locker.db import one_or_none
+from locker.errors import Conflict, InvalidCredentials, InvalidInput, LockerError, NotFound, VaultLocked
 from locker.http import RequestMeta
 
 MAX_APP_PASSWORDS = 50
 APP_PASSWORD_LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
+class TokenInvalid(LockerError):
+    status_code = 401
+    code = "token_not_valid"
+    detail = "The refresh token is invalid, expired or already used."
+
+
+class SessionEnded(TokenInvalid):
+    code = "session_revoked"
+    detail = "This session has ended (logged out, password changed or expired)."
 
 
 class KeyringMismatch(VaultLocked):
@@ -74,10 +89,6 @@ def aad_session(user_id, session_id) -> bytes:
     return context("udk", "session", user_id, session_id)
 
 
-def aad_private_key(user_id) -> bytes:
-    return context("x25519", "private", user_id)
-
-
 def current_kdf_params() -> Argon2Params:
     return Argon2Params(**settings.LOCKER_KDF_PARAMS)
 
@@ -86,12 +97,11 @@ def current_kdf_params() -> Argon2Params:
 
 
 def _validate_new_password(password, *, user: User, field: str = "password") -> None:
+    """Locker's one password policy (accounts.passwords), as a 400 ``weak_password`` naming ``field``."""
     if not isinstance(password, str) or not password:
         raise InvalidInput(errors={field: ["This field is required."]})
-    if len(password) > 1024:
-        raise InvalidInput(code="weak_password", errors={field: ["Use at most 1024 characters."]})
     try:
-        validate_password(password, user)
+        password_policy_check(password, user=user)
     except ValidationError as exc:
         raise InvalidInput("Choose a stronger password.", code="weak_password", errors={field: exc.messages}) from None
 
@@ -325,6 +335,61 @@ def unlock_session_extend(*, session: UnlockSession) -> None:
     UnlockSession.objects.filter(id=session.id).update(expires_at=timezone.now() + _session_lifetime(session.kind))
 
 
+def token_refresh(*, token: RedeemableRefreshToken, meta: RequestMeta | None = None) -> dict[str, str]:
+    """Redeem a refresh token: spend it, return a new pair for the same unlock session, slide the session.
+
+    A token is redeemed at most once. The session row is locked (PostgreSQL; SQLite's
+    IMMEDIATE transactions serialize writers anyway) and the spent mark is a unique
+    row, so of several concurrent redemptions of one token exactly one succeeds.
+
+    Presenting a token that was already spent is reuse: someone else holds a copy,
+    and the server cannot tell which holder is the legitimate one (OAuth 2.0 Security
+    BCP, RFC 9700 section 4.14.2). The session the token belongs to ends, so every
+    token of its family (access and refresh) stops working at once; the user's other
+    sessions are untouched.
+    """
+    parsed = session_from_token(token)
+    if parsed is None:
+        raise TokenInvalid("The token carries no unlock session.")
+    session_id, _ = parsed
+    user_id = token.get(api_settings.USER_ID_CLAIM)
+    reused = False
+    with transaction.atomic():
+        session = one_or_none(
+            UnlockSession.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(id=session_id, user_id=user_id, expires_at__gt=timezone.now())
+        )
+        if session is None:
+            raise SessionEnded()
+        if not session.user.is_active:
+            raise InvalidCredentials("This account is deactivated.", code="account_inactive")
+        outstanding = OutstandingToken.objects.filter(jti=token[api_settings.JTI_CLAIM]).first()
+        if outstanding is None:  # every refresh token Locker issues is recorded
+            raise TokenInvalid()
+        _, spent_now = BlacklistedToken.objects.get_or_create(token=outstanding)
+        if spent_now:
+            pair = token_pair_rotated(token)
+            unlock_session_extend(session=session)
+        else:
+            reused = True
+            session.delete()
+            event_record(
+                action=actions.REFRESH_TOKEN_REUSED,
+                user=session.user,
+                outcome=Event.Outcome.FAILURE,
+                meta=meta,
+                object_type="session",
+                object_id=session_id,
+            )
+    if reused:  # raised after the commit: the family must end even though this request fails
+        raise TokenInvalid(
+            "This refresh token was already used. Its session has been ended for safety "
+            "(every token it issued stops working): sign in again."
+        )
+    return pair
+
+
 def unlock_session_purge_expired() -> int:
     """Delete expired unlock sessions (housekeeping). Returns how many."""
     deleted, _ = UnlockSession.objects.filter(expires_at__lte=timezone.now()).delete()
@@ -465,7 +530,10 @@ def user_settings_update(*, user: User, keep_versions=None, meta: RequestMeta | 
 
 
 def app_password_create(*, user: User, udk: bytes, name, meta: RequestMeta | None = None) -> tuple[AppPassword, str]:
-    """Create an app password wrapping the UDK. Returns ``(row, password)``; the password is shown once."""
+    """Create an app password wrapping the UDK. Returns ``(row, password)``; the password is shown once.
+
+    The name is sealed (:mod:`accounts.keys`); the returned row carries it in ``row.name``.
+    """
     if not isinstance(name, str) or not name.strip():
         raise InvalidInput(errors={"name": ["This field is required."]})
     name = " ".join(name.split())
@@ -478,11 +546,15 @@ def app_password_create(*, user: User, udk: bytes, name, meta: RequestMeta | Non
     password = generate_typable_secret()
     secret = parse_typable_secret(password)
     app_password_id = uuid.uuid4()
+    key_wrapped, name_sealed = app_password_name_seal(
+        user_id=user.pk, app_password_id=app_password_id, udk=udk, name=name
+    )
     with transaction.atomic():
         row = AppPassword.objects.create(
             id=app_password_id,
             user=user,
-            name=name,
+            key_wrapped=key_wrapped,
+            name_sealed=name_sealed,
             verifier=secret_verifier(secret, purpose="app-password"),
             udk_wrapped=wrap_with_secret(
                 udk, secret, purpose="app-password", aad=aad_app_password(user.pk, app_password_id)
@@ -491,6 +563,7 @@ def app_password_create(*, user: User, udk: bytes, name, meta: RequestMeta | Non
         event_record(
             action=actions.APP_PASSWORD_CREATED, user=user, meta=meta, object_type="app_password", object_id=row.pk
         )
+    row.name = name
     return row, password
 
 

@@ -9,7 +9,7 @@ import uuid
 from contextlib import contextmanager
 
 from django.conf import settings
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken, Token
 
 from accounts.models import UnlockSession, User
@@ -52,14 +52,36 @@ class LockerRefreshToken(RefreshToken):
             return super().blacklist()
 
 
-class LockerTokenRefreshSerializer(TokenRefreshSerializer):
-    token_class = LockerRefreshToken
+class RedeemableRefreshToken(LockerRefreshToken):
+    """A refresh token checked for its signature, type and expiry, but not yet for being spent.
+
+    Whether it was already used is decided by :func:`accounts.services.token_refresh`,
+    atomically with spending it, and a spent token presented again is treated as
+    reuse (the whole session family ends) rather than as a plain invalid token.
+    """
+
+    def check_blacklist(self):
+        return None
 
 
 def token_pair_for(*, user: User, session: UnlockSession, session_secret: bytes) -> dict[str, str]:
     refresh = LockerRefreshToken.for_user(user)  # stored before the secret claim is added
     refresh[SESSION_CLAIM] = str(session.pk)
     refresh[SECRET_CLAIM] = seal_for_claim(settings.JWT_SIGNING_KEY, session_secret, aad=_aad(user.pk, session.pk))
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def token_pair_rotated(old: Token) -> dict[str, str]:
+    """A new pair carrying ``old``'s claims (user, session, sealed secret) with a new id and lifetime.
+
+    The new refresh token is recorded as outstanding (without its secret claim).
+    Spending ``old`` is the caller's job (:func:`accounts.services.token_refresh`).
+    """
+    refresh = LockerRefreshToken()
+    for claim, value in old.payload.items():
+        if claim not in ("exp", "iat", api_settings.JTI_CLAIM):
+            refresh[claim] = value
+    refresh.outstand()
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 

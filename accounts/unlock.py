@@ -54,6 +54,8 @@ class UnlockContext:
 
 LOCKED = UnlockContext()
 
+SESSION_KEY = "locker_unlock_session"  # in the browser's Django session: the id of its unlock session
+
 
 def cookie_value(session_id: uuid.UUID, session_secret: bytes) -> str:
     return f"{session_id}.{b64e(session_secret)}"
@@ -75,9 +77,10 @@ def context_from_cookie(request, user) -> UnlockContext:
     if parsed is None or not getattr(user, "is_authenticated", False):
         return LOCKED
     session_id, secret = parsed
-    if str(request.session.get("locker_unlock_session")) != str(session_id):
+    if str(request.session.get(SESSION_KEY)) != str(session_id):
         return LOCKED
-    return UnlockContext(user_id=user.pk, session_id=session_id, session_secret=secret)
+    row = getattr(request, "locker_unlock_row", None)  # loaded by accounts.middleware.UnlockSessionMiddleware
+    return UnlockContext(user_id=user.pk, session_id=session_id, session_secret=secret, session=row)
 
 
 def context_for_request(request) -> UnlockContext:
@@ -89,7 +92,7 @@ def context_for_request(request) -> UnlockContext:
 
 
 def set_unlock_cookie(response, request, session_id: uuid.UUID, session_secret: bytes) -> None:
-    request.session["locker_unlock_session"] = str(session_id)
+    request.session[SESSION_KEY] = str(session_id)
     response.set_cookie(
         settings.LOCKER_UNLOCK_COOKIE,
         cookie_value(session_id, session_secret),

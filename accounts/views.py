@@ -29,6 +29,7 @@ from accounts.forms import (
     RegisterForm,
 )
 from accounts.models import UnlockSession
+from accounts.unlock import SESSION_KEY as UNLOCK_SESSION_KEY
 from accounts.unlock import clear_unlock_cookie, context_from_cookie, set_unlock_cookie
 from activity.selectors import event_list
 from locker import ratelimit
@@ -129,8 +130,8 @@ def register_view(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_view(request):
-    if request.user.is_authenticated and context_from_cookie(request, request.user).is_unlocked:
-        return redirect(_safe_next(request))
+    if request.user.is_authenticated and _udk_or_none(request) is not None:
+        return redirect(_safe_next(request))  # already signed in and unlocked
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
@@ -163,7 +164,7 @@ def logout_view(request):
     if request.method == "GET":
         return render(request, "accounts/logout.html")
     if request.user.is_authenticated:
-        session_id = request.session.get("locker_unlock_session")
+        session_id = request.session.get(UNLOCK_SESSION_KEY)
         if session_id:
             services.auth_logout(user=request.user, session_id=session_id, meta=RequestMeta.from_request(request))
     logout(request)
@@ -190,16 +191,24 @@ def recover_view(request):
         if request.user.is_authenticated:
             logout(request)
         return _recovery_key_page(request, recovery_key, reason="recovered", next_url="login")
-    return render(request, "accounts/recover.html", {"form": form})
+    return render(request, "accounts/recover.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @login_required
 def home_view(request):
     context = {
         "recent": event_list(actor=request.user)[:5],
-        "unlocked": context_from_cookie(request, request.user).is_unlocked,
+        "unlocked": _udk_or_none(request) is not None,  # really opens the key: never "unlocked" when it is not
     }
     return render(request, "accounts/home.html", context)
+
+
+def _udk_or_none(request) -> bytes | None:
+    """This browser's data key, or None while its vault is locked (sealed names are then not shown)."""
+    try:
+        return context_from_cookie(request, request.user).udk()
+    except VaultLocked:
+        return None
 
 
 def _settings_page(request, *, status=200, **forms):
@@ -207,9 +216,9 @@ def _settings_page(request, *, status=200, **forms):
         "password_form": forms.get("password_form") or PasswordChangeForm(),
         "app_password_form": forms.get("app_password_form") or AppPasswordForm(),
         "delete_form": forms.get("delete_form") or AccountDeleteForm(),
-        "app_passwords": selectors.app_password_list(user=request.user),
+        "app_passwords": selectors.app_password_list(user=request.user, udk=_udk_or_none(request)),
         "sessions": selectors.unlock_session_list(user=request.user),
-        "current_session_id": request.session.get("locker_unlock_session"),
+        "current_session_id": request.session.get(UNLOCK_SESSION_KEY),
         "recent": event_list(actor=request.user)[:10],
         "new_app_password": forms.get("new_app_password"),
     }
@@ -291,7 +300,7 @@ def session_revoke_view(request, pk):
     except LockerError as exc:
         messages.error(request, exc.detail)
         return redirect("settings")
-    if str(pk) == str(request.session.get("locker_unlock_session")):
+    if str(pk) == str(request.session.get(UNLOCK_SESSION_KEY)):
         logout(request)
         response = redirect("login")
         clear_unlock_cookie(response)

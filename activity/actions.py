@@ -3,6 +3,7 @@
 LOGIN = "auth.login"
 LOGOUT = "auth.logout"
 SESSION_REVOKED = "auth.session_revoked"
+REFRESH_TOKEN_REUSED = "auth.refresh_token_reused"
 PASSWORD_CHANGED = "auth.password_changed"
 RECOVERY_USED = "auth.recovery_used"
 REGISTERED = "account.registered"
@@ -36,6 +37,7 @@ ALL = [
     LOGIN,
     LOGOUT,
     SESSION_REVOKED,
+    REFRESH_TOKEN_REUSED,
     PASSWORD_CHANGED,
     RECOVERY_USED,
     REGISTERED,

@@ -55,7 +55,13 @@ class ActivityListApi(ListAPIView):
         return event_list(actor=self.request.user, user_id=user_id)
 
     @extend_schema(
-        parameters=[OpenApiParameter("user", str, description="Admins only: another user's id.")],
+        parameters=[
+            OpenApiParameter(
+                "user",
+                str,
+                description="Admins only: another user's id (404 for other users, as for any object not theirs).",
+            )
+        ],
         tags=["activity"],
     )
     def get(self, request, *args, **kwargs):

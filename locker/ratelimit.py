@@ -10,6 +10,24 @@ from django_ratelimit.core import get_usage
 from .errors import RateLimited
 from .http import client_ip
 
+# What a refusal says, per group ({seconds} is the wait). Login and recovery limits refuse even the right
+# secret until the wait ends (or guessing could go on); they say so, lest a person think the right one is wrong.
+DETAILS = {
+    "login_user": (
+        "Too many sign-in attempts for this account. Until the wait ends, even the correct password is refused: "
+        "try again in {seconds} seconds."
+    ),
+    "login_ip": (
+        "Too many sign-in attempts from this address. Until the wait ends, even a correct password is refused: "
+        "try again in {seconds} seconds."
+    ),
+    "recover_ip": (
+        "Too many recovery attempts from this address. Until the wait ends, even a correct recovery key is "
+        "refused: try again in {seconds} seconds."
+    ),
+    "register_ip": "Too many registrations from this address; try again in {seconds} seconds.",
+}
+
 
 def enforce(request, *, group: str, value: str | None = None) -> None:
     """Count one hit for ``group`` keyed by ``value`` (default: client IP); raise when over."""
@@ -23,4 +41,6 @@ def enforce(request, *, group: str, value: str | None = None) -> None:
         increment=True,
     )
     if usage and usage["should_limit"]:
-        raise RateLimited(retry_after=usage["time_left"])
+        retry_after = max(1, int(usage["time_left"]))
+        detail = DETAILS.get(group)
+        raise RateLimited(retry_after=retry_after, detail=detail and detail.format(seconds=retry_after))

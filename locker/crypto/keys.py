@@ -12,6 +12,11 @@ wrapped, in a self-describing text format (STYLE.md: ``algorithm$params$...``):
 ``lkw1$key$<sealed>``
     wrapped directly by another 256-bit key (e.g. the X25519 private key
     wrapped by the UDK).
+``lkw1$x25519$<ephemeral public key>$<sealed>``
+    wrapped to a user's X25519 public key, as age's X25519 recipients do:
+    an ephemeral key pair, the shared secret through HKDF (salt: both public
+    keys) as the key-encryption key. Anyone may wrap to a public key; only
+    the holder of the private key (itself wrapped by the UDK) unwraps.
 
 ``<salt>`` and ``<sealed>`` are unpadded URL-safe base64; ``<sealed>`` is an
 :mod:`.aead` value whose associated data the caller supplies, binding the wrap
@@ -27,10 +32,10 @@ import binascii
 import os
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 from . import aead
-from .errors import FormatError
+from .errors import DecryptionError, FormatError
 from .kdf import SALT_SIZE, Argon2Params, argon2id, hkdf
 
 PREFIX = "lkw1"
@@ -167,6 +172,53 @@ def generate_x25519_keypair() -> tuple[bytes, bytes]:
 def x25519_public_from_private(private_raw: bytes) -> bytes:
     private = X25519PrivateKey.from_private_bytes(private_raw)
     return private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+# --- wrapping to an X25519 public key ------------------------------------------------
+
+_X25519_INFO = b"locker kek x25519"
+
+
+def _raw_public(public) -> bytes:
+    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def wrap_to_public_key(key: bytes, public_raw: bytes, *, aad: bytes) -> str:
+    """Wrap ``key`` so that only the holder of the matching X25519 private key can unwrap it."""
+    if len(public_raw) != 32:
+        raise FormatError("an X25519 public key has 32 bytes")
+    ephemeral = X25519PrivateKey.generate()
+    ephemeral_public = _raw_public(ephemeral.public_key())
+    try:
+        shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(public_raw))
+    except ValueError:  # a low-order point: the shared secret would be all zeros
+        raise FormatError("unusable X25519 public key") from None
+    kek = hkdf(shared, salt=ephemeral_public + public_raw, info=_X25519_INFO)
+    return "$".join([PREFIX, "x25519", b64e(ephemeral_public), b64e(aead.seal(kek, key, aad=aad))])
+
+
+def unwrap_with_private_key(wrapped: str, private_raw: bytes, *, aad: bytes) -> bytes:
+    parts = wrapped.split("$")
+    if len(parts) != 4 or parts[0] != PREFIX or parts[1] != "x25519":
+        raise FormatError("not a public-key wrap")
+    ephemeral_public = b64d(parts[2])
+    if len(ephemeral_public) != 32:
+        raise FormatError("an X25519 public key has 32 bytes")
+    private = X25519PrivateKey.from_private_bytes(private_raw)
+    try:
+        shared = private.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
+    except ValueError:
+        raise DecryptionError("unusable ephemeral key") from None
+    kek = hkdf(shared, salt=ephemeral_public + _raw_public(private.public_key()), info=_X25519_INFO)
+    return aead.open_sealed(kek, b64d(parts[3]), aad=aad)
+
+
+def wrap_format(wrapped: str) -> str:
+    """How a wrap was made: ``argon2id``, ``hkdf-sha256``, ``key`` or ``x25519``."""
+    parts = wrapped.split("$", 2)
+    if len(parts) < 3 or parts[0] != PREFIX:
+        raise FormatError("not a wrap")
+    return parts[1]
 
 
 # --- sealing a session secret for a token claim --------------------------------

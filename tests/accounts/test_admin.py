@@ -20,10 +20,29 @@ def admin_client(db):
 
 
 def test_regular_user_cannot_use_admin(client, account):
-    client.post("/login", {"username": "alice", "password": account.password})
+    """GIVEN a signed-in Regular user WHEN they open any admin page THEN a plain 'not allowed' page (403),
+    not a redirect to the sign-in page (which, already signed in, sent them back: an endless loop)."""
+    assert client.post("/login", {"username": "alice", "password": account.password}).status_code == 302
+    for url in ("/admin/", f"/admin/accounts/user/{account.user.pk}/change/", "/admin/activity/event/"):
+        response = client.get(url, follow=True)
+        assert response.status_code == 403, (url, response.redirect_chain)
+        assert response.redirect_chain == []
+        html = response.content.decode()
+        assert "Not allowed" in html and "only for administrators" in html and "alice" in html
+        assert "Sign out" in html  # the site's own page, signed in
+    # a POST is refused the same way, and changes nothing
+    response = client.post(f"/admin/accounts/user/{account.user.pk}/change/", {"role": "admin", "email": "x@y.z"})
+    assert response.status_code == 403
+    account.user.refresh_from_db()
+    assert account.user.role == User.Role.REGULAR
+    # the admin's sign-in address does not loop either
+    response = client.get("/admin/login/?next=/admin/", follow=True)
+    assert response.status_code == 403 and len(response.redirect_chain) <= 2
+
+
+def test_anonymous_visitor_of_admin_is_sent_to_sign_in(client):
     response = client.get("/admin/")
     assert response.status_code == 302 and "/login" in response["Location"]
-    assert client.get(f"/admin/accounts/user/{account.user.pk}/change/").status_code == 302
 
 
 def test_admin_login_page_goes_through_the_unlocking_login(client):

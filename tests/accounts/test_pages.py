@@ -76,7 +76,10 @@ def test_login_is_rate_limited(client, account, settings):
         client.post("/login", {"username": "alice", "password": "wrong password"})
     response = client.post("/login", {"username": "alice", "password": account.password})
     assert response.status_code == 429 and int(response["Retry-After"]) > 0
-    assert "Too many attempts" in response.content.decode()
+    html = response.content.decode()
+    assert "Too many sign-in attempts for this account" in html
+    assert "even the correct password is refused" in html
+    assert f"try again in {response['Retry-After']} seconds" in html
 
 
 def test_csrf_is_enforced_on_pages_and_session_api(account):
@@ -214,3 +217,36 @@ def test_settings_lists_devices_and_signs_one_out(client, account, api_client):
     response = client.post(f"/settings/sessions/{mine.pk}/revoke")
     assert response.status_code == 302 and response["Location"] == "/login"
     assert client.get("/settings").status_code == 302
+
+
+def test_a_browser_signed_out_from_another_device_gets_a_working_sign_in(account):
+    """GIVEN browsers A and B of one user WHEN B signs A out THEN A's next request ends A's sign-in (no loop
+    between a locked page and a sign-in page that sends it back), and A's home never says "Vault unlocked"."""
+    a, b = Client(), Client()
+    login(a, account)
+    login(b, account)
+    assert "Vault unlocked" in a.get("/").content.decode()
+    a_session = UnlockSession.objects.get(pk=a.session["locker_unlock_session"])
+    assert b.post(f"/settings/sessions/{a_session.pk}/revoke").status_code == 302
+
+    response = a.get("/files/")
+    assert response.status_code == 302 and response["Location"] == "/login?next=/files/"
+    assert a.cookies[settings.LOCKER_UNLOCK_COOKIE].value == ""  # cleared
+    sign_in_page = a.get("/login?next=/files/")
+    assert sign_in_page.status_code == 200  # the form, not a redirect back to the locked page
+    assert "signed out" in sign_in_page.content.decode()
+    assert a.get("/").status_code == 302
+    api = a.get("/api/v1/folders/", HTTP_ACCEPT="application/json")
+    assert api.status_code == 401
+    login(a, account)
+    assert "Vault unlocked" in a.get("/").content.decode()
+    assert "Vault unlocked" in b.get("/").content.decode()  # B was never touched
+
+
+def test_home_does_not_say_unlocked_when_the_cookie_cannot_unlock(client, account):
+    """A cookie naming the right session with a wrong secret cannot unlock: home says locked, sign-in shows its form."""
+    login(client, account)
+    session_id = client.session["locker_unlock_session"]
+    client.cookies[settings.LOCKER_UNLOCK_COOKIE] = f"{session_id}.{'A' * 43}"
+    assert "Vault locked" in client.get("/").content.decode()
+    assert client.get("/login").status_code == 200

@@ -1,5 +1,7 @@
 """GET /api/v1/activity/: own events, filters, admins may name a user."""
 
+import uuid
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -39,8 +41,24 @@ def test_admin_may_read_another_users_events(account, other_account):
 
 
 def test_regular_user_may_not_read_others(auth_client, other_account):
+    """Another user's activity is not found (404), exactly like an id that names nobody: no 403 oracle."""
     response = auth_client.get("/api/v1/activity/", {"user": str(other_account.user.pk)})
-    assert response.status_code == 403 and response.json()["code"] == "permission_denied"
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+    nobody = auth_client.get("/api/v1/activity/", {"user": str(uuid.uuid4())})
+    assert nobody.status_code == 404 and nobody.json() == response.json()
+
+
+def test_regular_user_may_name_themselves(auth_client, account):
+    response = auth_client.get("/api/v1/activity/", {"user": str(account.user.pk)})
+    assert response.status_code == 200 and response.json()["results"]
+
+
+def test_admin_naming_an_unknown_user_gets_404(account):
+    admin = make_account("root", role=User.Role.ADMIN)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {admin.login(client)['access']}")
+    response = client.get("/api/v1/activity/", {"user": str(uuid.uuid4())})
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
 
 
 def test_events_are_append_only(account):

@@ -162,3 +162,61 @@ def test_form_errors_stay_on_the_page(page, live_server, screenshot):
 
     problems = page.problems(expected_statuses=(400,))  # both forms answer 400 with their errors
     assert not problems, problems
+
+
+def test_a_browser_signed_out_from_another_one_lands_on_a_working_sign_in(page, browser, live_server, screenshot):
+    """GIVEN one user signed in in browsers A and B WHEN B signs A out (Settings, Signed-in devices) THEN A's next
+    request ends its stale sign-in: 'Sign in again' leads to a sign-in form that works (not back to the locked
+    page), and no page of A says the vault is unlocked."""
+    base = live_server.url
+    account = make_account("gina")
+    sign_in(page, base, "gina", account.password)
+    page.wait_for_url(lambda url: urlsplit(url).path == "/")
+    expect(page.locator("[data-testid=vault-state]")).to_contain_text("Vault unlocked")
+    page.goto(f"{base}/files/")
+    expect(page.locator("#items-empty")).to_be_visible()
+
+    other = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+    try:
+        b = other.new_page()
+        sign_in(b, base, "gina", account.password)
+        b.wait_for_url(lambda url: urlsplit(url).path == "/")
+        b.goto(f"{base}/settings")
+        rows = b.locator("[data-testid=session-row]")
+        expect(rows).to_have_count(2)
+        b.on("dialog", lambda dialog: dialog.accept())  # "Sign this device out?"
+        rows.filter(has_not_text="(this browser)").get_by_role("button", name="Sign out").click()
+        expect(b.locator(".messages")).to_contain_text("That device is signed out.")
+        expect(rows).to_have_count(1)
+    finally:
+        other.close()
+
+    # A, still on its files page, tries to do something: refused, with a way to sign in again.
+    page.fill("#new-folder-name", "After sign-out")
+    page.get_by_role("button", name="Create folder").click()
+    message = page.locator("[data-testid=vault-message]")
+    expect(message).to_contain_text("Could not create the folder.")
+    message.get_by_role("link", name="Sign in again").click()
+    page.wait_for_url(re.compile(r"/login\?next=/files/$"))
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.locator("[data-testid=logout]")).to_have_count(0)  # the stale sign-in is over
+    expect(page.locator(".messages")).to_contain_text("signed out")
+    screenshot(page, "accounts-signed-out-elsewhere", sizes=("desktop",))
+
+    # No page claims the vault is unlocked: home asks to sign in.
+    page.goto(f"{base}/")
+    page.wait_for_url(re.compile(r"/login\?next=/$"))
+    expect(page.locator("[data-testid=vault-state]")).to_have_count(0)
+
+    # And signing in works, back to the files page, unlocked.
+    page.goto(f"{base}/login?next=/files/")
+    page.fill("input[name=username]", "gina")
+    page.fill("input[name=password]", account.password)
+    page.get_by_role("button", name="Sign in and unlock").click()
+    page.wait_for_url(f"{base}/files/")
+    expect(page.locator("#items-empty")).to_be_visible()
+    page.goto(f"{base}/")
+    expect(page.locator("[data-testid=vault-state]")).to_contain_text("Vault unlocked")
+
+    problems = [p for p in page.problems() if not re.search(r"status of (401|423) .*/api/v1/folders/", p)]
+    assert not problems, page.problems()

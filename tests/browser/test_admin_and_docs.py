@@ -59,3 +59,18 @@ def test_login_then_browsable_api_as_regular_user(page, live_server):
     page.goto(f"{live_server.url}/api/v1/activity/")
     expect(page.locator("body")).to_contain_text("auth.login")
     assert not page.problems()
+
+
+def test_regular_user_opening_the_admin_sees_not_allowed(page, live_server):
+    """It used to bounce between /admin/ and the sign-in page for ever (the browser gave up: too many redirects)."""
+    account = make_account("dave")
+    sign_in(page, live_server.url, "dave", account.password)
+    page.wait_for_url(re.compile(r"/$"))
+    response = page.goto(f"{live_server.url}/admin/")
+    assert response.status == 403
+    expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+    expect(page.locator("[data-testid=admin-not-allowed]")).to_contain_text("only for administrators")
+    page.get_by_role("link", name="Go to your home page").click()
+    page.wait_for_url(re.compile(r"/$"))
+    expect(page.locator("[data-testid=vault-state]")).to_contain_text("Vault unlocked")
+    assert not page.problems(expected_statuses=(403,))

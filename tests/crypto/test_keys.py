@@ -20,7 +20,10 @@ from locker.crypto.keys import (
     secret_verifier,
     unwrap_with_key,
     unwrap_with_password,
+    unwrap_with_private_key,
     unwrap_with_secret,
+    wrap_format,
+    wrap_to_public_key,
     wrap_with_key,
     wrap_with_password,
     wrap_with_secret,
@@ -77,8 +80,12 @@ def test_parameter_upgrade_rewrap_keeps_the_key():
             lambda k: wrap_with_password(k, "pw", LOW, aad=AAD),
             lambda w: unwrap_with_password(w, "pw", aad=AAD),
         ),
+        (
+            lambda k: wrap_to_public_key(k, x25519_public_from_private(b"p" * 32), aad=AAD),
+            lambda w: unwrap_with_private_key(w, b"p" * 32, aad=AAD),
+        ),
     ],
-    ids=["secret", "key", "password"],
+    ids=["secret", "key", "password", "x25519"],
 )
 def test_every_character_tamper_of_a_wrap_is_detected(wrap, unwrap):
     udk = new_key()
@@ -91,6 +98,41 @@ def test_every_character_tamper_of_a_wrap_is_detected(wrap, unwrap):
         tampered[index] ^= 0x80
         with pytest.raises((DecryptionError, FormatError)):
             unwrap(f"{last[0]}${b64e(bytes(tampered))}")
+
+
+def test_public_key_wrap_round_trip_and_binding():
+    private, public = generate_x25519_keypair()
+    other_private, _ = generate_x25519_keypair()
+    key = new_key()
+    wrapped = wrap_to_public_key(key, public, aad=AAD)
+    assert wrapped.startswith("lkw1$x25519$") and wrap_format(wrapped) == "x25519"
+    assert wrapped != wrap_to_public_key(key, public, aad=AAD)  # a fresh ephemeral key every time
+    assert unwrap_with_private_key(wrapped, private, aad=AAD) == key
+    with pytest.raises(DecryptionError):
+        unwrap_with_private_key(wrapped, other_private, aad=AAD)
+    with pytest.raises(DecryptionError):
+        unwrap_with_private_key(wrapped, private, aad=context("udk", "password", "u2"))
+    # another ephemeral key in the header (same length) does not open it either
+    prefix, _, sealed = wrapped.rsplit("$", 2)
+    other_ephemeral = b64e(x25519_public_from_private(b"e" * 32))
+    with pytest.raises(DecryptionError):
+        unwrap_with_private_key(f"{prefix}${other_ephemeral}${sealed}", private, aad=AAD)
+
+
+def test_public_key_wrap_refuses_bad_points_and_formats():
+    private, _ = generate_x25519_keypair()
+    with pytest.raises(FormatError):
+        wrap_to_public_key(new_key(), bytes(32), aad=AAD)  # low order: an all-zero shared secret
+    with pytest.raises(FormatError):
+        wrap_to_public_key(new_key(), b"short", aad=AAD)
+    with pytest.raises(DecryptionError):
+        unwrap_with_private_key(f"lkw1$x25519${b64e(bytes(32))}${b64e(bytes(40))}", private, aad=AAD)
+    for text in ("", "lkw1$key$AAAA", "lkw1$x25519$AAAA$AAAA", "lkw1$x25519$!!$AA"):
+        with pytest.raises(FormatError):
+            unwrap_with_private_key(text, private, aad=AAD)
+    assert wrap_format(wrap_with_key(new_key(), b"k" * 32, aad=AAD)) == "key"
+    with pytest.raises(FormatError):
+        wrap_format("garbage")
 
 
 def test_secret_wrap_separates_purposes():
