@@ -30,7 +30,10 @@ QUOTA_REFUSED = "quota.refused"
 NOTE_CREATED = "note.created"
 NOTE_UPDATED = "note.updated"
 CHAT_CREATED = "chat.created"
+CHAT_RENAMED = "chat.renamed"
 CHAT_DELETED = "chat.deleted"
+MESSAGE_CREATED = "message.created"
+MESSAGE_STATUS_CHANGED = "message.status_changed"
 AUDIO_UPLOADED = "audio.uploaded"
 
 ALL = [
@@ -64,6 +67,9 @@ ALL = [
     NOTE_CREATED,
     NOTE_UPDATED,
     CHAT_CREATED,
+    CHAT_RENAMED,
     CHAT_DELETED,
+    MESSAGE_CREATED,
+    MESSAGE_STATUS_CHANGED,
     AUDIO_UPLOADED,
 ]

@@ -154,7 +154,13 @@ class ChatDetailApi(APIView):
     def patch(self, request, pk):
         data = _validated(ChatInput, request.data)
         keys = vault_keys(request)
-        chat = services.chat_update(user=request.user, keys=keys, chat_id=pk, title=data.get("title", ""))
+        chat = services.chat_update(
+            user=request.user,
+            keys=keys,
+            chat_id=pk,
+            title=data.get("title", ""),
+            meta=RequestMeta.from_request(request),
+        )
         return Response(ChatSerializer(chat, context={"keys": keys}).data)
 
     @extend_schema(
@@ -259,5 +265,7 @@ class MessageDetailApi(APIView):
     @extend_schema(request=StatusInput, responses={200: OpenApiTypes.OBJECT, **ERRORS}, tags=["chats"])
     def patch(self, request, pk):
         data = _validated(StatusInput, request.data)
-        message = services.message_status_update(user=request.user, message_id=pk, status=data["status"])
+        message = services.message_status_update(
+            user=request.user, message_id=pk, status=data["status"], meta=RequestMeta.from_request(request)
+        )
         return Response({"id": str(message.pk), "status": message.status})

@@ -97,6 +97,7 @@ def chat_update(*, user, keys: VaultKeys, chat_id, title, meta=None) -> Chat:
         chat.title_sealed = seal_text(chat_key(keys, chat), title, aad=context("chat-title", user.pk, chat.pk))
         chat.updated_at = timezone.now()
         chat.save(update_fields=["title_sealed", "updated_at"])
+        event_record(action=actions.CHAT_RENAMED, user=user, meta=meta, object_type="chat", object_id=chat.pk)
     return chat
 
 
@@ -183,6 +184,14 @@ def message_create(
             _attach_audio(user, keys, message, folder, audio, recording, position=len(files), meta=meta)
         index_message(user=user, keys=keys, message_id=message_id, content=content)
         Chat.objects.filter(pk=chat.pk).update(updated_at=timezone.now())
+        event_record(
+            action=actions.MESSAGE_CREATED,
+            user=user,
+            meta=meta,
+            object_type="message",
+            object_id=message_id,
+            data={"chat": str(chat.pk), "role": role, "attachments": len(files) + (audio is not None)},
+        )
     return message
 
 
@@ -240,6 +249,14 @@ def message_status_update(*, user, message_id, status, meta=None) -> Message:
             raise NotFound("No such message.")
         message.status = status
         message.save(update_fields=["status"])
+        event_record(
+            action=actions.MESSAGE_STATUS_CHANGED,
+            user=user,
+            meta=meta,
+            object_type="message",
+            object_id=message.pk,
+            data={"status": status},
+        )
     return message
 
 

@@ -41,7 +41,11 @@ from vault.upload_handler import body_fully_read, request_uploads
 from vault.uploads import upload_from_iterable
 
 ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 404, 423)}
-RAW_BODY_PIECE = 1024 * 1024  # gunicorn reads up to 1 MiB per recv() when asked for that much
+RAW_BODY_PIECE = 1024 * 1024
+SERVED = {
+    200,
+    206,
+}  # a download is recorded when its body is sent  # gunicorn reads up to 1 MiB per recv() when asked for that much
 
 
 def vault_keys(request) -> VaultKeys:
@@ -360,10 +364,12 @@ class FileContentApi(APIView):
     def get(self, request, pk):
         keys = vault_keys(request)
         file = selectors.file_get(user=request.user, file_id=pk)
-        services.file_download_record(user=request.user, file=file, meta=RequestMeta.from_request(request))
-        return content_response(
+        response = content_response(
             request, keys=keys, file=file, version=file.current_version, name=download_name(keys, file)
         )
+        if response.status_code in SERVED:  # not a 304, a 416 or an error
+            services.file_download_record(user=request.user, file=file, meta=RequestMeta.from_request(request))
+        return response
 
     @extend_schema(
         request={"application/octet-stream": OpenApiTypes.BINARY},
@@ -451,10 +457,12 @@ class VersionContentApi(APIView):
         keys = vault_keys(request)
         file = selectors.file_get(user=request.user, file_id=pk)
         version = selectors.version_get(user=request.user, file=file, number=number)
-        services.file_download_record(
-            user=request.user, file=file, meta=RequestMeta.from_request(request), version=number
-        )
-        return content_response(request, keys=keys, file=file, version=version, name=download_name(keys, file))
+        response = content_response(request, keys=keys, file=file, version=version, name=download_name(keys, file))
+        if response.status_code in SERVED:
+            services.file_download_record(
+                user=request.user, file=file, meta=RequestMeta.from_request(request), version=number
+            )
+        return response
 
 
 class VersionRestoreApi(APIView):

@@ -450,9 +450,19 @@ def file_upload(
 
 
 def file_version_add(
-    *, user: User, keys: VaultKeys, file_id, upload: EncryptedUpload, if_match: str | None = None, meta=None
+    *,
+    user: User,
+    keys: VaultKeys,
+    file_id,
+    upload: EncryptedUpload,
+    if_match: str | None = None,
+    meta=None,
+    restored_from: int | None = None,
 ) -> FileVersion:
-    """A new version from a raw body (``PUT content``); ``if_match`` guards against lost updates (412)."""
+    """A new version from a raw body (``PUT content``); ``if_match`` guards against lost updates (412).
+
+    ``restored_from``: the version is a copy of that older one (:func:`file_version_restore`), recorded as
+    such in the same transaction."""
     try:
         derive_upload(keys=keys, upload=upload)  # thumbnail and text, before the database is locked
         with transaction.atomic():
@@ -465,6 +475,15 @@ def file_version_add(
             version = _add_version(user, keys, file, file_key, upload)
             _delete_blobs_after_commit(_prune_versions(user, file))
             event_record(action=actions.FILE_VERSION_ADDED, user=user, meta=meta, object_type="file", object_id=file.pk)
+            if restored_from is not None:
+                event_record(
+                    action=actions.FILE_VERSION_RESTORED,
+                    user=user,
+                    meta=meta,
+                    object_type="file",
+                    object_id=file.pk,
+                    data={"from": restored_from},
+                )
             return version
     except BaseException as exc:
         upload.discard()
@@ -474,15 +493,16 @@ def file_version_add(
 
 
 def file_download_record(*, user: User, file: File, meta=None, version: int | None = None) -> None:
-    """Record a download in the activity log."""
-    event_record(
-        action=actions.FILE_DOWNLOADED,
-        user=user,
-        meta=meta,
-        object_type="file",
-        object_id=file.pk,
-        data={"version": version} if version else {},
-    )
+    """Record a download in the activity log (once its body is being sent)."""
+    with transaction.atomic():
+        event_record(
+            action=actions.FILE_DOWNLOADED,
+            user=user,
+            meta=meta,
+            object_type="file",
+            object_id=file.pk,
+            data={"version": version} if version else {},
+        )
 
 
 def etag_of(version_id) -> str:
@@ -554,16 +574,7 @@ def file_version_restore(*, user: User, keys: VaultKeys, file_id, number: int, m
         max_size=old.size,
     )
     upload.mime_type = old.mime_type
-    version = file_version_add(user=user, keys=keys, file_id=file.pk, upload=upload, meta=meta)
-    event_record(
-        action=actions.FILE_VERSION_RESTORED,
-        user=user,
-        meta=meta,
-        object_type="file",
-        object_id=file.pk,
-        data={"from": number},
-    )
-    return version
+    return file_version_add(user=user, keys=keys, file_id=file.pk, upload=upload, meta=meta, restored_from=number)
 
 
 # --- trash ----------------------------------------------------------------------------------

@@ -347,3 +347,20 @@ def test_huge_range_numbers_are_416_or_the_body_never_500(api, header, status, e
         assert response["Content-Range"] == "bytes */1000"
     else:
         assert content(response) == data[expected]
+
+
+def test_a_download_is_recorded_only_when_its_body_is_sent(api):
+    file_id = upload(api, ("a.bin", b"0123456789")).json()[0]["file"]["id"]
+    url = f"/api/v1/files/{file_id}/content"
+
+    def downloads():
+        return Event.objects.filter(action="file.downloaded", object_id=file_id).count()
+
+    etag = api.get(url)["ETag"]
+    assert downloads() == 1
+    assert api.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert api.get(url, HTTP_RANGE="bytes=50-60").status_code == 416
+    assert api.get(f"/api/v1/files/{file_id}/versions/1/content", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert downloads() == 1
+    assert api.get(url, HTTP_RANGE="bytes=2-3").status_code == 206
+    assert downloads() == 2

@@ -1,0 +1,279 @@
+"""Audit inside the action (STYLE.md): every service that changes something writes its activity event in the
+same transaction as the change.
+
+The services are enumerated from the service modules, not listed by hand: a new public function there must
+get a scenario below (run it, and check its event) or a stated reason why it is not an audited action.
+Each scenario runs in a real transaction (no test-wide one), and every event it writes must be saved while
+its action's transaction is still open: a crash between the change and its event cannot leave one without
+the other.
+"""
+
+import importlib
+import inspect
+
+import pytest
+from django.db import connection
+from django.db.models.signals import post_save
+
+from activity.models import Event
+from tests.factories import DEFAULT_PASSWORD, make_account
+from tests.vault.conftest import keys_for, make_upload
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SERVICE_MODULES = ["accounts.services", "activity.services", "vault.services", "vault.notes", "chats.services"]
+
+# Public functions of the service modules that are not audited actions, and why.
+NOT_ACTIONS = {
+    # reads, key helpers and formats
+    "accounts.services.aad_app_password": "associated-data helper",
+    "accounts.services.aad_password": "associated-data helper",
+    "accounts.services.aad_recovery": "associated-data helper",
+    "accounts.services.aad_session": "associated-data helper",
+    "accounts.services.current_kdf_params": "a setting",
+    "accounts.services.keyring_unlock": "a read: opens the data key",
+    "accounts.services.unlock_session_udk": "a read: opens the data key of a session",
+    "accounts.services.app_password_unlock": "a read: checks an app password (Basic auth, every request)",
+    "accounts.services.on_keys_shredded": "registers a hook at start-up",
+    "vault.services.changed": "cache bump inside other actions",
+    "vault.services.clean_name": "input cleaning",
+    "vault.services.clean_tags": "input cleaning",
+    "vault.services.clean_title": "input cleaning",
+    "vault.services.etag_of": "a format",
+    "vault.notes.note_body": "a read",
+    "vault.notes.note_get": "a read",
+    "vault.notes.note_key": "a read",
+    "vault.notes.note_list": "a read",
+    "vault.notes.note_tags": "a read",
+    "vault.notes.note_title": "a read",
+    "vault.notes.note_version_get": "a read",
+    "vault.notes.note_versions": "a read",
+    "vault.notes.version_texts": "a read",
+    "vault.notes.snippet": "a format",
+    "vault.notes.rewrap_note_key": "a step of folder moves (audited as the move)",
+    "chats.services.chat_get": "a read",
+    "chats.services.chat_key": "a read",
+    "chats.services.chat_list": "a read",
+    "chats.services.chat_title": "a read",
+    "chats.services.message_content": "a read",
+    "chats.services.message_list": "a read",
+    "chats.services.index_message": "a step of message_create (audited as the message)",
+    # steps of audited actions, and housekeeping without a user
+    "accounts.services.keyring_create": "a step of user_register (audited as the registration)",
+    "accounts.services.unlock_session_create": "a step of auth_login (audited as the login)",
+    "accounts.services.unlock_session_extend": "a step of token_refresh",
+    "accounts.services.token_refresh": "a routine refresh is not audited; a reused token is (test_refresh_rotation)",
+    "accounts.services.unlock_session_purge_expired": "housekeeping of expired rows (manage.py locker_cleanup)",
+    "vault.services.vault_wipe": "a step of account deletion and admin reset (audited as those)",
+    "vault.services.trash_purge_expired": "housekeeping (manage.py vault_purge_trash), no acting user",
+    "activity.services.event_record": "the audit itself",
+}
+
+
+# The event each action must write (besides those of the steps that set it up).
+EXPECTED = {
+    "accounts.services.user_register": "account.registered",
+    "accounts.services.auth_login": "auth.login",
+    "accounts.services.auth_logout": "auth.logout",
+    "accounts.services.unlock_session_revoke": "auth.session_revoked",
+    "accounts.services.password_change": "auth.password_changed",
+    "accounts.services.account_recover": "auth.recovery_used",
+    "accounts.services.user_admin_reset": "account.admin_reset",
+    "accounts.services.user_admin_update": "account.updated",
+    "accounts.services.user_settings_update": "account.updated",
+    "accounts.services.app_password_create": "app_password.created",
+    "accounts.services.app_password_revoke": "app_password.revoked",
+    "accounts.services.account_delete": "account.deleted",
+    "vault.services.folder_create": "folder.created",
+    "vault.services.folder_update": "folder.renamed",
+    "vault.services.file_upload": "file.uploaded",
+    "vault.services.file_update": "file.renamed",
+    "vault.services.file_version_add": "file.version_added",
+    "vault.services.file_version_restore": "file.version_restored",
+    "vault.services.file_download_record": "file.downloaded",
+    "vault.services.item_trash": "trash.added",
+    "vault.services.trash_restore": "trash.restored",
+    "vault.services.trash_purge": "trash.purged",
+    "vault.services.trash_empty": "trash.purged",
+    "vault.notes.note_create": "note.created",
+    "vault.notes.note_update": "note.updated",
+    "vault.notes.note_version_restore": "note.updated",
+    "chats.services.chat_create": "chat.created",
+    "chats.services.chat_update": "chat.renamed",
+    "chats.services.chat_delete": "chat.deleted",
+    "chats.services.message_create": "message.created",
+    "chats.services.message_status_update": "message.status_changed",
+}
+
+
+def enumerated_services() -> set[str]:
+    names = set()
+    for module_name in SERVICE_MODULES:
+        module = importlib.import_module(module_name)
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if function.__module__ == module_name and not name.startswith("_"):
+                names.add(f"{module_name}.{name}")
+    return names
+
+
+@pytest.fixture
+def world(db):
+    from accounts.models import User
+
+    alice = make_account("alice")
+    admin = make_account("root", role=User.Role.ADMIN)
+    return {"account": alice, "user": alice.user, "keys": keys_for(alice), "admin": admin.user}
+
+
+def _scenarios():
+    from accounts import services as accounts
+    from chats import services as chats
+    from vault import notes
+    from vault import services as vault
+
+    def folder(w):
+        return vault.folder_create(user=w["user"], keys=w["keys"], name="f")
+
+    def file(w, name="a.txt"):
+        return vault.file_upload(user=w["user"], keys=w["keys"], upload=make_upload(w["keys"], name, b"x")).file
+
+    def chat(w):
+        return chats.chat_create(user=w["user"], keys=w["keys"], title="c")
+
+    def message(w):
+        return chats.message_create(user=w["user"], keys=w["keys"], chat_id=chat(w).pk, role="user", content="hi")
+
+    def udk(w):
+        return w["keys"].udk
+
+    return {
+        "accounts.services.user_register": lambda w: accounts.user_register(
+            username="carol", email="c@example.org", password=DEFAULT_PASSWORD
+        ),
+        "accounts.services.auth_login": lambda w: accounts.auth_login(
+            username="alice", password=DEFAULT_PASSWORD, kind="token"
+        ),
+        "accounts.services.auth_logout": lambda w: accounts.auth_logout(
+            user=w["user"],
+            session_id=accounts.unlock_session_create(user=w["user"], udk=udk(w), kind="token")[0].pk,
+        ),
+        "accounts.services.unlock_session_revoke": lambda w: accounts.unlock_session_revoke(
+            user=w["user"],
+            session_id=accounts.unlock_session_create(user=w["user"], udk=udk(w), kind="token")[0].pk,
+        ),
+        "accounts.services.password_change": lambda w: accounts.password_change(
+            user=w["user"], old_password=DEFAULT_PASSWORD, new_password="another long passphrase"
+        ),
+        "accounts.services.account_recover": lambda w: accounts.account_recover(
+            username="alice", recovery_key=w["account"].recovery_key, new_password="another long passphrase"
+        ),
+        "accounts.services.user_admin_reset": lambda w: accounts.user_admin_reset(
+            admin=w["admin"], user=w["user"], new_password="another long passphrase"
+        ),
+        "accounts.services.user_admin_update": lambda w: accounts.user_admin_update(
+            admin=w["admin"], user=w["user"], changes={"storage_quota": 12345}
+        ),
+        "accounts.services.user_settings_update": lambda w: accounts.user_settings_update(
+            user=w["user"], keep_versions=3
+        ),
+        "accounts.services.app_password_create": lambda w: accounts.app_password_create(
+            user=w["user"], udk=udk(w), name="cli"
+        ),
+        "accounts.services.app_password_revoke": lambda w: accounts.app_password_revoke(
+            user=w["user"],
+            app_password_id=accounts.app_password_create(user=w["user"], udk=udk(w), name="x")[0].pk,
+        ),
+        "accounts.services.account_delete": lambda w: accounts.account_delete(
+            user=w["user"], password=DEFAULT_PASSWORD
+        ),
+        "vault.services.folder_create": folder,
+        "vault.services.folder_update": lambda w: vault.folder_update(
+            user=w["user"], keys=w["keys"], folder_id=folder(w).pk, name="g"
+        ),
+        "vault.services.file_upload": file,
+        "vault.services.file_update": lambda w: vault.file_update(
+            user=w["user"], keys=w["keys"], file_id=file(w).pk, name="b.txt"
+        ),
+        "vault.services.file_version_add": lambda w: vault.file_version_add(
+            user=w["user"], keys=w["keys"], file_id=file(w).pk, upload=make_upload(w["keys"], "a.txt", b"y")
+        ),
+        "vault.services.file_version_restore": lambda w: vault.file_version_restore(
+            user=w["user"],
+            keys=w["keys"],
+            file_id=vault.file_version_add(
+                user=w["user"], keys=w["keys"], file_id=file(w).pk, upload=make_upload(w["keys"], "a.txt", b"y")
+            ).file_id,
+            number=1,
+        ),
+        "vault.services.file_download_record": lambda w: vault.file_download_record(user=w["user"], file=file(w)),
+        "vault.services.item_trash": lambda w: vault.item_trash(user=w["user"], kind="file", item_id=file(w).pk),
+        "vault.services.trash_restore": lambda w: vault.trash_restore(
+            user=w["user"], keys=w["keys"], item_id=_trashed(vault, w, file(w)).pk
+        ),
+        "vault.services.trash_purge": lambda w: vault.trash_purge(
+            user=w["user"], item_id=_trashed(vault, w, file(w)).pk
+        ),
+        "vault.services.trash_empty": lambda w: (_trashed(vault, w, file(w)), vault.trash_empty(user=w["user"])),
+        "vault.notes.note_create": lambda w: notes.note_create(user=w["user"], keys=w["keys"], title="n", body="b"),
+        "vault.notes.note_update": lambda w: notes.note_update(
+            user=w["user"],
+            keys=w["keys"],
+            note_id=notes.note_create(user=w["user"], keys=w["keys"], title="n").pk,
+            body="changed",
+        ),
+        "vault.notes.note_version_restore": lambda w: notes.note_version_restore(
+            user=w["user"],
+            keys=w["keys"],
+            note_id=notes.note_update(
+                user=w["user"],
+                keys=w["keys"],
+                note_id=notes.note_create(user=w["user"], keys=w["keys"], title="n").pk,
+                body="changed",
+            ).pk,
+            number=1,
+        ),
+        "chats.services.chat_create": chat,
+        "chats.services.chat_update": lambda w: chats.chat_update(
+            user=w["user"], keys=w["keys"], chat_id=chat(w).pk, title="renamed"
+        ),
+        "chats.services.chat_delete": lambda w: chats.chat_delete(user=w["user"], chat_id=chat(w).pk),
+        "chats.services.message_create": message,
+        "chats.services.message_status_update": lambda w: chats.message_status_update(
+            user=w["user"], message_id=message(w).pk, status="read"
+        ),
+    }
+
+
+def _trashed(vault, w, item):
+    vault.item_trash(user=w["user"], kind="file", item_id=item.pk)
+    return item
+
+
+def test_every_service_is_audited_or_says_why_not():
+    scenarios = {name for name in _scenarios() if not name.startswith("_")}
+    enumerated = enumerated_services()
+    assert not scenarios & set(NOT_ACTIONS), "a service is both audited and exempted"
+    assert set(EXPECTED) == scenarios
+    missing = enumerated - scenarios - set(NOT_ACTIONS)
+    assert not missing, f"services with neither a scenario nor a reason: {sorted(missing)}"
+    stale = (scenarios | set(NOT_ACTIONS)) - enumerated
+    assert not stale, f"entries for services that no longer exist: {sorted(stale)}"
+
+
+@pytest.mark.parametrize("service", sorted(name for name in _scenarios() if not name.startswith("_")))
+def test_each_action_writes_its_event_inside_its_transaction(world, service):
+    assert not connection.in_atomic_block  # a real transaction per action, not a test-wide one
+    recorded = []
+
+    def saw(sender, instance, created, **kwargs):
+        recorded.append((instance.action, connection.in_atomic_block))
+
+    run = _scenarios()[service]
+    post_save.connect(saw, sender=Event, dispatch_uid="audit-test")
+    try:
+        run(world)
+    finally:
+        post_save.disconnect(sender=Event, dispatch_uid="audit-test")
+    assert EXPECTED[service] in [action for action, _ in recorded], f"{service} did not record {EXPECTED[service]}"
+    outside = [action for action, inside in recorded if not inside]
+    assert not outside, f"{service} wrote {outside} outside its action's transaction"
