@@ -38,6 +38,7 @@ run: migrate
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 test: lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

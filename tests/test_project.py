@@ -133,6 +133,15 @@ def test_ruff_is_clean():
     assert result.returncode == 0, result.stdout
 
 
+def test_layer_contract_holds():
+    """Apps import only the layers below them (pyproject.toml, docs/architecture.md); the crypto layer is pure."""
+    result = subprocess.run(
+        [str(Path(PY).parent / "lint-imports")], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "0 broken" in result.stdout
+
+
 def test_no_third_party_links_or_inline_script_in_our_templates_and_static():
     """No CDN: every asset is served by us. No inline <script> (CSP)."""
     for path in [*(ROOT / "templates").rglob("*.html"), *(ROOT / "static").rglob("*.*")]:
