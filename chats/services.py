@@ -19,7 +19,6 @@ from activity.services import event_record
 from chats.audio import probe
 from chats.models import Attachment, Chat, Message
 from locker.crypto.aead import context
-from locker.crypto.keys import unwrap_with_key, wrap_with_key
 from locker.errors import InvalidInput, LockerError, NotFound
 from vault import services as vault_services
 from vault.derive import derive_upload
@@ -36,10 +35,8 @@ MAX_TITLE = 200
 
 
 def chat_key(keys: VaultKeys, chat: Chat) -> bytes:
-    cache = keys.__dict__.setdefault("_chat_keys", {})
-    if chat.pk not in cache:
-        cache[chat.pk] = unwrap_with_key(chat.key_wrapped, keys.udk, aad=context("chat-key", keys.owner_id, chat.pk))
-    return cache[chat.pk]
+    """A chat's key, wrapped by the user's data key (through the vault's key hierarchy, remembered per request)."""
+    return keys.object_key("chat-key", chat.pk, chat.key_wrapped)
 
 
 def chat_title(keys: VaultKeys, chat: Chat) -> str:
@@ -75,7 +72,7 @@ def chat_create(*, user, keys: VaultKeys, title="", meta=None) -> Chat:
         chat = Chat.objects.create(
             id=chat_id,
             owner=user,
-            key_wrapped=wrap_with_key(key, keys.udk, aad=context("chat-key", user.pk, chat_id)),
+            key_wrapped=keys.wrap_object_key("chat-key", chat_id, key),
             title_sealed=seal_text(key, title, aad=context("chat-title", user.pk, chat_id)),
         )
         event_record(action=actions.CHAT_CREATED, user=user, meta=meta, object_type="chat", object_id=chat_id)

@@ -66,6 +66,7 @@ class VaultKeys:
         self.udk = udk
         self._folder_keys: dict = {None: udk}
         self._file_keys: dict = {}
+        self._object_keys: dict = {}
 
     # --- derived keys ---------------------------------------------------------
     @property
@@ -197,6 +198,36 @@ class VaultKeys:
 
     def wrap_preview_key(self, key: bytes, version_id, file_key: bytes) -> str:
         return wrap_with_key(key, file_key, aad=aad_preview_key(self.owner_id, version_id))
+
+    # --- keys of other objects (notes, and the kinds of apps above the vault: chats) ---------------------
+    def object_key(self, purpose: str, object_id, wrapped: str, parent_key: bytes | None = None) -> bytes:
+        """The key of an object wrapped by ``parent_key`` (default: the UDK) with associated data
+        ``(purpose, owner, object)``, unwrapped once per request and remembered."""
+        cached = self._object_keys.get((purpose, object_id))
+        if cached is None:
+            cached = unwrap_with_key(
+                wrapped, self.udk if parent_key is None else parent_key, aad=context(purpose, self.owner_id, object_id)
+            )
+            self._object_keys[purpose, object_id] = cached
+        return cached
+
+    def wrap_object_key(self, purpose: str, object_id, key: bytes, parent_key: bytes | None = None) -> str:
+        """``key`` wrapped for :meth:`object_key`; remembered for the rest of the request."""
+        self._object_keys[purpose, object_id] = key
+        return wrap_with_key(
+            key, self.udk if parent_key is None else parent_key, aad=context(purpose, self.owner_id, object_id)
+        )
+
+    def note_key(self, note) -> bytes:
+        """A note's key, wrapped by its folder's key (the UDK at the top level)."""
+        return self.object_key(
+            "note-key", note.pk, note.key_wrapped, self.folder_key(note.folder if note.folder_id else None)
+        )
+
+    def wrap_note_key(self, note_id, key: bytes, folder) -> str:
+        """A note key wrapped by ``folder``'s key (None: the top level), for a new note, a move or a restore."""
+        self._object_keys.pop(("note-key", note_id), None)
+        return wrap_with_key(key, self.folder_key(folder), aad=context("note-key", self.owner_id, note_id))
 
     @staticmethod
     def new_key() -> bytes:

@@ -23,7 +23,6 @@ from activity import actions
 from activity.services import event_record
 from locker.crypto.aead import context
 from locker.crypto.blind import normalize
-from locker.crypto.keys import unwrap_with_key, wrap_with_key
 from locker.errors import InvalidInput, NotFound
 from vault.keys import VaultKeys, open_text, seal_text
 from vault.models import Note, NoteVersion, SearchToken
@@ -36,18 +35,13 @@ MAX_TITLE = 500
 # --- keys and sealed fields ----------------------------------------------------------------
 
 
-def _aad_key(owner_id, note_id) -> bytes:
-    return context("note-key", owner_id, note_id)
-
-
 def rewrap_note_key(keys: VaultKeys, note_id, key: bytes, folder) -> str:
     """The note key wrapped by ``folder``'s key (None: the top level), for a move or a restore."""
-    return wrap_with_key(key, keys.folder_key(folder), aad=_aad_key(keys.owner_id, note_id))
+    return keys.wrap_note_key(note_id, key, folder)
 
 
 def note_key(keys: VaultKeys, note: Note) -> bytes:
-    parent_key = keys.folder_key(note.folder if note.folder_id else None)
-    return unwrap_with_key(note.key_wrapped, parent_key, aad=_aad_key(keys.owner_id, note.pk))
+    return keys.note_key(note)
 
 
 def _seal_title(key, owner_id, note_id, number: int, title: str) -> str:
@@ -128,13 +122,12 @@ def note_create(*, user: User, keys: VaultKeys, title="", body="", tags=None, fo
     with transaction.atomic():
         changed(user)
         folder = _folder(user, folder_id) if folder_id else None
-        parent_key = keys.folder_key(folder)
         note_id, key = uuid.uuid4(), keys.new_key()
         note = Note.objects.create(
             id=note_id,
             owner=user,
             folder=folder,
-            key_wrapped=wrap_with_key(key, parent_key, aad=_aad_key(user.pk, note_id)),
+            key_wrapped=keys.wrap_note_key(note_id, key, folder),
             title_sealed=_seal_title(key, user.pk, note_id, 1, title),
             body_sealed=_seal_body(key, user.pk, note_id, 1, body),
             tags_sealed=seal_text(key, json.dumps(tags), aad=context("note-tags", user.pk, note_id)) if tags else "",

@@ -164,10 +164,12 @@ class EncryptingUploadHandler(FileUploadHandler):
             self._fail(exc)
         except Exception:  # noqa: BLE001 - anything else still means: do not store
             self._fail(VaultLocked())
-        from locker.crypto.blind import subkey
+        from vault.keys import VaultKeys
 
         self.sink = UploadSink(
-            owner_id=context.user_id, mac_key=subkey(udk, "content-mac"), name=browser_file_name(file_name or "")
+            owner_id=context.user_id,
+            mac_key=VaultKeys(context.user_id, udk).content_mac_key(),
+            name=browser_file_name(file_name or ""),
         )
         self.state.active = self.sink  # aborted by the cleanup if parsing dies half-way
 
