@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from locker.crypto.stream import HEADER_SIZE, ChunkReader, encrypt_iter  # noqa: E402
 
-RUN = 16  # chunks per read-decrypt-send step, as vault.downloads.BATCH_CHUNKS
+RUN = 16  # chunks per read-decrypt-send step, as vault.transfers.downloads.BATCH_CHUNKS
 AAD = b"bench"
 
 

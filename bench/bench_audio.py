@@ -1,6 +1,6 @@
 """Probing a voice message (type and duration) through its encrypted blob, against the same bytes in memory.
 
-A chat's voice message is stored encrypted first, then probed through ``vault.downloads.PlaintextReader``
+A chat's voice message is stored encrypted first, then probed through ``vault.transfers.downloads.PlaintextReader``
 (``chats.audio.probe``). For WebM, the probe walks every block a few bytes at a time, so the reader must
 not decrypt a chunk per read. The recording is a MediaRecorder-style WebM of 20 ms Opus frames (100 bytes
 each, clusters of one second, no declared duration), of 1 and 10 minutes.
@@ -46,8 +46,8 @@ def run() -> str:
     from chats.audio import probe
     from tests.factories import make_account
     from tests.vault.conftest import keys_for, make_upload
-    from vault import services
-    from vault.downloads import PlaintextReader
+    from vault.files import services
+    from vault.transfers.downloads import PlaintextReader
 
     account = make_account("benchaudio")
     keys = keys_for(account)
@@ -74,8 +74,9 @@ def run() -> str:
             "## Voice message probe: through the encrypted blob vs in memory",
             "",
             "`chats.audio.probe` (type and duration of a WebM without a declared duration: it walks every block)",
-            "reading the stored, encrypted version through `vault.downloads.PlaintextReader`, against the same",
-            f"plaintext from memory (`io.BytesIO`). Median of {ROUNDS} probes. Reproduce: `make bench BENCH=audio`.",
+            "reading the stored, encrypted version through `vault.transfers.downloads.PlaintextReader`, against",
+            f"the same plaintext from memory (`io.BytesIO`). Median of {ROUNDS} probes.",
+            "Reproduce: `make bench BENCH=audio`.",
             "",
             "| recording | size | through the blob | in memory | ratio |",
             "|---|---:|---:|---:|---:|",

@@ -85,7 +85,7 @@ def run() -> str:
 
     from accounts import services as account_services
     from tests.factories import make_account
-    from vault import services
+    from vault.files import services
     from vault.keys import VaultKeys
 
     account = make_account("listing")

@@ -16,7 +16,7 @@ from locker.http import RequestMeta
 from locker.serializers import ErrorSerializer, StrictCharField
 from vault.apis import ERRORS, IncompleteUpload, _check_declared_size, _validated, vault_keys
 from vault.serializers import MarksDamage
-from vault.upload_handler import body_fully_read, request_uploads
+from vault.transfers.upload_handler import body_fully_read, request_uploads
 
 
 class ChatSerializer(MarksDamage):
@@ -195,7 +195,10 @@ class MessageListCreateApi(GenericAPIView):
     queryset = Message.objects.none()  # for the schema
     serializer_class = MessageSerializer
     pagination_class = MessageCursor
-    upload_fields = ("file", "audio")  # POST streams these multipart parts to encrypted blobs (vault.upload_handler)
+    upload_fields = (
+        "file",
+        "audio",
+    )  # POST streams these multipart parts to encrypted blobs (vault.transfers.upload_handler)
 
     @extend_schema(
         parameters=[

@@ -10,7 +10,7 @@ from chats.models import Chat, Message
 from chats.services import chat_title, index_message, message_content
 from vault import kinds
 from vault.models import SearchToken
-from vault.notes import snippet
+from vault.notes.services import snippet
 
 
 def describe_message(keys, message: Message, words) -> kinds.SearchView:

@@ -20,13 +20,14 @@ from chats.audio import probe
 from chats.models import Attachment, Chat, Message
 from locker.crypto.aead import context
 from locker.errors import InvalidInput, LockerError, NotFound
-from vault import services as vault_services
-from vault.derive import derive_upload
-from vault.downloads import PlaintextReader
+from vault.common import clean_title, is_uuid
+from vault.derived.derive import derive_upload
+from vault.files import services as vault_services
 from vault.keys import VaultKeys, open_text, seal_text
 from vault.models import Folder, SearchToken
-from vault.search import index_item, unindex
-from vault.services import _is_uuid, clean_title
+from vault.search.index import index_item, unindex
+from vault.transfers.downloads import PlaintextReader
+from vault.trash import services as trash
 
 MAX_TITLE = 200
 
@@ -81,7 +82,7 @@ def chat_create(*, user, keys: VaultKeys, title="", meta=None) -> Chat:
 
 def _chat(user, chat_id, *, lock: bool = False) -> Chat:
     qs = Chat.objects.filter(owner=user, pk=chat_id)
-    chat = (qs.select_for_update() if lock else qs).first() if _is_uuid(chat_id) else None
+    chat = (qs.select_for_update() if lock else qs).first() if is_uuid(chat_id) else None
     if chat is None:
         raise NotFound("No such chat.")
     return chat
@@ -107,7 +108,7 @@ def chat_delete(*, user, chat_id, meta=None) -> None:
         # Attachments are vault files: they go to the trash (restorable until purged), not silently kept.
         attached = Attachment.objects.filter(message__chat=chat, file__isnull=False, file__trashed_at__isnull=True)
         for file_id in attached.values_list("file_id", flat=True):
-            vault_services.item_trash(user=user, kind="file", item_id=file_id, meta=meta)
+            trash.item_trash(user=user, kind="file", item_id=file_id, meta=meta)
         chat.delete()
         unindex(kind=SearchToken.Kind.MESSAGE, item_ids=message_ids)
         event_record(action=actions.CHAT_DELETED, user=user, meta=meta, object_type="chat", object_id=chat_id)
@@ -154,7 +155,7 @@ def message_create(
         chat = _chat(user, chat_id, lock=True)
         parent = None
         if reply_to is not None:
-            parent = Message.objects.filter(chat=chat, pk=reply_to).first() if _is_uuid(reply_to) else None
+            parent = Message.objects.filter(chat=chat, pk=reply_to).first() if is_uuid(reply_to) else None
             if parent is None:
                 raise InvalidInput(errors={"reply_to": ["No such message in this chat."]})
         if not content and not files and audio is None:
@@ -239,7 +240,7 @@ def message_status_update(*, user, message_id, status, meta=None) -> Message:
     with transaction.atomic():
         message = (
             Message.objects.filter(owner=user, pk=message_id).select_related("chat").first()
-            if _is_uuid(message_id)
+            if is_uuid(message_id)
             else None
         )
         if message is None:

@@ -136,7 +136,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "vault.upload_handler.UploadCleanupMiddleware",  # first: also after a refused CSRF check or an error
+    "vault.transfers.upload_handler.UploadCleanupMiddleware",  # first: also after a refused CSRF check or an error
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -272,7 +272,7 @@ LOCKER_MAX_NOTE_BYTES = env_int("LOCKER_MAX_NOTE_BYTES", 1024 * 1024)
 # whose endpoints allow twice its size in JSON (escapes); every other JSON endpoint stops at LOCKER_MAX_JSON_BODY.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * LOCKER_MAX_NOTE_BYTES + 64 * 1024)
 # Every uploaded file is encrypted while it streams in; no plaintext in /tmp or in memory.
-FILE_UPLOAD_HANDLERS = ["vault.upload_handler.EncryptingUploadHandler"]
+FILE_UPLOAD_HANDLERS = ["vault.transfers.upload_handler.EncryptingUploadHandler"]
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 100)
 
 # Content-Security-Policy (django-csp): no inline script anywhere.
@@ -302,7 +302,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
         "locker.parsers.LimitedJSONParser",
         "rest_framework.parsers.FormParser",
-        "vault.upload_handler.UploadMultiPartParser",
+        "vault.transfers.upload_handler.UploadMultiPartParser",
     ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -362,7 +362,7 @@ LOCKER_MAX_UPLOAD_SIZE = env_int("LOCKER_MAX_UPLOAD_SIZE", 5 * 1024**3)
 LOCKER_TRASH_DAYS = env_int("LOCKER_TRASH_DAYS", 30)
 LOCKER_MAX_MESSAGE_BYTES = env_int("LOCKER_MAX_MESSAGE_BYTES", 32 * 1024)
 LOCKER_MAX_AUDIO_SIZE = env_int("LOCKER_MAX_AUDIO_SIZE", 50 * 1024 * 1024)
-# Thumbnails are made in short-lived worker processes (vault.derive): how many at once, and for how long each.
+# Thumbnails are made in short-lived worker processes (vault.derived.derive): how many at once, and for how long each.
 LOCKER_PREVIEW_WORKERS = env_int("LOCKER_PREVIEW_WORKERS", 2)
 LOCKER_PREVIEW_TIMEOUT = env_int("LOCKER_PREVIEW_TIMEOUT", 30)
 LOCKER_RATELIMITS = {

@@ -21,7 +21,15 @@ from tests.vault.conftest import keys_for, make_upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SERVICE_MODULES = ["accounts.services", "activity.services", "vault.services", "vault.notes", "chats.services"]
+SERVICE_MODULES = [
+    "accounts.services",
+    "activity.services",
+    "vault.common",
+    "vault.files.services",
+    "vault.trash.services",
+    "vault.notes.services",
+    "chats.services",
+]
 
 # Public functions of the service modules that are not audited actions, and why.
 NOT_ACTIONS = {
@@ -35,22 +43,32 @@ NOT_ACTIONS = {
     "accounts.services.unlock_session_udk": "a read: opens the data key of a session",
     "accounts.services.app_password_unlock": "a read: checks an app password (Basic auth, every request)",
     "accounts.services.on_keys_shredded": "registers a hook at start-up",
-    "vault.services.changed": "cache bump inside other actions",
-    "vault.services.clean_name": "input cleaning",
-    "vault.services.clean_tags": "input cleaning",
-    "vault.services.clean_title": "input cleaning",
-    "vault.services.etag_of": "a format",
-    "vault.notes.note_body": "a read",
-    "vault.notes.note_get": "a read",
-    "vault.notes.note_key": "a read",
-    "vault.notes.note_list": "a read",
-    "vault.notes.note_tags": "a read",
-    "vault.notes.note_title": "a read",
-    "vault.notes.note_version_get": "a read",
-    "vault.notes.note_versions": "a read",
-    "vault.notes.version_texts": "a read",
-    "vault.notes.snippet": "a format",
-    "vault.notes.rewrap_note_key": "a step of folder moves (audited as the move)",
+    "vault.common.changed": "cache bump inside other actions",
+    "vault.common.checked_name": "a step of naming: the unique name in a folder",
+    "vault.common.free_name": "a step of naming: the next free name in a folder",
+    "vault.common.name_taken": "a read",
+    "vault.common.is_uuid": "input cleaning",
+    "vault.common.owned_file": "a read: the owner-checked lookup",
+    "vault.common.owned_folder": "a read: the owner-checked lookup",
+    "vault.common.delete_blobs_after_commit": "a step of purges and version pruning",
+    "vault.files.services.index_file": "a step of file writes (inside their transactions)",
+    "vault.files.services.index_folder": "a step of folder writes (inside their transactions)",
+    "vault.notes.services.index_note": "a step of note writes (inside their transactions)",
+    "vault.common.clean_name": "input cleaning",
+    "vault.common.clean_tags": "input cleaning",
+    "vault.common.clean_title": "input cleaning",
+    "vault.common.etag_of": "a format",
+    "vault.notes.services.note_body": "a read",
+    "vault.notes.services.note_get": "a read",
+    "vault.notes.services.note_key": "a read",
+    "vault.notes.services.note_list": "a read",
+    "vault.notes.services.note_tags": "a read",
+    "vault.notes.services.note_title": "a read",
+    "vault.notes.services.note_version_get": "a read",
+    "vault.notes.services.note_versions": "a read",
+    "vault.notes.services.version_texts": "a read",
+    "vault.notes.services.snippet": "a format",
+    "vault.notes.services.rewrap_note_key": "a step of folder moves (audited as the move)",
     "chats.services.chat_get": "a read",
     "chats.services.chat_key": "a read",
     "chats.services.chat_list": "a read",
@@ -64,8 +82,8 @@ NOT_ACTIONS = {
     "accounts.services.unlock_session_extend": "a step of token_refresh",
     "accounts.services.token_refresh": "a routine refresh is not audited; a reused token is (test_refresh_rotation)",
     "accounts.services.unlock_session_purge_expired": "housekeeping of expired rows (manage.py locker_cleanup)",
-    "vault.services.vault_wipe": "a step of account deletion and admin reset (audited as those)",
-    "vault.services.trash_purge_expired": "housekeeping (manage.py vault_purge_trash), no acting user",
+    "vault.trash.services.vault_wipe": "a step of account deletion and admin reset (audited as those)",
+    "vault.trash.services.trash_purge_expired": "housekeeping (manage.py vault_purge_trash), no acting user",
     "activity.services.event_record": "the audit itself",
 }
 
@@ -84,20 +102,20 @@ EXPECTED = {
     "accounts.services.app_password_create": "app_password.created",
     "accounts.services.app_password_revoke": "app_password.revoked",
     "accounts.services.account_delete": "account.deleted",
-    "vault.services.folder_create": "folder.created",
-    "vault.services.folder_update": "folder.renamed",
-    "vault.services.file_upload": "file.uploaded",
-    "vault.services.file_update": "file.renamed",
-    "vault.services.file_version_add": "file.version_added",
-    "vault.services.file_version_restore": "file.version_restored",
-    "vault.services.file_download_record": "file.downloaded",
-    "vault.services.item_trash": "trash.added",
-    "vault.services.trash_restore": "trash.restored",
-    "vault.services.trash_purge": "trash.purged",
-    "vault.services.trash_empty": "trash.purged",
-    "vault.notes.note_create": "note.created",
-    "vault.notes.note_update": "note.updated",
-    "vault.notes.note_version_restore": "note.updated",
+    "vault.files.services.folder_create": "folder.created",
+    "vault.files.services.folder_update": "folder.renamed",
+    "vault.files.services.file_upload": "file.uploaded",
+    "vault.files.services.file_update": "file.renamed",
+    "vault.files.services.file_version_add": "file.version_added",
+    "vault.files.services.file_version_restore": "file.version_restored",
+    "vault.files.services.file_download_record": "file.downloaded",
+    "vault.trash.services.item_trash": "trash.added",
+    "vault.trash.services.trash_restore": "trash.restored",
+    "vault.trash.services.trash_purge": "trash.purged",
+    "vault.trash.services.trash_empty": "trash.purged",
+    "vault.notes.services.note_create": "note.created",
+    "vault.notes.services.note_update": "note.updated",
+    "vault.notes.services.note_version_restore": "note.updated",
     "chats.services.chat_create": "chat.created",
     "chats.services.chat_update": "chat.renamed",
     "chats.services.chat_delete": "chat.deleted",
@@ -128,8 +146,9 @@ def world(db):
 def _scenarios():
     from accounts import services as accounts
     from chats import services as chats
-    from vault import notes
-    from vault import services as vault
+    from vault.files import services as vault
+    from vault.notes import services as notes
+    from vault.trash import services as trash
 
     def folder(w):
         return vault.folder_create(user=w["user"], keys=w["keys"], name="f")
@@ -186,18 +205,18 @@ def _scenarios():
         "accounts.services.account_delete": lambda w: accounts.account_delete(
             user=w["user"], password=DEFAULT_PASSWORD
         ),
-        "vault.services.folder_create": folder,
-        "vault.services.folder_update": lambda w: vault.folder_update(
+        "vault.files.services.folder_create": folder,
+        "vault.files.services.folder_update": lambda w: vault.folder_update(
             user=w["user"], keys=w["keys"], folder_id=folder(w).pk, name="g"
         ),
-        "vault.services.file_upload": file,
-        "vault.services.file_update": lambda w: vault.file_update(
+        "vault.files.services.file_upload": file,
+        "vault.files.services.file_update": lambda w: vault.file_update(
             user=w["user"], keys=w["keys"], file_id=file(w).pk, name="b.txt"
         ),
-        "vault.services.file_version_add": lambda w: vault.file_version_add(
+        "vault.files.services.file_version_add": lambda w: vault.file_version_add(
             user=w["user"], keys=w["keys"], file_id=file(w).pk, upload=make_upload(w["keys"], "a.txt", b"y")
         ),
-        "vault.services.file_version_restore": lambda w: vault.file_version_restore(
+        "vault.files.services.file_version_restore": lambda w: vault.file_version_restore(
             user=w["user"],
             keys=w["keys"],
             file_id=vault.file_version_add(
@@ -205,23 +224,25 @@ def _scenarios():
             ).file_id,
             number=1,
         ),
-        "vault.services.file_download_record": lambda w: vault.file_download_record(user=w["user"], file=file(w)),
-        "vault.services.item_trash": lambda w: vault.item_trash(user=w["user"], kind="file", item_id=file(w).pk),
-        "vault.services.trash_restore": lambda w: vault.trash_restore(
+        "vault.files.services.file_download_record": lambda w: vault.file_download_record(user=w["user"], file=file(w)),
+        "vault.trash.services.item_trash": lambda w: trash.item_trash(user=w["user"], kind="file", item_id=file(w).pk),
+        "vault.trash.services.trash_restore": lambda w: trash.trash_restore(
             user=w["user"], keys=w["keys"], item_id=_trashed(vault, w, file(w)).pk
         ),
-        "vault.services.trash_purge": lambda w: vault.trash_purge(
+        "vault.trash.services.trash_purge": lambda w: trash.trash_purge(
             user=w["user"], item_id=_trashed(vault, w, file(w)).pk
         ),
-        "vault.services.trash_empty": lambda w: (_trashed(vault, w, file(w)), vault.trash_empty(user=w["user"])),
-        "vault.notes.note_create": lambda w: notes.note_create(user=w["user"], keys=w["keys"], title="n", body="b"),
-        "vault.notes.note_update": lambda w: notes.note_update(
+        "vault.trash.services.trash_empty": lambda w: (_trashed(vault, w, file(w)), trash.trash_empty(user=w["user"])),
+        "vault.notes.services.note_create": lambda w: notes.note_create(
+            user=w["user"], keys=w["keys"], title="n", body="b"
+        ),
+        "vault.notes.services.note_update": lambda w: notes.note_update(
             user=w["user"],
             keys=w["keys"],
             note_id=notes.note_create(user=w["user"], keys=w["keys"], title="n").pk,
             body="changed",
         ),
-        "vault.notes.note_version_restore": lambda w: notes.note_version_restore(
+        "vault.notes.services.note_version_restore": lambda w: notes.note_version_restore(
             user=w["user"],
             keys=w["keys"],
             note_id=notes.note_update(
@@ -245,7 +266,9 @@ def _scenarios():
 
 
 def _trashed(vault, w, item):
-    vault.item_trash(user=w["user"], kind="file", item_id=item.pk)
+    from vault.trash.services import item_trash
+
+    item_trash(user=w["user"], kind="file", item_id=item.pk)
     return item
 
 

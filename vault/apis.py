@@ -18,13 +18,14 @@ from locker.errors import InvalidInput, LockerError
 from locker.http import RequestMeta
 from locker.schema import results_of
 from locker.serializers import ErrorSerializer
+from vault import common
 from vault import kinds as item_kinds
-from vault import selectors, services
-from vault.filters import FileFilter
-from vault.http import content_response, download_name, preview_response
+from vault.files import selectors, services
+from vault.files.filters import FileFilter
 from vault.keys import VaultKeys
 from vault.models import File, Folder, Note, SearchToken
-from vault.search import matching_items
+from vault.search import selectors as search_selectors
+from vault.search.index import matching_items
 from vault.serializers import (
     FileSerializer,
     FileUpdateInput,
@@ -37,8 +38,11 @@ from vault.serializers import (
     UploadResultSerializer,
     VersionSerializer,
 )
-from vault.upload_handler import body_fully_read, request_uploads
-from vault.uploads import upload_from_iterable
+from vault.transfers.http import content_response, download_name, preview_response
+from vault.transfers.upload_handler import body_fully_read, request_uploads
+from vault.transfers.uploads import upload_from_iterable
+from vault.trash import selectors as trash_selectors
+from vault.trash import services as trash
 
 ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 404, 423)}
 RAW_BODY_PIECE = 1024 * 1024
@@ -93,7 +97,7 @@ def _with_tag(request, keys: VaultKeys, queryset, kind: int):
     tag = request.query_params.get("tag")
     if not tag:
         return queryset
-    return queryset.filter(pk__in=selectors.tagged_item_ids(user=request.user, keys=keys, tag=tag, kind=kind))
+    return queryset.filter(pk__in=search_selectors.tagged_item_ids(user=request.user, keys=keys, tag=tag, kind=kind))
 
 
 def _check_declared_size(request, user) -> None:
@@ -105,12 +109,12 @@ def _check_declared_size(request, user) -> None:
     # multipart adds headers per part; the stream format adds 16 bytes per 64 KiB: a body much larger than
     # the free space surely does not fit, a borderline one is decided exactly after encryption
     if size > settings.LOCKER_MAX_UPLOAD_SIZE * 1.01 + 1024 * 1024:
-        from vault.uploads import FileTooLarge
+        from vault.transfers.uploads import FileTooLarge
 
         raise FileTooLarge(settings.LOCKER_MAX_UPLOAD_SIZE)
     free = user.storage_quota - user.storage_used
     if size > free * 1.01 + 1024 * 1024:
-        raise services.QuotaExceeded(f"This upload is {size} bytes; {max(free, 0)} bytes are free.")
+        raise common.QuotaExceeded(f"This upload is {size} bytes; {max(free, 0)} bytes are free.")
 
 
 def _serialize_file(request, file, keys):
@@ -179,7 +183,7 @@ class FolderDetailApi(APIView):
             keys=keys,
             folder_id=pk,
             name=data.get("name"),
-            parent_id=data.get("parent", services.UNSET),
+            parent_id=data.get("parent", common.UNSET),
             tags=data.get("tags"),
             on_conflict=data["on_conflict"],
             meta=RequestMeta.from_request(request),
@@ -190,7 +194,7 @@ class FolderDetailApi(APIView):
         responses={204: None, **ERRORS}, tags=["vault"], description="Move the folder and its contents to the trash."
     )
     def delete(self, request, pk):
-        services.item_trash(user=request.user, kind="folder", item_id=pk, meta=RequestMeta.from_request(request))
+        trash.item_trash(user=request.user, kind="folder", item_id=pk, meta=RequestMeta.from_request(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -219,7 +223,7 @@ class FileListCreateApi(GenericAPIView):
     queryset = File.objects.none()  # for the schema; reads go through selectors
 
     filterset_class = FileFilter
-    upload_fields = ("file",)  # POST streams these multipart parts to encrypted blobs (vault.upload_handler)
+    upload_fields = ("file",)  # POST streams these multipart parts to encrypted blobs (vault.transfers.upload_handler)
 
     @extend_schema(
         parameters=[
@@ -336,7 +340,7 @@ class FileDetailApi(APIView):
             keys=keys,
             file_id=pk,
             name=data.get("name"),
-            folder_id=data.get("folder", services.UNSET),
+            folder_id=data.get("folder", common.UNSET),
             tags=data.get("tags"),
             on_conflict=data["on_conflict"],
             meta=RequestMeta.from_request(request),
@@ -345,7 +349,7 @@ class FileDetailApi(APIView):
 
     @extend_schema(responses={204: None, **ERRORS}, tags=["vault"], description="Move the file to the trash.")
     def delete(self, request, pk):
-        services.item_trash(user=request.user, kind="file", item_id=pk, meta=RequestMeta.from_request(request))
+        trash.item_trash(user=request.user, kind="file", item_id=pk, meta=RequestMeta.from_request(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -409,7 +413,7 @@ class FileContentApi(APIView):
         )
         file = selectors.file_get(user=request.user, file_id=file.pk)
         response = Response(_serialize_file(request, file, keys))
-        response["ETag"] = services.etag_of(file.current_version_id)
+        response["ETag"] = common.etag_of(file.current_version_id)
         return response
 
 
@@ -488,7 +492,7 @@ class TrashListApi(APIView):
     def get(self, request):
         keys = vault_keys(request)
         keys.preload(selectors.all_folders(user=request.user))
-        entries = selectors.trash_list(user=request.user)
+        entries = trash_selectors.trash_list(user=request.user)
         return Response({"results": TrashEntrySerializer(entries, many=True, context={"keys": keys}).data})
 
     @extend_schema(
@@ -498,7 +502,7 @@ class TrashListApi(APIView):
         operation_id="v1_trash_empty",
     )
     def delete(self, request):
-        freed = services.trash_empty(user=request.user, meta=RequestMeta.from_request(request))
+        freed = trash.trash_empty(user=request.user, meta=RequestMeta.from_request(request))
         return Response({"freed": freed})
 
 
@@ -506,7 +510,7 @@ class TrashRestoreApi(APIView):
     @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT, **ERRORS}, tags=["vault"])
     def post(self, request, pk):
         keys = vault_keys(request)
-        item = services.trash_restore(user=request.user, keys=keys, item_id=pk, meta=RequestMeta.from_request(request))
+        item = trash.trash_restore(user=request.user, keys=keys, item_id=pk, meta=RequestMeta.from_request(request))
         if isinstance(item, Folder):
             return Response({"kind": "folder", "folder": FolderSerializer(item, context={"keys": keys}).data})
         if isinstance(item, Note):
@@ -528,7 +532,7 @@ class TrashPurgeApi(APIView):
         description="Purge one entry now (crypto-shred).",
     )
     def delete(self, request, pk):
-        freed = services.trash_purge(user=request.user, item_id=pk, meta=RequestMeta.from_request(request))
+        freed = trash.trash_purge(user=request.user, item_id=pk, meta=RequestMeta.from_request(request))
         return Response({"freed": freed})
 
 
@@ -560,7 +564,7 @@ class SearchApi(GenericAPIView):
                 "Give 1 to 500 characters to search for.", code="invalid_query", errors={"q": ["Required."]}
             )
         kinds = [k for k in (params.get("kind") or params.get("type") or "").split(",") if k]
-        known = selectors.search_kinds()
+        known = search_selectors.search_kinds()
         unknown = sorted(set(kinds) - set(known))
         if unknown:
             raise InvalidInput(errors={"kind": [f"Unknown kind: {', '.join(unknown)}."]})
@@ -599,7 +603,7 @@ class SearchApi(GenericAPIView):
             candidates = _with_tag(request, keys, candidates, kind.code)
             return candidates
 
-        results = selectors.search(user=request.user, keys=keys, query=query, kinds=kinds or None, narrow=narrow)
+        results = search_selectors.search(user=request.user, keys=keys, query=query, kinds=kinds or None, narrow=narrow)
         keys.preload(selectors.all_folders(user=request.user))
         page = self.paginate_queryset(results)
         return self.get_paginated_response(SearchResultSerializer(page, many=True, context={"keys": keys}).data)
@@ -609,7 +613,7 @@ class TagListApi(APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT, **ERRORS}, tags=["search"], description="My tags with counts.")
     def get(self, request):
         keys = vault_keys(request)
-        return Response({"results": selectors.tag_list(user=request.user, keys=keys)})
+        return Response({"results": search_selectors.tag_list(user=request.user, keys=keys)})
 
 
 class ReindexApi(APIView):
@@ -620,7 +624,7 @@ class ReindexApi(APIView):
         description="Rebuild my search and tag indexes from my decrypted data (after an upgrade).",
     )
     def post(self, request):
-        from vault.reindex import vault_reindex
+        from vault.search.reindex import vault_reindex
 
         ratelimit.enforce(request, group="reindex_user", value=str(request.user.pk))
         counts = vault_reindex(user=request.user, keys=vault_keys(request))

@@ -7,8 +7,10 @@ class VaultConfig(AppConfig):
 
     def ready(self):
         from accounts.services import on_keys_shredded
-        from vault import search_kinds
-        from vault.services import vault_wipe
+        from vault.files import kinds as file_kinds
+        from vault.notes import kinds as note_kinds
+        from vault.trash.services import vault_wipe
 
-        search_kinds.register()  # file, folder, note: the kinds registry (vault.kinds)
+        file_kinds.register()  # file and folder in the kinds registry (vault.kinds)
+        note_kinds.register()
         on_keys_shredded(lambda user: vault_wipe(user=user))  # account deletion and admin reset wipe the vault

@@ -42,7 +42,7 @@ def aad_blob(owner_id, version_id) -> bytes:
 
 
 def aad_preview(owner_id, version_id) -> bytes:
-    """A version's thumbnail blob (vault.derive)."""
+    """A version's thumbnail blob (vault.derived.derive)."""
     return context("file-preview", owner_id, version_id)
 
 
@@ -71,9 +71,9 @@ class VaultKeys:
     # --- derived keys ---------------------------------------------------------
     @property
     def search(self):
-        """Blind-index keys (vault.search.SearchKeys), derived on first use."""
+        """Blind-index keys (vault.search.index.SearchKeys), derived on first use."""
         if getattr(self, "_search", None) is None:
-            from vault.search import SearchKeys
+            from vault.search.index import SearchKeys
 
             self._search = SearchKeys(self.udk)
         return self._search

@@ -1,10 +1,10 @@
 """One description of each kind of item the vault indexes: file, folder, note, and the kinds of the apps above it.
 
-Search ranking and result rows (``vault.selectors.search``), search-result serialization, reindex
-(``vault.reindex``) and account wipe (``vault.services.vault_wipe``) read this registry, so a kind cannot be
-forgotten by one of them. The vault never imports an app above it: such an app describes its kinds here from
-its ``AppConfig.ready()`` (chats registers ``message``). The data export has its own registry of sections
-(``vault.mydata.register_section``).
+Search ranking and result rows (``vault.search.selectors.search``), search-result serialization, reindex
+(``vault.search.reindex``) and account wipe (``vault.trash.services.vault_wipe``) read this registry, so a
+kind cannot be forgotten by one of them. The vault never imports an app above it: such an app describes its
+kinds here from its ``AppConfig.ready()`` (chats registers ``message``). The data export has its own registry
+of sections (``vault.mydata.register_section``).
 """
 
 from __future__ import annotations

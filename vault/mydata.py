@@ -18,9 +18,9 @@ from datetime import datetime
 from django.urls import reverse
 
 from activity.models import Event
-from vault import notes
 from vault.keys import VaultKeys
 from vault.models import File, Folder, Note
+from vault.notes import services as notes
 
 BATCH = 500
 

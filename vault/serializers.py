@@ -5,10 +5,10 @@ from rest_framework.reverse import reverse
 
 from locker.serializers import StrictCharField
 from vault import kinds
-from vault.integrity import CRYPTO_FAILURES, integrity_failure_record
+from vault.common import etag_of
 from vault.models import File, Folder, Note
-from vault.notes import note_body, note_title
-from vault.services import etag_of
+from vault.notes.services import note_body, note_title
+from vault.transfers.integrity import CRYPTO_FAILURES, integrity_failure_record
 
 ON_CONFLICT = [("error", "error"), ("rename", "rename")]
 
@@ -27,7 +27,7 @@ DAMAGED_PLACEHOLDERS = {
 class MarksDamage(serializers.Serializer):
     """Shows an item whose sealed fields or keys fail to open marked ``damaged``, with placeholders for those
     fields, instead of failing the whole listing; the failure is logged and recorded for the owner
-    (vault.integrity)."""
+    (vault.transfers.integrity)."""
 
     damaged = serializers.SerializerMethodField(
         help_text="True when the item's stored names or keys fail their integrity check; its name is a placeholder."
@@ -257,7 +257,7 @@ class NoteSerializer(MarksDamage):
     modified_at = serializers.DateTimeField()
 
     def _key(self, note):
-        from vault.notes import note_key
+        from vault.notes.services import note_key
 
         cache = self.context.setdefault("_note_keys", {})
         if note.pk not in cache:
@@ -271,7 +271,7 @@ class NoteSerializer(MarksDamage):
         return note_body(self.context["keys"], note, self._key(note))
 
     def get_tags(self, note) -> list[str]:
-        from vault.notes import note_tags
+        from vault.notes.services import note_tags
 
         return note_tags(self.context["keys"], note, self._key(note))
 
@@ -280,7 +280,7 @@ class NoteDetailSerializer(NoteSerializer):
     html = serializers.SerializerMethodField(help_text="The body as safe HTML (no raw HTML, links rel=noopener).")
 
     def get_html(self, note) -> str:
-        from vault.markdown import render
+        from vault.notes.markdown import render
 
         return render(note_body(self.context["keys"], note, self._key(note)))
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from vault import apis, notes_apis
+from vault import apis
+from vault.notes import apis as notes_apis
 
 urlpatterns = [
     path("folders/", apis.FolderListCreateApi.as_view(), name="api-folders"),

@@ -166,7 +166,7 @@ def test_wrong_content_type_and_other_users_chat(api, chat, other_account):
 
 def test_failure_on_the_third_attachment_keeps_nothing(api, chat, blob_dir, monkeypatch):
     """Acceptance 2: atomic: no message, no attachment rows, no blobs, quota unchanged."""
-    from vault import services as vault_services
+    from vault.files import services as vault_services
 
     original, calls = vault_services.file_upload, []
 

@@ -6,7 +6,7 @@ from accounts import services as account_services
 from accounts.models import Keyring
 from locker.crypto.keys import unwrap_with_password
 from vault.keys import VaultKeys
-from vault.uploads import upload_from_iterable
+from vault.transfers.uploads import upload_from_iterable
 
 
 def keys_for(account) -> VaultKeys:

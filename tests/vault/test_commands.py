@@ -10,8 +10,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from tests.vault.conftest import make_upload
-from vault import services
+from vault.files import services
 from vault.models import File, FileVersion
+from vault.trash import services as trash
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,7 +54,7 @@ def test_fsck_reports_clean(user, keys):
 
 def test_purge_trash_command(user, keys, blob_dir):
     file = services.file_upload(user=user, keys=keys, upload=make_upload(keys, "old.txt", b"old")).file
-    services.item_trash(user=user, kind="file", item_id=file.pk)
+    trash.item_trash(user=user, kind="file", item_id=file.pk)
     File.objects.filter(pk=file.pk).update(trashed_at=timezone.now() - timedelta(days=40))
     out = StringIO()
     call_command("vault_purge_trash", stdout=out)

@@ -24,9 +24,13 @@ from rest_framework.test import APIClient
 
 from locker.crypto import DecryptionError
 from tests.vault.conftest import blob_files, keys_for, make_upload
-from vault import derive, preview_worker, selectors, services
-from vault.fsck import vault_fsck
+from vault import common
+from vault.derived import derive, preview_worker
+from vault.files import selectors, services
 from vault.models import Derived, FileVersion, SearchToken
+from vault.search import selectors as search_selectors
+from vault.transfers.fsck import vault_fsck
+from vault.trash import services as trash
 
 pytestmark = pytest.mark.django_db
 
@@ -122,7 +126,9 @@ def no_preview_reason(keys, file) -> str:
 
 
 def found(user, keys, query) -> list[str]:
-    return [keys.file_name(r["item"]) for r in selectors.search(user=user, keys=keys, query=query, kinds=["file"])]
+    return [
+        keys.file_name(r["item"]) for r in search_selectors.search(user=user, keys=keys, query=query, kinds=["file"])
+    ]
 
 
 def assert_no_metadata(image: Image.Image) -> None:
@@ -226,7 +232,7 @@ def test_a_dying_worker_and_a_busy_server_give_reasons(user, keys, settings, mon
 def test_the_worker_cannot_write_files_and_its_answer_is_checked(tmp_path):
     target = tmp_path / "leak.txt"
     code = (
-        "import sys, resource; sys.path.insert(0, sys.argv[1]); from vault.preview_worker import _limit_self; "
+        "import sys, resource; sys.path.insert(0, sys.argv[1]); from vault.derived.preview_worker import _limit_self; "
         "_limit_self(); assert resource.getrlimit(resource.RLIMIT_CORE)[0] == 0; "
         "open(sys.argv[2], 'wb').write(b'plaintext' * 1000)"
     )
@@ -313,8 +319,8 @@ def test_renames_retags_and_restores_keep_the_content_searchable(user, keys):
     assert found(user, keys, "walrus") == ["renamed.json"]
     assert found(user, keys, "okapi zoo") == ["b.pdf"]
     for file in (text, paper):
-        services.item_trash(user=user, kind="file", item_id=file.pk)
-        services.trash_restore(user=user, keys=keys, item_id=file.pk)
+        trash.item_trash(user=user, kind="file", item_id=file.pk)
+        trash.trash_restore(user=user, keys=keys, item_id=file.pk)
     assert found(user, keys, "walrus") == ["renamed.json"] and found(user, keys, "okapi") == ["b.pdf"]
     assert Derived.objects.count() == 2  # reading the words again made no second thumbnail
 
@@ -347,9 +353,9 @@ def test_only_the_first_bytes_of_a_text_are_read(user, keys, monkeypatch):
 def test_purge_prune_and_wipe_delete_thumbnails(user, keys, blob_dir, django_capture_on_commit_callbacks):
     file = upload(user, keys, "p.png", png()).file
     assert len(blob_files(blob_dir)) == 2  # content + thumbnail
-    services.item_trash(user=user, kind="file", item_id=file.pk)
+    trash.item_trash(user=user, kind="file", item_id=file.pk)
     with django_capture_on_commit_callbacks(execute=True):
-        services.trash_purge(user=user, item_id=file.pk)
+        trash.trash_purge(user=user, item_id=file.pk)
     assert blob_files(blob_dir) == [] and not Derived.objects.exists()
 
     user.vault_keep_versions = 1
@@ -364,14 +370,14 @@ def test_purge_prune_and_wipe_delete_thumbnails(user, keys, blob_dir, django_cap
     )
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.vault_wipe(user=user)
+        trash.vault_wipe(user=user)
     assert blob_files(blob_dir) == []
 
 
 def test_a_failed_upload_leaves_no_thumbnail(user, keys, blob_dir):
     user.storage_quota = 100
     user.save(update_fields=["storage_quota"])
-    with pytest.raises(services.QuotaExceeded):
+    with pytest.raises(common.QuotaExceeded):
         upload(user, keys, "big.png", png())
     assert blob_files(blob_dir) == [] and not Derived.objects.exists()
 

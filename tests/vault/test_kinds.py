@@ -9,10 +9,12 @@ from rest_framework.test import APIClient
 from accounts import services as account_services
 from chats import services as chat_services
 from tests.vault.conftest import make_upload
-from vault import kinds, selectors, services
+from vault import kinds
+from vault.files import services
 from vault.models import SearchToken, TagIndex
-from vault.notes import note_create
-from vault.reindex import vault_reindex
+from vault.notes.services import note_create
+from vault.search import selectors as search_selectors
+from vault.search.reindex import vault_reindex
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +49,7 @@ def items(user, keys):
 
 
 def found(user, keys) -> dict:
-    return {(r["kind"], r["item"].pk) for r in selectors.search(user=user, keys=keys, query="zebra")}
+    return {(r["kind"], r["item"].pk) for r in search_selectors.search(user=user, keys=keys, query="zebra")}
 
 
 def test_reindex_keeps_every_kind_findable(user, keys, items):

@@ -19,8 +19,8 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from accounts.models import User
 from tests.factories import make_account
 from tests.vault.conftest import blob_files
-from vault.fsck import vault_fsck
 from vault.models import File, FileVersion
+from vault.transfers.fsck import vault_fsck
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -185,7 +185,7 @@ def test_client_disconnect_mid_put_keeps_no_version(live_server, blob_dir):
 
 def test_server_error_mid_upload_keeps_nothing(live_server, blob_dir, monkeypatch):
     """Acceptance 4b: a server error injected after half the bytes: no row, no blob, quota unchanged."""
-    from vault import uploads
+    from vault.transfers import uploads
 
     original = uploads.UploadSink.write
 
@@ -269,7 +269,7 @@ def test_twenty_concurrent_uploaders(live_server, blob_dir, settings):
 
 def test_client_gone_mid_download_closes_the_blob_and_the_server_carries_on(live_server, blob_dir, monkeypatch):
     """A client that stops reading after the first mebibyte: the server stops decrypting and closes the blob."""
-    from vault import downloads
+    from vault.transfers import downloads
 
     account = make_account("alice")
     base, token = live_server.url, login(live_server.url, account)

@@ -3,8 +3,8 @@
 import pytest
 from rest_framework.test import APIClient
 
-from vault import selectors
 from vault.models import Note, NoteVersion, SearchToken
+from vault.search import selectors as search_selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -149,7 +149,7 @@ def test_markers_never_stored_in_clear(api, account):
             cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608 - introspected names
             for row in cursor.fetchall():
                 assert not any("marker" in str(v).lower() for v in row if v is not None), table
-    assert selectors.search  # the owner still finds it (see test_notes_are_searchable_with_snippets)
+    assert search_selectors.search  # the owner still finds it (see test_notes_are_searchable_with_snippets)
 
 
 def test_markdown_is_rendered_safely(api):

@@ -13,11 +13,11 @@ import pytest
 
 from locker.crypto import DecryptionError
 from tests.vault.conftest import blob_files, make_upload
-from vault import blobs
-from vault.blobs import BlobWriter, _write_all
-from vault.downloads import BATCH_CHUNKS, PlaintextReader, plaintext_chunks
-from vault.pipeline import WRITE_POOL, Stage
-from vault.uploads import StorageFull, UploadSink
+from vault.transfers import blobs
+from vault.transfers.blobs import BlobWriter, _write_all
+from vault.transfers.downloads import BATCH_CHUNKS, PlaintextReader, plaintext_chunks
+from vault.transfers.pipeline import WRITE_POOL, Stage
+from vault.transfers.uploads import StorageFull, UploadSink
 
 pytestmark = pytest.mark.django_db
 
@@ -132,7 +132,7 @@ def test_stage_reports_errors_in_order_and_drain_swallows_them():
 
 
 def _stored(user, keys, data, name="t.bin"):
-    from vault import services
+    from vault.files import services
 
     result = services.file_upload(user=user, keys=keys, upload=make_upload(keys, name, data, piece=1 << 20))
     return result.file, result.version
@@ -157,7 +157,7 @@ def test_ranges_across_runs(blob_dir, user, keys, start, end):
 
 
 def test_closing_a_download_early_stops_the_work_and_closes_the_blob(blob_dir, user, keys, monkeypatch):
-    from vault import downloads
+    from vault.transfers import downloads
 
     file, version = _stored(user, keys, os.urandom(8 << 20))
     opened = []
@@ -171,7 +171,7 @@ def test_closing_a_download_early_stops_the_work_and_closes_the_blob(blob_dir, u
 
 def test_downloads_reuse_their_buffers_and_never_show_one_another_bytes(blob_dir, user, keys):
     """Run buffers are kept between downloads (fresh ones cost ~2 ms of page faults before the first byte)."""
-    from vault.downloads import BUFFERS
+    from vault.transfers.downloads import BUFFERS
 
     big, small, other = os.urandom((2 << 20) + 9), os.urandom(4096), os.urandom((1 << 20) + 1)
     stored = {data: _stored(user, keys, data, name=f"{len(data)}.bin") for data in (big, small, other)}
@@ -211,7 +211,7 @@ def test_downloads_reuse_their_buffers_and_never_show_one_another_bytes(blob_dir
 
 def test_downloads_from_storage_without_a_file_descriptor(blob_dir, user, keys, monkeypatch):
     """Another storage backend may hand back a file object without ``fileno()``: seek and read instead."""
-    from vault import downloads
+    from vault.transfers import downloads
 
     data = os.urandom((1 << 20) * 2 + 77)
     file, version = _stored(user, keys, data)

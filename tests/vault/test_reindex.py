@@ -7,8 +7,9 @@ from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from tests.vault.conftest import make_upload
-from vault import selectors, services
+from vault.files import services
 from vault.models import SearchToken, TagIndex
+from vault.search import selectors as search_selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,7 @@ def seed(user, keys):
         folder_id=folder.pk,
         tags=["idea"],
     )
-    from vault.notes import note_create
+    from vault.notes.services import note_create
 
     note_create(user=user, keys=keys, title="Diary", body="rainy day", tags=["personal"])
 
@@ -40,13 +41,13 @@ def test_reindex_rebuilds_exactly_the_same_index(user, keys, account):
     SearchToken.objects.filter(owner=user).delete()
     TagIndex.objects.filter(owner=user).delete()
     SearchToken.objects.create(owner=user, kind=1, item_id="00000000-0000-0000-0000-000000000001", token=7)  # stale
-    assert list(selectors.search(user=user, keys=keys, query="moonshot")) == []
+    assert list(search_selectors.search(user=user, keys=keys, query="moonshot")) == []
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.login(client)['access']}")
     response = client.post("/api/v1/search/reindex")
     assert response.status_code == 200 and response.json() == {"folders": 1, "files": 1, "notes": 1, "messages": 0}
     assert state(user) == before
-    assert [r["kind"] for r in selectors.search(user=user, keys=keys, query="moonshot")] == ["file"]
+    assert [r["kind"] for r in search_selectors.search(user=user, keys=keys, query="moonshot")] == ["file"]
 
 
 def test_reindex_command_with_password(user, keys, account, monkeypatch):

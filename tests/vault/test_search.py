@@ -9,8 +9,11 @@ from hypothesis import strategies as st
 from locker.crypto.blind import prefixes, tokenize
 from tests.factories import make_account
 from tests.vault.conftest import keys_for, make_upload
-from vault import selectors, services
+from vault import common
+from vault.files import services
 from vault.models import File, Folder, SearchToken
+from vault.search import selectors as search_selectors
+from vault.trash import services as trash
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +25,7 @@ def upload(user, keys, name, tags=(), folder_id=None):
 
 
 def found(user, keys, query, **kwargs) -> list[str]:
-    results = selectors.search(user=user, keys=keys, query=query, **kwargs)
+    results = search_selectors.search(user=user, keys=keys, query=query, **kwargs)
     names = []
     for result in results:
         item = result["item"]
@@ -50,19 +53,19 @@ def test_index_follows_rename_retag_trash_restore_purge(user, keys):
     services.file_update(user=user, keys=keys, file_id=file.pk, name="final.txt", tags=["new"])
     assert found(user, keys, "draft") == [] and found(user, keys, "old") == []
     assert found(user, keys, "final new") == ["final.txt"]
-    services.item_trash(user=user, kind="file", item_id=file.pk)
+    trash.item_trash(user=user, kind="file", item_id=file.pk)
     assert found(user, keys, "final") == []
-    services.trash_restore(user=user, keys=keys, item_id=file.pk)
+    trash.trash_restore(user=user, keys=keys, item_id=file.pk)
     assert found(user, keys, "final") == ["final.txt"]
-    services.item_trash(user=user, kind="file", item_id=file.pk)
-    services.trash_purge(user=user, item_id=file.pk)
+    trash.item_trash(user=user, kind="file", item_id=file.pk)
+    trash.trash_purge(user=user, item_id=file.pk)
     assert not SearchToken.objects.filter(item_id=file.pk).exists()
 
 
 def test_ranking_more_matches_first(user, keys):
     upload(user, keys, "budget.xlsx")
     both = upload(user, keys, "budget 2025.xlsx", tags=["budget"])
-    results = selectors.search(user=user, keys=keys, query="budget")
+    results = search_selectors.search(user=user, keys=keys, query="budget")
     assert results[0]["item"].pk == both.pk and results[0]["score"] > results[1]["score"]
 
 
@@ -79,7 +82,7 @@ def test_search_queries_are_constant(user, keys, django_assert_max_num_queries):
     for n in range(30):
         upload(user, keys, f"invoice {n}.pdf", tags=["paid"])
     with django_assert_max_num_queries(3):
-        assert len(selectors.search(user=user, keys=keys, query="invoice paid")) == 30
+        assert len(search_selectors.search(user=user, keys=keys, query="invoice paid")) == 30
 
 
 def test_search_api(account, other_account):
@@ -152,12 +155,12 @@ def test_search_matches_brute_force_reference(operations, queries, blob_dir):
                 elif op[0] == "retag":
                     services.file_update(user=user, keys=keys, file_id=file_id, tags=op[2])
                 elif op[0] == "trash":
-                    services.item_trash(user=user, kind="file", item_id=file_id)
+                    trash.item_trash(user=user, kind="file", item_id=file_id)
                 elif op[0] == "restore":
-                    services.trash_restore(user=user, keys=keys, item_id=file_id)
+                    trash.trash_restore(user=user, keys=keys, item_id=file_id)
                 elif op[0] == "purge":
-                    services.trash_purge(user=user, item_id=file_id)
-        except (services.NotFound, services.NameConflict):
+                    trash.trash_purge(user=user, item_id=file_id)
+        except (services.NotFound, common.NameConflict):
             pass  # not in the trash / already trashed: the reference below reads the real state
     live = [
         (("file", f.pk), tokenize(keys.file_name(f)) + [w for t in keys.file_tags(f) for w in tokenize(t)])
@@ -169,5 +172,5 @@ def test_search_matches_brute_force_reference(operations, queries, blob_dir):
     ]
     for query in queries:
         expected = {key for key, words in live if reference_matches(query, words)}
-        got = {(r["kind"], r["item"].pk) for r in selectors.search(user=user, keys=keys, query=query)}
+        got = {(r["kind"], r["item"].pk) for r in search_selectors.search(user=user, keys=keys, query=query)}
         assert got == expected, query

@@ -93,7 +93,7 @@ def reference(files, query, *, group=None, tag=None, min_size=None):
     ],
 )
 def test_q_with_filters_matches_brute_force(account, query, filters):
-    from vault.filters import mime_group_of
+    from vault.files.filters import mime_group_of
 
     api = client_for(account)
     files = {}

@@ -9,10 +9,12 @@ from activity.models import Event
 from locker.crypto import DecryptionError
 from locker.errors import InvalidInput, NotFound
 from tests.vault.conftest import blob_files, make_upload
-from vault import services
-from vault.downloads import plaintext_chunks
+from vault import common
+from vault.files import services
 from vault.models import File, FileVersion, Folder
-from vault.uploads import FileTooLarge
+from vault.transfers.downloads import plaintext_chunks
+from vault.transfers.uploads import FileTooLarge
+from vault.trash import services as trash
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +54,7 @@ def test_on_conflict_rename_and_error(user, keys):
     upload(user, keys, "report.pdf", b"a")
     renamed = upload(user, keys, "report.pdf", b"b", on_conflict="rename")
     assert keys.file_name(renamed.file) == "report (2).pdf"
-    with pytest.raises(services.NameConflict):
+    with pytest.raises(common.NameConflict):
         upload(user, keys, "report.pdf", b"c", on_conflict="error")
 
 
@@ -68,7 +70,7 @@ def test_folders_create_rename_move_without_cycles(user, keys):
     docs = services.folder_create(user=user, keys=keys, name="Docs")
     work = services.folder_create(user=user, keys=keys, name="Work", parent_id=docs.pk)
     deep = services.folder_create(user=user, keys=keys, name="Deep", parent_id=work.pk)
-    with pytest.raises(services.NameConflict):
+    with pytest.raises(common.NameConflict):
         services.folder_create(user=user, keys=keys, name="docs")
     assert (
         keys.folder_name(services.folder_create(user=user, keys=keys, name="Docs", on_conflict="rename")) == "Docs (2)"
@@ -123,9 +125,9 @@ def test_hostile_names_are_refused(user, keys, bad, blob_dir):
 
 def test_if_match_guards_new_versions(user, keys):
     file = upload(user, keys, "a.txt", b"v1").file
-    etag = services.etag_of(file.current_version_id)
+    etag = common.etag_of(file.current_version_id)
     services.file_version_add(user=user, keys=keys, file_id=file.pk, upload=make_upload(keys, "", b"v2"), if_match=etag)
-    with pytest.raises(services.PreconditionFailed):
+    with pytest.raises(common.PreconditionFailed):
         services.file_version_add(
             user=user, keys=keys, file_id=file.pk, upload=make_upload(keys, "", b"v3"), if_match=etag
         )
@@ -159,7 +161,7 @@ def test_quota_is_enforced_before_rows_and_blobs_stay(user, keys, blob_dir):
     User.objects.filter(pk=user.pk).update(storage_quota=1000)
     user.refresh_from_db()
     upload(user, keys, "small.bin", b"x" * 500)
-    with pytest.raises(services.QuotaExceeded) as info:
+    with pytest.raises(common.QuotaExceeded) as info:
         upload(user, keys, "big.bin", b"y" * 600)
     assert info.value.status_code == 413 and info.value.code == "quota_exceeded"
     assert File.objects.count() == 1 and len(blob_files(blob_dir)) == 1
@@ -177,19 +179,19 @@ def test_trash_restore_purge(user, keys, blob_dir, django_capture_on_commit_call
     sub = services.folder_create(user=user, keys=keys, name="Day 1", parent_id=folder.pk)
     photo = upload(user, keys, "p.jpg", b"\xff\xd8\xff" + b"1" * 100, folder_id=sub.pk).file
     loose = upload(user, keys, "loose.txt", b"l", folder_id=folder.pk).file
-    services.item_trash(user=user, kind="file", item_id=loose.pk)  # trashed on its own first
-    services.item_trash(user=user, kind="folder", item_id=folder.pk)
+    trash.item_trash(user=user, kind="file", item_id=loose.pk)  # trashed on its own first
+    trash.item_trash(user=user, kind="folder", item_id=folder.pk)
     assert Folder.objects.filter(trashed_at__isnull=True).count() == 0
     with pytest.raises(NotFound):
-        services.item_trash(user=user, kind="file", item_id=photo.pk)  # already in the trash
-    services.trash_restore(user=user, keys=keys, item_id=folder.pk)
+        trash.item_trash(user=user, kind="file", item_id=photo.pk)  # already in the trash
+    trash.trash_restore(user=user, keys=keys, item_id=folder.pk)
     assert Folder.objects.filter(trashed_at__isnull=True).count() == 2
     assert File.objects.get(pk=photo.pk).trashed_at is None
     assert File.objects.get(pk=loose.pk).trashed_at is not None  # its own entry stays in the trash
-    services.item_trash(user=user, kind="folder", item_id=folder.pk)
+    trash.item_trash(user=user, kind="folder", item_id=folder.pk)
     used_before = User.objects.get(pk=user.pk).storage_used
     with django_capture_on_commit_callbacks(execute=True):
-        freed = services.trash_purge(user=user, item_id=folder.pk)
+        freed = trash.trash_purge(user=user, item_id=folder.pk)
     assert freed == used_before  # the separately trashed file inside went too
     assert not File.objects.exists() and not Folder.objects.exists() and not FileVersion.objects.exists()
     assert blob_files(blob_dir) == []
@@ -200,20 +202,18 @@ def test_restore_goes_to_the_top_when_the_folder_is_gone(user, keys):
     folder = services.folder_create(user=user, keys=keys, name="Old")
     file = upload(user, keys, "keep.txt", b"keep me", folder_id=folder.pk).file
     upload(user, keys, "keep.txt", b"a top-level namesake")
-    services.item_trash(user=user, kind="file", item_id=file.pk)
-    services.item_trash(user=user, kind="folder", item_id=folder.pk)
-    services.trash_purge(user=user, item_id=folder.pk)
+    trash.item_trash(user=user, kind="file", item_id=file.pk)
+    trash.item_trash(user=user, kind="folder", item_id=folder.pk)
+    trash.trash_purge(user=user, item_id=folder.pk)
     restored = (
-        services.trash_restore(user=user, keys=keys, item_id=file.pk)
-        if File.objects.filter(pk=file.pk).exists()
-        else None
+        trash.trash_restore(user=user, keys=keys, item_id=file.pk) if File.objects.filter(pk=file.pk).exists() else None
     )
     # the file lived inside the purged folder, so it was purged with it
     assert restored is None
     other = upload(user, keys, "x.txt", b"x", folder_id=services.folder_create(user=user, keys=keys, name="F").pk).file
-    services.item_trash(user=user, kind="file", item_id=other.pk)
-    services.item_trash(user=user, kind="folder", item_id=other.folder_id)
-    restored = services.trash_restore(user=user, keys=keys, item_id=other.pk)
+    trash.item_trash(user=user, kind="file", item_id=other.pk)
+    trash.item_trash(user=user, kind="folder", item_id=other.folder_id)
+    restored = trash.trash_restore(user=user, keys=keys, item_id=other.pk)
     fresh = keys_for_user(user, keys)
     restored.refresh_from_db()
     assert restored.folder_id is None and fresh.file_name(restored) == "x.txt" and read(fresh, restored) == b"x"
@@ -226,12 +226,12 @@ def test_trash_empty_and_expiry(user, keys):
 
     a = upload(user, keys, "a.txt", b"a").file
     b = upload(user, keys, "b.txt", b"b").file
-    services.item_trash(user=user, kind="file", item_id=a.pk)
-    services.item_trash(user=user, kind="file", item_id=b.pk)
+    trash.item_trash(user=user, kind="file", item_id=a.pk)
+    trash.item_trash(user=user, kind="file", item_id=b.pk)
     File.objects.filter(pk=a.pk).update(trashed_at=timezone.now() - timedelta(days=31))
-    assert services.trash_purge_expired() == 1
+    assert trash.trash_purge_expired() == 1
     assert list(File.objects.values_list("pk", flat=True)) == [b.pk]
-    services.trash_empty(user=user)
+    trash.trash_empty(user=user)
     assert not File.objects.exists()
 
 
@@ -242,12 +242,12 @@ def test_other_users_ids_are_not_found(user, keys, other_account, other_keys):
     for call in (
         lambda: services.file_update(user=other, keys=other_keys, file_id=mine.pk, name="stolen"),
         lambda: services.folder_update(user=other, keys=other_keys, folder_id=folder.pk, name="stolen"),
-        lambda: services.item_trash(user=other, kind="file", item_id=mine.pk),
-        lambda: services.item_trash(user=other, kind="folder", item_id=folder.pk),
+        lambda: trash.item_trash(user=other, kind="file", item_id=mine.pk),
+        lambda: trash.item_trash(user=other, kind="folder", item_id=folder.pk),
         lambda: services.folder_create(user=other, keys=other_keys, name="x", parent_id=folder.pk),
         lambda: services.file_version_restore(user=other, keys=other_keys, file_id=mine.pk, number=1),
         lambda: upload(other, other_keys, "x.txt", b"x", folder_id=folder.pk),
-        lambda: services.trash_purge(user=other, item_id=mine.pk),
+        lambda: trash.trash_purge(user=other, item_id=mine.pk),
     ):
         with pytest.raises(NotFound):
             call()

@@ -1,6 +1,6 @@
 """File parts where no file is taken, hostile multipart bodies and refused uploads leave nothing behind.
 
-Only the views that declare ``upload_fields`` store file parts (vault.upload_handler); every other
+Only the views that declare ``upload_fields`` store file parts (vault.transfers.upload_handler); every other
 endpoint refuses them without writing a byte, and whatever a request wrote that no committed row
 owns is deleted before its answer leaves (UploadCleanupMiddleware), whatever the status.
 """
@@ -78,7 +78,7 @@ def input_taking_routes():
 def world(account, other_account, keys):
     """One of each kind of object of the acting user (to fill ids in paths), plus another user's folder."""
     from tests.vault.conftest import make_upload
-    from vault import services as vault_services
+    from vault.files import services as vault_services
 
     api = bearer(account)
     folder = api.post("/api/v1/folders/", {"name": "docs"}, format="json").json()

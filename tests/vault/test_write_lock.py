@@ -17,8 +17,10 @@ from PIL import Image
 
 from chats import services as chat_services
 from tests.vault.conftest import keys_for, make_upload
-from vault import derive, services
-from vault.reindex import vault_reindex
+from vault.derived import derive
+from vault.files import services
+from vault.search.reindex import vault_reindex
+from vault.trash import services as trash
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -90,11 +92,13 @@ def test_rename_and_retag_derive_nothing(monkeypatch, user, keys, other_user, ot
     assert not assert_second_writer_not_blocked(monkeypatch, other_user, other_keys, rename)
     assert not assert_second_writer_not_blocked(monkeypatch, other_user, other_keys, retag)
     # and the content words are still found under the new name and tag
-    from vault import selectors
+    from vault.search import selectors as search_selectors
 
-    results = list(selectors.search(user=user, keys=keys, query="quarterly"))
+    results = list(search_selectors.search(user=user, keys=keys, query="quarterly"))
     assert [r["item"].pk for r in results] == [text_file.pk]
-    assert [r["item"].pk for r in selectors.search(user=user, keys=keys, query="renamed zebra")] == [text_file.pk]
+    assert [r["item"].pk for r in search_selectors.search(user=user, keys=keys, query="renamed zebra")] == [
+        text_file.pk
+    ]
 
 
 def test_restoring_a_version_derives_outside_the_lock(monkeypatch, user, keys, other_user, other_keys, text_file):
@@ -109,11 +113,11 @@ def test_restoring_a_version_derives_outside_the_lock(monkeypatch, user, keys, o
 
 
 def test_trash_restore_under_a_new_name_derives_nothing(monkeypatch, user, keys, other_user, other_keys, text_file):
-    services.item_trash(user=user, kind="file", item_id=text_file.pk)
+    trash.item_trash(user=user, kind="file", item_id=text_file.pk)
     services.file_upload(user=user, keys=keys, upload=make_upload(keys, "report.txt", b"same name"))
 
     def restore():
-        services.trash_restore(user=user, keys=keys_for_thread(keys), item_id=text_file.pk)
+        trash.trash_restore(user=user, keys=keys_for_thread(keys), item_id=text_file.pk)
 
     assert not assert_second_writer_not_blocked(monkeypatch, other_user, other_keys, restore)
 

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from vault.fsck import vault_fsck
+from vault.transfers.fsck import vault_fsck
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from vault.services import trash_purge_expired
+from vault.trash.services import trash_purge_expired
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ from accounts.models import User
 from accounts.services import keyring_unlock
 from locker.errors import LockerError
 from vault.keys import VaultKeys
-from vault.reindex import vault_reindex
+from vault.search.reindex import vault_reindex
 
 
 class Command(BaseCommand):

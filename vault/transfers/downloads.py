@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterator
 
 from locker.crypto.errors import DecryptionError
 from locker.crypto.stream import DEFAULT_CHUNK_SIZE, HEADER_SIZE, TAG_SIZE, ChunkReader
-from vault.blobs import blob_open
 from vault.keys import VaultKeys, aad_blob
 from vault.models import File, FileVersion
+from vault.transfers.blobs import blob_open
 
 BATCH_CHUNKS = 16  # chunks per run: 1 MiB of plaintext with the default chunk size
 KEEP_BUFFERS = 2  # buffer pairs kept between downloads (2 MiB each)
@@ -154,7 +154,7 @@ class PlaintextReader(io.RawIOBase):
 
     @classmethod
     def of_upload(cls, owner_id, upload) -> PlaintextReader:
-        """The plaintext of a finished upload (``vault.uploads.EncryptedUpload``) before any row holds it."""
+        """The plaintext of a finished upload (``vault.transfers.uploads.EncryptedUpload``) before any row holds it."""
         reader = cls.__new__(cls)
         reader._open(upload, upload.content_key, aad_blob(owner_id, upload.version_id))
         return reader

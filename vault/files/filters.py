@@ -1,5 +1,5 @@
 """Filters of file and search listings (django-filter): MIME, dates, sizes. Names and tags are handled by
-selectors (they are encrypted), see ``vault.selectors``."""
+selectors (they are encrypted), see ``vault.files.selectors``."""
 
 import django_filters
 from django.db.models import Q

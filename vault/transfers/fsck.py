@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from django.core.files.storage import FileSystemStorage
 
-from vault.blobs import TMP_PREFIX, blob_storage
 from vault.models import Derived, FileVersion
+from vault.transfers.blobs import TMP_PREFIX, blob_storage
 
 
 @dataclass

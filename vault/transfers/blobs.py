@@ -8,7 +8,7 @@ blob under a real name; callers commit the database row only after
 :meth:`BlobWriter.commit`. Other storage backends receive the finished
 ciphertext through ``storage.save``.
 
-Writes happen on a pool thread (``vault.pipeline``), one batch in flight per
+Writes happen on a pool thread (``vault.transfers.pipeline``), one batch in flight per
 blob, so the caller prepares the next piece while the disk takes the last one
 (the system calls release the GIL). A write error surfaces at the next
 ``write()`` or at ``commit()``; memory stays bounded by one batch.
@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core.files import File as DjangoFile
 from django.core.files.storage import FileSystemStorage, Storage, storages
 
-from vault.pipeline import WRITE_POOL, Stage
+from vault.transfers.pipeline import WRITE_POOL, Stage
 
 TMP_PREFIX = ".partial-"
 # Every this many bytes, ask the kernel to start writing the blob back to disk (without waiting),

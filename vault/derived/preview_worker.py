@@ -1,6 +1,6 @@
 """Thumbnails (and a PDF's text) from untrusted bytes, in a separate short-lived process.
 
-``vault.derive`` runs this file as ``python -I vault/preview_worker.py`` for every image or PDF
+``vault.derived.derive`` runs this file as ``python -I vault/preview_worker.py`` for every image or PDF
 it previews: it writes a one-line JSON request and the plaintext to the worker's stdin, and
 reads the result from its stdout. Parsing hostile files (decompression bombs, malformed PDFs,
 bugs in image codecs) therefore happens away from the web process: a crash, a hang or a

@@ -27,9 +27,9 @@ from django.conf import settings
 from locker.crypto.keys import new_key
 from locker.crypto.stream import Encryptor
 from locker.errors import LockerError
-from vault.blobs import BlobWriter, blob_delete
 from vault.keys import aad_blob
-from vault.pipeline import HASH_POOL, SEAL_POOL, Stage
+from vault.transfers.blobs import BlobWriter, blob_delete
+from vault.transfers.pipeline import HASH_POOL, SEAL_POOL, Stage
 
 SNIFF_BYTES = 8192
 
@@ -61,7 +61,7 @@ class EncryptedUpload:
     content_mac: str
     mime_type: str
     name: str
-    derivation: Any = None  # vault.derive.DerivedResult, once derived (its thumbnail blob goes with the upload)
+    derivation: Any = None  # vault.derived.derive.DerivedResult, once derived (its thumbnail blob goes with the upload)
 
     def discard(self) -> None:
         blob_delete(self.blob)
@@ -140,7 +140,7 @@ class UploadSink:
         if len(self._head) < SNIFF_BYTES:
             self._head += data[: SNIFF_BYTES - len(self._head)]
         # This thread goes back to reading the next piece while others hash this one, seal it and
-        # write it (a pipeline: vault.pipeline); each step keeps its order and one piece in flight.
+        # write it (a pipeline: vault.transfers.pipeline); each step keeps its order and one piece in flight.
         self._hashing.submit(self._mac.update, data)
         self._sealing.submit(self._seal, data)
 

@@ -5,7 +5,7 @@ folder's key (or the UDK at the top level) and seals its title, Markdown body
 and tags. A change of body or title keeps the previous one as a
 :class:`~vault.models.NoteVersion`; bodies are bound to their version number,
 so an old body cannot be passed off as the current one. Notes go to the trash
-like files (see ``vault.services``) and are searchable (title, tags, body).
+like files (see ``vault.files.services``) and are searchable (title, tags, body).
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from activity.services import event_record
 from locker.crypto.aead import context
 from locker.crypto.blind import normalize
 from locker.errors import InvalidInput, NotFound
+from vault.common import UNSET, PreconditionFailed, changed, clean_tags, clean_title, is_uuid, owned_folder
 from vault.keys import VaultKeys, open_text, seal_text
 from vault.models import Note, NoteVersion, SearchToken
-from vault.search import index_item
-from vault.services import UNSET, PreconditionFailed, _folder, _is_uuid, changed, clean_tags, clean_title
+from vault.search.index import index_item
 
 MAX_TITLE = 500
 
@@ -104,7 +104,7 @@ def _clean_body(body) -> str:
     return body
 
 
-def _index(user, keys: VaultKeys, note_id, title: str, body: str, tags: list[str]) -> None:
+def index_note(user, keys: VaultKeys, note_id, title: str, body: str, tags: list[str]) -> None:
     index_item(
         owner_id=user.pk,
         keys=keys.search,
@@ -121,7 +121,7 @@ def note_create(*, user: User, keys: VaultKeys, title="", body="", tags=None, fo
     title, body, tags = clean_title(title, max_length=MAX_TITLE), _clean_body(body), clean_tags(tags)
     with transaction.atomic():
         changed(user)
-        folder = _folder(user, folder_id) if folder_id else None
+        folder = owned_folder(user, folder_id) if folder_id else None
         note_id, key = uuid.uuid4(), keys.new_key()
         note = Note.objects.create(
             id=note_id,
@@ -132,14 +132,14 @@ def note_create(*, user: User, keys: VaultKeys, title="", body="", tags=None, fo
             body_sealed=_seal_body(key, user.pk, note_id, 1, body),
             tags_sealed=seal_text(key, json.dumps(tags), aad=context("note-tags", user.pk, note_id)) if tags else "",
         )
-        _index(user, keys, note_id, title, body, tags)
+        index_note(user, keys, note_id, title, body, tags)
         event_record(action=actions.NOTE_CREATED, user=user, meta=meta, object_type="note", object_id=note_id)
     return note
 
 
 def _note(user: User, note_id, *, lock: bool = False) -> Note:
     qs = Note.objects.filter(owner=user, pk=note_id, trashed_at__isnull=True).select_related("folder")
-    note = (qs.select_for_update(of=("self",)) if lock else qs).first() if _is_uuid(note_id) else None
+    note = (qs.select_for_update(of=("self",)) if lock else qs).first() if is_uuid(note_id) else None
     if note is None:
         raise NotFound("No such note.")
     return note
@@ -187,12 +187,12 @@ def note_update(
                 seal_text(key, json.dumps(new_tags), aad=context("note-tags", user.pk, note.pk)) if new_tags else ""
             )
         if folder_id is not UNSET and str(folder_id or "") != str(note.folder_id or ""):
-            target = _folder(user, folder_id) if folder_id else None
+            target = owned_folder(user, folder_id) if folder_id else None
             note.folder = target
             note.key_wrapped = rewrap_note_key(keys, note.pk, key, target)
         note.modified_at = timezone.now()
         note.save()
-        _index(user, keys, note.pk, new_title, new_body, new_tags)
+        index_note(user, keys, note.pk, new_title, new_body, new_tags)
         event_record(action=actions.NOTE_UPDATED, user=user, meta=meta, object_type="note", object_id=note.pk)
     return note
 

@@ -29,7 +29,7 @@ from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopUpl
 from rest_framework.parsers import MultiPartParser
 
 from locker.errors import InvalidInput, LockerError, VaultLocked
-from vault.uploads import EncryptedUpload, UploadSink
+from vault.transfers.uploads import EncryptedUpload, UploadSink
 
 UPLOAD_METHODS = frozenset({"POST"})
 
@@ -54,7 +54,7 @@ class EncryptedUploadedFile(UploadedFile):
         self.field_name = field_name
 
     def open(self, mode=None):  # pragma: no cover - the plaintext is not here by design
-        raise ValueError("encrypted uploads are read through vault.downloads")
+        raise ValueError("encrypted uploads are read through vault.transfers.downloads")
 
     def close(self) -> None:
         """Nothing to close: the blob was written and closed when the part ended (Django closes

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header, http_date, parse_http_date_safe
 
-from vault.derive import preview_read
-from vault.downloads import plaintext_chunks
-from vault.integrity import CRYPTO_FAILURES, ContentDamaged, ContentMissing, integrity_failure_record
+from vault.common import etag_of
+from vault.derived.derive import preview_read
 from vault.keys import VaultKeys
 from vault.models import File, FileVersion
-from vault.services import etag_of
+from vault.transfers.downloads import plaintext_chunks
+from vault.transfers.integrity import CRYPTO_FAILURES, ContentDamaged, ContentMissing, integrity_failure_record
 
 # Types a browser may show inline on ?inline=1 (never HTML, SVG or anything scriptable).
 INLINE_SAFE = re.compile(r"^(image/(png|jpeg|gif|webp|avif|bmp)|audio/.+|video/.+|application/pdf|text/plain)$")

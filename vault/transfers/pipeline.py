@@ -5,7 +5,7 @@ in flight, so a step keeps its order and holds at most one piece ahead (memory s
 bounded). The heavy work (AES-GCM, SHA-256, file I/O) releases the GIL, so the steps
 of one upload run on several cores at once. Each kind of step has its own pool, so a
 job never waits for a job queued behind it in the same pool. (Downloads do not use it:
-measured on 2 cores, decrypting in the request thread was faster; see vault.downloads.)
+measured on 2 cores, decrypting in the request thread was faster; see vault.transfers.downloads.)
 """
 
 from __future__ import annotations

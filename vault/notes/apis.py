@@ -1,4 +1,4 @@
-"""The notes API (API.md: ``/api/v1/notes/``). Thin views over ``vault.notes``."""
+"""The notes API (API.md: ``/api/v1/notes/``). Thin views over ``vault.notes.services``."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from locker.http import RequestMeta
 from locker.parsers import LimitedJSONParser
 from locker.schema import results_of
 from locker.serializers import ErrorSerializer
-from vault import notes, services
+from vault import common
 from vault.apis import ERRORS, _listing_scope, _validated, _with_tag, vault_keys
 from vault.models import Note, SearchToken
+from vault.notes import services as notes
 from vault.serializers import NoteDetailSerializer, NoteInput, NoteListSerializer, NoteVersionSerializer
+from vault.trash import services as trash
 
 
 class NoteJSONParser(LimitedJSONParser):
@@ -30,7 +32,7 @@ class NoteJSONParser(LimitedJSONParser):
 
 class NoteListCreateApi(GenericAPIView):
     serializer_class = NoteListSerializer
-    queryset = Note.objects.none()  # for the schema; reads go through vault.notes
+    queryset = Note.objects.none()  # for the schema; reads go through vault.notes.services
     parser_classes = [NoteJSONParser]
 
     @extend_schema(
@@ -93,7 +95,7 @@ class NoteDetailApi(APIView):
             title=data.get("title"),
             body=data.get("body"),
             tags=data.get("tags"),
-            folder_id=data.get("folder", services.UNSET),
+            folder_id=data.get("folder", common.UNSET),
             if_version=data.get("version"),
             meta=RequestMeta.from_request(request),
         )
@@ -101,7 +103,7 @@ class NoteDetailApi(APIView):
 
     @extend_schema(responses={204: None, **ERRORS}, tags=["notes"], description="Move the note to the trash.")
     def delete(self, request, pk):
-        services.item_trash(user=request.user, kind="note", item_id=pk, meta=RequestMeta.from_request(request))
+        trash.item_trash(user=request.user, kind="note", item_id=pk, meta=RequestMeta.from_request(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -1,6 +1,6 @@
 """Data derived from a file version's content at upload: an encrypted thumbnail and words for search.
 
-For images (``image/*``) and PDFs the thumbnail is made by :mod:`vault.preview_worker` in a
+For images (``image/*``) and PDFs the thumbnail is made by :mod:`vault.derived.preview_worker` in a
 separate process (crash, hang and memory isolation; PDFium is not thread-safe). The plaintext
 reaches it through a pipe, never a file. The thumbnail is stored like any blob: LKS1 under a
 fresh content key, associated data ``("file-preview", owner, version)``, the key wrapped by the
@@ -43,11 +43,11 @@ from locker.crypto.blind import tokenize
 from locker.crypto.keys import new_key
 from locker.crypto.stream import Encryptor, decrypt_iter
 from locker.errors import NotFound
-from vault import preview_worker
-from vault.blobs import BlobWriter, blob_delete, blob_open
-from vault.downloads import plaintext_chunks
+from vault.derived import preview_worker
 from vault.keys import VaultKeys, aad_blob, aad_preview
 from vault.models import Derived, File, FileVersion
+from vault.transfers.blobs import BlobWriter, blob_delete, blob_open
+from vault.transfers.downloads import plaintext_chunks
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def derivable(mime: str) -> bool:
 
 
 def derive_upload(*, keys: VaultKeys, upload) -> DerivedResult | None:
-    """Thumbnail and words of a finished :class:`~vault.uploads.EncryptedUpload`, or None for other types.
+    """Thumbnail and words of a finished :class:`~vault.transfers.uploads.EncryptedUpload`, or None for other types.
 
     Run before the version's transaction; never raises. The result is attached to the
     upload (``upload.derivation``), so discarding the upload discards the thumbnail too.
@@ -280,7 +280,7 @@ def worker_timeout() -> float:
 
 
 def run_worker(kind: str, data: Iterable[bytes], *, max_input: int, text: bool, render: bool = True) -> WorkerAnswer:
-    """Stream ``data`` to a fresh :mod:`vault.preview_worker` process and read its answer.
+    """Stream ``data`` to a fresh :mod:`vault.derived.preview_worker` process and read its answer.
 
     At most ``LOCKER_PREVIEW_WORKERS`` run at once; a worker is killed after ``LOCKER_PREVIEW_TIMEOUT``
     seconds. Any failure of the worker is an answer with an ``error``, never an exception.

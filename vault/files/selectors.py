@@ -1,0 +1,118 @@
+"""Reads of folders, files and versions. Each takes the acting user; another user's ids are simply not found."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from locker.crypto.blind import normalize
+from locker.db import one_or_none
+from locker.errors import NotFound
+from vault import access
+from vault.common import is_uuid
+from vault.files import order_cache
+from vault.models import File, FileVersion, Folder
+
+
+def folder_list(*, user, parent_id=None) -> QuerySet[Folder]:
+    return access.items(user, Folder).filter(parent_id=parent_id, trashed_at__isnull=True).order_by("created_at", "id")
+
+
+def folder_get(*, user, folder_id) -> Folder:
+    folder = (
+        one_or_none(access.items(user, Folder).filter(pk=folder_id, trashed_at__isnull=True))
+        if is_uuid(folder_id)
+        else None
+    )
+    if folder is None:
+        raise NotFound("No such folder.")
+    return folder
+
+
+def file_list(*, user, folder_id=None, all_folders: bool = False) -> QuerySet[File]:
+    files = access.items(user, File).filter(trashed_at__isnull=True).select_related("current_version__derived")
+    if not all_folders:
+        files = files.filter(folder_id=folder_id)
+    return files.order_by("-modified_at", "id")
+
+
+def file_get(*, user, file_id) -> File:
+    found = (
+        one_or_none(
+            access.items(user, File)
+            .filter(pk=file_id, trashed_at__isnull=True)
+            .select_related("current_version__derived", "folder")
+        )
+        if is_uuid(file_id)
+        else None
+    )
+    if found is None:
+        raise NotFound("No such file.")
+    return found
+
+
+def version_list(*, user, file_id) -> QuerySet[FileVersion]:
+    return FileVersion.objects.filter(file=file_get(user=user, file_id=file_id)).order_by("-number")
+
+
+def version_get(*, user, file: File, number) -> FileVersion:
+    version = one_or_none(FileVersion.objects.filter(file=file, number=number)) if isinstance(number, int) else None
+    if version is None:
+        raise NotFound("No such version.")
+    return version
+
+
+def all_folders(*, user) -> list[Folder]:
+    """Every folder of the user (for computing keys of a listing spanning folders in one query)."""
+    return list(Folder.objects.filter(owner=user).only("id", "parent_id", "key_wrapped", "name_sealed", "trashed_at"))
+
+
+ORDERINGS = {"name", "-name", "size", "-size", "modified", "-modified", "created", "-created"}
+
+
+def folder_subtree_ids(*, user, folder_id) -> list:
+    """``folder_id`` and every live folder below it."""
+    ids, frontier = [folder_id], [folder_id]
+    while frontier:
+        frontier = list(
+            Folder.objects.filter(owner=user, parent_id__in=frontier, trashed_at__isnull=True).values_list(
+                "pk", flat=True
+            )
+        )
+        ids.extend(frontier)
+    return ids
+
+
+def order_files(files: QuerySet[File], *, keys, ordering: str, cache_key: tuple | None = None):
+    """Order a file queryset. Names are encrypted, so ``name`` decrypts the names of the matching files and sorts
+    them in memory (one query; about 15 µs a file); the order is remembered for the next pages (``order_cache``)
+    under ``cache_key`` until the vault changes. Returns rows in order, loaded a page at a time."""
+    if ordering in {"name", "-name"}:
+        ids = order_cache.get(keys.owner_id, cache_key) if cache_key is not None else None
+        if ids is None:
+            rows = list(files.select_related(None).only("id", "owner_id", "folder_id", "key_wrapped", "name_sealed"))
+            named = sorted(rows, key=lambda f: (normalize(keys.file_name(f)), str(f.pk)), reverse=ordering == "-name")
+            ids = [f.pk for f in named]
+            if cache_key is not None:
+                order_cache.put(keys.owner_id, cache_key, ids)
+        return RowsInOrder(files, ids)
+    field = {"size": "size", "modified": "modified_at", "created": "created_at"}[ordering.lstrip("-")]
+    return files.order_by(f"{'-' if ordering.startswith('-') else ''}{field}", "id")
+
+
+class RowsInOrder:
+    """A sequence of rows in a given id order that loads only the slice a page asks for (one query a page)."""
+
+    def __init__(self, queryset: QuerySet, ids: list):
+        self._queryset, self._ids = queryset, ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def count(self) -> int:
+        return len(self._ids)
+
+    def __getitem__(self, index):
+        ids = self._ids[index] if isinstance(index, slice) else [self._ids[index]]
+        by_id = {row.pk: row for row in self._queryset.filter(pk__in=ids)}
+        rows = [by_id[pk] for pk in ids if pk in by_id]
+        return rows if isinstance(index, slice) else rows[0]

@@ -1,0 +1,107 @@
+"""Search over every registered kind (``vault.kinds``), and the tag list. Each takes the acting user."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Max, Q, QuerySet
+
+from vault import kinds
+from vault.models import File, Folder, Note, SearchToken, TagIndex
+from vault.search.index import matching_items
+
+
+def search_kinds() -> dict[str, int]:
+    """kind name -> index code, for every registered kind (``vault.kinds``)."""
+    return {kind.name: kind.code for kind in kinds.all_kinds()}
+
+
+def search(*, user, keys, query: str, kinds: list[str] | None = None, narrow=None) -> SearchResults:
+    """Live items of every registered kind matching every word of ``query``: best match first, then most recent.
+
+    Ranking reads only ids and dates; whole rows are loaded a page at a time. Each result:
+    ``{"kind", "item", "score", "words"}``. Trashed items are not found. ``narrow(kind_name, queryset)``, when
+    given, may filter each kind's candidate queryset further (the listing filters).
+    """
+    from vault import kinds as registry
+
+    described = [registry.get(name) for name in kinds] if kinds else registry.all_kinds()
+    words, matches = matching_items(
+        owner_id=user.pk, keys=keys.search, query=query, kinds=[kind.code for kind in described]
+    )
+    ranked = []
+    for kind in described:
+        hits = {m["item_id"]: m["hits"] for m in matches if m["kind"] == kind.code}
+        if hits:
+            candidates = kind.rows(user).filter(pk__in=list(hits))
+            if narrow is not None:
+                candidates = narrow(kind.name, candidates)
+            live = candidates.values_list("pk", kind.date_field)
+            ranked.extend((-hits[pk], -modified.timestamp(), str(pk), kind.name, pk) for pk, modified in live)
+    ranked.sort()
+    return SearchResults(user, [(kind, pk, -score) for score, _, _, kind, pk in ranked], words)
+
+
+class SearchResults:
+    """Ranked search results that load their rows only for the slice a page asks for (one query per kind)."""
+
+    def __init__(self, user, ranked: list[tuple[str, object, int]], words: list[str]):
+        self._user, self._ranked, self._words = user, ranked, words
+
+    def __len__(self) -> int:
+        return len(self._ranked)
+
+    def count(self) -> int:
+        return len(self._ranked)
+
+    def __iter__(self):
+        return iter(self[0 : len(self)])
+
+    def __getitem__(self, index):
+        chosen = self._ranked[index] if isinstance(index, slice) else [self._ranked[index]]
+        rows = {}
+        for kind in kinds.all_kinds():
+            ids = [pk for name, pk, _ in chosen if name == kind.name]
+            if ids:
+                found = kind.model.objects.filter(owner=self._user, pk__in=ids)
+                if kind.select_related:
+                    found = found.select_related(*kind.select_related)
+                rows.update({(kind.name, row.pk): row for row in found})
+        results = [
+            {"kind": kind, "item": rows[kind, pk], "score": score, "words": self._words}
+            for kind, pk, score in chosen
+            if (kind, pk) in rows
+        ]
+        return results if isinstance(index, slice) else results[0]
+
+
+def _live_items_q(user) -> Q:
+    return (
+        Q(kind=SearchToken.Kind.FILE, item_id__in=File.objects.filter(owner=user, trashed_at__isnull=True).values("pk"))
+        | Q(
+            kind=SearchToken.Kind.FOLDER,
+            item_id__in=Folder.objects.filter(owner=user, trashed_at__isnull=True).values("pk"),
+        )
+        | Q(
+            kind=SearchToken.Kind.NOTE,
+            item_id__in=Note.objects.filter(owner=user, trashed_at__isnull=True).values("pk"),
+        )
+    )
+
+
+def tag_list(*, user, keys) -> list[dict]:
+    """The user's tags with how many live items carry each, most used first.
+
+    Counted on the tag index (blind tokens), named by decrypting one sealed name per tag.
+    """
+    rows = (
+        TagIndex.objects.filter(owner=user)
+        .filter(_live_items_q(user))
+        .values("token")
+        .annotate(count=Count("id"), sealed=Max("tag_sealed"))
+    )
+    tags = [{"tag": keys.search.open_tag(user.pk, row["token"], row["sealed"]), "count": row["count"]} for row in rows]
+    return sorted(tags, key=lambda t: (-t["count"], t["tag"].casefold()))
+
+
+def tagged_item_ids(*, user, keys, tag: str, kind: int) -> QuerySet:
+    """Ids of the user's items of ``kind`` carrying ``tag`` (case and accents folded), as a subquery."""
+    return TagIndex.objects.filter(owner=user, kind=kind, token=keys.search.tag_token(tag)).values("item_id")
