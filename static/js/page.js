@@ -1,9 +1,5 @@
 // What every page has (base.html loads this entry module on every page, signed in or not).
 // No inline script anywhere (CSP): markup asks for a behaviour with data-* attributes.
-import { $, el, formatBytes, jsonApi } from "./locker.js";
-
-// For chat.js, a classic script until it moves to modules too.
-window.Locker = { $, el, formatBytes, jsonApi };
 
 function textOf(selector) {
   const node = document.querySelector(selector);
