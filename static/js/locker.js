@@ -105,8 +105,9 @@ export function highlighted(text, query) {
 
 // --- search results: what each kind is called and where it opens -------------------------------
 
-// GET /api/v1/search answers mixed results, each with its `kind` and the `parent` folder.
-export const KIND_LABEL = { file: "File", folder: "Folder", note: "Note" };
+// GET /api/v1/search answers mixed results, each with its `kind`; `parent` is the folder of a file, a
+// folder or a note, and the chat of a message (whose `name` is the chat's title, `snippet` its words).
+export const KIND_LABEL = { file: "File", folder: "Folder", note: "Note", message: "Message" };
 
 // The kind to show for a result (an unknown kind shows as a file, as it always has).
 export function resultKind(result) {
@@ -118,6 +119,7 @@ export function pageUrls(dataset) {
   return {
     files: dataset.filesUrl || "/files/",
     notes: dataset.notesUrl || "/notes/",
+    chats: dataset.chatsUrl || "/chats/",
     search: dataset.searchUrl || "/search/",
   };
 }
@@ -135,12 +137,22 @@ export function noteHref(urls, id) {
   return `${urls.notes}${encodeURIComponent(id)}/`;
 }
 
+export function chatHref(urls, id) {
+  return `${urls.chats}${encodeURIComponent(id)}/`;
+}
+
+// A message opens in its chat, which scrolls to it and marks it (chat/conversation.js reads the fragment).
+export function messageHref(urls, chatId, messageId) {
+  return `${chatHref(urls, chatId)}#message-${encodeURIComponent(messageId)}`;
+}
+
 // Where a result opens: a folder in the file browser, a file in its folder with the preview open, a note
-// in the editor.
+// in the editor, a message in its chat.
 export function resultHref(result, urls) {
   const kind = resultKind(result);
   if (kind === "folder") return folderHref(urls, result.id);
   if (kind === "note") return noteHref(urls, result.id);
+  if (kind === "message") return messageHref(urls, result.parent, result.id);
   return filePreviewHref(urls, result.id, result.parent);
 }
 

@@ -73,7 +73,7 @@ function render(query, data) {
       el("span", { class: `icon ${kind}`, "aria-hidden": "true" }),
       el("span", { class: "ss-main" }, [
         el("span", { class: "ss-line" }, [el("span", { class: "ss-kind", text: KIND_LABEL[kind] }), " ", el("span", { class: "ss-name" }, [highlighted(name, query)])]),
-        kind === "note" && result.snippet ? el("span", { class: "ss-snippet" }, [highlighted(result.snippet, query)]) : null,
+        (kind === "note" || kind === "message") && result.snippet ? el("span", { class: "ss-snippet" }, [highlighted(result.snippet, query)]) : null,
       ]),
     ]);
     options.push({ href: resultHref(result, URLS), node });

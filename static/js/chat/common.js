@@ -3,7 +3,7 @@
 // which the parts call each other (each module adds its functions to it; chat.js starts the page).
 // Every user-controlled string (titles, messages, file names, error details) goes into the page as text
 // (textContent, Text nodes, attributes), never as HTML.
-import { $, el, jsonApi, localClock, localDay, pageMessages } from "../locker.js";
+import { $, chatHref as chatHrefIn, el, jsonApi, localClock, localDay, pageMessages } from "../locker.js";
 
 export const root = document.getElementById("chat-app");
 const data = root ? root.dataset : {};
@@ -34,7 +34,7 @@ export const state = {
   chat: null,
   generation: 0, // bumped whenever another chat opens: late answers for the old one are dropped
   older: null, // how to get older messages: {buffer: [...]} (already read) and/or {url} (the API's link)
-  loadingOlder: false,
+  loadingOlder: null, // the read of older messages under way (a Promise), see conversation.js
   shownIds: new Set(),
 };
 
@@ -69,5 +69,5 @@ export function chatTitle(chat) {
 }
 
 export function chatHref(id) {
-  return `${CHATS_URL}${encodeURIComponent(id)}/`;
+  return chatHrefIn({ chats: CHATS_URL }, id);
 }

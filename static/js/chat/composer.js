@@ -193,7 +193,7 @@ function send() {
       if (state.chatId === chatId && pending.li.isConnected) {
         state.shownIds.add(data.id);
         pending.li.replaceWith(messageNode(data));
-        parts.settleAtBottom(list.querySelector(`li[data-id="${CSS.escape(data.id)}"]`));
+        parts.settle(list.querySelector(`li[data-id="${CSS.escape(data.id)}"]`));
         parts.scrollToBottom();
       } else {
         pending.li.remove();

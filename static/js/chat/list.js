@@ -75,7 +75,9 @@ export function setupList() {
 
   window.addEventListener("popstate", function () {
     const match = window.location.pathname.match(/\/chats\/([0-9a-f-]{36})\/?$/i);
-    parts.openChat(match ? match[1] : null);
+    const id = match ? match[1] : null;
+    if (id && id === state.chatId && parts.revealLinked()) return; // another message of the open chat
+    parts.openChat(id);
   });
 
   $("new-chat-form").addEventListener("submit", async function (event) {

@@ -58,7 +58,8 @@ function statusNode(status) {
 export function messageNode(message) {
   const role = ROLE_LABELS[message.role] ? message.role : "system";
   const attachments = Array.isArray(message.attachments) ? message.attachments : [];
-  return el("li", { class: `message ${role}`, "data-id": message.id, "data-role": role, "data-status": message.status, "data-testid": "message" }, [
+  // id: the target of a link to this message (/chats/<chat>/#message-<id>, from the search)
+  return el("li", { id: `message-${message.id}`, class: `message ${role}`, "data-id": message.id, "data-role": role, "data-status": message.status, "data-testid": "message" }, [
     el("div", { class: "bubble" }, [
       el("div", { class: "message-meta" }, [
         el("span", { class: "message-role", text: ROLE_LABELS[role] }),

@@ -2,7 +2,7 @@
 // (/search/?q=...&type=file&type=note&mime_group=image&after=...&tag=...), results as you type, and the
 // tags with their counts. Words alone use the server's ranking across the chosen kinds; with filters the
 // results come from each kind's source (search-sources.js), newest first.
-import { $, el, formatBytes, highlighted, KIND_LABEL, localPath, quoted, resultHref, resultKind } from "../locker.js";
+import { $, chatHref, el, formatBytes, highlighted, KIND_LABEL, localPath, quoted, resultHref, resultKind } from "../locker.js";
 import { api, ApiError, fileIconClass, folderHref, foldTag, sayError, tagChips, timeNode, URLS } from "./common.js";
 import { fromSearchResult, SOURCES } from "./search-sources.js";
 
@@ -11,7 +11,7 @@ export function searchPage() {
   const qInput = $("search-q");
   const list = $("results");
   const summary = $("results-summary");
-  const KINDS = ["file", "folder", "note"];
+  const KINDS = ["file", "folder", "note", "message"];
   const state = { generation: 0, controller: null, next: null, query: null, tags: [] };
 
   // --- the form <-> the URL (/search/?q=...&type=file&type=note&mime_group=image&after=...&tag=...) ---
@@ -68,8 +68,13 @@ export function searchPage() {
     const meta = [];
     if (kind === "file") meta.push(`${item.mime_type || "file"} · ${formatBytes(item.size)} · `);
     else if (kind === "folder") meta.push("Folder · ");
-    meta.push("changed ", timeNode(item.modified_at));
-    meta.push(" · in ", el("a", { href: folderHref(item.parent), text: item.parent ? "its folder" : "Files" }));
+    if (kind === "message") {
+      // a message's name is its chat's title; it opens in the chat, scrolled to it
+      meta.push("sent ", timeNode(item.modified_at), " · in ", el("a", { href: chatHref(URLS, item.parent), text: "its chat" }));
+    } else {
+      meta.push("changed ", timeNode(item.modified_at));
+      meta.push(" · in ", el("a", { href: folderHref(item.parent), text: item.parent ? "its folder" : "Files" }));
+    }
     return el("li", { class: "result", "data-testid": "search-result", "data-kind": kind, "data-id": item.id }, [
       visual,
       el("div", { class: "result-main" }, [

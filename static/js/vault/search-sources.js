@@ -1,6 +1,6 @@
 // Where the search page's results come from when filters are set (search-page.js): files from the
 // files listing (its filters), notes from the notes listing narrowed by the search's matches, folders
-// from the search (by name or tag). Each source answers {items, notes}: results in one shape, and
+// from the search (by name or tag), chat messages from the search (by their words). Each source answers {items, notes}: results in one shape, and
 // sentences for the reader about what could not be shown.
 import { api, fetchAll, foldTag } from "./common.js";
 
@@ -89,5 +89,18 @@ async function foldersMatching(p, signal) {
   return { items: folders, notes: [] };
 }
 
+// Chat messages are found by their words (they carry no tags), sent within the dates if any are set.
+async function messagesMatching(p, signal) {
+  if (!p.q) return { items: [], notes: p.tag ? [] : ["Chat messages are found by their words: type words."] };
+  if (p.tag) return { items: [], notes: [] };
+  const params = new URLSearchParams({ q: p.q, kind: "message", page_size: "100" });
+  const range = dateRange(p);
+  if (range.after) params.set("modified_after", isoOf(range.after));
+  if (range.before) params.set("modified_before", isoOf(range.before));
+  const page = await api("GET", `search?${params}`, undefined, { signal });
+  const notes = page.count > page.results.length ? [`Showing the ${page.results.length} best matching of ${page.count} chat messages: add words or narrow the dates.`] : [];
+  return { items: page.results.map(fromSearchResult), notes };
+}
+
 // kind -> (the form's values, an AbortSignal) -> Promise<{items, notes}>
-export const SOURCES = { file: filesMatching, note: notesMatching, folder: foldersMatching };
+export const SOURCES = { file: filesMatching, note: notesMatching, folder: foldersMatching, message: messagesMatching };
