@@ -26,6 +26,13 @@ function dateRange(p) {
   return { after, before };
 }
 
+// The API's date filters (modified_after, modified_before) for the form's days.
+function withDates(params, p) {
+  const range = dateRange(p);
+  if (range.after) params.set("modified_after", isoOf(range.after));
+  if (range.before) params.set("modified_before", isoOf(range.before));
+}
+
 function inRange(iso, range) {
   const time = Date.parse(iso);
   if (range.after && !(time >= range.after.getTime())) return false;
@@ -52,9 +59,7 @@ async function filesMatching(p, signal) {
   if (p.mime_group) params.set("mime_group", p.mime_group);
   if (p.min_mb) params.set("min_size", String(Math.ceil(Number(p.min_mb) * MIB)));
   if (p.max_mb) params.set("max_size", String(Math.floor(Number(p.max_mb) * MIB)));
-  const range = dateRange(p);
-  if (range.after) params.set("modified_after", isoOf(range.after));
-  if (range.before) params.set("modified_before", isoOf(range.before));
+  withDates(params, p);
   const page = await api("GET", `files/?${params}`, undefined, { signal });
   const notes = page.count > page.results.length ? [`Showing the ${page.results.length} most recently changed of ${page.count} files: narrow the filters to see the others.`] : [];
   return { items: page.results.map(fromFile), notes };
@@ -94,9 +99,7 @@ async function messagesMatching(p, signal) {
   if (!p.q) return { items: [], notes: p.tag ? [] : ["Chat messages are found by their words: type words."] };
   if (p.tag) return { items: [], notes: [] };
   const params = new URLSearchParams({ q: p.q, kind: "message", page_size: "100" });
-  const range = dateRange(p);
-  if (range.after) params.set("modified_after", isoOf(range.after));
-  if (range.before) params.set("modified_before", isoOf(range.before));
+  withDates(params, p);
   const page = await api("GET", `search?${params}`, undefined, { signal });
   const notes = page.count > page.results.length ? [`Showing the ${page.results.length} best matching of ${page.count} chat messages: add words or narrow the dates.`] : [];
   return { items: page.results.map(fromSearchResult), notes };
