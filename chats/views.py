@@ -1,6 +1,6 @@
 """The chat page: a thin shell, like the vault pages.
 
-The template's script (``static/js/chat.js``) lists chats and reads and posts messages
+The template's entry module (``static/js/chat.js``, over ``static/js/chat/``) lists chats and reads and posts messages
 through the v1 JSON API with the browser's session and unlock cookies; the CSRF token
 travels in a ``data-csrf`` attribute (the cookie is HttpOnly).
 """

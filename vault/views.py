@@ -1,6 +1,7 @@
 """Vault pages: the file browser, the trash, search, and notes.
 
-Thin shells: each renders a template whose script (``static/js/vault.js``) reads and
+Thin shells: each renders a template whose entry module (``static/js/files.js``, ``trash.js``,
+``search-page.js``, ``notes.js``, ``note.js``, over ``static/js/vault/``) reads and
 writes everything through the v1 JSON API with the browser's session and unlock
 cookies. The CSRF token travels in a ``data-csrf`` attribute (the cookie is HttpOnly).
 The header's search box (``static/js/search.js``) is in ``base.html`` on every page.

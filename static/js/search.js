@@ -1,208 +1,169 @@
 // The header's search box (templates/base.html), on every page of a signed-in user: live results as
-// you type in an ARIA 1.2 combobox with a listbox popup. Loaded with `defer`; no inline script or style
-// (CSP). Names and snippets are user data: they go into the page as text only (Text nodes, textContent).
+// you type in an ARIA 1.2 combobox with a listbox popup. An ES module (base.html); no inline script or
+// style (CSP). Names and snippets are user data: they go into the page as text only (Text nodes, textContent).
 //
 // Keys: ArrowDown/ArrowUp move through the results (aria-activedescendant), Enter opens the chosen
 // one (or, with none chosen, submits the form: the full search page /search/?q=...), Escape closes the
 // list (a second Escape clears the box), Tab leaves. "/" anywhere else on the page focuses the box.
-"use strict";
+import { el, highlighted, KIND_LABEL, pageUrls, resultHref, resultKind, SIGNED_OUT } from "./locker.js";
 
-(function () {
-  const el = window.Locker.el; // shared, see locker.js
-  // Shared with vault.js (function declarations below are hoisted), even on pages without the search box.
-  window.LockerText = { highlighted };
-  const form = document.getElementById("site-search");
-  if (!form) return;
-  const input = document.getElementById("site-search-input");
-  const pop = document.getElementById("site-search-pop");
-  const list = document.getElementById("site-search-results");
-  const status = document.getElementById("site-search-status");
-  const live = document.getElementById("site-search-live");
-  const API = form.dataset.api || "/api/v1/";
-  const SEARCH_URL = form.dataset.searchUrl || "/search/";
-  const FILES_URL = form.dataset.filesUrl || "/files/";
-  const NOTES_URL = form.dataset.notesUrl || "/notes/";
-  const DEBOUNCE_MS = 250;
-  const LIMIT = 8;
-  const KIND_LABEL = { file: "File", folder: "Folder", note: "Note" };
+const form = document.getElementById("site-search");
+const input = document.getElementById("site-search-input");
+const pop = document.getElementById("site-search-pop");
+const list = document.getElementById("site-search-results");
+const status = document.getElementById("site-search-status");
+const live = document.getElementById("site-search-live");
+const API = (form && form.dataset.api) || "/api/v1/";
+const URLS = pageUrls(form ? form.dataset : {});
+const DEBOUNCE_MS = 250;
+const LIMIT = 8;
 
-  let timer = null;
-  let controller = null; // the request in flight, aborted when a newer query starts
-  let options = []; // [{href, node}]
-  let active = -1;
-  let shownQuery = null; // the query whose results are in the list
+let timer = null;
+let controller = null; // the request in flight, aborted when a newer query starts
+let options = []; // [{href, node}]
+let active = -1;
+let shownQuery = null; // the query whose results are in the list
 
+function searchPageHref(query) {
+  return `${URLS.search}?q=${encodeURIComponent(query)}`;
+}
 
-  // Where a result opens: folders in the file browser, files in their folder with the preview open, notes in the editor.
-  function hrefOf(result) {
-    const id = encodeURIComponent(result.id);
-    if (result.kind === "folder") return `${FILES_URL}${id}/`;
-    if (result.kind === "note") return `${NOTES_URL}${id}/`;
-    return `${result.parent ? `${FILES_URL}${encodeURIComponent(result.parent)}/` : FILES_URL}?preview=${id}`;
-  }
-
-  function searchPageHref(query) {
-    return `${SEARCH_URL}?q=${encodeURIComponent(query)}`;
-  }
-
-  // The query's words marked in `text` with <mark> (3+ letters match as prefixes, like the server); text nodes only.
-  function highlighted(text, query) {
-    const words = query
-      .split(/\s+/)
-      .map((w) => w.replace(/[^\p{L}\p{N}]+/gu, ""))
-      .filter(Boolean)
-      .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-    const out = document.createDocumentFragment();
-    if (!words.length || !text) {
-      out.append(text || "");
-      return out;
-    }
-    const pattern = new RegExp(`(${words.sort((a, b) => b.length - a.length).join("|")})`, "giu");
-    let last = 0;
-    for (const match of text.matchAll(pattern)) {
-      if (match.index > last) out.append(text.slice(last, match.index));
-      out.append(el("mark", { text: match[0] }));
-      last = match.index + match[0].length;
-    }
-    if (last < text.length) out.append(text.slice(last));
-    return out;
-  }
-
-
-  function setActive(index) {
-    if (active >= 0 && options[active]) options[active].node.setAttribute("aria-selected", "false");
-    active = index;
-    if (active >= 0 && options[active]) {
-      const node = options[active].node;
-      node.setAttribute("aria-selected", "true");
-      input.setAttribute("aria-activedescendant", node.id);
-      node.scrollIntoView({ block: "nearest" });
-    } else {
-      input.removeAttribute("aria-activedescendant");
-    }
-  }
-
-  function open() {
-    pop.hidden = false;
-    input.setAttribute("aria-expanded", options.length ? "true" : "false");
-  }
-
-  function close() {
-    pop.hidden = true;
-    input.setAttribute("aria-expanded", "false");
-    setActive(-1);
-  }
-
-  function isOpen() {
-    return !pop.hidden;
-  }
-
-  function say(text, link) {
-    status.replaceChildren(text);
-    if (link) status.append(" ", link);
-    status.hidden = !text;
-  }
-
-  function render(query, data) {
-    const results = data.results || [];
-    options = [];
-    list.replaceChildren();
-    results.forEach(function (result, index) {
-      const kind = KIND_LABEL[result.kind] ? result.kind : "file";
-      const name = result.name || (kind === "note" ? "Untitled note" : "(no name)");
-      const node = el("li", { id: `site-search-opt-${index}`, role: "option", "aria-selected": "false", class: "ss-option", "data-kind": kind }, [
-        el("span", { class: `icon ${kind}`, "aria-hidden": "true" }),
-        el("span", { class: "ss-main" }, [
-          el("span", { class: "ss-line" }, [el("span", { class: "ss-kind", text: KIND_LABEL[kind] }), " ", el("span", { class: "ss-name" }, [highlighted(name, query)])]),
-          kind === "note" && result.snippet ? el("span", { class: "ss-snippet" }, [highlighted(result.snippet, query)]) : null,
-        ]),
-      ]);
-      options.push({ href: hrefOf(result), node });
-      list.append(node);
-    });
-    if (results.length) {
-      const count = typeof data.count === "number" ? data.count : results.length;
-      const all = el("li", { id: "site-search-opt-all", role: "option", "aria-selected": "false", class: "ss-option ss-all" }, [
-        el("span", { text: count > results.length ? `See all ${count} results for “${query}”` : `Open the search page for “${query}”` }),
-      ]);
-      options.push({ href: searchPageHref(query), node: all });
-      list.append(all);
-      say("");
-      live.textContent = `${count} result${count === 1 ? "" : "s"}.`;
-    } else {
-      say(`Nothing found for “${query}”.`);
-      live.textContent = "No results.";
-    }
-    shownQuery = query;
-    active = -1;
+function setActive(index) {
+  if (active >= 0 && options[active]) options[active].node.setAttribute("aria-selected", "false");
+  active = index;
+  if (active >= 0 && options[active]) {
+    const node = options[active].node;
+    node.setAttribute("aria-selected", "true");
+    input.setAttribute("aria-activedescendant", node.id);
+    node.scrollIntoView({ block: "nearest" });
+  } else {
     input.removeAttribute("aria-activedescendant");
-    if (document.activeElement === input) open();
   }
+}
 
-  async function run(query) {
+function open() {
+  pop.hidden = false;
+  input.setAttribute("aria-expanded", options.length ? "true" : "false");
+}
+
+function close() {
+  pop.hidden = true;
+  input.setAttribute("aria-expanded", "false");
+  setActive(-1);
+}
+
+function isOpen() {
+  return !pop.hidden;
+}
+
+function say(text, link) {
+  status.replaceChildren(text);
+  if (link) status.append(" ", link);
+  status.hidden = !text;
+}
+
+function render(query, data) {
+  const results = data.results || [];
+  options = [];
+  list.replaceChildren();
+  results.forEach(function (result, index) {
+    const kind = resultKind(result);
+    const name = result.name || (kind === "note" ? "Untitled note" : "(no name)");
+    const node = el("li", { id: `site-search-opt-${index}`, role: "option", "aria-selected": "false", class: "ss-option", "data-kind": kind }, [
+      el("span", { class: `icon ${kind}`, "aria-hidden": "true" }),
+      el("span", { class: "ss-main" }, [
+        el("span", { class: "ss-line" }, [el("span", { class: "ss-kind", text: KIND_LABEL[kind] }), " ", el("span", { class: "ss-name" }, [highlighted(name, query)])]),
+        (kind === "note" || kind === "message") && result.snippet ? el("span", { class: "ss-snippet" }, [highlighted(result.snippet, query)]) : null,
+      ]),
+    ]);
+    options.push({ href: resultHref(result, URLS), node });
+    list.append(node);
+  });
+  if (results.length) {
+    const count = typeof data.count === "number" ? data.count : results.length;
+    const all = el("li", { id: "site-search-opt-all", role: "option", "aria-selected": "false", class: "ss-option ss-all" }, [
+      el("span", { text: count > results.length ? `See all ${count} results for “${query}”` : `Open the search page for “${query}”` }),
+    ]);
+    options.push({ href: searchPageHref(query), node: all });
+    list.append(all);
+    say("");
+    live.textContent = `${count} result${count === 1 ? "" : "s"}.`;
+  } else {
+    say(`Nothing found for “${query}”.`);
+    live.textContent = "No results.";
+  }
+  shownQuery = query;
+  active = -1;
+  input.removeAttribute("aria-activedescendant");
+  if (document.activeElement === input) open();
+}
+
+async function run(query) {
+  if (controller) controller.abort();
+  controller = new AbortController();
+  const mine = controller;
+  say("Searching…");
+  open();
+  let response;
+  try {
+    response = await fetch(`${API}search?q=${encodeURIComponent(query)}&page_size=${LIMIT}`, {
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+      cache: "no-store",
+      signal: mine.signal,
+    });
+  } catch (err) {
+    if (err.name === "AbortError" || mine !== controller) return;
+    say("Network error: could not search.");
+    return;
+  }
+  let data = null;
+  try {
+    data = await response.json();
+  } catch (err) {
+    data = null;
+  }
+  if (mine !== controller) return; // a newer query owns the list now
+  controller = null;
+  if (response.ok && data && Array.isArray(data.results)) {
+    render(query, data);
+    return;
+  }
+  options = [];
+  list.replaceChildren();
+  if (SIGNED_OUT.includes(response.status)) {
+    say("Your vault is locked:", el("a", { href: `/login?next=${encodeURIComponent(location.pathname + location.search)}`, text: "sign in again" }));
+  } else {
+    say(`Could not search: ${(data && data.detail) || `the server answered ${response.status}`}.`);
+  }
+  input.setAttribute("aria-expanded", "false");
+}
+
+function schedule() {
+  clearTimeout(timer);
+  const query = input.value.trim();
+  if (!query) {
     if (controller) controller.abort();
-    controller = new AbortController();
-    const mine = controller;
-    say("Searching…");
-    open();
-    let response;
-    try {
-      response = await fetch(`${API}search?q=${encodeURIComponent(query)}&page_size=${LIMIT}`, {
-        headers: { Accept: "application/json" },
-        credentials: "same-origin",
-        cache: "no-store",
-        signal: mine.signal,
-      });
-    } catch (err) {
-      if (err.name === "AbortError" || mine !== controller) return;
-      say("Network error: could not search.");
-      return;
-    }
-    let data = null;
-    try {
-      data = await response.json();
-    } catch (err) {
-      data = null;
-    }
-    if (mine !== controller) return; // a newer query owns the list now
     controller = null;
-    if (response.ok && data && Array.isArray(data.results)) {
-      render(query, data);
-      return;
-    }
     options = [];
     list.replaceChildren();
-    if ([401, 403, 423].includes(response.status)) {
-      say("Your vault is locked:", el("a", { href: `/login?next=${encodeURIComponent(location.pathname + location.search)}`, text: "sign in again" }));
-    } else {
-      say(`Could not search: ${(data && data.detail) || `the server answered ${response.status}`}.`);
-    }
-    input.setAttribute("aria-expanded", "false");
-  }
-
-  function schedule() {
-    clearTimeout(timer);
-    const query = input.value.trim();
-    if (!query) {
-      if (controller) controller.abort();
-      controller = null;
-      options = [];
-      list.replaceChildren();
-      shownQuery = null;
-      live.textContent = "";
-      close();
-      return;
-    }
-    timer = setTimeout(() => run(query), DEBOUNCE_MS);
-  }
-
-  function go(index) {
-    const option = options[index];
-    if (!option) return;
+    shownQuery = null;
+    live.textContent = "";
     close();
-    window.location.assign(option.href);
+    return;
   }
+  timer = setTimeout(() => run(query), DEBOUNCE_MS);
+}
 
+function go(index) {
+  const option = options[index];
+  if (!option) return;
+  close();
+  window.location.assign(option.href);
+}
+
+// The box is there for a signed-in user only.
+function listen() {
   input.addEventListener("input", schedule);
 
   input.addEventListener("focus", function () {
@@ -273,4 +234,6 @@
 
   // Coming back (bfcache) must not show a stale open list.
   window.addEventListener("pageshow", close);
-})();
+}
+
+if (form) listen();

@@ -8,6 +8,8 @@ Screenshots for a human review land in ``test-results/browser/`` (desktop 1280x8
 """
 
 import re
+import uuid
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -324,3 +326,112 @@ def test_older_messages_on_scroll_refused_message_keeps_the_composer_rename_dele
     ]
     problems = [p for p in page.problems() if not any(e.search(p) for e in expected)]
     assert not problems, page.problems()
+
+
+def test_a_chat_message_found_by_search_is_labelled_a_message_and_opens_in_its_chat(page, live_server, settings):
+    """GIVEN a chat whose first message (sent from the composer) holds a unique word, followed by 230 more
+    (so it is neither among the 50 shown first nor on the newest page the chat page reads),
+    WHEN the word is searched on the search page and in the header's live search,
+    THEN the result says "Message" (not "File") and opens that chat with that message in view and marked."""
+    settings.LOCKER_RATELIMITS = {**settings.LOCKER_RATELIMITS, "message_user": "1000/m"}
+    base = live_server.url
+    account = signed_in(page, base, "sofia")
+    page.goto(f"{base}/chats/")
+    chat_id = new_chat(page, "Island trip")
+    page.get_by_test_id("composer-text").fill("Tickets for the quokkafest are booked")
+    page.get_by_test_id("send").click()
+    expect(messages(page)).to_have_count(1)
+    message_id = messages(page).first.get_attribute("data-id")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.login(client)['access']}")
+    for n in range(230):
+        content = f"later {n:03d}" + (" the wombatgala too" if n == 100 else "")
+        response = client.post(f"/api/v1/chats/{chat_id}/messages/", {"content": content}, format="json")
+        assert response.status_code == 201, response.content
+        if n == 100:
+            other_id = response.json()["id"]
+    in_chat = re.compile(rf"/chats/{chat_id}/#message-{message_id}$")
+    target = page.locator(f"[data-testid=message][data-id='{message_id}']")
+
+    def landed_on_the_message():
+        page.wait_for_url(in_chat)
+        expect(page.get_by_test_id("chat-title")).to_have_text("Island trip")
+        expect(target.get_by_test_id("message-text")).to_have_text("Tickets for the quokkafest are booked")
+        expect(target).to_be_in_viewport()
+        expect(target).to_have_class(re.compile(r"\bfound\b"))
+        expect(page.get_by_test_id("chat-page-message")).to_have_count(0)  # no "does not exist"
+        assert page.locator(f"#message-{message_id}").count() == 1
+
+    # The search page: the result is a message, named after its chat, with the words around the match.
+    box = page.get_by_role("combobox", name="Search files, folders and notes")
+    box.fill("quokkafest")
+    box.press("Enter")
+    page.wait_for_url(re.compile(r"/search/\?q=quokkafest$"))
+    results = page.get_by_test_id("search-result")
+    expect(results).to_have_count(1)
+    expect(results.first).to_have_attribute("data-kind", "message")
+    expect(results.first.locator(".result-kind")).to_have_text("Message")
+    expect(results.first.locator(".result-snippet mark")).to_have_text("quokkafest")
+    link = results.first.get_by_role("link", name="Island trip")
+    expect(link).to_have_attribute("href", f"/chats/{chat_id}/#message-{message_id}")
+    expect(results.first.get_by_role("link", name="its chat")).to_have_attribute("href", f"/chats/{chat_id}/")
+    reads = []
+    page.on("request", lambda r: reads.append(r.url) if "/messages/" in r.url and r.method == "GET" else None)
+    link.click()
+    landed_on_the_message()
+    # the newest page (200) did not hold it: the page read back (the `previous` link) until it did
+    assert len(reads) == 2 and "latest=1" in reads[0] and "cursor=" in reads[1], reads
+
+    # The header's live search, from another page: the option says "Message" and opens the same place.
+    page.goto(f"{base}/files/")
+    box = page.get_by_role("combobox", name="Search files, folders and notes")
+    box.click()
+    box.press_sequentially("quokka", delay=40)
+    options = page.get_by_role("listbox", name="Search results").get_by_role("option")
+    expect(options.first).to_have_attribute("data-kind", "message")
+    expect(options.first.locator(".ss-kind")).to_have_text("Message")
+    expect(options.first.locator(".ss-name")).to_have_text("Island trip")
+    expect(options.first.locator(".ss-snippet mark")).to_have_text("quokka")
+    options.first.click()
+    landed_on_the_message()
+
+    # Another message of the same chat from the header: the open chat scrolls to it, without reloading.
+    page.evaluate("() => { window.notReloaded = true; }")
+    box.fill("wombatgala")
+    expect(options.first).to_have_attribute("data-kind", "message")
+    options.first.click()
+    page.wait_for_url(re.compile(rf"/chats/{chat_id}/#message-{other_id}$"))
+    other = page.locator(f"[data-testid=message][data-id='{other_id}']")
+    expect(other).to_be_in_viewport()
+    expect(other).to_have_class(re.compile(r"\bfound\b"))
+    expect(target).not_to_have_class(re.compile(r"\bfound\b"))
+    assert page.evaluate("() => window.notReloaded === true")
+
+    # The search page's filters know chat messages: a type of their own, and dates (sent within them).
+    page.goto(f"{base}/search/?q=quokkafest")
+    expect(results).to_have_count(1)
+    page.get_by_label("Chat messages").uncheck()
+    expect(page).to_have_url(re.compile(r"\?q=quokkafest&type=file&type=folder&type=note$"))
+    expect(results).to_have_count(0)
+    page.get_by_label("Chat messages").check()
+    expect(results).to_have_count(1)
+    today = date.today()
+    page.locator("#f-after").fill((today - timedelta(days=1)).isoformat())
+    page.locator("#f-before").fill((today + timedelta(days=1)).isoformat())
+    page.locator("#f-before").dispatch_event("change")
+    expect(page).to_have_url(re.compile(r"after=.*before="))
+    expect(results).to_have_count(1)
+    expect(results.first).to_have_attribute("data-kind", "message")
+    expect(results.first.get_by_role("link", name="Island trip")).to_have_attribute(
+        "href", f"/chats/{chat_id}/#message-{message_id}"
+    )
+    page.locator("#f-after").fill((today + timedelta(days=1)).isoformat())
+    page.locator("#f-after").dispatch_event("change")
+    expect(results).to_have_count(0)
+
+    # A link to a message that is not in the chat: every message read, and the page says so.
+    page.goto(f"{base}/chats/{chat_id}/#message-{uuid.uuid4()}")
+    expect(page.get_by_test_id("chat-page-message")).to_have_text("The linked message is not in this chat.")
+    expect(messages(page)).to_have_count(231)
+    expect(page.locator("[data-testid=message].found")).to_have_count(0)
+    assert not page.problems(), page.problems()

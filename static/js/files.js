@@ -1,0 +1,16 @@
+// The file browser (templates/vault/browser.html): the listing and what plugs into it.
+import { startVault } from "./vault/common.js";
+import { setupDialogs } from "./vault/dialogs.js";
+import { createBrowser } from "./vault/listing.js";
+import { setupPreview } from "./vault/preview.js";
+import { setupUploads } from "./vault/uploads.js";
+import { setupVersions } from "./vault/versions.js";
+
+startVault(function () {
+  const browser = createBrowser();
+  setupDialogs(browser);
+  setupVersions(browser);
+  setupUploads(browser);
+  setupPreview(browser);
+  browser.start();
+});

@@ -1,0 +1,254 @@
+// The search page (templates/vault/search.html): words and filters, kept in the address
+// (/search/?q=...&type=file&type=note&mime_group=image&after=...&tag=...), results as you type, and the
+// tags with their counts. Words alone use the server's ranking across the chosen kinds; with filters the
+// results come from each kind's source (search-sources.js), newest first.
+import { $, chatHref, el, formatBytes, highlighted, KIND_LABEL, localPath, quoted, resultHref, resultKind } from "../locker.js";
+import { api, ApiError, fileIconClass, folderHref, foldTag, sayError, tagChips, timeNode, URLS } from "./common.js";
+import { fromSearchResult, SOURCES } from "./search-sources.js";
+
+export function searchPage() {
+  const form = $("search-form");
+  const qInput = $("search-q");
+  const list = $("results");
+  const summary = $("results-summary");
+  const KINDS = ["file", "folder", "note", "message"];
+  const state = { generation: 0, controller: null, next: null, query: null, tags: [] };
+
+  // --- the form <-> the URL (/search/?q=...&type=file&type=note&mime_group=image&after=...&tag=...) ---
+
+  function readForm() {
+    const checked = [...form.querySelectorAll("input[name=type]:checked")].map((box) => box.value);
+    const number = (id) => {
+      const value = $(id).value.trim();
+      return value !== "" && isFinite(Number(value)) && Number(value) >= 0 ? value : "";
+    };
+    return {
+      q: qInput.value.trim(),
+      types: checked.length === KINDS.length ? [] : checked,
+      noType: checked.length === 0,
+      mime_group: $("f-mime").value,
+      after: $("f-after").value,
+      before: $("f-before").value,
+      min_mb: number("f-min"),
+      max_mb: number("f-max"),
+      tag: $("f-tag").value.trim(),
+    };
+  }
+
+  function toSearch(p) {
+    const params = new URLSearchParams();
+    if (p.q) params.set("q", p.q);
+    for (const type of p.types) params.append("type", type);
+    for (const key of ["mime_group", "after", "before", "min_mb", "max_mb", "tag"]) if (p[key]) params.set(key, p[key]);
+    const text = params.toString();
+    return text ? `?${text}` : "";
+  }
+
+  function fillForm(params) {
+    qInput.value = params.get("q") || "";
+    const types = params.getAll("type").flatMap((t) => t.split(",")).filter((t) => KINDS.includes(t));
+    for (const box of form.querySelectorAll("input[name=type]")) box.checked = !types.length || types.includes(box.value);
+    $("f-mime").value = ["image", "audio", "video", "pdf", "text", "other"].includes(params.get("mime_group")) ? params.get("mime_group") : "";
+    const day = (value) => (/^\d{4}-\d{2}-\d{2}$/.test(value || "") ? value : "");
+    $("f-after").value = day(params.get("after"));
+    $("f-before").value = day(params.get("before"));
+    $("f-min").value = params.get("min_mb") || "";
+    $("f-max").value = params.get("max_mb") || "";
+    $("f-tag").value = params.get("tag") || "";
+  }
+
+  // --- results ---
+
+  function resultNode(item, query) {
+    const kind = resultKind(item);
+    const visual = item.preview_url
+      ? el("img", { class: "result-thumb", src: localPath(item.preview_url), alt: "", loading: "lazy" })
+      : el("span", { class: `result-icon icon ${kind === "file" ? fileIconClass(item) : kind}`, "aria-hidden": "true" });
+    if (item.preview_url) visual.addEventListener("error", () => visual.replaceWith(el("span", { class: `result-icon icon ${fileIconClass(item)}`, "aria-hidden": "true" })), { once: true });
+    const meta = [];
+    if (kind === "file") meta.push(`${item.mime_type || "file"} · ${formatBytes(item.size)} · `);
+    else if (kind === "folder") meta.push("Folder · ");
+    if (kind === "message") {
+      // a message's name is its chat's title; it opens in the chat, scrolled to it
+      meta.push("sent ", timeNode(item.modified_at), " · in ", el("a", { href: chatHref(URLS, item.parent), text: "its chat" }));
+    } else {
+      meta.push("changed ", timeNode(item.modified_at));
+      meta.push(" · in ", el("a", { href: folderHref(item.parent), text: item.parent ? "its folder" : "Files" }));
+    }
+    return el("li", { class: "result", "data-testid": "search-result", "data-kind": kind, "data-id": item.id }, [
+      visual,
+      el("div", { class: "result-main" }, [
+        el("p", { class: "result-line" }, [
+          el("span", { class: "result-kind", text: KIND_LABEL[kind] }),
+          el("a", { class: "result-name", href: resultHref(item, URLS) }, [highlighted(item.name, query)]),
+        ]),
+        item.snippet ? el("p", { class: "result-snippet" }, [highlighted(item.snippet, query)]) : null,
+        el("p", { class: "result-meta" }, meta),
+        tagChips(item.tags, `Tags of ${quoted(item.name)}`),
+      ]),
+    ]);
+  }
+
+  function showResults(items, p, count, notes) {
+    list.replaceChildren(...items.map((item) => resultNode(item, p.q)));
+    const total = typeof count === "number" ? count : items.length;
+    const what = [p.q ? `for ${quoted(p.q)}` : null, p.tag ? `tagged ${quoted(p.tag)}` : null].filter(Boolean).join(" ");
+    summary.textContent = total ? `${total} result${total === 1 ? "" : "s"}${what ? " " + what : ""}.` : `Nothing found${what ? " " + what : ""}.`;
+    $("results-notes").replaceChildren(...(notes || []).map((text) => el("li", { text })));
+    $("results-empty").hidden = items.length > 0;
+    $("results-more").hidden = !state.next;
+  }
+
+  function prompt() {
+    list.replaceChildren();
+    summary.textContent = "Type words to search for, or choose a tag.";
+    $("results-notes").replaceChildren();
+    $("results-empty").hidden = true;
+    $("results-more").hidden = true;
+  }
+
+  async function run() {
+    const p = readForm();
+    const generation = ++state.generation;
+    if (state.controller) state.controller.abort();
+    const controller = (state.controller = new AbortController());
+    const signal = controller.signal;
+    const url = `${window.location.pathname}${toSearch(p)}`;
+    if (url !== window.location.pathname + window.location.search) history.replaceState(history.state, "", url);
+    document.title = p.q ? `${p.q} · Search · Locker` : "Search · Locker";
+    markTags(p.tag);
+    const fileOnly = Boolean(p.mime_group || p.min_mb || p.max_mb);
+    let kinds = p.noType ? [] : p.types.length ? p.types : KINDS;
+    if (fileOnly) kinds = kinds.filter((k) => k === "file");
+    $("file-only-hint").classList.toggle("active", fileOnly);
+    state.next = null;
+    if (!p.q && !p.tag && !fileOnly && !p.after && !p.before) {
+      prompt();
+      return;
+    }
+    if (!kinds.length) {
+      list.replaceChildren();
+      showResults([], p, 0, [p.noType ? "Choose at least one type." : "Kind of file and size find files only: tick “Files”."]);
+      return;
+    }
+    summary.textContent = "Searching…";
+    $("results").setAttribute("aria-busy", "true");
+    try {
+      if (p.q && !p.tag && !fileOnly && !p.after && !p.before) {
+        // words only: the server's ranking (best match first) across the chosen kinds
+        const page = await api("GET", `search?q=${encodeURIComponent(p.q)}${kinds.length < KINDS.length ? `&kind=${kinds.join(",")}` : ""}&page_size=50`, undefined, { signal });
+        if (generation !== state.generation) return;
+        state.next = page.next ? localPath(page.next) : null;
+        state.query = p;
+        showResults(page.results.map(fromSearchResult), p, page.count, []);
+      } else {
+        const parts = await Promise.all(kinds.map((k) => SOURCES[k](p, signal)));
+        if (generation !== state.generation) return;
+        const items = parts.flatMap((part) => part.items).sort((a, b) => Date.parse(b.modified_at) - Date.parse(a.modified_at));
+        showResults(items, p, items.length, parts.flatMap((part) => part.notes));
+      }
+    } catch (err) {
+      if (err.name === "AbortError" || generation !== state.generation) return;
+      list.replaceChildren();
+      summary.textContent = "";
+      $("results-empty").hidden = true;
+      sayError(err, "Could not search.");
+    } finally {
+      if (generation === state.generation) $("results").removeAttribute("aria-busy");
+    }
+  }
+
+  $("results-more").addEventListener("click", async function () {
+    if (!state.next) return;
+    const button = $("results-more");
+    const generation = state.generation;
+    button.disabled = true;
+    try {
+      const page = await api("GET", state.next);
+      if (generation !== state.generation) return;
+      state.next = page.next ? localPath(page.next) : null;
+      const known = new Set([...list.querySelectorAll("[data-id]")].map((n) => n.dataset.id));
+      list.append(...page.results.filter((r) => !known.has(r.id)).map((r) => resultNode(fromSearchResult(r), state.query && state.query.q)));
+      button.hidden = !state.next;
+    } catch (err) {
+      sayError(err, "Could not load more results.");
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  // --- tags with counts: a chip filters by its tag (a second click removes the filter) ---
+
+  function tagLink(tag, count) {
+    const params = new URLSearchParams(window.location.search);
+    params.set("tag", tag);
+    return el("a", { class: "chip", href: `${window.location.pathname}?${params}`, "data-tag": tag, "data-testid": "tag-filter" }, [
+      tag,
+      el("span", { class: "chip-count" }, [el("span", { class: "sr-only", text: ": " }), String(count), el("span", { class: "sr-only", text: count === 1 ? " item" : " items" })]),
+    ]);
+  }
+
+  function markTags(active) {
+    const folded = active ? foldTag(active) : null;
+    for (const chip of $("tag-cloud").querySelectorAll("a[data-tag]")) {
+      const on = folded !== null && foldTag(chip.dataset.tag) === folded;
+      chip.classList.toggle("active", on);
+      if (on) chip.setAttribute("aria-current", "true");
+      else chip.removeAttribute("aria-current");
+    }
+  }
+
+  async function loadTags() {
+    try {
+      const data = await api("GET", "tags/");
+      state.tags = data.results || [];
+      $("tag-cloud").replaceChildren(...state.tags.map((t) => el("li", {}, [tagLink(t.tag, t.count)])));
+      $("tags-empty").hidden = state.tags.length > 0;
+      $("tag-options").replaceChildren(...state.tags.map((t) => el("option", { value: t.tag })));
+      markTags(readForm().tag);
+    } catch (err) {
+      $("tags-empty").hidden = false;
+      $("tags-empty").textContent = err instanceof ApiError ? `Could not load the tags: ${err.message}` : "Could not load the tags.";
+    }
+  }
+
+  $("tag-cloud").addEventListener("click", function (event) {
+    const chip = event.target.closest("a[data-tag]");
+    if (!chip || event.ctrlKey || event.metaKey || event.shiftKey || event.button) return;
+    event.preventDefault();
+    const same = foldTag($("f-tag").value) === foldTag(chip.dataset.tag);
+    $("f-tag").value = same ? "" : chip.dataset.tag;
+    run();
+  });
+
+  // --- live: words as you type (debounced), filters on change ---
+
+  let typing = null;
+  qInput.addEventListener("input", function () {
+    clearTimeout(typing);
+    typing = setTimeout(run, 300);
+  });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    clearTimeout(typing);
+    run();
+  });
+  form.addEventListener("change", function (event) {
+    if (event.target === qInput) return;
+    clearTimeout(typing);
+    run();
+  });
+  $("clear-filters").addEventListener("click", function () {
+    fillForm(new URLSearchParams(qInput.value.trim() ? { q: qInput.value.trim() } : {}));
+    run();
+  });
+
+  // Wide screens show the filters; phones fold them under their heading (open if any is set).
+  const params = new URLSearchParams(window.location.search);
+  fillForm(params);
+  const filtered = ["type", "mime_group", "after", "before", "min_mb", "max_mb", "tag"].some((k) => params.get(k));
+  $("filters").open = filtered || window.matchMedia("(min-width: 761px)").matches;
+  loadTags();
+  run();
+  if (!qInput.value) qInput.focus();
+}
