@@ -9,7 +9,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, UnreadablePostError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -72,6 +72,14 @@ class RateLimited(LockerError):
         super().__init__(detail or f"Too many attempts; try again in {self.retry_after} seconds.")
 
 
+class BodyStalled(LockerError):
+    """The request body stopped arriving (the server's body timeout) or its connection broke."""
+
+    status_code = status.HTTP_408_REQUEST_TIMEOUT
+    code = "request_timeout"
+    detail = "The request body stopped arriving; send the request again."
+
+
 class BodyTooLarge(LockerError):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     code = "request_too_large"
@@ -132,6 +140,8 @@ def _api_exception_response(exc, context):
         return response
     if isinstance(exc, RequestDataTooBig):
         return Response(BodyTooLarge().as_dict(), status=413)
+    if isinstance(exc, UnreadablePostError):  # reading the body failed: the client, not the server
+        return Response(BodyStalled().as_dict(), status=BodyStalled.status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=exc.messages)
     if isinstance(exc, Http404):
