@@ -10,7 +10,8 @@ Environment overrides (command-line flags given after ``-c`` still win over ever
     worker processes (1: the in-process cache and rate-limit counters are shared by all requests; set
     ``REDIS_URL`` for more) and threads per worker (8)
 ``WEB_CONNECTIONS``
-    connections one worker holds at once, 1000 (idle, kept-alive or still sending their request head)
+    connections one worker holds at once, 1000 (idle, kept-alive or still sending their request head);
+    the open-files limit is raised to fit them, or they are lowered to fit it
 ``WEB_KEEPALIVE``
     seconds an idle kept-alive connection stays open, 75
 ``WEB_HEADER_TIMEOUT``
@@ -55,6 +56,8 @@ control_socket_disable = True
 # Bounds of locker.gunicorn_worker (gunicorn has no setting for them), handed over in post_fork.
 header_timeout = _env_seconds("WEB_HEADER_TIMEOUT", 20)
 body_timeout = _env_seconds("WEB_BODY_TIMEOUT", 60)
+if header_timeout <= 0 or body_timeout < 0:
+    raise ValueError("WEB_HEADER_TIMEOUT must be positive and WEB_BODY_TIMEOUT positive or 0")
 
 
 def post_fork(server, worker):
@@ -62,19 +65,28 @@ def post_fork(server, worker):
     worker.body_timeout = body_timeout
 
 
-def _open_files_for(connections: int) -> int:
-    """Raise this process's soft limit of open files (inherited by the workers) to hold ``connections``
-    plus room for the database, blobs and logs; return how many connections fit. Many systems start
-    services with a soft limit of 1024, below the 1000 connections plus what a worker opens itself."""
-    room = 256
+# Open files: many systems start services with a soft limit of 1024, below 1000 connections plus what a
+# worker opens itself (database, blobs, logs). gunicorn's worker died on EMFILE when it ran out. The soft
+# limit is raised as far as the hard one allows (in on_starting, inherited by the workers), and the
+# connections are lowered if they still would not fit.
+_FILES_BESIDES_CONNECTIONS = 256
+
+
+def _open_files_wanted(connections: int) -> int:
+    """The soft limit of open files to run with: room for ``connections``, within the hard limit."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = connections + room
-    if soft != resource.RLIM_INFINITY and soft < wanted:
-        soft = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
-    if soft == resource.RLIM_INFINITY:
-        return connections
-    return max(threads, min(connections, soft - room))
+    wanted = connections + _FILES_BESIDES_CONNECTIONS
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return soft
+    return wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
 
 
-worker_connections = _open_files_for(worker_connections)
+_open_files = _open_files_wanted(worker_connections)
+if _open_files != resource.RLIM_INFINITY:
+    worker_connections = max(threads, min(worker_connections, _open_files - _FILES_BESIDES_CONNECTIONS))
+
+
+def on_starting(server):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < _open_files:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (_open_files, hard))
