@@ -27,7 +27,7 @@ from pathlib import Path
 from bench.bench_transfer import VENV_BIN, children, free_port, rss_mib
 
 ROOT = Path(__file__).resolve().parent.parent
-SLOW_COUNTS = [int(n) for n in os.environ.get("BENCH_SERVER_SLOW", "7,8,64,900").split(",")]
+SLOW_COUNTS = [int(n) for n in os.environ.get("BENCH_SERVER_SLOW", "7,8,64,900,1100").split(",")]
 PROBES, PROBE_TIMEOUT = 3, 3.0
 TRICKLE_EVERY = 2.0  # seconds between two bytes of a trickling head
 POLL_ROUNDS, POLL_GAP = 15, 2.0
