@@ -5,7 +5,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     LOCKER_DATA_DIR=/app/var \
-    LOCKER_BEHIND_PROXY=1
+    LOCKER_BEHIND_PROXY=1 \
+    WEB_BIND=0.0.0.0:8000
 
 WORKDIR /app
 RUN groupadd --system locker && useradd --system --gid locker --home-dir /app --shell /usr/sbin/nologin locker
@@ -26,4 +27,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:8000/healthz', headers={'X-Forwarded-Proto': 'https'}), timeout=4).status == 200 else 1)"
 
 # Migrations run at start so a new volume is ready; several replicas share DATABASE_URL and REDIS_URL.
-CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py locker_status && exec gunicorn locker.wsgi:application --bind 0.0.0.0:8000 --workers ${WEB_WORKERS:-1} --threads ${WEB_THREADS:-8} --timeout 120 --access-logfile -"]
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py locker_status && exec gunicorn -c locker/gunicorn.conf.py"]

@@ -33,7 +33,7 @@ migrate: install
 run: migrate
 	$(RUN_ENV) $(PY) manage.py collectstatic --noinput -v0
 	@$(RUN_ENV) $(PY) manage.py locker_status
-	$(RUN_ENV) $(VENV)/bin/gunicorn locker.wsgi:application --bind $(HOST):$(PORT) --workers 1 --threads 8 --timeout 120 --access-logfile -
+	$(RUN_ENV) WEB_BIND=$(HOST):$(PORT) $(VENV)/bin/gunicorn -c locker/gunicorn.conf.py
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -16,7 +16,7 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, UnreadablePostError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -77,6 +77,14 @@ class RateLimited(LockerError):
     def __init__(self, retry_after: int, detail: str | None = None):
         self.retry_after = max(1, int(retry_after))
         super().__init__(detail or f"Too many attempts; try again in {self.retry_after} seconds.")
+
+
+class BodyStalled(LockerError):
+    """The request body stopped arriving (the server's body timeout) or its connection broke."""
+
+    status_code = status.HTTP_408_REQUEST_TIMEOUT
+    code = "request_timeout"
+    detail = "The request body stopped arriving; send the request again."
 
 
 class BodyTooLarge(LockerError):
@@ -160,6 +168,8 @@ def _api_exception_response(exc, context):
     limit = multipart_limit_error(exc)
     if limit is not None:
         return Response(limit.as_dict(), status=limit.status_code)
+    if isinstance(exc, UnreadablePostError):  # reading the body failed: the client, not the server
+        return Response(BodyStalled().as_dict(), status=BodyStalled.status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=exc.messages)
     if isinstance(exc, Http404):

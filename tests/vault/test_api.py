@@ -1,5 +1,6 @@
 """The vault API over HTTP (Django's test client): uploads, downloads, versions, trash, limits, other users."""
 
+import errno
 import os
 import uuid
 
@@ -218,6 +219,36 @@ def test_quota_and_size_limits(api, account, settings, blob_dir):
     file = upload(api, ("small.bin", b"s")).json()[0]["file"]
     put = api.put(f"/api/v1/files/{file['id']}/content", os.urandom(5000), content_type="application/octet-stream")
     assert put.status_code == 413 and FileVersion.objects.count() == 1 and len(blob_files(blob_dir)) == 1
+
+
+class StallingBody:
+    """A request body that delivers ``data``, then fails as a blocking read does once the server's body timeout
+    (``WEB_BODY_TIMEOUT``, ``SO_RCVTIMEO``) passes without a byte."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def read(self, size: int = -1) -> bytes:
+        if not self.data:
+            raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+        size = len(self.data) if size is None or size < 0 else size
+        chunk, self.data = self.data[:size], self.data[size:]
+        return chunk
+
+    def readline(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+
+def test_an_upload_whose_body_stops_arriving_is_408_and_stores_nothing(api, blob_dir):
+    file = upload(api, ("small.bin", b"s")).json()[0]["file"]
+    stalled = {"CONTENT_LENGTH": "1000000", "wsgi.input": StallingBody(os.urandom(300_000))}
+    put = api.generic("PUT", f"/api/v1/files/{file['id']}/content", content_type="application/octet-stream", **stalled)
+    assert put.status_code == 408 and put.json()["code"] == "request_timeout"
+    head = b'--XX\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n\r\n'
+    stalled = {"CONTENT_LENGTH": "1000000", "wsgi.input": StallingBody(head + os.urandom(300_000))}
+    post = api.generic("POST", "/api/v1/files/", content_type="multipart/form-data; boundary=XX", **stalled)
+    assert post.status_code == 408 and post.json()["code"] == "request_timeout"
+    assert FileVersion.objects.count() == 1 and len(blob_files(blob_dir)) == 1
 
 
 def test_upload_rate_limit(api, settings):
