@@ -8,7 +8,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 
+from accounts import app_passwords as app_passwords
 from accounts import selectors, services
+from accounts import sessions as account_sessions
 from accounts.authentication import UnlockingSessionAuthentication
 from accounts.models import AppPassword, UnlockSession
 from accounts.serializers import (
@@ -28,7 +30,7 @@ from accounts.serializers import (
     UnlockSessionSerializer,
     UserSerializer,
 )
-from accounts.services import SessionEnded, TokenInvalid
+from accounts.sessions import SessionEnded, TokenInvalid
 from accounts.tokens import LockerRefreshToken, RedeemableRefreshToken, session_from_token, token_pair_for
 from accounts.unlock import context_for_request, set_unlock_cookie
 from locker import ratelimit
@@ -99,7 +101,7 @@ class TokenRefreshApi(APIView):
             token = RedeemableRefreshToken(_validated(RefreshInput, request)["refresh"])
         except TokenError:
             raise TokenInvalid() from None
-        return Response(services.token_refresh(token=token, meta=RequestMeta.from_request(request)))
+        return Response(account_sessions.token_refresh(token=token, meta=RequestMeta.from_request(request)))
 
 
 def _refresh_and_session(request) -> tuple[LockerRefreshToken, UnlockSession]:
@@ -138,7 +140,7 @@ class PasswordChangeApi(APIView):
         response = Response(status=status.HTTP_204_NO_CONTENT)
         if isinstance(request.successful_authenticator, UnlockingSessionAuthentication):
             # The browser that made the change stays signed in and unlocked.
-            session, secret = services.unlock_session_create(
+            session, secret = account_sessions.unlock_session_create(
                 user=request.user, udk=udk, kind=UnlockSession.Kind.BROWSER, meta=RequestMeta.from_request(request)
             )
             update_session_auth_hash(request._request, request.user)
@@ -179,7 +181,7 @@ class AppPasswordListCreateApi(ListAPIView):
     def post(self, request):
         data = _validated(AppPasswordInput, request)
         udk = context_for_request(request).udk()
-        row, password = services.app_password_create(
+        row, password = app_passwords.app_password_create(
             user=request.user, udk=udk, name=data["name"], meta=RequestMeta.from_request(request)
         )
         row.password = password
@@ -189,7 +191,7 @@ class AppPasswordListCreateApi(ListAPIView):
 class AppPasswordDetailApi(APIView):
     @extend_schema(responses={204: None, 404: ErrorSerializer}, tags=["accounts"])
     def delete(self, request, pk):
-        services.app_password_revoke(user=request.user, app_password_id=pk, meta=RequestMeta.from_request(request))
+        app_passwords.app_password_revoke(user=request.user, app_password_id=pk, meta=RequestMeta.from_request(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -214,7 +216,7 @@ class SessionListApi(ListAPIView):
 class SessionDetailApi(APIView):
     @extend_schema(responses={204: None, 404: ErrorSerializer}, tags=["accounts"], description="Sign a client out.")
     def delete(self, request, pk):
-        services.unlock_session_revoke(user=request.user, session_id=pk, meta=RequestMeta.from_request(request))
+        account_sessions.unlock_session_revoke(user=request.user, session_id=pk, meta=RequestMeta.from_request(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

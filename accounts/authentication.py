@@ -12,8 +12,8 @@ from rest_framework import authentication, exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 
+from accounts.app_passwords import app_password_unlock
 from accounts.selectors import unlock_session_live
-from accounts.services import app_password_unlock
 from accounts.tokens import session_from_token
 from accounts.unlock import UnlockContext, context_from_cookie
 

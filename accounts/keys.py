@@ -29,6 +29,23 @@ from locker.crypto.keys import (
 )
 
 
+# Associated data of the UDK's wraps: binds each to its owner and purpose (SECURITY.md property 1).
+def aad_password(user_id) -> bytes:
+    return context("udk", "password", user_id)
+
+
+def aad_recovery(user_id) -> bytes:
+    return context("udk", "recovery", user_id)
+
+
+def aad_app_password(user_id, app_password_id) -> bytes:
+    return context("udk", "app-password", user_id, app_password_id)
+
+
+def aad_session(user_id, session_id) -> bytes:
+    return context("udk", "session", user_id, session_id)
+
+
 def aad_private_key(user_id) -> bytes:
     return context("x25519", "private", user_id)
 

@@ -1,17 +1,11 @@
-"""Account services: every write to users, keys, app passwords and unlock sessions.
-
-Keyword-only functions named ``<entity>_<action>`` (STYLE.md). Each one runs
-in a transaction and records its activity event inside it. None of them stores
-a key the server alone can use: the user data key (UDK) is only ever written
-wrapped, and unlock-session secrets are returned to the caller, never stored.
-"""
+"""Account services: keyring, registration and login, password change and recovery, admin actions, account
+deletion. Keyword-only functions; each write records its activity event in its own transaction. Unlock
+sessions and refresh tokens live in ``accounts.sessions``, app passwords in ``accounts.app_passwords``."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -19,18 +13,16 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts.keys import aad_private_key, app_password_name_seal
+from accounts.keys import aad_password, aad_private_key, aad_recovery
 from accounts.models import AppPassword, Keyring, UnlockSession, User, username_validator
 from accounts.passwords import password_policy_check
-from accounts.tokens import RedeemableRefreshToken, session_from_token, token_pair_rotated
+from accounts.sessions import unlock_session_create
 from activity import actions
 from activity.models import Event
 from activity.services import event_record
 from locker.crypto import DecryptionError, FormatError
-from locker.crypto.aead import context
 from locker.crypto.kdf import Argon2Params
 from locker.crypto.keys import (
     b64e,
@@ -39,30 +31,14 @@ from locker.crypto.keys import (
     new_key,
     parse_typable_secret,
     password_wrap_params,
-    secret_verifier,
     unwrap_with_password,
     unwrap_with_secret,
     wrap_with_key,
     wrap_with_password,
     wrap_with_secret,
 )
-from locker.db import one_or_none
-from locker.errors import Conflict, InvalidCredentials, InvalidInput, LockerError, NotFound, VaultLocked
+from locker.errors import Conflict, InvalidCredentials, InvalidInput, VaultLocked
 from locker.http import RequestMeta
-
-MAX_APP_PASSWORDS = 50
-APP_PASSWORD_LAST_USED_RESOLUTION = timedelta(minutes=5)
-
-
-class TokenInvalid(LockerError):
-    status_code = 401
-    code = "token_not_valid"
-    detail = "The refresh token is invalid, expired or already used."
-
-
-class SessionEnded(TokenInvalid):
-    code = "session_revoked"
-    detail = "This session has ended (logged out, password changed or expired)."
 
 
 class KeyringMismatch(VaultLocked):
@@ -70,30 +46,8 @@ class KeyringMismatch(VaultLocked):
     detail = "Your password is right but does not unlock your data key; use your recovery key to reset it."
 
 
-# --- associated data: binds each wrap to its owner and purpose ---------------
-
-
-def aad_password(user_id) -> bytes:
-    return context("udk", "password", user_id)
-
-
-def aad_recovery(user_id) -> bytes:
-    return context("udk", "recovery", user_id)
-
-
-def aad_app_password(user_id, app_password_id) -> bytes:
-    return context("udk", "app-password", user_id, app_password_id)
-
-
-def aad_session(user_id, session_id) -> bytes:
-    return context("udk", "session", user_id, session_id)
-
-
 def current_kdf_params() -> Argon2Params:
     return Argon2Params(**settings.LOCKER_KDF_PARAMS)
-
-
-# --- validation shared by services --------------------------------------------
 
 
 def _validate_new_password(password, *, user: User, field: str = "password") -> None:
@@ -138,9 +92,6 @@ def _shred_keys(user: User) -> None:
         hook(user)
 
 
-# --- keyring --------------------------------------------------------------------
-
-
 def keyring_create(*, user: User, password: str) -> tuple[bytes, str]:
     """Give ``user`` a fresh UDK and X25519 key pair. Returns ``(udk, recovery_key)``."""
     udk = new_key()
@@ -172,9 +123,6 @@ def keyring_unlock(*, user: User, password) -> bytes:
     if keyring is None:
         raise VaultLocked("This account has no keys yet: it must sign in once.")
     return _udk_from_password(keyring, password)
-
-
-# --- registration and login -----------------------------------------------------
 
 
 def user_register(*, username, email, password, meta: RequestMeta | None = None) -> tuple[User, str]:
@@ -276,129 +224,6 @@ def auth_logout(*, user: User, session_id, meta: RequestMeta | None = None) -> N
         event_record(action=actions.LOGOUT, user=user, meta=meta)
 
 
-# --- unlock sessions ------------------------------------------------------------
-
-
-def _session_lifetime(kind: str) -> timedelta:
-    if kind == UnlockSession.Kind.BROWSER:
-        return timedelta(seconds=settings.SESSION_COOKIE_AGE)
-    return settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
-
-
-def unlock_session_create(
-    *, user: User, udk: bytes, kind: str, meta: RequestMeta | None = None
-) -> tuple[UnlockSession, bytes]:
-    """Store ``AEAD(Ks, UDK)`` for a new session and return ``(session, Ks)``; Ks goes to the client only."""
-    meta = meta or RequestMeta()
-    session_id = uuid.uuid4()
-    secret = new_key()
-    session = UnlockSession.objects.create(
-        id=session_id,
-        user=user,
-        kind=kind,
-        udk_wrapped=wrap_with_secret(udk, secret, purpose="session", aad=aad_session(user.pk, session_id)),
-        expires_at=timezone.now() + _session_lifetime(kind),
-        ip=meta.ip,
-        user_agent=meta.user_agent,
-    )
-    return session, secret
-
-
-def unlock_session_udk(*, user_id, session_id, session_secret: bytes, session: UnlockSession | None = None) -> bytes:
-    """The UDK held by a live session, or :class:`VaultLocked` (``session``: the row, if already loaded)."""
-    if session is None or session.pk != session_id or session.user_id != user_id:
-        session = UnlockSession.objects.filter(id=session_id, user_id=user_id).first()
-    if session is None:
-        raise VaultLocked()
-    if session.expires_at <= timezone.now():
-        session.delete()
-        raise VaultLocked()
-    try:
-        return unwrap_with_secret(
-            session.udk_wrapped, session_secret, purpose="session", aad=aad_session(user_id, session_id)
-        )
-    except (DecryptionError, FormatError):
-        raise VaultLocked() from None
-
-
-def unlock_session_revoke(*, user: User, session_id, meta: RequestMeta | None = None) -> None:
-    """End one of the user's sessions (another device): its tokens or cookie stop working at once."""
-    with transaction.atomic():
-        deleted, _ = UnlockSession.objects.filter(user=user, id=session_id).delete()
-        if not deleted:
-            raise NotFound("No such session.")
-        event_record(action=actions.SESSION_REVOKED, user=user, meta=meta, object_type="session", object_id=session_id)
-
-
-def unlock_session_extend(*, session: UnlockSession) -> None:
-    """Slide a token session's expiry on refresh."""
-    UnlockSession.objects.filter(id=session.id).update(expires_at=timezone.now() + _session_lifetime(session.kind))
-
-
-def token_refresh(*, token: RedeemableRefreshToken, meta: RequestMeta | None = None) -> dict[str, str]:
-    """Redeem a refresh token: spend it, return a new pair for the same unlock session, slide the session.
-
-    A token is redeemed at most once. The session row is locked (PostgreSQL; SQLite's
-    IMMEDIATE transactions serialize writers anyway) and the spent mark is a unique
-    row, so of several concurrent redemptions of one token exactly one succeeds.
-
-    Presenting a token that was already spent is reuse: someone else holds a copy,
-    and the server cannot tell which holder is the legitimate one (OAuth 2.0 Security
-    BCP, RFC 9700 section 4.14.2). The session the token belongs to ends, so every
-    token of its family (access and refresh) stops working at once; the user's other
-    sessions are untouched.
-    """
-    parsed = session_from_token(token)
-    if parsed is None:
-        raise TokenInvalid("The token carries no unlock session.")
-    session_id, _ = parsed
-    user_id = token.get(api_settings.USER_ID_CLAIM)
-    reused = False
-    with transaction.atomic():
-        session = one_or_none(
-            UnlockSession.objects.select_for_update(of=("self",))
-            .select_related("user")
-            .filter(id=session_id, user_id=user_id, expires_at__gt=timezone.now())
-        )
-        if session is None:
-            raise SessionEnded()
-        if not session.user.is_active:
-            raise InvalidCredentials("This account is deactivated.", code="account_inactive")
-        outstanding = OutstandingToken.objects.filter(jti=token[api_settings.JTI_CLAIM]).first()
-        if outstanding is None:  # every refresh token Locker issues is recorded
-            raise TokenInvalid()
-        _, spent_now = BlacklistedToken.objects.get_or_create(token=outstanding)
-        if spent_now:
-            pair = token_pair_rotated(token)
-            unlock_session_extend(session=session)
-        else:
-            reused = True
-            session.delete()
-            event_record(
-                action=actions.REFRESH_TOKEN_REUSED,
-                user=session.user,
-                outcome=Event.Outcome.FAILURE,
-                meta=meta,
-                object_type="session",
-                object_id=session_id,
-            )
-    if reused:  # raised after the commit: the family must end even though this request fails
-        raise TokenInvalid(
-            "This refresh token was already used. Its session has been ended for safety "
-            "(every token it issued stops working): sign in again."
-        )
-    return pair
-
-
-def unlock_session_purge_expired() -> int:
-    """Delete expired unlock sessions (housekeeping). Returns how many."""
-    deleted, _ = UnlockSession.objects.filter(expires_at__lte=timezone.now()).delete()
-    return deleted
-
-
-# --- password change and recovery -------------------------------------------------
-
-
 def password_change(*, user: User, old_password, new_password, meta: RequestMeta | None = None) -> bytes:
     """Re-wrap the UDK under the new password (O(1) in the data), end every session.
 
@@ -469,9 +294,6 @@ def account_recover(*, username, recovery_key, new_password, meta: RequestMeta |
     return new_recovery_key
 
 
-# --- admin actions ------------------------------------------------------------------
-
-
 def user_admin_reset(*, admin: User, user: User, new_password, meta: RequestMeta | None = None) -> None:
     """Reset a password without the recovery key: the old vault is destroyed (crypto-shred).
 
@@ -524,90 +346,6 @@ def user_settings_update(*, user: User, keep_versions=None, meta: RequestMeta | 
             user.save(update_fields=list(changes))
             event_record(action=actions.ACCOUNT_UPDATED, user=user, meta=meta, data={"fields": sorted(changes)})
     return user
-
-
-# --- app passwords --------------------------------------------------------------------
-
-
-def app_password_create(*, user: User, udk: bytes, name, meta: RequestMeta | None = None) -> tuple[AppPassword, str]:
-    """Create an app password wrapping the UDK. Returns ``(row, password)``; the password is shown once.
-
-    The name is sealed (:mod:`accounts.keys`); the returned row carries it in ``row.name``.
-    """
-    if not isinstance(name, str) or not name.strip():
-        raise InvalidInput(errors={"name": ["This field is required."]})
-    name = " ".join(name.split())
-    if len(name) > 100:
-        raise InvalidInput(errors={"name": ["Use at most 100 characters."]})
-    if AppPassword.objects.filter(user=user).count() >= MAX_APP_PASSWORDS:
-        raise Conflict(
-            f"You already have {MAX_APP_PASSWORDS} app passwords; revoke one first.", code="too_many_app_passwords"
-        )
-    password = generate_typable_secret()
-    secret = parse_typable_secret(password)
-    app_password_id = uuid.uuid4()
-    key_wrapped, name_sealed = app_password_name_seal(
-        user_id=user.pk, app_password_id=app_password_id, udk=udk, name=name
-    )
-    with transaction.atomic():
-        row = AppPassword.objects.create(
-            id=app_password_id,
-            user=user,
-            key_wrapped=key_wrapped,
-            name_sealed=name_sealed,
-            verifier=secret_verifier(secret, purpose="app-password"),
-            udk_wrapped=wrap_with_secret(
-                udk, secret, purpose="app-password", aad=aad_app_password(user.pk, app_password_id)
-            ),
-        )
-        event_record(
-            action=actions.APP_PASSWORD_CREATED, user=user, meta=meta, object_type="app_password", object_id=row.pk
-        )
-    row.name = name
-    return row, password
-
-
-def app_password_revoke(*, user: User, app_password_id, meta: RequestMeta | None = None) -> None:
-    """Delete an app password (its wrap of the UDK goes with it)."""
-    with transaction.atomic():
-        deleted, _ = AppPassword.objects.filter(user=user, id=app_password_id).delete()
-        if not deleted:
-            raise NotFound("No such app password.")
-        event_record(
-            action=actions.APP_PASSWORD_REVOKED,
-            user=user,
-            meta=meta,
-            object_type="app_password",
-            object_id=app_password_id,
-        )
-
-
-def app_password_unlock(*, username: str, password: str) -> tuple[User, AppPassword, bytes] | None:
-    """Check an app password (fast: HKDF, no Argon2). Returns ``(user, row, udk)`` or None."""
-    try:
-        secret = parse_typable_secret(password)
-    except FormatError:
-        return None
-    row = (
-        AppPassword.objects.select_related("user")
-        .filter(verifier=secret_verifier(secret, purpose="app-password"))
-        .first()
-    )
-    if row is None or not row.user.is_active or row.user.username.lower() != str(username).lower():
-        return None
-    try:
-        udk = unwrap_with_secret(
-            row.udk_wrapped, secret, purpose="app-password", aad=aad_app_password(row.user_id, row.pk)
-        )
-    except (DecryptionError, FormatError):
-        return None
-    now = timezone.now()
-    if row.last_used_at is None or now - row.last_used_at > APP_PASSWORD_LAST_USED_RESOLUTION:
-        AppPassword.objects.filter(pk=row.pk).update(last_used_at=now)
-    return row.user, row, udk
-
-
-# --- account deletion --------------------------------------------------------------------
 
 
 def account_delete(*, user: User, password, meta: RequestMeta | None = None) -> None:

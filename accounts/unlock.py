@@ -41,7 +41,7 @@ class UnlockContext:
         if self._udk is None:
             if self.session_id is None or self.session_secret is None or self.user_id is None:
                 raise VaultLocked()
-            from accounts.services import unlock_session_udk
+            from accounts.sessions import unlock_session_udk
 
             self._udk = unlock_session_udk(
                 user_id=self.user_id,

@@ -19,7 +19,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import app_passwords as app_passwords
 from accounts import selectors, services
+from accounts import sessions as account_sessions
 from accounts.forms import (
     AccountDeleteForm,
     AppPasswordForm,
@@ -250,7 +252,7 @@ def password_change_view(request):
         except LockerError as exc:
             _form_error(form, exc)
         else:
-            session, secret = services.unlock_session_create(
+            session, secret = account_sessions.unlock_session_create(
                 user=request.user, udk=udk, kind=UnlockSession.Kind.BROWSER, meta=meta
             )
             update_session_auth_hash(request, request.user)
@@ -268,7 +270,7 @@ def app_password_create_view(request):
     if form.is_valid():
         try:
             udk = context_from_cookie(request, request.user).udk()
-            row, password = services.app_password_create(
+            row, password = app_passwords.app_password_create(
                 user=request.user, udk=udk, name=form.cleaned_data["name"], meta=RequestMeta.from_request(request)
             )
         except VaultLocked:
@@ -284,7 +286,7 @@ def app_password_create_view(request):
 @require_POST
 def app_password_revoke_view(request, pk):
     try:
-        services.app_password_revoke(user=request.user, app_password_id=pk, meta=RequestMeta.from_request(request))
+        app_passwords.app_password_revoke(user=request.user, app_password_id=pk, meta=RequestMeta.from_request(request))
     except LockerError as exc:
         messages.error(request, exc.detail)
     else:
@@ -296,7 +298,7 @@ def app_password_revoke_view(request, pk):
 @require_POST
 def session_revoke_view(request, pk):
     try:
-        services.unlock_session_revoke(user=request.user, session_id=pk, meta=RequestMeta.from_request(request))
+        account_sessions.unlock_session_revoke(user=request.user, session_id=pk, meta=RequestMeta.from_request(request))
     except LockerError as exc:
         messages.error(request, exc.detail)
         return redirect("settings")

@@ -34,6 +34,8 @@ def run() -> str:
     from django.contrib.auth.hashers import check_password, make_password
     from rest_framework.test import APIClient
 
+    from accounts import app_passwords as app_passwords
+    from accounts import keys as account_keys
     from accounts import services
     from accounts.models import Keyring
     from locker.crypto.kdf import Argon2Params, argon2id
@@ -51,9 +53,9 @@ def run() -> str:
 
     keyring = Keyring.objects.get(user=user)
 
-    _, app_password = services.app_password_create(
+    _, app_password = app_passwords.app_password_create(
         user=user,
-        udk=unwrap_with_password(keyring.udk_by_password, password, aad=services.aad_password(user.pk)),
+        udk=unwrap_with_password(keyring.udk_by_password, password, aad=account_keys.aad_password(user.pk)),
         name="bench",
     )
     basic = APIClient()

@@ -57,12 +57,13 @@ def run() -> str:
     from django.conf import settings
 
     from accounts import services as account_services
+    from accounts import sessions as account_sessions
     from tests.factories import make_account
     from vault.keys import VaultKeys
 
     account = make_account("exporter")
     result = account_services.auth_login(username="exporter", password=account.password, kind="token")
-    udk = account_services.unlock_session_udk(
+    udk = account_sessions.unlock_session_udk(
         user_id=account.user.pk, session_id=result.session.pk, session_secret=result.session_secret
     )
     start = time.perf_counter()

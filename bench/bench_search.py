@@ -98,6 +98,7 @@ def run() -> str:
     from rest_framework.test import APIClient
 
     from accounts import services as account_services
+    from accounts import sessions as account_sessions
     from tests.factories import make_account
     from vault.files import services
     from vault.keys import VaultKeys
@@ -110,7 +111,7 @@ def run() -> str:
     for username in ("searcher", "neighbour"):
         account = make_account(username)
         result = account_services.auth_login(username=username, password=account.password, kind="token")
-        udk = account_services.unlock_session_udk(
+        udk = account_sessions.unlock_session_udk(
             user_id=account.user.pk, session_id=result.session.pk, session_secret=result.session_secret
         )
         keys = VaultKeys(account.user.pk, udk)

@@ -23,6 +23,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 SERVICE_MODULES = [
     "accounts.services",
+    "accounts.sessions",
+    "accounts.app_passwords",
     "activity.services",
     "vault.common",
     "vault.files.services",
@@ -34,14 +36,10 @@ SERVICE_MODULES = [
 # Public functions of the service modules that are not audited actions, and why.
 NOT_ACTIONS = {
     # reads, key helpers and formats
-    "accounts.services.aad_app_password": "associated-data helper",
-    "accounts.services.aad_password": "associated-data helper",
-    "accounts.services.aad_recovery": "associated-data helper",
-    "accounts.services.aad_session": "associated-data helper",
     "accounts.services.current_kdf_params": "a setting",
     "accounts.services.keyring_unlock": "a read: opens the data key",
-    "accounts.services.unlock_session_udk": "a read: opens the data key of a session",
-    "accounts.services.app_password_unlock": "a read: checks an app password (Basic auth, every request)",
+    "accounts.sessions.unlock_session_udk": "a read: opens the data key of a session",
+    "accounts.app_passwords.app_password_unlock": "a read: checks an app password (Basic auth, every request)",
     "accounts.services.on_keys_shredded": "registers a hook at start-up",
     "vault.common.changed": "cache bump inside other actions",
     "vault.common.checked_name": "a step of naming: the unique name in a folder",
@@ -78,10 +76,10 @@ NOT_ACTIONS = {
     "chats.services.index_message": "a step of message_create (audited as the message)",
     # steps of audited actions, and housekeeping without a user
     "accounts.services.keyring_create": "a step of user_register (audited as the registration)",
-    "accounts.services.unlock_session_create": "a step of auth_login (audited as the login)",
-    "accounts.services.unlock_session_extend": "a step of token_refresh",
-    "accounts.services.token_refresh": "a routine refresh is not audited; a reused token is (test_refresh_rotation)",
-    "accounts.services.unlock_session_purge_expired": "housekeeping of expired rows (manage.py locker_cleanup)",
+    "accounts.sessions.unlock_session_create": "a step of auth_login (audited as the login)",
+    "accounts.sessions.unlock_session_extend": "a step of token_refresh",
+    "accounts.sessions.token_refresh": "a routine refresh is not audited; a reused token is (test_refresh_rotation)",
+    "accounts.sessions.unlock_session_purge_expired": "housekeeping of expired rows (manage.py locker_cleanup)",
     "vault.trash.services.vault_wipe": "a step of account deletion and admin reset (audited as those)",
     "vault.trash.services.trash_purge_expired": "housekeeping (manage.py vault_purge_trash), no acting user",
     "activity.services.event_record": "the audit itself",
@@ -93,14 +91,14 @@ EXPECTED = {
     "accounts.services.user_register": "account.registered",
     "accounts.services.auth_login": "auth.login",
     "accounts.services.auth_logout": "auth.logout",
-    "accounts.services.unlock_session_revoke": "auth.session_revoked",
+    "accounts.sessions.unlock_session_revoke": "auth.session_revoked",
     "accounts.services.password_change": "auth.password_changed",
     "accounts.services.account_recover": "auth.recovery_used",
     "accounts.services.user_admin_reset": "account.admin_reset",
     "accounts.services.user_admin_update": "account.updated",
     "accounts.services.user_settings_update": "account.updated",
-    "accounts.services.app_password_create": "app_password.created",
-    "accounts.services.app_password_revoke": "app_password.revoked",
+    "accounts.app_passwords.app_password_create": "app_password.created",
+    "accounts.app_passwords.app_password_revoke": "app_password.revoked",
     "accounts.services.account_delete": "account.deleted",
     "vault.files.services.folder_create": "folder.created",
     "vault.files.services.folder_update": "folder.renamed",
@@ -144,7 +142,9 @@ def world(db):
 
 
 def _scenarios():
+    from accounts import app_passwords as app_passwords
     from accounts import services as accounts
+    from accounts import sessions as account_sessions
     from chats import services as chats
     from vault.files import services as vault
     from vault.notes import services as notes
@@ -174,11 +174,11 @@ def _scenarios():
         ),
         "accounts.services.auth_logout": lambda w: accounts.auth_logout(
             user=w["user"],
-            session_id=accounts.unlock_session_create(user=w["user"], udk=udk(w), kind="token")[0].pk,
+            session_id=account_sessions.unlock_session_create(user=w["user"], udk=udk(w), kind="token")[0].pk,
         ),
-        "accounts.services.unlock_session_revoke": lambda w: accounts.unlock_session_revoke(
+        "accounts.sessions.unlock_session_revoke": lambda w: account_sessions.unlock_session_revoke(
             user=w["user"],
-            session_id=accounts.unlock_session_create(user=w["user"], udk=udk(w), kind="token")[0].pk,
+            session_id=account_sessions.unlock_session_create(user=w["user"], udk=udk(w), kind="token")[0].pk,
         ),
         "accounts.services.password_change": lambda w: accounts.password_change(
             user=w["user"], old_password=DEFAULT_PASSWORD, new_password="another long passphrase"
@@ -195,12 +195,12 @@ def _scenarios():
         "accounts.services.user_settings_update": lambda w: accounts.user_settings_update(
             user=w["user"], keep_versions=3
         ),
-        "accounts.services.app_password_create": lambda w: accounts.app_password_create(
+        "accounts.app_passwords.app_password_create": lambda w: app_passwords.app_password_create(
             user=w["user"], udk=udk(w), name="cli"
         ),
-        "accounts.services.app_password_revoke": lambda w: accounts.app_password_revoke(
+        "accounts.app_passwords.app_password_revoke": lambda w: app_passwords.app_password_revoke(
             user=w["user"],
-            app_password_id=accounts.app_password_create(user=w["user"], udk=udk(w), name="x")[0].pk,
+            app_password_id=app_passwords.app_password_create(user=w["user"], udk=udk(w), name="x")[0].pk,
         ),
         "accounts.services.account_delete": lambda w: accounts.account_delete(
             user=w["user"], password=DEFAULT_PASSWORD

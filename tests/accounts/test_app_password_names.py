@@ -14,6 +14,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from rest_framework.test import APIClient
 
+from accounts import app_passwords as app_passwords
+from accounts import keys as account_keys
 from accounts import services
 from accounts.keys import AccountKeys
 from accounts.models import AppPassword, Keyring
@@ -63,8 +65,8 @@ def test_name_is_sealed_at_rest_and_shown_to_its_owner(auth_client, account):
 
 def test_a_sealed_name_moved_to_another_row_does_not_open(account):
     udk = services.keyring_unlock(user=account.user, password=account.password)
-    first, _ = services.app_password_create(user=account.user, udk=udk, name="first")
-    second, _ = services.app_password_create(user=account.user, udk=udk, name="second")
+    first, _ = app_passwords.app_password_create(user=account.user, udk=udk, name="first")
+    second, _ = app_passwords.app_password_create(user=account.user, udk=udk, name="second")
     AppPassword.objects.filter(pk=second.pk).update(key_wrapped=first.key_wrapped, name_sealed=first.name_sealed)
     keys = AccountKeys(account.user.pk, udk)
     assert keys.app_password_name(AppPassword.objects.get(pk=first.pk)) == "first"
@@ -93,7 +95,7 @@ def test_settings_page_shows_names_when_unlocked_and_hides_them_when_locked(acco
 
 def test_list_api_with_a_locked_browser_session_is_423(account):
     udk = services.keyring_unlock(user=account.user, password=account.password)
-    services.app_password_create(user=account.user, udk=udk, name=MARKER)
+    app_passwords.app_password_create(user=account.user, udk=udk, name=MARKER)
     client = Client()
     client.force_login(account.user)
     response = client.get("/api/v1/auth/app-passwords/")
@@ -132,7 +134,7 @@ def test_migration_seals_existing_plaintext_names_and_they_survive():
     OldKeyring.objects.create(
         user=user,
         udk_by_password=wrap_with_password(
-            udk, DEFAULT_PASSWORD, services.current_kdf_params(), aad=services.aad_password(user.pk)
+            udk, DEFAULT_PASSWORD, services.current_kdf_params(), aad=account_keys.aad_password(user.pk)
         ),
         udk_by_recovery="unused",
         public_key=b64e(public_raw),
@@ -145,7 +147,7 @@ def test_migration_seals_existing_plaintext_names_and_they_survive():
         secret = parse_typable_secret(password)
         row = OldAppPassword(user=user, name=name, verifier=secret_verifier(secret, purpose="app-password"))
         row.udk_wrapped = wrap_with_secret(
-            udk, secret, purpose="app-password", aad=services.aad_app_password(user.pk, row.pk)
+            udk, secret, purpose="app-password", aad=account_keys.aad_app_password(user.pk, row.pk)
         )
         row.save()
         passwords[row.pk] = (name, password)
@@ -169,6 +171,6 @@ def test_migration_seals_existing_plaintext_names_and_they_survive():
         assert wrap_format(row.key_wrapped) == "x25519"
         name, password = passwords[row.pk]
         assert keys.app_password_name(row) == name
-        found = services.app_password_unlock(username="olga", password=password)
+        found = app_passwords.app_password_unlock(username="olga", password=password)
         assert found is not None and found[2] == udk
     assert Keyring.objects.filter(user_id=user.pk).exists()

@@ -18,7 +18,9 @@ from django.db import connection
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import UntypedToken
 
+from accounts import keys as account_keys
 from accounts import services
+from accounts import sessions as account_sessions
 from accounts.models import AppPassword, Keyring, UnlockSession
 from accounts.tokens import session_from_token
 from accounts.unlock import parse_cookie
@@ -89,7 +91,9 @@ def _open_any_wrap(user, candidate: bytes) -> bytes | None:
     attempts = []
     text = candidate.decode(errors="ignore")
     if text:
-        attempts.append(lambda: unwrap_with_password(keyring.udk_by_password, text, aad=services.aad_password(user.pk)))
+        attempts.append(
+            lambda: unwrap_with_password(keyring.udk_by_password, text, aad=account_keys.aad_password(user.pk))
+        )
     secrets_to_try = [candidate]
     try:
         secrets_to_try.append(parse_typable_secret(text))
@@ -98,27 +102,33 @@ def _open_any_wrap(user, candidate: bytes) -> bytes | None:
     for secret in secrets_to_try:
         attempts.append(
             lambda s=secret: unwrap_with_secret(
-                keyring.udk_by_recovery, s, purpose="recovery", aad=services.aad_recovery(user.pk)
+                keyring.udk_by_recovery, s, purpose="recovery", aad=account_keys.aad_recovery(user.pk)
             )
         )
         for row in AppPassword.objects.filter(user=user):
             attempts.append(
                 lambda s=secret, r=row: unwrap_with_secret(
-                    r.udk_wrapped, s, purpose="app-password", aad=services.aad_app_password(user.pk, r.pk)
+                    r.udk_wrapped, s, purpose="app-password", aad=account_keys.aad_app_password(user.pk, r.pk)
                 )
             )
         for session in UnlockSession.objects.filter(user=user):
             attempts.append(
                 lambda s=secret, r=session: unwrap_with_secret(
-                    r.udk_wrapped, s, purpose="session", aad=services.aad_session(user.pk, r.pk)
+                    r.udk_wrapped, s, purpose="session", aad=account_keys.aad_session(user.pk, r.pk)
                 )
             )
     if len(candidate) == 32:  # a raw 32-byte value tried directly as the key-encryption key of every wrap
         wraps = [
-            (keyring.udk_by_password, services.aad_password(user.pk)),
-            (keyring.udk_by_recovery, services.aad_recovery(user.pk)),
-            *((r.udk_wrapped, services.aad_app_password(user.pk, r.pk)) for r in AppPassword.objects.filter(user=user)),
-            *((r.udk_wrapped, services.aad_session(user.pk, r.pk)) for r in UnlockSession.objects.filter(user=user)),
+            (keyring.udk_by_password, account_keys.aad_password(user.pk)),
+            (keyring.udk_by_recovery, account_keys.aad_recovery(user.pk)),
+            *(
+                (r.udk_wrapped, account_keys.aad_app_password(user.pk, r.pk))
+                for r in AppPassword.objects.filter(user=user)
+            ),
+            *(
+                (r.udk_wrapped, account_keys.aad_session(user.pk, r.pk))
+                for r in UnlockSession.objects.filter(user=user)
+            ),
         ]
         for wrapped, aad in wraps:
             attempts.append(lambda w=wrapped, a=aad: open_sealed(candidate, b64d(w.rsplit("$", 1)[1]), aad=a))
@@ -148,7 +158,9 @@ def test_nothing_at_rest_unwraps_the_udk_but_any_client_secret_does(client):
 
     user = User.objects.get(username="alice")
     udk = services.auth_login(username="alice", password=PASSWORD, kind="token")
-    udk = services.unlock_session_udk(user_id=user.pk, session_id=udk.session.pk, session_secret=udk.session_secret)
+    udk = account_sessions.unlock_session_udk(
+        user_id=user.pk, session_id=udk.session.pk, session_secret=udk.session_secret
+    )
 
     # --- the attacker's view: the database and the server's secrets, nothing the clients hold ---
     stored = _every_stored_value() + _session_payloads()
@@ -165,6 +177,12 @@ def test_nothing_at_rest_unwraps_the_udk_but_any_client_secret_does(client):
     assert _open_any_wrap(user, app_password.encode()) == udk
     for jwt in (tokens["access"], tokens["refresh"]):
         session_id, session_secret = session_from_token(UntypedToken(jwt))
-        assert services.unlock_session_udk(user_id=user.pk, session_id=session_id, session_secret=session_secret) == udk
+        assert (
+            account_sessions.unlock_session_udk(user_id=user.pk, session_id=session_id, session_secret=session_secret)
+            == udk
+        )
     session_id, session_secret = parse_cookie(cookie)
-    assert services.unlock_session_udk(user_id=user.pk, session_id=session_id, session_secret=session_secret) == udk
+    assert (
+        account_sessions.unlock_session_udk(user_id=user.pk, session_id=session_id, session_secret=session_secret)
+        == udk
+    )

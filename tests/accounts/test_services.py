@@ -2,7 +2,10 @@
 
 import pytest
 
+from accounts import app_passwords as app_passwords
+from accounts import keys as account_keys
 from accounts import services
+from accounts import sessions as account_sessions
 from accounts.models import AppPassword, Keyring, UnlockSession, User
 from activity.models import Event
 from locker.crypto import DecryptionError
@@ -27,7 +30,7 @@ NEW_PASSWORD = "a brand new passphrase 42"
 
 def udk_by_password(user, password) -> bytes:
     keyring = Keyring.objects.get(user=user)
-    return unwrap_with_password(keyring.udk_by_password, password, aad=services.aad_password(user.pk))
+    return unwrap_with_password(keyring.udk_by_password, password, aad=account_keys.aad_password(user.pk))
 
 
 def udk_by_recovery(user, recovery_key) -> bytes:
@@ -36,7 +39,7 @@ def udk_by_recovery(user, recovery_key) -> bytes:
         keyring.udk_by_recovery,
         parse_typable_secret(recovery_key),
         purpose="recovery",
-        aad=services.aad_recovery(user.pk),
+        aad=account_keys.aad_recovery(user.pk),
     )
 
 
@@ -63,7 +66,7 @@ def test_register_creates_keyring_with_params_and_keypair(account):
 def test_login_opens_session_and_records_event(account):
     result = services.auth_login(username="ALICE", password=account.password, kind="token")
     assert result.user == account.user and result.recovery_key is None
-    udk = services.unlock_session_udk(
+    udk = account_sessions.unlock_session_udk(
         user_id=account.user.pk, session_id=result.session.pk, session_secret=result.session_secret
     )
     assert udk == udk_by_password(account.user, account.password)
@@ -73,10 +76,12 @@ def test_login_opens_session_and_records_event(account):
 def test_session_secret_is_needed_to_unlock(account):
     result = services.auth_login(username="alice", password=account.password, kind="token")
     with pytest.raises(VaultLocked):
-        services.unlock_session_udk(user_id=account.user.pk, session_id=result.session.pk, session_secret=b"x" * 32)
+        account_sessions.unlock_session_udk(
+            user_id=account.user.pk, session_id=result.session.pk, session_secret=b"x" * 32
+        )
     with pytest.raises(VaultLocked):  # another user's id with the right secret
         other = make_account("bob")
-        services.unlock_session_udk(
+        account_sessions.unlock_session_udk(
             user_id=other.user.pk, session_id=result.session.pk, session_secret=result.session_secret
         )
 
@@ -89,7 +94,7 @@ def test_expired_session_is_locked_and_deleted(account):
     result = services.auth_login(username="alice", password=account.password, kind="token")
     UnlockSession.objects.filter(pk=result.session.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     with pytest.raises(VaultLocked):
-        services.unlock_session_udk(
+        account_sessions.unlock_session_udk(
             user_id=account.user.pk, session_id=result.session.pk, session_secret=result.session_secret
         )
     assert not UnlockSession.objects.filter(pk=result.session.pk).exists()
@@ -172,7 +177,7 @@ def test_admin_reset_without_recovery_key_gives_an_empty_vault(account):
     old_udk = udk_by_password(account.user, account.password)
     sealed = some_data(old_udk, account.user)
     old_keyring = Keyring.objects.get(user=account.user)
-    services.app_password_create(user=account.user, udk=old_udk, name="cli")
+    app_passwords.app_password_create(user=account.user, udk=old_udk, name="cli")
 
     services.user_admin_reset(admin=admin, user=account.user, new_password=NEW_PASSWORD)
 
@@ -186,24 +191,24 @@ def test_admin_reset_without_recovery_key_gives_an_empty_vault(account):
         read_data(new_udk, account.user, sealed)
     # nothing left in the database opens the old wraps with the new secrets
     with pytest.raises(DecryptionError):
-        unwrap_with_password(old_keyring.udk_by_password, NEW_PASSWORD, aad=services.aad_password(account.user.pk))
+        unwrap_with_password(old_keyring.udk_by_password, NEW_PASSWORD, aad=account_keys.aad_password(account.user.pk))
     assert Event.objects.filter(user=account.user, action="account.admin_reset").exists()
 
 
 def test_app_password_unlocks_and_revocation_shreds(account):
     udk = udk_by_password(account.user, account.password)
-    row, password = services.app_password_create(user=account.user, udk=udk, name="  webdav   client ")
+    row, password = app_passwords.app_password_create(user=account.user, udk=udk, name="  webdav   client ")
     assert row.name == "webdav client"
-    user, found, unlocked = services.app_password_unlock(username="Alice", password=password.lower())
+    user, found, unlocked = app_passwords.app_password_unlock(username="Alice", password=password.lower())
     assert user == account.user and found == row and unlocked == udk
-    assert services.app_password_unlock(username="bob", password=password) is None
-    services.app_password_revoke(user=account.user, app_password_id=row.pk)
-    assert services.app_password_unlock(username="alice", password=password) is None
+    assert app_passwords.app_password_unlock(username="bob", password=password) is None
+    app_passwords.app_password_revoke(user=account.user, app_password_id=row.pk)
+    assert app_passwords.app_password_unlock(username="alice", password=password) is None
 
 
 def test_account_delete_destroys_keys_first(account):
     udk = udk_by_password(account.user, account.password)
-    services.app_password_create(user=account.user, udk=udk, name="cli")
+    app_passwords.app_password_create(user=account.user, udk=udk, name="cli")
     services.auth_login(username="alice", password=account.password, kind="token")
     with pytest.raises(InvalidInput):
         services.account_delete(user=account.user, password="wrong password")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from accounts import services as account_services
+from accounts import keys as account_keys
 from accounts.models import Keyring
 from locker.crypto.keys import unwrap_with_password
 from vault.keys import VaultKeys
@@ -12,7 +12,7 @@ from vault.transfers.uploads import upload_from_iterable
 def keys_for(account) -> VaultKeys:
     keyring = Keyring.objects.get(user=account.user)
     udk = unwrap_with_password(
-        keyring.udk_by_password, account.password, aad=account_services.aad_password(account.user.pk)
+        keyring.udk_by_password, account.password, aad=account_keys.aad_password(account.user.pk)
     )
     return VaultKeys(account.user.pk, udk)
 

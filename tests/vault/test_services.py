@@ -270,6 +270,7 @@ def test_account_deletion_and_admin_reset_wipe_the_vault(
     user, keys, account, blob_dir, django_capture_on_commit_callbacks
 ):
     from accounts import services as account_services
+    from accounts import sessions as account_sessions
     from tests.factories import make_account
 
     upload(user, keys, "a.txt", b"a")
@@ -280,7 +281,7 @@ def test_account_deletion_and_admin_reset_wipe_the_vault(
     assert User.objects.get(pk=user.pk).storage_used == 0
     result = account_services.auth_login(username=user.username, password="a brand new passphrase", kind="token")
     new_keys = keys_for_user(user, keys)
-    new_keys.udk = account_services.unlock_session_udk(
+    new_keys.udk = account_sessions.unlock_session_udk(
         user_id=user.pk, session_id=result.session.pk, session_secret=result.session_secret
     )
     new_keys = type(new_keys)(user.pk, new_keys.udk)

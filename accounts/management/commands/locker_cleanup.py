@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-from accounts.services import unlock_session_purge_expired
+from accounts.sessions import unlock_session_purge_expired
 
 
 class Command(BaseCommand):
