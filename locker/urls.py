@@ -13,6 +13,7 @@ from locker import views
 docs_csp = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})
 
 api_v1 = [
+    path("", views.ApiRoot.as_view(), name="api-root"),
     path("", include("accounts.urls_api")),
     path("", include("activity.urls_api")),
     path("", include("vault.urls_api")),

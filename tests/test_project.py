@@ -200,3 +200,20 @@ def test_locker_status_prints_admin_hint(db):
     out = StringIO()
     call_command("locker_status", stdout=out)
     assert "createsuperuser" in out.getvalue()
+
+
+def test_the_api_root_links_every_collection(client):
+    response = client.get("/api/v1/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    links = response.json()
+    assert {"folders", "files", "notes", "chats", "search", "activity", "me"} <= set(links)
+    assert links["files"] == "http://testserver/api/v1/files/"
+    browsable = client.get("/api/v1/", HTTP_ACCEPT="text/html")
+    assert browsable.status_code == 200 and b"/api/v1/folders/" in browsable.content
+
+
+def test_the_api_reference_is_generated_from_the_schema():
+    """docs/api.md is what `python -m locker.apidoc` prints: regenerate it after changing an endpoint."""
+    from locker import apidoc
+
+    assert (ROOT / "docs" / "api.md").read_text() == apidoc.generate()
