@@ -1,0 +1,1 @@
+"""Users, roles, the user data key and its wraps, unlock sessions, app passwords."""

@@ -1,0 +1,1 @@
+"""Chats with the assistant: messages, attachments, voice recordings."""

@@ -1,0 +1,1 @@
+"""Data derived from content (thumbnails, text for search), made in a worker process outside any transaction."""

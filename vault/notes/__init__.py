@@ -1,0 +1,1 @@
+"""Encrypted Markdown notes: services, API, rendering, their kind."""

@@ -1,0 +1,1 @@
+"""Search over encrypted data: the blind index, search and tag selectors, reindex."""

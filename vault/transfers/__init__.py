@@ -1,0 +1,1 @@
+"""Bytes in and out: encrypting uploads as they stream in, blob storage, decrypting downloads, their HTTP answers."""
