@@ -14,9 +14,9 @@ from locker import ratelimit
 from locker.errors import InvalidInput
 from locker.http import RequestMeta
 from locker.serializers import ErrorSerializer, StrictCharField
-from vault.apis import ERRORS, IncompleteUpload, _check_declared_size, _validated, vault_keys
+from vault.apis import ERRORS, _validated, vault_keys
 from vault.serializers import MarksDamage
-from vault.transfers.upload_handler import body_fully_read, request_uploads
+from vault.transfers.receive import received_form
 
 
 class ChatSerializer(MarksDamage):
@@ -229,17 +229,12 @@ class MessageListCreateApi(GenericAPIView):
     def post(self, request, pk):
         ratelimit.enforce(request, group="message_user", value=str(request.user.pk))
         keys = vault_keys(request)
-        if request.content_type.startswith("multipart/"):
-            _check_declared_size(request, request.user)
-        form = request.data
-        request_uploads(request).raise_error()
-        if not body_fully_read(request):
-            raise IncompleteUpload()
+        form, received = received_form(request, check_size=request.content_type.startswith("multipart/"))
         fields = {k: form.get(k) for k in ("role", "content", "reply_to") if form.get(k) not in (None, "")}
         fields.setdefault("content", "")
         data = _validated(MessageInput, fields)
-        files = [f.encrypted for f in request.FILES.getlist("file")]
-        audios = request.FILES.getlist("audio")
+        files = received.get("file", [])
+        audios = received.get("audio", [])
         if len(audios) > 1:
             raise InvalidInput(
                 "Send one recording per message.", code="too_many_audio", errors={"audio": ["One part."]}
@@ -255,7 +250,7 @@ class MessageListCreateApi(GenericAPIView):
             content=data["content"],
             reply_to=data.get("reply_to"),
             files=files,
-            audio=audio.encrypted if audio is not None else None,
+            audio=audio,
             meta=RequestMeta.from_request(request),
         )
         message = services.message_list(user=request.user, chat_id=pk)[1].get(pk=message.pk)

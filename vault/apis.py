@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -14,7 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.unlock import context_for_request
 from locker import ratelimit
-from locker.errors import InvalidInput, LockerError
+from locker.errors import InvalidInput
 from locker.http import RequestMeta
 from locker.schema import results_of
 from locker.serializers import ErrorSerializer
@@ -39,13 +38,12 @@ from vault.serializers import (
     VersionSerializer,
 )
 from vault.transfers.http import content_response, download_name, preview_response
-from vault.transfers.upload_handler import body_fully_read, request_uploads
+from vault.transfers.receive import check_declared_size, raw_body_pieces, received_form
 from vault.transfers.uploads import upload_from_iterable
 from vault.trash import selectors as trash_selectors
 from vault.trash import services as trash
 
 ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 404, 423)}
-RAW_BODY_PIECE = 1024 * 1024
 SERVED = {
     200,
     206,
@@ -98,23 +96,6 @@ def _with_tag(request, keys: VaultKeys, queryset, kind: int):
     if not tag:
         return queryset
     return queryset.filter(pk__in=search_selectors.tagged_item_ids(user=request.user, keys=keys, tag=tag, kind=kind))
-
-
-def _check_declared_size(request, user) -> None:
-    """Refuse before reading a body that cannot fit (413), from its declared length."""
-    declared = request.META.get("CONTENT_LENGTH")
-    if not declared or not declared.isdigit():
-        return
-    size = int(declared)
-    # multipart adds headers per part; the stream format adds 16 bytes per 64 KiB: a body much larger than
-    # the free space surely does not fit, a borderline one is decided exactly after encryption
-    if size > settings.LOCKER_MAX_UPLOAD_SIZE * 1.01 + 1024 * 1024:
-        from vault.transfers.uploads import FileTooLarge
-
-        raise FileTooLarge(settings.LOCKER_MAX_UPLOAD_SIZE)
-    free = user.storage_quota - user.storage_used
-    if size > free * 1.01 + 1024 * 1024:
-        raise common.QuotaExceeded(f"This upload is {size} bytes; {max(free, 0)} bytes are free.")
 
 
 def _serialize_file(request, file, keys):
@@ -273,54 +254,38 @@ class FileListCreateApi(GenericAPIView):
         # Blobs that no row ends up owning are deleted before the answer leaves (UploadCleanupMiddleware).
         ratelimit.enforce(request, group="upload_user", value=str(request.user.pk))
         keys = vault_keys(request)
-        _check_declared_size(request, request.user)
-        form = request.data  # parsing runs the encrypting upload handler
-        request_uploads(request).raise_error()
-        if not body_fully_read(request):
-            raise IncompleteUpload()
+        form, files = received_form(request)
         data = _validated(
             UploadInput, {k: form.get(k) for k in ("folder", "tags", "on_conflict") if form.get(k) is not None}
         )
-        uploads = request.FILES.getlist("file")
-        if not uploads:
+        if not files.get("file"):
             raise InvalidInput(
                 "Attach one or more files in `file` parts.", code="no_files", errors={"file": ["No file."]}
             )
-        tags = [t for t in (data.get("tags") or "").split(",") if t.strip()]
-        results, first_error = [], None
-        for uploaded in uploads:
-            try:
-                result = services.file_upload(
-                    user=request.user,
-                    keys=keys,
-                    upload=uploaded.encrypted,
-                    folder_id=data.get("folder"),
-                    tags=tags,
-                    on_conflict=data["on_conflict"],
-                    meta=RequestMeta.from_request(request),
-                )
-            except LockerError as exc:
-                first_error = first_error or exc
-                results.append({"name": uploaded.name, "ok": False, "code": exc.code, "detail": exc.detail})
-            else:
-                request.user.refresh_from_db(fields=["storage_used"])
-                results.append(
-                    {
-                        "name": uploaded.name,
-                        "ok": True,
-                        "created": result.created,
-                        "file": _serialize_file(request, result.file, keys),
-                    }
-                )
-        if first_error is not None and not any(r["ok"] for r in results):
-            body = {"code": first_error.code, "detail": first_error.detail, "results": results}
-            return Response(body, status=first_error.status_code)
+        outcomes = services.file_upload_many(
+            user=request.user,
+            keys=keys,
+            uploads=files["file"],
+            folder_id=data.get("folder"),
+            tags=[t for t in (data.get("tags") or "").split(",") if t.strip()],
+            on_conflict=data["on_conflict"],
+            meta=RequestMeta.from_request(request),
+        )
+        results = [
+            {
+                "name": o.name,
+                "ok": True,
+                "created": o.result.created,
+                "file": _serialize_file(request, o.result.file, keys),
+            }
+            if o.error is None
+            else {"name": o.name, "ok": False, "code": o.error.code, "detail": o.error.detail}
+            for o in outcomes
+        ]
+        if all(o.error is not None for o in outcomes):
+            first = outcomes[0].error
+            return Response({"code": first.code, "detail": first.detail, "results": results}, status=first.status_code)
         return Response(results, status=status.HTTP_201_CREATED)
-
-
-class IncompleteUpload(InvalidInput):
-    code = "incomplete_upload"
-    detail = "The upload ended before all its bytes arrived; nothing was stored."
 
 
 class FileDetailApi(APIView):
@@ -388,20 +353,12 @@ class FileContentApi(APIView):
         ratelimit.enforce(request, group="upload_user", value=str(request.user.pk))
         keys = vault_keys(request)
         file = selectors.file_get(user=request.user, file_id=pk)
-        _check_declared_size(request, request.user)
-        body = request._request
-        declared = request.META.get("CONTENT_LENGTH", "")
-
-        def pieces():
-            received = 0
-            while chunk := body.read(RAW_BODY_PIECE):
-                received += len(chunk)
-                yield chunk
-            if declared.isdigit() and received < int(declared):
-                raise IncompleteUpload()
-
+        check_declared_size(request, request.user)
         upload = upload_from_iterable(
-            owner_id=request.user.pk, mac_key=keys.content_mac_key(), name=keys.file_name(file), pieces=pieces()
+            owner_id=request.user.pk,
+            mac_key=keys.content_mac_key(),
+            name=keys.file_name(file),
+            pieces=raw_body_pieces(request),
         )
         services.file_version_add(
             user=request.user,

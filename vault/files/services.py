@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from activity import actions
 from activity.services import event_record
-from locker.errors import InvalidInput, NotFound
+from locker.errors import InvalidInput, LockerError, NotFound
 from locker.http import RequestMeta
 from vault.common import (
     UNSET,
@@ -286,6 +286,41 @@ def file_upload(
         if isinstance(exc, QuotaExceeded):
             _record_quota_refusal(user, meta, upload.stored_size)
         raise
+
+
+@dataclass
+class UploadOutcome:
+    """One file of a many-file upload: stored (``result``) or refused (``error``), each on its own."""
+
+    name: str
+    result: UploadResult | None = None
+    error: LockerError | None = None
+
+
+def file_upload_many(
+    *,
+    user: User,
+    keys: VaultKeys,
+    uploads: list[EncryptedUpload],
+    folder_id=None,
+    tags=None,
+    on_conflict: str = "version",
+    meta: RequestMeta | None = None,
+) -> list[UploadOutcome]:
+    """Store several finished uploads into one folder, each in its own transaction: one refused (quota, name
+    conflict, a folder gone) does not stop the others. The caller answers with every outcome."""
+    outcomes = []
+    for upload in uploads:
+        try:
+            result = file_upload(
+                user=user, keys=keys, upload=upload, folder_id=folder_id, tags=tags, on_conflict=on_conflict, meta=meta
+            )
+        except LockerError as exc:
+            outcomes.append(UploadOutcome(name=upload.name, error=exc))
+        else:
+            user.refresh_from_db(fields=["storage_used"])
+            outcomes.append(UploadOutcome(name=upload.name, result=result))
+    return outcomes
 
 
 def file_version_add(
