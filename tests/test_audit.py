@@ -103,6 +103,7 @@ EXPECTED = {
     "vault.files.services.folder_create": "folder.created",
     "vault.files.services.folder_update": "folder.renamed",
     "vault.files.services.file_upload": "file.uploaded",
+    "vault.files.services.file_upload_many": "file.uploaded",
     "vault.files.services.file_update": "file.renamed",
     "vault.files.services.file_version_add": "file.version_added",
     "vault.files.services.file_version_restore": "file.version_restored",
@@ -210,6 +211,9 @@ def _scenarios():
             user=w["user"], keys=w["keys"], folder_id=folder(w).pk, name="g"
         ),
         "vault.files.services.file_upload": file,
+        "vault.files.services.file_upload_many": lambda w: vault.file_upload_many(
+            user=w["user"], keys=w["keys"], uploads=[make_upload(w["keys"], "m.txt", b"m")]
+        ),
         "vault.files.services.file_update": lambda w: vault.file_update(
             user=w["user"], keys=w["keys"], file_id=file(w).pk, name="b.txt"
         ),

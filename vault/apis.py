@@ -98,6 +98,17 @@ def _with_tag(request, keys: VaultKeys, queryset, kind: int):
     return queryset.filter(pk__in=search_selectors.tagged_item_ids(user=request.user, keys=keys, tag=tag, kind=kind))
 
 
+def _record_download_when_sent(request, response, file, version: int | None = None) -> None:
+    """Record a download once its body has gone (when the server closes the response), not before its first
+    byte: the event costs a database write that the client need not wait for. Not for a 304, a 416 or an error."""
+    if response.status_code not in SERVED:
+        return
+    user, meta = request.user, RequestMeta.from_request(request)
+    response._resource_closers.append(
+        lambda: services.file_download_record(user=user, file=file, meta=meta, version=version)
+    )
+
+
 def _serialize_file(request, file, keys):
     return FileSerializer(file, context={"keys": keys, "request": request}).data
 
@@ -332,12 +343,11 @@ class FileContentApi(APIView):
     )
     def get(self, request, pk):
         keys = vault_keys(request)
-        file = selectors.file_get(user=request.user, file_id=pk)
+        file = selectors.file_for_download(user=request.user, file_id=pk)
         response = content_response(
             request, keys=keys, file=file, version=file.current_version, name=download_name(keys, file)
         )
-        if response.status_code in SERVED:  # not a 304, a 416 or an error
-            services.file_download_record(user=request.user, file=file, meta=RequestMeta.from_request(request))
+        _record_download_when_sent(request, response, file)
         return response
 
     @extend_schema(
@@ -419,10 +429,7 @@ class VersionContentApi(APIView):
         file = selectors.file_get(user=request.user, file_id=pk)
         version = selectors.version_get(user=request.user, file=file, number=number)
         response = content_response(request, keys=keys, file=file, version=version, name=download_name(keys, file))
-        if response.status_code in SERVED:
-            services.file_download_record(
-                user=request.user, file=file, meta=RequestMeta.from_request(request), version=number
-            )
+        _record_download_when_sent(request, response, file, version=number)
         return response
 
 
