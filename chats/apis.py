@@ -14,7 +14,7 @@ from locker import ratelimit
 from locker.errors import InvalidInput
 from locker.http import RequestMeta
 from locker.serializers import ErrorSerializer, StrictCharField
-from vault.apis import ERRORS, _validated, vault_keys
+from vault.files.apis import ERRORS, _validated, vault_keys
 from vault.serializers import MarksDamage
 from vault.transfers.receive import received_form
 

@@ -16,7 +16,8 @@ from accounts.apis import ERRORS, TokenApi
 from accounts.serializers import TokenInput, TokenPairOutput
 from chats import services
 from chats.apis import MESSAGE_POST_SCHEMA, MessageListCreateApi
-from vault.apis import UPLOAD_SCHEMA, FileListCreateApi, MyDataApi, vault_keys
+from vault.export.apis import MyDataApi
+from vault.files.apis import UPLOAD_SCHEMA, FileListCreateApi, vault_keys
 
 
 class LoginAlias(TokenApi):

@@ -1,4 +1,4 @@
-"""Chats with their messages as a section of the data export (``vault.mydata``), registered at start-up."""
+"""Chats with their messages as a section of the data export (``vault.export.services``), registered at start-up."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from chats.models import Chat, Message
 from chats.services import chat_title, message_content
-from vault.mydata import BATCH, array, dump, register_section
+from vault.export.services import BATCH, array, dump, register_section
 
 
 def write_chats(user, keys, request, changed) -> Iterator[str]:

@@ -4,7 +4,7 @@ Search ranking and result rows (``vault.search.selectors.search``), search-resul
 (``vault.search.reindex``) and account wipe (``vault.trash.services.vault_wipe``) read this registry, so a
 kind cannot be forgotten by one of them. The vault never imports an app above it: such an app describes its
 kinds here from its ``AppConfig.ready()`` (chats registers ``message``). The data export has its own registry
-of sections (``vault.mydata.register_section``).
+of sections (``vault.export.services.register_section``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
 from django.urls import path
 
-from vault import apis
+from vault.export import apis as export_apis
+from vault.files import apis
 from vault.notes import apis as notes_apis
+from vault.search import apis as search_apis
+from vault.trash import apis as trash_apis
 
 urlpatterns = [
     path("folders/", apis.FolderListCreateApi.as_view(), name="api-folders"),
@@ -21,10 +24,10 @@ urlpatterns = [
         apis.VersionRestoreApi.as_view(),
         name="api-file-version-restore",
     ),
-    path("me/data", apis.MyDataApi.as_view(), name="api-me-data"),
-    path("search", apis.SearchApi.as_view(), name="api-search"),
-    path("search/reindex", apis.ReindexApi.as_view(), name="api-search-reindex"),
-    path("tags/", apis.TagListApi.as_view(), name="api-tags"),
+    path("me/data", export_apis.MyDataApi.as_view(), name="api-me-data"),
+    path("search", search_apis.SearchApi.as_view(), name="api-search"),
+    path("search/reindex", search_apis.ReindexApi.as_view(), name="api-search-reindex"),
+    path("tags/", search_apis.TagListApi.as_view(), name="api-tags"),
     path("notes/", notes_apis.NoteListCreateApi.as_view(), name="api-notes"),
     path("notes/<uuid:pk>/", notes_apis.NoteDetailApi.as_view(), name="api-note"),
     path("notes/<uuid:pk>/versions/", notes_apis.NoteVersionListApi.as_view(), name="api-note-versions"),
@@ -34,7 +37,7 @@ urlpatterns = [
         notes_apis.NoteVersionRestoreApi.as_view(),
         name="api-note-version-restore",
     ),
-    path("trash/", apis.TrashListApi.as_view(), name="api-trash"),
-    path("trash/<uuid:pk>/restore", apis.TrashRestoreApi.as_view(), name="api-trash-restore"),
-    path("trash/<uuid:pk>/", apis.TrashPurgeApi.as_view(), name="api-trash-purge"),
+    path("trash/", trash_apis.TrashListApi.as_view(), name="api-trash"),
+    path("trash/<uuid:pk>/restore", trash_apis.TrashRestoreApi.as_view(), name="api-trash-restore"),
+    path("trash/<uuid:pk>/", trash_apis.TrashPurgeApi.as_view(), name="api-trash-purge"),
 ]

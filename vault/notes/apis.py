@@ -15,7 +15,7 @@ from locker.parsers import LimitedJSONParser
 from locker.schema import results_of
 from locker.serializers import ErrorSerializer
 from vault import common
-from vault.apis import ERRORS, _listing_scope, _validated, _with_tag, vault_keys
+from vault.files.apis import ERRORS, _listing_scope, _validated, _with_tag, vault_keys
 from vault.models import Note, SearchToken
 from vault.notes import services as notes
 from vault.serializers import NoteDetailSerializer, NoteInput, NoteListSerializer, NoteVersionSerializer

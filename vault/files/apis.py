@@ -1,4 +1,5 @@
-"""The vault HTTP API (API.md, Vault). Thin: validate, call one service or selector, render."""
+"""Folders, files and versions over HTTP (API.md, Vault), and the helpers the vault's other APIs share. Thin:
+validate, call one service or selector, render."""
 
 from __future__ import annotations
 
@@ -18,11 +19,10 @@ from locker.http import RequestMeta
 from locker.schema import results_of
 from locker.serializers import ErrorSerializer
 from vault import common
-from vault import kinds as item_kinds
 from vault.files import selectors, services
 from vault.files.filters import FileFilter
 from vault.keys import VaultKeys
-from vault.models import File, Folder, Note, SearchToken
+from vault.models import File, Folder, SearchToken
 from vault.search import selectors as search_selectors
 from vault.search.index import matching_items
 from vault.serializers import (
@@ -31,8 +31,6 @@ from vault.serializers import (
     FolderCreateInput,
     FolderSerializer,
     FolderUpdateInput,
-    SearchResultSerializer,
-    TrashEntrySerializer,
     UploadInput,
     UploadResultSerializer,
     VersionSerializer,
@@ -40,7 +38,6 @@ from vault.serializers import (
 from vault.transfers.http import content_response, download_name, preview_response
 from vault.transfers.receive import check_declared_size, raw_body_pieces, received_form
 from vault.transfers.uploads import upload_from_iterable
-from vault.trash import selectors as trash_selectors
 from vault.trash import services as trash
 
 ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 404, 423)}
@@ -442,183 +439,3 @@ class VersionRestoreApi(APIView):
         )
         file = selectors.file_get(user=request.user, file_id=pk)
         return Response(VersionSerializer(version, context={"file": file}).data, status=status.HTTP_201_CREATED)
-
-
-# --- trash ---------------------------------------------------------------------------------
-
-
-class TrashListApi(APIView):
-    @extend_schema(
-        responses={200: results_of("TrashList", TrashEntrySerializer), **ERRORS},
-        tags=["vault"],
-        operation_id="v1_trash_list",
-    )
-    def get(self, request):
-        keys = vault_keys(request)
-        keys.preload(selectors.all_folders(user=request.user))
-        entries = trash_selectors.trash_list(user=request.user)
-        return Response({"results": TrashEntrySerializer(entries, many=True, context={"keys": keys}).data})
-
-    @extend_schema(
-        responses={200: OpenApiTypes.OBJECT, **ERRORS},
-        tags=["vault"],
-        description="Empty the trash (purge all).",
-        operation_id="v1_trash_empty",
-    )
-    def delete(self, request):
-        freed = trash.trash_empty(user=request.user, meta=RequestMeta.from_request(request))
-        return Response({"freed": freed})
-
-
-class TrashRestoreApi(APIView):
-    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT, **ERRORS}, tags=["vault"])
-    def post(self, request, pk):
-        keys = vault_keys(request)
-        item = trash.trash_restore(user=request.user, keys=keys, item_id=pk, meta=RequestMeta.from_request(request))
-        if isinstance(item, Folder):
-            return Response({"kind": "folder", "folder": FolderSerializer(item, context={"keys": keys}).data})
-        if isinstance(item, Note):
-            from vault.serializers import NoteDetailSerializer
-
-            return Response({"kind": "note", "note": NoteDetailSerializer(item, context={"keys": keys}).data})
-        return Response(
-            {
-                "kind": "file",
-                "file": _serialize_file(request, selectors.file_get(user=request.user, file_id=item.pk), keys),
-            }
-        )
-
-
-class TrashPurgeApi(APIView):
-    @extend_schema(
-        responses={200: OpenApiTypes.OBJECT, **ERRORS},
-        tags=["vault"],
-        description="Purge one entry now (crypto-shred).",
-    )
-    def delete(self, request, pk):
-        freed = trash.trash_purge(user=request.user, item_id=pk, meta=RequestMeta.from_request(request))
-        return Response({"freed": freed})
-
-
-# --- search --------------------------------------------------------------------------------------
-
-
-class SearchApi(GenericAPIView):
-    serializer_class = SearchResultSerializer
-    queryset = File.objects.none()  # for the schema; reads go through selectors
-    filterset_class = FileFilter  # documents the file filters, applied to file results
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "q", OpenApiTypes.STR, required=True, description="Words (all must match); 3+ letters match prefixes."
-            ),
-            OpenApiParameter(
-                "kind", OpenApiTypes.STR, description="Comma-separated: file, folder, note, message (default all)."
-            ),
-        ],
-        responses={200: SearchResultSerializer(many=True), **ERRORS},
-        tags=["search"],
-    )
-    def get(self, request):
-        params = request.query_params
-        query = params.get("q", "")
-        if not query.strip() or len(query) > 500:
-            raise InvalidInput(
-                "Give 1 to 500 characters to search for.", code="invalid_query", errors={"q": ["Required."]}
-            )
-        kinds = [k for k in (params.get("kind") or params.get("type") or "").split(",") if k]
-        known = search_selectors.search_kinds()
-        unknown = sorted(set(kinds) - set(known))
-        if unknown:
-            raise InvalidInput(errors={"kind": [f"Unknown kind: {', '.join(unknown)}."]})
-        keys = vault_keys(request)
-        file_filter = FileFilter(params, queryset=File.objects.none())
-        if not file_filter.is_valid():
-            raise InvalidInput(errors={k: list(v) for k, v in file_filter.errors.items()})
-        file_only = [k for k in ("mime", "mime_group", "min_size", "max_size") if params.get(k)]
-        if file_only:
-            kinds = ["file"]
-        folder_id = _uuid_param(request, "folder")
-        folder_ids = None
-        if folder_id is not None:
-            selectors.folder_get(user=request.user, folder_id=folder_id)
-            recursive = params.get("recursive") in {"1", "true"}
-            folder_ids = (
-                selectors.folder_subtree_ids(user=request.user, folder_id=folder_id) if recursive else [folder_id]
-            )
-        dates = {
-            "after": file_filter.form.cleaned_data.get("modified_after"),
-            "before": file_filter.form.cleaned_data.get("modified_before"),
-        }
-
-        def narrow(kind_name, candidates):
-            kind = item_kinds.get(kind_name)
-            if kind_name == "file":
-                candidates = FileFilter(params, queryset=candidates).qs
-            else:
-                if dates["after"]:
-                    candidates = candidates.filter(**{f"{kind.date_field}__gte": dates["after"]})
-                if dates["before"]:
-                    candidates = candidates.filter(**{f"{kind.date_field}__lt": dates["before"]})
-            if folder_ids is not None:
-                field = kind.folder_field
-                candidates = candidates.filter(**{f"{field}__in": folder_ids}) if field else candidates.none()
-            candidates = _with_tag(request, keys, candidates, kind.code)
-            return candidates
-
-        results = search_selectors.search(user=request.user, keys=keys, query=query, kinds=kinds or None, narrow=narrow)
-        keys.preload(selectors.all_folders(user=request.user))
-        page = self.paginate_queryset(results)
-        return self.get_paginated_response(SearchResultSerializer(page, many=True, context={"keys": keys}).data)
-
-
-class TagListApi(APIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT, **ERRORS}, tags=["search"], description="My tags with counts.")
-    def get(self, request):
-        keys = vault_keys(request)
-        return Response({"results": search_selectors.tag_list(user=request.user, keys=keys)})
-
-
-class ReindexApi(APIView):
-    @extend_schema(
-        request=None,
-        responses={200: OpenApiTypes.OBJECT, **ERRORS},
-        tags=["search"],
-        description="Rebuild my search and tag indexes from my decrypted data (after an upgrade).",
-    )
-    def post(self, request):
-        from vault.search.reindex import vault_reindex
-
-        ratelimit.enforce(request, group="reindex_user", value=str(request.user.pk))
-        counts = vault_reindex(user=request.user, keys=vault_keys(request))
-        return Response(counts)
-
-
-class MyDataApi(APIView):
-    @extend_schema(
-        parameters=[OpenApiParameter("since", OpenApiTypes.DATETIME, description="Only what changed since then.")],
-        responses={(200, "application/json"): OpenApiTypes.OBJECT, **ERRORS},
-        tags=["accounts"],
-        description="Everything I have (profile, folders, files with content links, notes, chats with messages, "
-        "activity), streamed as one JSON document in constant memory.",
-    )
-    def get(self, request):
-        from django.http import StreamingHttpResponse
-
-        from locker.filters import UtcIsoDateTimeField
-        from vault.mydata import stream_user_data
-
-        since = None
-        if request.query_params.get("since"):
-            try:
-                since = UtcIsoDateTimeField().clean(request.query_params["since"])
-            except Exception:  # noqa: BLE001 - any parse problem is the client's
-                raise InvalidInput(errors={"since": ["Enter an ISO 8601 date and time."]}) from None
-        keys = vault_keys(request)
-        body = (
-            piece.encode() for piece in stream_user_data(user=request.user, keys=keys, request=request, since=since)
-        )
-        response = StreamingHttpResponse(body, content_type="application/json")
-        response["Cache-Control"] = "no-store"
-        return response

@@ -1,0 +1,1 @@
+"""The data export: everything a user has, streamed as one JSON document (``GET /api/v1/me/data``)."""

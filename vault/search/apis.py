@@ -1,0 +1,115 @@
+"""Search, tags and reindex over HTTP."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from locker import ratelimit
+from locker.errors import InvalidInput
+from vault import kinds as item_kinds
+from vault.files import selectors
+from vault.files.apis import ERRORS, _uuid_param, _with_tag, vault_keys
+from vault.files.filters import FileFilter
+from vault.models import File
+from vault.search import selectors as search_selectors
+from vault.serializers import (
+    SearchResultSerializer,
+)
+
+# --- search --------------------------------------------------------------------------------------
+
+
+class SearchApi(GenericAPIView):
+    serializer_class = SearchResultSerializer
+    queryset = File.objects.none()  # for the schema; reads go through selectors
+    filterset_class = FileFilter  # documents the file filters, applied to file results
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "q", OpenApiTypes.STR, required=True, description="Words (all must match); 3+ letters match prefixes."
+            ),
+            OpenApiParameter(
+                "kind", OpenApiTypes.STR, description="Comma-separated: file, folder, note, message (default all)."
+            ),
+        ],
+        responses={200: SearchResultSerializer(many=True), **ERRORS},
+        tags=["search"],
+    )
+    def get(self, request):
+        params = request.query_params
+        query = params.get("q", "")
+        if not query.strip() or len(query) > 500:
+            raise InvalidInput(
+                "Give 1 to 500 characters to search for.", code="invalid_query", errors={"q": ["Required."]}
+            )
+        kinds = [k for k in (params.get("kind") or params.get("type") or "").split(",") if k]
+        known = search_selectors.search_kinds()
+        unknown = sorted(set(kinds) - set(known))
+        if unknown:
+            raise InvalidInput(errors={"kind": [f"Unknown kind: {', '.join(unknown)}."]})
+        keys = vault_keys(request)
+        file_filter = FileFilter(params, queryset=File.objects.none())
+        if not file_filter.is_valid():
+            raise InvalidInput(errors={k: list(v) for k, v in file_filter.errors.items()})
+        file_only = [k for k in ("mime", "mime_group", "min_size", "max_size") if params.get(k)]
+        if file_only:
+            kinds = ["file"]
+        folder_id = _uuid_param(request, "folder")
+        folder_ids = None
+        if folder_id is not None:
+            selectors.folder_get(user=request.user, folder_id=folder_id)
+            recursive = params.get("recursive") in {"1", "true"}
+            folder_ids = (
+                selectors.folder_subtree_ids(user=request.user, folder_id=folder_id) if recursive else [folder_id]
+            )
+        dates = {
+            "after": file_filter.form.cleaned_data.get("modified_after"),
+            "before": file_filter.form.cleaned_data.get("modified_before"),
+        }
+
+        def narrow(kind_name, candidates):
+            kind = item_kinds.get(kind_name)
+            if kind_name == "file":
+                candidates = FileFilter(params, queryset=candidates).qs
+            else:
+                if dates["after"]:
+                    candidates = candidates.filter(**{f"{kind.date_field}__gte": dates["after"]})
+                if dates["before"]:
+                    candidates = candidates.filter(**{f"{kind.date_field}__lt": dates["before"]})
+            if folder_ids is not None:
+                field = kind.folder_field
+                candidates = candidates.filter(**{f"{field}__in": folder_ids}) if field else candidates.none()
+            candidates = _with_tag(request, keys, candidates, kind.code)
+            return candidates
+
+        results = search_selectors.search(user=request.user, keys=keys, query=query, kinds=kinds or None, narrow=narrow)
+        keys.preload(selectors.all_folders(user=request.user))
+        page = self.paginate_queryset(results)
+        return self.get_paginated_response(SearchResultSerializer(page, many=True, context={"keys": keys}).data)
+
+
+class TagListApi(APIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, **ERRORS}, tags=["search"], description="My tags with counts.")
+    def get(self, request):
+        keys = vault_keys(request)
+        return Response({"results": search_selectors.tag_list(user=request.user, keys=keys)})
+
+
+class ReindexApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        tags=["search"],
+        description="Rebuild my search and tag indexes from my decrypted data (after an upgrade).",
+    )
+    def post(self, request):
+        from vault.search.reindex import vault_reindex
+
+        ratelimit.enforce(request, group="reindex_user", value=str(request.user.pk))
+        counts = vault_reindex(user=request.user, keys=vault_keys(request))
+        return Response(counts)

@@ -1,0 +1,75 @@
+"""The trash over HTTP: list, restore, purge one entry, empty."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from locker.http import RequestMeta
+from locker.schema import results_of
+from vault.files import selectors
+from vault.files.apis import ERRORS, _serialize_file, vault_keys
+from vault.models import Folder, Note
+from vault.serializers import (
+    FolderSerializer,
+    TrashEntrySerializer,
+)
+from vault.trash import selectors as trash_selectors
+from vault.trash import services as trash
+
+# --- trash ---------------------------------------------------------------------------------
+
+
+class TrashListApi(APIView):
+    @extend_schema(
+        responses={200: results_of("TrashList", TrashEntrySerializer), **ERRORS},
+        tags=["vault"],
+        operation_id="v1_trash_list",
+    )
+    def get(self, request):
+        keys = vault_keys(request)
+        keys.preload(selectors.all_folders(user=request.user))
+        entries = trash_selectors.trash_list(user=request.user)
+        return Response({"results": TrashEntrySerializer(entries, many=True, context={"keys": keys}).data})
+
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        tags=["vault"],
+        description="Empty the trash (purge all).",
+        operation_id="v1_trash_empty",
+    )
+    def delete(self, request):
+        freed = trash.trash_empty(user=request.user, meta=RequestMeta.from_request(request))
+        return Response({"freed": freed})
+
+
+class TrashRestoreApi(APIView):
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT, **ERRORS}, tags=["vault"])
+    def post(self, request, pk):
+        keys = vault_keys(request)
+        item = trash.trash_restore(user=request.user, keys=keys, item_id=pk, meta=RequestMeta.from_request(request))
+        if isinstance(item, Folder):
+            return Response({"kind": "folder", "folder": FolderSerializer(item, context={"keys": keys}).data})
+        if isinstance(item, Note):
+            from vault.serializers import NoteDetailSerializer
+
+            return Response({"kind": "note", "note": NoteDetailSerializer(item, context={"keys": keys}).data})
+        return Response(
+            {
+                "kind": "file",
+                "file": _serialize_file(request, selectors.file_get(user=request.user, file_id=item.pk), keys),
+            }
+        )
+
+
+class TrashPurgeApi(APIView):
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        tags=["vault"],
+        description="Purge one entry now (crypto-shred).",
+    )
+    def delete(self, request, pk):
+        freed = trash.trash_purge(user=request.user, item_id=pk, meta=RequestMeta.from_request(request))
+        return Response({"freed": freed})
