@@ -3,7 +3,6 @@ re-indexed with the rest, deleted with the account. Registered from ``ChatsConfi
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.urls import reverse
 
 from chats.models import Chat, Message
@@ -23,14 +22,12 @@ def describe_message(keys, message: Message, words) -> kinds.SearchView:
 
 
 def reindex_messages(user, keys, step) -> int:
-    count = 0
-    for message in kinds.each_row(Message.objects.filter(owner=user).select_related("chat").order_by("pk")):
-        content = message_content(keys, message)
-        with transaction.atomic():
-            index_message(user=user, keys=keys, message_id=message.pk, content=content)
-        count += 1
-        step()
-    return count
+    return kinds.reindex_rows(
+        Message.objects.filter(owner=user).select_related("chat").order_by("pk"),
+        step,
+        read=lambda message: message_content(keys, message),
+        write=lambda message, content: index_message(user=user, keys=keys, message_id=message.pk, content=content),
+    )
 
 
 def wipe_chats(user) -> None:

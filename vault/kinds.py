@@ -75,3 +75,18 @@ def by_code() -> dict[int, ItemKind]:
 def each_row(queryset: models.QuerySet, batch: int = 500) -> Iterator[models.Model]:
     """Rows of a queryset in batches (for reindex and export over many items)."""
     return queryset.iterator(chunk_size=batch)
+
+
+def reindex_rows(rows, step: Callable[[], None], *, read: Callable, write: Callable) -> int:
+    """Re-index each row: ``read(row)`` decrypts (and extracts) with no lock held, then ``write(row, value)``
+    replaces its index rows in a short transaction of its own. Returns how many rows were re-indexed."""
+    from django.db import transaction
+
+    count = 0
+    for row in rows if isinstance(rows, list) else each_row(rows):
+        value = read(row)
+        with transaction.atomic():
+            write(row, value)
+        count += 1
+        step()
+    return count

@@ -4,7 +4,6 @@ before each file's short transaction, never inside it."""
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.urls import reverse
 
 from vault import kinds
@@ -38,12 +37,12 @@ def describe_folder(keys, folder: Folder, _words) -> kinds.SearchView:
 def reindex_folders(user, keys, step) -> int:
     folders = list(Folder.objects.filter(owner=user))
     keys.preload(folders)
-    for folder in folders:
-        name, tags = keys.folder_name(folder), keys.folder_tags(folder)
-        with transaction.atomic():
-            index_folder(user, keys, folder.pk, name, tags)
-        step()
-    return len(folders)
+    return kinds.reindex_rows(
+        folders,
+        step,
+        read=lambda folder: (keys.folder_name(folder), keys.folder_tags(folder)),
+        write=lambda folder, named: index_folder(user, keys, folder.pk, *named),
+    )
 
 
 def reindex_files(user, keys, step) -> int:
@@ -51,15 +50,17 @@ def reindex_files(user, keys, step) -> int:
     files = File.objects.filter(owner=user).only(
         "id", "owner_id", "folder_id", "key_wrapped", "name_sealed", "tags_sealed"
     )
-    count = 0
-    for file in kinds.each_row(files):
-        name, tags = keys.file_name(file), keys.file_tags(file)
-        words = current_content_words(keys=keys, file_id=file.pk)  # decrypt and extract: no lock held
-        with transaction.atomic():
-            index_file(user, keys, file.pk, name, tags, content=words)
-        count += 1
-        step()
-    return count
+    return kinds.reindex_rows(
+        files,
+        step,
+        # the content words are decrypted and extracted again here, before the item's transaction
+        read=lambda file: (
+            keys.file_name(file),
+            keys.file_tags(file),
+            current_content_words(keys=keys, file_id=file.pk),
+        ),
+        write=lambda file, read: index_file(user, keys, file.pk, read[0], read[1], content=read[2]),
+    )
 
 
 def register() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.urls import reverse
 
 from vault import kinds
@@ -21,17 +20,18 @@ def describe_note(keys, note: Note, words) -> kinds.SearchView:
     )
 
 
+def _texts(keys, note: Note) -> tuple[str, str, list[str]]:
+    key = keys.note_key(note)
+    return notes.note_title(keys, note, key), notes.note_body(keys, note, key), notes.note_tags(keys, note, key)
+
+
 def reindex_notes(user, keys, step) -> int:
-    count = 0
-    for note in kinds.each_row(Note.objects.filter(owner=user)):
-        key = keys.note_key(note)
-        title, body = notes.note_title(keys, note, key), notes.note_body(keys, note, key)
-        tags = notes.note_tags(keys, note, key)
-        with transaction.atomic():
-            notes.index_note(user, keys, note.pk, title, body, tags)
-        count += 1
-        step()
-    return count
+    return kinds.reindex_rows(
+        Note.objects.filter(owner=user),
+        step,
+        read=lambda note: _texts(keys, note),
+        write=lambda note, texts: notes.index_note(user, keys, note.pk, *texts),
+    )
 
 
 def register() -> None:
