@@ -340,7 +340,7 @@ class FileContentApi(APIView):
     )
     def get(self, request, pk):
         keys = vault_keys(request)
-        file = selectors.file_for_download(user=request.user, file_id=pk)
+        file = selectors.file_get(user=request.user, file_id=pk, for_download=True)
         response = content_response(
             request, keys=keys, file=file, version=file.current_version, name=download_name(keys, file)
         )

@@ -35,29 +35,12 @@ def file_list(*, user, folder_id=None, all_folders: bool = False) -> QuerySet[Fi
     return files.order_by("-modified_at", "id")
 
 
-def file_get(*, user, file_id) -> File:
+def file_get(*, user, file_id, for_download: bool = False) -> File:
+    """A live file the user may see, with its current version and folder (and the version's derived data, which
+    listings show; ``for_download`` leaves that out: one smaller query before a download's first byte)."""
+    related = ("current_version", "folder") if for_download else ("current_version__derived", "folder")
     found = (
-        one_or_none(
-            access.items(user, File)
-            .filter(pk=file_id, trashed_at__isnull=True)
-            .select_related("current_version__derived", "folder")
-        )
-        if is_uuid(file_id)
-        else None
-    )
-    if found is None:
-        raise NotFound("No such file.")
-    return found
-
-
-def file_for_download(*, user, file_id) -> File:
-    """A live file with its current version and folder: all a download needs, in one small query."""
-    found = (
-        one_or_none(
-            access.items(user, File, access.Action.VIEW)
-            .filter(pk=file_id, trashed_at__isnull=True)
-            .select_related("current_version", "folder")
-        )
+        one_or_none(access.items(user, File).filter(pk=file_id, trashed_at__isnull=True).select_related(*related))
         if is_uuid(file_id)
         else None
     )
