@@ -553,9 +553,23 @@ def speed_ratios(times: dict, a: tuple[str, str], b: tuple[str, str] | list[floa
 
 
 def verdict(ratios: list[float], goal: float) -> str:
+    """The ratios' spread, and whether their median meets ``goal`` (and if the rounds fell on both sides)."""
     if len(ratios) < GOAL_ROUNDS:
         return f"{spread(ratios, 2)}: n/a (fewer than {GOAL_ROUNDS} rounds)"
-    return f"{spread(ratios, 2)}: **{'pass' if statistics.median(ratios) >= goal else 'FAIL'}**"
+    both_sides = f", rounds on both sides of {goal:.2f}" if min(ratios) < goal <= max(ratios) else ""
+    return f"{spread(ratios, 2)}: **{'pass' if statistics.median(ratios) >= goal else 'FAIL'}**{both_sides}"
+
+
+def noise_note(whole: Load) -> str:
+    """One sentence on how much else the machine was doing during the whole run."""
+    others, cores = whole.cores(whole.others), os.cpu_count() or 1
+    load = f"{others:.2f} of the {cores} cores on average, load average {whole.before:.2f} → {whole.after:.2f}"
+    if others < 0.1:
+        return f"The machine was otherwise quiet during this run (other processes used {load})."
+    return (
+        f"**The machine was shared during this run**: other processes used {load}. Read the spreads: a ratio"
+        " whose rounds fall on both sides of 1.00 (or of a goal) does not show a difference."
+    )
 
 
 def describe_load(load: Load) -> str:
@@ -679,6 +693,8 @@ def report(results: dict, names: list[str], version: dict[str, str], whole: Load
             *ab_text,
             "Reproduce: `make bench BENCH=transfer` (`BENCH_TRANSFER_SIZES_MIB=100,1024` by default,",
             f"`BENCH_TRANSFER_REPEAT` rounds, {REPEAT} here, 5 by default; `BENCH_BASELINE=<git ref>` for an A/B).",
+            "",
+            noise_note(whole),
             "",
             f"Goals, over at least {GOAL_ROUNDS} interleaved rounds: Locker's download to /dev/null at least "
             f"{GOAL_BARE:.2f}x the bare",
