@@ -1,21 +1,36 @@
-"""Upload and download throughput and server memory: Locker (encrypted) vs copyparty (plain) vs cp.
+"""Upload and download throughput, time to first byte and server memory, with the spread over rounds.
 
-For each size (100 MiB, 1 GiB by default; ``BENCH_TRANSFER_SIZES_MIB=100,1024``):
+Locker (encrypted) vs the bare decrypting server (``bench/bare_server.py``) vs copyparty (plain) vs cp.
+For each size (100 MiB, 1 GiB by default; ``BENCH_TRANSFER_SIZES_MIB=100,1024``), over
+``BENCH_TRANSFER_REPEAT`` interleaved rounds (5 by default):
 
 * ``cp`` of the file on the same disk;
 * Locker under gunicorn (1 worker, 4 threads): multipart upload (``POST /api/v1/files/``),
-  raw ``PUT /api/v1/files/{id}/content``, and download (``GET .../content``), all with curl;
-* copyparty (an unencrypted Python file server, from PyPI) receiving the same file by
-  multipart (``act=bput``) and by ``PUT``, and serving it back, with curl.
+  raw ``PUT /api/v1/files/{id}/content``, and download (``GET .../content``) into /dev/null and saved to
+  a file, all with curl;
+* with ``BENCH_BASELINE=<git ref>``, a second Locker from that ref (checked out into a temporary
+  ``git worktree``, removed at the end), from the same virtualenv with its own data dir and the same
+  settings and gunicorn flags, doing the same transfers in the same rounds: an A/B of two versions;
+* the bare decrypting server: the same file in Locker's format, decrypted and sent with no framework;
+* copyparty (an unencrypted Python file server, from PyPI) receiving the same file by multipart
+  (``act=bput``) and by ``PUT``, and serving it back (a second copyparty with ``--no-sendfile`` too);
+* time to first byte (curl's ``time_starttransfer``, one new connection per request) of each download,
+  and of a 64 KiB file fetched ``BENCH_TRANSFER_TTFB_REQUESTS`` times per server per round.
 
+Every figure is the median over the rounds with its min and max; a ratio is taken round by round (both
+sides in the same conditions) before its median. The machine's load is recorded around each size: the
+1-minute load average before and after, and the CPU time the rest of the machine used meanwhile (busy time
+from ``/proc/stat`` minus this process and every child it waited for: servers, curl, cp).
 Each server is started fresh per size; its worker's peak RSS (``VmHWM``) is read at the end.
 MiB/s = file size / wall time of the curl command.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -28,7 +43,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 SIZES = [int(s) for s in os.environ.get("BENCH_TRANSFER_SIZES_MIB", "100,1024").split(",")]
-REPEAT = int(os.environ.get("BENCH_TRANSFER_REPEAT", "3"))  # medians of this many runs
+REPEAT = int(os.environ.get("BENCH_TRANSFER_REPEAT", "5"))  # interleaved rounds per size
+BASELINE = os.environ.get("BENCH_BASELINE", "").strip()  # a git ref to time against the current checkout
+SMALL = 64 * 1024  # the small file whose time to first byte shows the fixed cost of a request
+SMALL_REQUESTS = int(os.environ.get("BENCH_TRANSFER_TTFB_REQUESTS", "5"))  # per server per round
+GOAL_ROUNDS = 5
+GOAL_BARE = 0.95  # Locker's download to /dev/null, over the bare decrypting server's
+GOAL_SAVED = 1.0  # Locker's saved download, over copyparty's
+COMMAND_TIMEOUT = 900  # seconds: no transfer here takes minutes, a stuck one must not hang the run
 
 
 def free_port() -> int:
@@ -89,8 +111,16 @@ def fsync_time(path: Path) -> float:
 
 def timed(cmd: list[str]) -> float:
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=COMMAND_TIMEOUT)
     return time.perf_counter() - start
+
+
+def fetch(server, out: str = "/dev/null", small: bool = False) -> tuple[float, float]:
+    """One download by curl on a new connection: (wall seconds, seconds to the first byte of the body)."""
+    command = ["curl", "-sf", "-o", out, "-w", "%{time_starttransfer}", *server.curl_args(small)]
+    start = time.perf_counter()
+    result = subprocess.run(command, check=True, capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
+    return time.perf_counter() - start, float(result.stdout)
 
 
 def make_file(path: Path, mib: int) -> None:
@@ -100,10 +130,68 @@ def make_file(path: Path, mib: int) -> None:
             handle.write(block[i % 7 :] + block[: i % 7])  # distinct blocks, cheap to make
 
 
+# The machine's load --------------------------------------------------------------------------------------
+
+
+def load_average() -> float:
+    """The 1-minute load average (runnable and uninterruptible tasks, all cores)."""
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def machine_cpu_seconds() -> tuple[float, float]:
+    """(busy, stolen) CPU seconds of the whole machine since boot, all cores together (``/proc/stat``)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    tick = os.sysconf("SC_CLK_TCK")
+    return (user + nice + system + irq + softirq) / tick, steal / tick
+
+
+def own_cpu_seconds() -> float:
+    """CPU seconds of this process and of every child it has waited for (servers once stopped, curl, cp)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+class Load:
+    """How busy the machine was from ``start()`` to ``stop()`` apart from this benchmark.
+
+    Other processes' CPU = the machine's busy time minus this process and its waited-for children (every
+    server is stopped, and so reaped, before ``stop()``). Kernel threads writing this benchmark's files back
+    to disk count as others: a few percent of a core at most on an idle machine.
+    """
+
+    def __init__(self):
+        self.before = load_average()
+        self.start_wall = time.perf_counter()
+        self.start_busy, self.start_steal = machine_cpu_seconds()
+        self.start_own = own_cpu_seconds()
+        self.after = self.wall = self.others = self.steal = self.own = float("nan")
+
+    def stop(self) -> Load:
+        busy, steal = machine_cpu_seconds()
+        self.wall = time.perf_counter() - self.start_wall
+        self.own = own_cpu_seconds() - self.start_own
+        self.others = max(0.0, busy - self.start_busy - self.own)
+        self.steal = steal - self.start_steal
+        self.after = load_average()
+        return self
+
+    def cores(self, seconds: float) -> float:
+        """CPU seconds over the wall time: how many cores' worth, on average."""
+        return seconds / self.wall if self.wall > 0 else float("nan")
+
+
+# Servers -------------------------------------------------------------------------------------------------
+
+
 class Server:
     def __init__(self, cmd, env, url, cwd=ROOT):
         self.proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(url)
+        try:
+            wait_for(url)
+        except RuntimeError:
+            self.stop()
+            raise
 
     def worker_pid(self) -> int:
         kids = children(self.proc.pid)
@@ -115,17 +203,18 @@ class Server:
             self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            self.proc.wait(timeout=20)
 
 
-def start_locker(**extra_env: str) -> tuple[Server, str]:
-    """gunicorn (1 worker, 4 threads) on this benchmark's data dir and secrets. Returns ``(server, base URL)``."""
+def locker_env(data_dir: Path, **extra_env: str) -> dict[str, str]:
+    """The environment of a benchmarked Locker: production settings, this run's secrets, ``data_dir``."""
     from django.conf import settings
 
-    port = free_port()
-    env = {
-        **os.environ,
+    inherited = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "GUNICORN_CMD_ARGS", "DATABASE_URL"}}
+    return {
+        **inherited,
         "DJANGO_SETTINGS_MODULE": "locker.settings",
-        "LOCKER_DATA_DIR": str(settings.LOCKER_DATA_DIR),
+        "LOCKER_DATA_DIR": str(data_dir),
         "LOCKER_HTTPS": "0",
         "DEBUG": "0",
         "RATELIMIT_ENABLE": "0",
@@ -134,58 +223,114 @@ def start_locker(**extra_env: str) -> tuple[Server, str]:
         "JWT_SIGNING_KEY": settings.JWT_SIGNING_KEY,
         **extra_env,
     }
-    command = [str(VENV_BIN / "gunicorn"), "locker.wsgi:application", "-b", f"127.0.0.1:{port}"]
-    command += ["--workers", "1", "--threads", "4", "--timeout", "600"]
-    server = Server(command, env, f"http://127.0.0.1:{port}/healthz")
+
+
+def start_locker(tree: Path = ROOT, data_dir: Path | None = None, **extra_env: str) -> tuple[Server, str]:
+    """gunicorn (1 worker, 4 threads) serving the code in ``tree`` from ``data_dir`` (default: this run's).
+
+    The flags are explicit and the same for every tree, and an empty config file stands in for any
+    ``gunicorn.conf.py`` a tree may have, so two versions of Locker run under the same server settings.
+    Returns ``(server, base URL)``.
+    """
+    from django.conf import settings
+
+    data_dir = Path(data_dir or settings.LOCKER_DATA_DIR)
+    config = data_dir / "bench-gunicorn.conf.py"
+    config.write_text("# empty: every setting is on the command line\n")
+    port = free_port()
+    command = [str(VENV_BIN / "gunicorn"), "locker.wsgi:application", "-b", f"127.0.0.1:{port}", "-c", str(config)]
+    command += ["--chdir", str(tree), "--workers", "1", "--threads", "4", "--timeout", "600"]
+    server = Server(command, locker_env(data_dir, **extra_env), f"http://127.0.0.1:{port}/healthz", cwd=tree)
     return server, f"http://127.0.0.1:{port}"
+
+
+ACCOUNT_SETUP = """
+import json, sys
+import django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+import locker
+from accounts.models import User
+from tests.factories import make_account
+account = make_account(sys.argv[1])
+User.objects.filter(pk=account.user.pk).update(storage_quota=1 << 50)
+print(json.dumps({"password": account.password, "code": locker.__file__}))
+"""
+
+
+def make_bench_account(tree: Path, data_dir: Path, username: str) -> str:
+    """Migrate ``data_dir``'s database with ``tree``'s code and register ``username`` there; returns the password.
+
+    In a subprocess in ``tree``, so a baseline gets its own migrations and services.
+    """
+    command = [sys.executable, "-c", ACCOUNT_SETUP, username]
+    result = subprocess.run(
+        command, cwd=tree, env=locker_env(data_dir), capture_output=True, text=True, timeout=COMMAND_TIMEOUT
+    )
+    if result.returncode:
+        raise RuntimeError(f"account setup in {tree} failed:\n{result.stderr[-3000:]}")
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    if not Path(answer["code"]).resolve().is_relative_to(tree.resolve()):
+        raise RuntimeError(f"{tree}: Locker's code came from {answer['code']}")
+    return answer["password"]
 
 
 def curl_token(base: str, username: str, password: str) -> str:
     """An access token, logging in with curl as a client would."""
     body = json.dumps({"username": username, "password": password})
     command = ["curl", "-sf", "-H", "Content-Type: application/json", "-d", body, f"{base}/api/v1/auth/token"]
-    login = subprocess.run(command, check=True, capture_output=True, text=True)
+    login = subprocess.run(command, check=True, capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
     return json.loads(login.stdout)["access"]
 
 
 class Locker:
-    """A fresh gunicorn with one account; each transfer is a curl command."""
+    """A fresh gunicorn serving ``tree`` with one account in ``data_dir``; each transfer is a curl command."""
 
-    def __init__(self, size_mib: int, source: Path):
-        from accounts.models import User
-        from tests.factories import make_account
+    def __init__(self, size_mib: int, source: Path, tree: Path = ROOT, data_dir: Path | None = None):
+        from django.conf import settings
 
+        data_dir = Path(data_dir or settings.LOCKER_DATA_DIR)
         username = f"bench{size_mib}"
-        account = make_account(username)
-        User.objects.filter(pk=account.user.pk).update(storage_quota=1 << 50)
-        self.server, self.base = start_locker(LOCKER_MAX_UPLOAD_SIZE=str(16 << 30))
-        self.source = source
-        self.auth = ["-H", f"Authorization: Bearer {curl_token(self.base, username, account.password)}"]
+        password = make_bench_account(tree, data_dir, username)
+        self.server, self.base = start_locker(tree, data_dir, LOCKER_MAX_UPLOAD_SIZE=str(16 << 30))
         pid = self.server.worker_pid()
+        if Path(os.readlink(f"/proc/{pid}/cwd")).resolve() != tree.resolve():
+            self.server.stop()
+            raise RuntimeError(f"the worker for {tree} runs in {os.readlink(f'/proc/{pid}/cwd')}")
+        self.source = source
+        self.auth = ["-H", f"Authorization: Bearer {curl_token(self.base, username, password)}"]
         self.login_peak = peak_rss_mib(pid)  # Argon2id: 64 MiB (KEK) and Django's hasher (100 MiB)
         self.idle = rss_mib(pid)
         reset_peak(pid)
-        self.file_id = None
+        self.file_id = self.small_id = None
+        self.peak = float("nan")
+
+    def upload(self, path: Path) -> str:
+        """A new file by multipart upload; returns its id."""
+        cmd = ["curl", "-sf", *self.auth, "-F", f"file=@{path};filename={path.name}", f"{self.base}/api/v1/files/"]
+        result = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
+        return json.loads(result.stdout)[0]["file"]["id"]
 
     def multipart(self) -> float:
-        cmd = ["curl", "-sf", *self.auth, "-F", f"file=@{self.source};filename=bench.bin", f"{self.base}/api/v1/files/"]
         started = time.perf_counter()
-        result = subprocess.run(cmd, check=True, capture_output=True, text=True)
-        seconds = time.perf_counter() - started
-        self.file_id = json.loads(result.stdout)[0]["file"]["id"]
-        return seconds
+        self.file_id = self.upload(self.source)
+        return time.perf_counter() - started
 
     def put(self) -> float:
         url = f"{self.base}/api/v1/files/{self.file_id}/content"
         return timed(["curl", "-sf", *self.auth, "-T", str(self.source), url])
 
-    def download(self, out: str = "/dev/null") -> float:
-        return timed(["curl", "-sf", *self.auth, "-o", out, f"{self.base}/api/v1/files/{self.file_id}/content"])
+    def add_small(self, path: Path) -> None:
+        self.small_id = self.upload(path)
+
+    def curl_args(self, small: bool = False) -> list[str]:
+        return [*self.auth, f"{self.base}/api/v1/files/{self.small_id if small else self.file_id}/content"]
 
     def stop(self) -> float:
-        peak = peak_rss_mib(self.server.worker_pid())
+        self.peak = peak_rss_mib(self.server.worker_pid())
         self.server.stop()
-        return peak
+        return self.peak
 
 
 class Copyparty:
@@ -202,6 +347,7 @@ class Copyparty:
         self.source = source
         self.count = 0
         self.synced: list[float] = []
+        self.peak = float("nan")
 
     def multipart(self) -> float:
         self.count += 1
@@ -215,184 +361,396 @@ class Copyparty:
         self.last = f"put-{self.count}.bin"
         return timed(["curl", "-sf", "-T", str(self.source), f"{self.base}/{self.last}"])
 
-    def download(self, out: str = "/dev/null") -> float:
-        return timed(["curl", "-sf", "-o", out, f"{self.base}/{self.last}"])
+    def add_small(self, path: Path) -> None:
+        timed(["curl", "-sf", "-T", str(path), f"{self.base}/small.bin"])
+
+    def curl_args(self, small: bool = False) -> list[str]:
+        return [f"{self.base}/{'small.bin' if small else self.last}"]
 
     def stop(self) -> float:
-        peak = peak_rss_mib(self.server.proc.pid)
+        self.peak = peak_rss_mib(self.server.proc.pid)
         self.server.stop()
         shutil.rmtree(self.volume, ignore_errors=True)
-        return peak
+        return self.peak
 
 
 class Bare:
-    """``bench/bare_server.py``: the same file encrypted in Locker's format, served with no framework at all."""
+    """``bench/bare_server.py``: one file encrypted in Locker's format, served with no framework at all."""
 
     def __init__(self, source: Path, work: Path):
+        self.work = work
+        work.mkdir(exist_ok=True)
         command = [sys.executable, "-m", "bench.bare_server", str(source), str(work)]
         self.proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
         self.base = f"http://127.0.0.1:{int(self.proc.stdout.readline())}"
 
-    def download(self, out: str = "/dev/null") -> float:
-        return timed(["curl", "-sf", "-o", out, f"{self.base}/"])
+    def curl_args(self, small: bool = False) -> list[str]:
+        return [f"{self.base}/"]
 
     def stop(self) -> None:
         self.proc.kill()
         self.proc.wait()
-        (Path(self.proc.args[-1]) / "bare.blob").unlink(missing_ok=True)
+        self.proc.stdout.close()
+        shutil.rmtree(self.work, ignore_errors=True)
 
 
-def to_file(server, work: Path) -> float:
+class BaselineTree:
+    """``ref`` checked out into a temporary ``git worktree`` (detached), removed by ``remove()``."""
+
+    def __init__(self, ref: str):
+        self.commit = git("rev-parse", "--verify", f"{ref}^{{commit}}")
+        short = git("log", "-1", "--format=%h", self.commit)
+        self.label = ref if self.commit.startswith(ref) else f"{ref} ({short})"
+        self.parent = Path(tempfile.mkdtemp(prefix="locker-baseline-"))
+        self.path = self.parent / "tree"
+        git("worktree", "add", "--detach", "--quiet", str(self.path), self.commit)
+
+    def remove(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            git("worktree", "remove", "--force", str(self.path))
+        shutil.rmtree(self.parent, ignore_errors=True)
+        with contextlib.suppress(subprocess.CalledProcessError):
+            git("worktree", "prune")
+
+
+def git(*args: str) -> str:
+    result = subprocess.run(["git", "-C", str(ROOT), *args], check=True, capture_output=True, text=True, timeout=300)
+    return result.stdout.strip()
+
+
+def current_label() -> str:
+    """The checked-out commit, and whether tracked files other than docs differ from it."""
+    head = git("log", "-1", "--format=%h")
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)docs")
+    return f"{head} + uncommitted changes" if changed else head
+
+
+# Rounds --------------------------------------------------------------------------------------------------
+
+
+def to_file(server, work: Path) -> tuple[float, float]:
     """A download saved to a file on the same disk, as a client keeps it (deleted afterwards)."""
     out = work / "saved.bin"
-    seconds = server.download(str(out))
+    timing = fetch(server, str(out))
     out.unlink()
-    return seconds
+    return timing
 
 
-def same_bytes(server, source: Path, work: Path) -> bool:
+def same_bytes(server, source: Path, work: Path, small: bool = False) -> bool:
     out = work / "download.bin"
-    server.download(str(out))
-    same = subprocess.run(["cmp", "-s", str(source), str(out)]).returncode == 0
+    fetch(server, str(out), small)
+    same = subprocess.run(["cmp", "-s", str(source), str(out)], timeout=COMMAND_TIMEOUT).returncode == 0
     out.unlink()
     return same
 
 
-def compare(size_mib: int, source: Path, work: Path, repeat: int) -> dict:
-    """Both servers up at once; every round runs each transfer on both, alternating which goes first.
+def copy_time(source: Path, work: Path) -> float:
+    seconds = timed(["cp", str(source), str(work / "copy.bin")])
+    (work / "copy.bin").unlink()
+    return seconds
 
-    The disk and CPU of a shared machine drift by 2x within minutes; interleaving puts both
-    servers under the same conditions, and the per-round ratios cancel most of the drift.
+
+def rotated(items: list, by: int) -> list:
+    """``items`` starting at ``by`` (mod len): over len(items) rounds each one goes first once."""
+    by %= len(items)
+    return items[by:] + items[:by]
+
+
+OPS = ("cp", "multipart", "put", "download", "saved", "small")
+# download: to /dev/null; saved: to a file on the same disk; small: time to first byte of the 64 KiB file
+
+
+def compare(size_mib: int, source: Path, small: Path, work: Path, repeat: int, trees: list) -> dict:
+    """Every server up at once; every round runs each transfer on each, rotating which goes first.
+
+    The disk and CPU of a shared machine drift by 2x within minutes; interleaving puts all servers under
+    the same conditions, and the per-round ratios cancel most of the drift. ``trees``: (name, tree, data dir)
+    of each Locker to time.
     """
-    locker, plain = Locker(size_mib, source), Copyparty(source, work)
-    unsent = Copyparty(source, work, "--no-sendfile")  # serves with a read-send loop, as Locker must
-    unsent.put()
-    bare = Bare(source, work)
     times: dict[tuple[str, str], list[float]] = {}
-    try:
+    ttfb: dict[tuple[str, str], list[float]] = {}
+    load = Load()
+    with contextlib.ExitStack() as stack:
+        lockers = []
+        for name, tree, data_dir in trees:
+            lockers.append((name, Locker(size_mib, source, tree, data_dir)))
+            stack.callback(lockers[-1][1].stop)
+        plain = Copyparty(source, work)
+        stack.callback(plain.stop)
+        unsent = Copyparty(source, work, "--no-sendfile")  # serves with a read-send loop, as Locker must
+        stack.callback(unsent.stop)
+        bare = Bare(source, work / "bare")
+        stack.callback(bare.stop)
+        bare_small = Bare(small, work / "bare-small")
+        stack.callback(bare_small.stop)
+        unsent.put()
+        for _, server in [*lockers, ("copyparty", plain)]:
+            server.add_small(small)
+        actors = {
+            "cp": [("cp", None)],
+            "multipart": [*lockers, ("copyparty", plain)],
+            "put": [*lockers, ("copyparty", plain)],
+            "download": [*lockers, ("bare", bare), ("copyparty", plain), ("unsent", unsent)],
+            "saved": [*lockers, ("copyparty", plain)],
+            "small": [*lockers, ("bare", bare_small), ("copyparty", plain)],
+        }
+        for _, server in actors["small"]:  # warm up each server's request path (threads, connections)
+            fetch(server, small=True)
         for round_ in range(repeat):
             for op in OPS:
-                pair = [("locker", locker), ("copyparty", plain)]
-                if op == "download":
-                    pair += [("unsent", unsent), ("bare", bare)]
-                for name, server in pair if round_ % 2 == 0 else pair[::-1]:
-                    seconds = to_file(server, work) if op == "saved" else getattr(server, op)()
+                if op == "small":
+                    samples: dict[str, list[float]] = {name: [] for name, _ in actors[op]}
+                    for request in range(SMALL_REQUESTS):
+                        for name, server in rotated(actors[op], round_ + request):
+                            samples[name].append(fetch(server, small=True)[1])
+                    for name, values in samples.items():
+                        ttfb.setdefault((name, op), []).append(statistics.median(values))
+                    continue
+                for name, server in rotated(actors[op], round_):
+                    if op == "cp":
+                        seconds = copy_time(source, work)
+                    elif op in ("download", "saved"):
+                        seconds, first = fetch(server) if op == "download" else to_file(server, work)
+                        ttfb.setdefault((name, op), []).append(first)
+                    else:
+                        seconds = getattr(server, op)()
                     times.setdefault((name, op), []).append(seconds)
-        ok = same_bytes(locker, source, work) and same_bytes(plain, source, work)
-    finally:
-        locker_peak, plain_peak, _, _ = locker.stop(), plain.stop(), unsent.stop(), bare.stop()
-    rate = {key: size_mib / statistics.median(values) for key, values in times.items()}
-    ratio = {  # Locker's speed over copyparty's, round by round (plain seconds / Locker seconds)
-        op: statistics.median(p / lk for lk, p in zip(times[("locker", op)], times[("copyparty", op)], strict=True))
-        for op in OPS
-    }
-    ratio["multipart_synced"] = statistics.median(
-        p / lk for lk, p in zip(times[("locker", "multipart")], plain.synced, strict=True)
-    )
-    ratio["download_unsent"] = statistics.median(
-        p / lk for lk, p in zip(times[("locker", "download")], times[("unsent", "download")], strict=True)
-    )
-    ratio["download_bare"] = statistics.median(  # the same ratio for the framework-free decrypting server
-        p / b for b, p in zip(times[("bare", "download")], times[("copyparty", "download")], strict=True)
-    )
-    print(
-        f"{size_mib} MiB rounds (MiB/s): "
-        + "; ".join(f"{n} {op} {[round(size_mib / t) for t in v]}" for (n, op), v in times.items()),
-        flush=True,
-    )
+            print(
+                f"{size_mib} MiB round {round_ + 1}/{repeat} (MiB/s): "
+                + "; ".join(f"{n} {op} {size_mib / v[-1]:.0f}" for (n, op), v in times.items()),
+                flush=True,
+            )
+        checked = [server for _, server in lockers] + [plain]
+        ok = all(same_bytes(s, source, work) and same_bytes(s, small, work, small=True) for s in checked)
+    load.stop()
     return {
-        "rate": rate,
-        "rate_synced": size_mib / statistics.median(plain.synced),
-        "ratio": ratio,
-        "locker_rss": (locker.idle, locker_peak, locker.login_peak),
-        "plain_peak": plain_peak,
+        "times": times,
+        "ttfb": ttfb,
+        "synced": plain.synced,
+        "lockers": dict(lockers),
+        "plain_peak": plain.peak,
         "ok": ok,
+        "load": load,
+        "rounds": repeat,
     }
 
 
-OPS = ("multipart", "put", "download", "saved")  # download: to /dev/null; saved: to a file on the same disk
+# Report --------------------------------------------------------------------------------------------------
 
 
-def repeats(size_mib: int) -> int:
-    """Rounds per size: more for small files, whose times are short and noisier."""
-    if "BENCH_TRANSFER_REPEAT" in os.environ:
-        return int(os.environ["BENCH_TRANSFER_REPEAT"])
-    return max(5, min(9, 1024 // size_mib))
+def spread(values: list[float], digits: int = 0) -> str:
+    """``median (min–max)`` of the per-round values."""
+    if not values:
+        return "–"
+    low, mid, high = min(values), statistics.median(values), max(values)
+    return f"{mid:.{digits}f} ({low:.{digits}f}–{high:.{digits}f})"
+
+
+def speed_ratios(times: dict, a: tuple[str, str], b: tuple[str, str] | list[float]) -> list[float]:
+    """Round by round, how many times faster ``a`` was than ``b`` (b's seconds / a's seconds)."""
+    other = b if isinstance(b, list) else times[b]
+    return [theirs / ours for ours, theirs in zip(times[a], other, strict=True)]
+
+
+def verdict(ratios: list[float], goal: float) -> str:
+    """The ratios' spread, and whether their median meets ``goal`` (and if the rounds fell on both sides)."""
+    if len(ratios) < GOAL_ROUNDS:
+        return f"{spread(ratios, 2)}: n/a (fewer than {GOAL_ROUNDS} rounds)"
+    both_sides = f", rounds on both sides of {goal:.2f}" if min(ratios) < goal <= max(ratios) else ""
+    return f"{spread(ratios, 2)}: **{'pass' if statistics.median(ratios) >= goal else 'FAIL'}**{both_sides}"
+
+
+def noise_note(whole: Load) -> str:
+    """One sentence on how much else the machine was doing during the whole run."""
+    others, cores = whole.cores(whole.others), os.cpu_count() or 1
+    load = f"{others:.2f} of the {cores} cores on average, load average {whole.before:.2f} → {whole.after:.2f}"
+    if others < 0.1:
+        return f"The machine was otherwise quiet during this run (other processes used {load})."
+    return (
+        f"**The machine was shared during this run**: other processes used {load}. Read the spreads: a ratio"
+        " whose rounds fall on both sides of 1.00 (or of a goal) does not show a difference."
+    )
+
+
+def describe_load(load: Load) -> str:
+    cores = os.cpu_count() or 1
+    steal = f"; stolen by the hypervisor {load.cores(load.steal):.2f}" if load.steal > 0 else ""
+    return (
+        f"{load.before:.2f} → {load.after:.2f} | {load.wall:.0f} s | {load.cores(load.own):.2f} | "
+        f"{load.cores(load.others):.2f} of {cores}{steal} |"
+    )
 
 
 def run() -> str:
     from django.conf import settings
 
     data_dir = str(settings.LOCKER_DATA_DIR)
-    rows, ratios = [], []
-    with tempfile.TemporaryDirectory(prefix="locker-transfer-", dir=data_dir) as work_dir:
-        work = Path(work_dir)
-        for mib in SIZES:
-            source = work / f"source-{mib}.bin"
-            make_file(source, mib)
-            copy = timed(["cp", str(source), str(work / "copy.bin")])
-            (work / "copy.bin").unlink()
-            result = compare(mib, source, work, repeats(mib))
-            source.unlink()
-            rate, ratio = result["rate"], result["ratio"]
-            idle, peak, login_peak = result["locker_rss"]
-            rows.append(
-                f"| {mib} MiB | {repeats(mib)} | {mib / copy:.0f} | {rate[('locker', 'multipart')]:.0f} | "
-                f"{rate[('locker', 'put')]:.0f} | {rate[('locker', 'download')]:.0f} | "
-                f"{rate[('locker', 'saved')]:.0f} | {rate[('bare', 'download')]:.0f} | "
-                f"{idle:.0f} / {peak:.0f} / {login_peak:.0f} | "
-                f"{rate[('copyparty', 'multipart')]:.0f} ({result['rate_synced']:.0f}) | "
-                f"{rate[('copyparty', 'put')]:.0f} | {rate[('copyparty', 'download')]:.0f} "
-                f"({rate[('unsent', 'download')]:.0f}) | "
-                f"{rate[('copyparty', 'saved')]:.0f} | "
-                f"{result['plain_peak']:.0f} | {'yes' if result['ok'] else 'NO'} |"
+    baseline = BaselineTree(BASELINE) if BASELINE else None
+    names = ["locker"] + (["baseline"] if baseline else [])
+    version = {"locker": f"Locker {current_label()}"}
+    if baseline:
+        version["baseline"] = f"baseline {baseline.label}"
+    results = {}
+    whole = Load()
+    try:
+        with tempfile.TemporaryDirectory(prefix="locker-transfer-", dir=data_dir) as work_dir:
+            work = Path(work_dir)
+            trees = [("locker", ROOT, work / "data-locker")]
+            if baseline:
+                trees.append(("baseline", baseline.path, work / "data-baseline"))
+            small = work / "small.bin"
+            small.write_bytes(os.urandom(SMALL))
+            for mib in SIZES:
+                source = work / f"source-{mib}.bin"
+                make_file(source, mib)
+                try:
+                    results[mib] = compare(mib, source, small, work, REPEAT, trees)
+                finally:
+                    source.unlink()
+    finally:
+        if baseline:
+            baseline.remove()
+    whole.stop()
+    return report(results, names, version, whole)
+
+
+def report(results: dict, names: list[str], version: dict[str, str], whole: Load) -> str:
+    ab = "baseline" in names
+    goals, rates, ratios, firsts, memory, loads = [], [], [], [], [], []
+    for mib, result in results.items():
+        times, ttfb, rounds = result["times"], result["ttfb"], result["rounds"]
+        size = f"{mib} MiB"
+        for name in names:
+            goals.append(
+                f"| {size} | {version[name]} | {rounds} | "
+                f"{verdict(speed_ratios(times, (name, 'download'), ('bare', 'download')), GOAL_BARE)} | "
+                f"{verdict(speed_ratios(times, (name, 'saved'), ('copyparty', 'saved')), GOAL_SAVED)} |"
             )
-            ratios.append(
-                f"| {mib} MiB | {ratio['multipart']:.2f} ({ratio['multipart_synced']:.2f}) | {ratio['put']:.2f} | "
-                f"{ratio['download']:.2f} ({ratio['download_unsent']:.2f}) | {ratio['saved']:.2f} | "
-                f"{ratio['download_bare']:.2f} |"
-            )
-            print(rows[-1], ratios[-1], sep="\n", flush=True)
+
+        def rate(name: str, op: str, times=times, mib=mib) -> str:
+            return spread([mib / s for s in times[(name, op)]]) if (name, op) in times else ""
+
+        synced = spread([mib / s for s in result["synced"]])
+        variant = {"multipart": f"+ fsync: {synced}", "download": f"`--no-sendfile`: {rate('unsent', 'download')}"}
+        labels = {
+            "multipart": "multipart up",
+            "put": "PUT up",
+            "download": "down to /dev/null",
+            "saved": "down saved to a file",
+        }
+        for op, label in labels.items():
+            cells = [rate(name, op) for name in names] + [rate("bare", op), rate("copyparty", op), variant.get(op, "")]
+            rates.append(f"| {size} | {label} | " + " | ".join(cells) + " |")
+        for op, label in labels.items():
+            against = {"multipart": result["synced"], "download": ("unsent", "download")}
+            cells = [spread(speed_ratios(times, ("locker", op), ("copyparty", op)), 2)]
+            if op in against:
+                cells[0] += f"; {'+ fsync' if op == 'multipart' else '`--no-sendfile`'}: "
+                cells[0] += spread(speed_ratios(times, ("locker", op), against[op]), 2)
+            cells.append(spread(speed_ratios(times, ("locker", op), ("bare", op)), 2) if op == "download" else "")
+            if ab:
+                cells.append(spread(speed_ratios(times, ("locker", op), ("baseline", op)), 2))
+            ratios.append(f"| {size} | {label} | " + " | ".join(cells) + " |")
+        for op, file in (("small", "64 KiB"), ("download", size)):
+            row = [spread([s * 1000 for s in ttfb[(name, op)]], 1) for name in [*names, "bare", "copyparty"]]
+            excess = [(lk - b) * 1000 for lk, b in zip(ttfb[("locker", op)], ttfb[("bare", op)], strict=True)]
+            firsts.append(f"| {size} | {file} | " + " | ".join(row) + f" | {spread(excess, 1)} |")
+        lockers = result["lockers"]
+        rss = [f"{lockers[n].idle:.0f} / {lockers[n].peak:.0f} / {lockers[n].login_peak:.0f}" for n in names]
+        memory.append(f"| {size} | " + " | ".join(rss) + f" | {result['plain_peak']:.0f} |")
+        loads.append(
+            f"| {size} | {rounds} | {describe_load(result['load'])} {rate('cp', 'cp')} | "
+            f"{'yes' if result['ok'] else 'NO'} |"
+        )
+    loads.append(f"| whole run | | {describe_load(whole)} | |")
+    versions = [version[n] for n in names]
+    ab_text = []
+    if ab:
+        ab_text = [
+            f"`BENCH_BASELINE` runs a second Locker, the {version['baseline']}, checked out into a temporary",
+            "`git worktree` (removed at the end), from the same virtualenv with its own data dir and the same settings",
+            "and gunicorn flags, in the same rounds as the current checkout; the last ratio column is the current",
+            "checkout's speed over the baseline's.",
+        ]
     return "\n".join(
         [
-            "## File transfer: encrypted Locker vs plain copyparty vs cp",
+            "## File transfer: encrypted Locker vs a bare decrypting server vs plain copyparty vs cp",
             "",
             "MiB/s over loopback with curl; Locker under gunicorn (1 worker, 4 threads) encrypts on upload",
             "(AES-256-GCM stream, fsync before commit) and decrypts on download; copyparty stores and serves",
-            "plaintext and does not fsync. Both servers run at once and every round does each transfer on both,",
-            "alternating which goes first (the shared machine's disk drifts by 2x within minutes); rates are",
-            "medians over the rounds. Downloads are timed twice: into `/dev/null` (the server alone; copyparty sends",
-            "the file with `sendfile(2)`, zero-copy, which a server that decrypts cannot) and saved to a file on the",
-            "same disk, as a client keeps it. One more download of each is compared byte for byte with the source.",
-            "Locker RSS column: worker RSS after login / peak RSS during all transfers",
-            "(VmHWM, reset after login) / peak during the login itself (Argon2id is memory-hard by design: 64 MiB",
-            "for the key-encryption key plus Django's Argon2 hasher). copyparty's is its VmHWM. In brackets, the",
-            "copyparty multipart rate once an fsync of the received file is added: the same durability as Locker;",
-            "after copyparty's download rate, in brackets, that of a second copyparty started with `--no-sendfile`",
-            "(a read-and-send loop, as a server that must transform the bytes has to), in the same rounds.",
-            "The bare column is `bench/bare_server.py`, in the same rounds: the same file in Locker's format,",
-            "decrypted and sent by a loop on a raw socket with no framework, parsing, auth or database (and no",
-            "`bytes` copy): the fastest an encrypting Python server could be here, so how much of the gap is Locker's.",
-            "Reproduce: `make bench BENCH=transfer` (`BENCH_TRANSFER_SIZES_MIB=100,1024` by default;",
-            "`BENCH_TRANSFER_REPEAT` overrides the rounds).",
+            "plaintext and does not fsync. All servers run at once and every round does each transfer on each,",
+            "rotating which goes first (a shared machine's disk and CPU drift by 2x within minutes). **Every figure",
+            "is the median over the rounds, with the min and max in brackets**; a ratio is taken round by round",
+            "(both sides in the same conditions) before its median. Downloads go into `/dev/null` (the server",
+            "alone) and are saved to a file on the same disk, as a client keeps them; one more download of each",
+            "Locker and copyparty file is compared byte for byte with the source. The bare decrypting server is",
+            "`bench/bare_server.py`: the same file in Locker's format, decrypted and sent by a loop on a raw socket",
+            "with no framework, parsing, auth or database: the fastest an encrypting Python server could be here.",
+            "copyparty sends files with `sendfile(2)`, zero-copy, which a server that decrypts cannot: downloads",
+            "to `/dev/null` are no longer compared with it, but with the bare server (a second copyparty with",
+            "`--no-sendfile`, a read-and-send loop, is shown too). *Retired target: Locker's download to /dev/null",
+            "against copyparty's sendfile.*",
+            *ab_text,
+            "Reproduce: `make bench BENCH=transfer` (`BENCH_TRANSFER_SIZES_MIB=100,1024` by default,",
+            f"`BENCH_TRANSFER_REPEAT` rounds, {REPEAT} here, 5 by default; `BENCH_BASELINE=<git ref>` for an A/B).",
             "",
-            "| size | rounds | cp | Locker multipart up | Locker PUT up | Locker down /dev/null | Locker down saved "
-            "| bare decrypting server down /dev/null "
-            "| Locker RSS MiB: idle / transfer peak / login peak "
-            "| copyparty multipart up (+ fsync) | copyparty PUT up | copyparty down /dev/null (no sendfile) "
-            "| copyparty down saved "
-            "| copyparty peak RSS MiB | bytes identical |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-            *rows,
+            noise_note(whole),
             "",
-            "Locker's speed relative to copyparty (median over the rounds of copyparty's time / Locker's time in the",
-            "same round; above 1.00 Locker is faster; in brackets against copyparty plus fsync for multipart, and",
-            "against copyparty `--no-sendfile` for the download; the last column is the bare decrypting server's",
-            "speed relative to copyparty, the same way):",
+            f"Goals, over at least {GOAL_ROUNDS} interleaved rounds: Locker's download to /dev/null at least "
+            f"{GOAL_BARE:.2f}x the bare",
+            f"decrypting server's, and Locker's saved download at least {GOAL_SAVED:.1f}x copyparty's (speed ratios:",
+            "the other's seconds / Locker's in the same round; a goal passes when the median meets it):",
             "",
-            "| size | multipart up | PUT up | download to /dev/null | download saved "
-            "| bare server: download to /dev/null |",
-            "|---|---:|---:|---:|---:|---:|",
+            f"| size | version | rounds | down to /dev/null ÷ bare server (≥ {GOAL_BARE:.2f}) "
+            f"| down saved ÷ copyparty (≥ {GOAL_SAVED:.1f}) |",
+            "|---|---|---:|---|---|",
+            *goals,
+            "",
+            "How busy the machine was (it is shared: other people's tests run on it): the 1-minute load average",
+            "before and after each size, the wall time, the CPU this benchmark used (it and its servers, curl, cp)",
+            "and the CPU every other process used meanwhile, both in cores' worth on average (`/proc/stat` busy",
+            f"time minus this benchmark's; {os.cpu_count()} cores in all), then cp of the file on the same disk:",
+            "",
+            "| size | rounds | load average before → after | wall | this benchmark, cores | other processes, cores "
+            "| cp MiB/s | bytes identical |",
+            "|---|---:|---|---:|---:|---|---:|---|",
+            *loads,
+            "",
+            "MiB/s, median (min–max) over the rounds:",
+            "",
+            "| size | transfer | "
+            + " | ".join(versions)
+            + " | bare decrypting server | copyparty | copyparty variant |",
+            "|---|---|" + "---:|" * (len(names) + 3),
+            *rates,
+            "",
+            "Locker's speed relative to the others, round by round (above 1.00 Locker is faster): against",
+            "copyparty (and copyparty plus an fsync of the received file, the same durability as Locker, for",
+            "multipart; copyparty `--no-sendfile` for the download), against the bare decrypting server"
+            + (", and against the baseline:" if ab else ":"),
+            "",
+            "| size | transfer | ÷ copyparty | ÷ bare server |" + (f" ÷ {version['baseline']} |" if ab else ""),
+            "|---|---|---:|---:|" + ("---:|" if ab else ""),
             *ratios,
+            "",
+            "Time to first byte, ms (curl's `time_starttransfer` on a new connection: the request's fixed cost",
+            f"before the body starts): the 64 KiB file {SMALL_REQUESTS} times per server per round (the median of "
+            "each round's,",
+            "then over the rounds), and the big file's download to /dev/null once per round. Last column: Locker's",
+            "time minus the bare server's, round by round:",
+            "",
+            "| run | file | " + " | ".join(versions) + " | bare decrypting server | copyparty | Locker − bare |",
+            "|---|---|" + "---:|" * (len(names) + 3),
+            *firsts,
+            "",
+            "Memory: Locker worker RSS after login / peak RSS during all transfers (VmHWM, reset after login) / peak",
+            "during the login itself (Argon2id is memory-hard by design: 64 MiB for the key-encryption key plus",
+            "Django's Argon2 hasher), MiB; copyparty's is its VmHWM:",
+            "",
+            "| size | "
+            + " | ".join(f"{v}: idle / transfer peak / login peak" for v in versions)
+            + " | copyparty peak |",
+            "|---|" + "---:|" * (len(names) + 1),
+            *memory,
         ]
     )
