@@ -1,9 +1,36 @@
 """Input and output serializers of the accounts API. Shape only; rules live in services."""
 
+from django.conf import settings
 from rest_framework import serializers
 
-from accounts.models import AppPassword, UnlockSession, User
+from accounts.models import USERNAME_RE, AppPassword, UnlockSession, User
 from locker.serializers import StrictCharField
+from locker.textrules import NOT_BLANK_NO_NUL_PATTERN
+
+
+def _min_password_length() -> int:
+    for validator in settings.AUTH_PASSWORD_VALIDATORS:
+        if validator["NAME"].endswith(".MinimumLengthValidator"):
+            return validator.get("OPTIONS", {}).get("min_length", 8)
+    return 1
+
+
+MIN_PASSWORD_LENGTH = _min_password_length()
+PASSWORD_RULE = (
+    f"At least {MIN_PASSWORD_LENGTH} characters, not all digits, not a common password and not too like the "
+    "username or email (400 `weak_password`)."
+)
+
+
+def _new_password():
+    """A password being chosen: its strength is the service's rule (400 ``weak_password``); the schema states
+    the length it needs."""
+    return StrictCharField(
+        max_length=1024,
+        trim_whitespace=False,
+        schema_extra={"minLength": MIN_PASSWORD_LENGTH},
+        help_text=PASSWORD_RULE,
+    )
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -17,10 +44,17 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+USERNAME_AROUND_SPACES = r"^\s*" + USERNAME_RE[1:-2] + r"\s*\Z"
+
+
 class RegisterInput(serializers.Serializer):
-    username = StrictCharField(max_length=64)
-    email = StrictCharField(max_length=254)
-    password = StrictCharField(max_length=1024, trim_whitespace=False)
+    username = StrictCharField(
+        max_length=64,  # after surrounding spaces are trimmed (a taken name with spaces around it is still 409)
+        pattern=USERNAME_AROUND_SPACES,
+        pattern_message="Use 3 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit.",
+    )
+    email = StrictCharField(max_length=254, trim_whitespace=False, schema_extra={"format": "email"})
+    password = _new_password()
 
 
 class RegisterOutput(serializers.Serializer):
@@ -46,14 +80,18 @@ class RefreshInput(serializers.Serializer):
 
 
 class PasswordChangeInput(serializers.Serializer):
-    old_password = StrictCharField(max_length=1024, trim_whitespace=False)
-    new_password = StrictCharField(max_length=1024, trim_whitespace=False)
+    old_password = StrictCharField(
+        max_length=1024, trim_whitespace=False, help_text="The current password (400 `wrong_password` if not)."
+    )
+    new_password = _new_password()
 
 
 class RecoverInput(serializers.Serializer):
     username = StrictCharField(max_length=64)
-    recovery_key = StrictCharField(max_length=128)
-    new_password = StrictCharField(max_length=1024, trim_whitespace=False)
+    recovery_key = StrictCharField(
+        max_length=128, help_text="The account's recovery key (400 `invalid_recovery` if it does not match)."
+    )
+    new_password = _new_password()
 
 
 class RecoverOutput(serializers.Serializer):
@@ -61,7 +99,13 @@ class RecoverOutput(serializers.Serializer):
 
 
 class AppPasswordInput(serializers.Serializer):
-    name = StrictCharField(max_length=100)
+    name = StrictCharField(
+        max_length=100,
+        trim_whitespace=False,
+        pattern=NOT_BLANK_NO_NUL_PATTERN,
+        pattern_message="This field may not be blank.",
+        help_text="1 to 100 characters, not all spaces (runs of whitespace become one space).",
+    )
 
 
 class AppPasswordSerializer(serializers.ModelSerializer):
@@ -82,7 +126,9 @@ class AppPasswordCreatedSerializer(AppPasswordSerializer):
 
 
 class AccountDeleteInput(serializers.Serializer):
-    password = StrictCharField(max_length=1024, trim_whitespace=False)
+    password = StrictCharField(
+        max_length=1024, trim_whitespace=False, help_text="The account password (400 `wrong_password` if not)."
+    )
 
 
 class UnlockSessionSerializer(serializers.ModelSerializer):

@@ -1,13 +1,14 @@
 """``GET /api/v1/activity/``: my events, filterable; admins may pass ``?user=``."""
 
 import django_filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 
 from activity.models import Event
 from activity.selectors import event_list
-from locker.filters import UtcIsoDateTimeFilter
+from locker.filters import StrictFilterSet, UtcIsoDateTimeFilter
+from locker.params import uuid_param, uuid_value
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -28,7 +29,7 @@ class EventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class EventFilter(django_filters.FilterSet):
+class EventFilter(StrictFilterSet):
     type = django_filters.CharFilter(field_name="action", help_text="Exact action, e.g. auth.login")
     outcome = django_filters.ChoiceFilter(choices=Event.Outcome.choices)
     after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
@@ -46,21 +47,12 @@ class ActivityListApi(ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Event.objects.none()
-        user_id = self.request.query_params.get("user")
-        if user_id is not None:
-            try:
-                user_id = serializers.UUIDField().run_validation(user_id)
-            except serializers.ValidationError as exc:
-                raise serializers.ValidationError({"user": exc.detail}) from None
+        user_id = uuid_value(self.request, "user", message="Must be a valid UUID.")
         return event_list(actor=self.request.user, user_id=user_id)
 
     @extend_schema(
         parameters=[
-            OpenApiParameter(
-                "user",
-                str,
-                description="Admins only: another user's id (404 for other users, as for any object not theirs).",
-            )
+            uuid_param("user", "Admins only: another user's id (404 for other users, as for any object not theirs).")
         ],
         tags=["activity"],
     )

@@ -1,5 +1,6 @@
 """The chats API (API.md, Chats and the assistant): chats, messages (JSON here), message status."""
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import pagination, serializers, status
@@ -13,7 +14,9 @@ from chats.models import Chat, Message
 from locker import ratelimit
 from locker.errors import InvalidInput
 from locker.http import RequestMeta
-from locker.serializers import ErrorSerializer, StrictCharField
+from locker.pagination import MAX_PAGE_SIZE, page_size_from, page_size_schema
+from locker.serializers import ErrorSerializer, StrictCharField, StrictUUIDField
+from locker.textrules import NO_NUL_PATTERN, schema_pattern
 from vault.files.apis import ERRORS, _validated, vault_keys
 from vault.serializers import MarksDamage
 from vault.transfers.receive import received_form
@@ -88,13 +91,39 @@ class MessageSerializer(MarksDamage):
 
 
 class ChatInput(serializers.Serializer):
-    title = StrictCharField(max_length=1000, required=False, allow_blank=True)
+    title = StrictCharField(
+        max_length=services.MAX_TITLE,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text=f"At most {services.MAX_TITLE} characters (runs of whitespace become one space).",
+    )
+
+
+CONTENT_HELP = f"At most {settings.LOCKER_MAX_MESSAGE_BYTES} bytes in UTF-8 (400 `message_too_large`)."
 
 
 class MessageInput(serializers.Serializer):
     role = serializers.ChoiceField(choices=Message.Role.choices, default=Message.Role.USER)
-    content = StrictCharField(allow_blank=True, trim_whitespace=False)
-    reply_to = serializers.UUIDField(required=False, allow_null=True)
+    content = StrictCharField(
+        allow_blank=True,
+        trim_whitespace=False,
+        schema_extra={"maxLength": settings.LOCKER_MAX_MESSAGE_BYTES},
+        help_text=CONTENT_HELP,
+    )
+    reply_to = StrictUUIDField(
+        required=False, allow_null=True, help_text="A message of this chat (400 when it is not one)."
+    )
+
+
+class MessageJSONInput(MessageInput):
+    """The JSON body (for the schema): with no attachments, a message needs text (400 ``empty_message``)."""
+
+    content = StrictCharField(
+        trim_whitespace=False,
+        schema_extra={"minLength": 1, "maxLength": settings.LOCKER_MAX_MESSAGE_BYTES},
+        help_text=CONTENT_HELP,
+    )
 
 
 class StatusInput(serializers.Serializer):
@@ -112,7 +141,14 @@ class MessageCursor(pagination.CursorPagination):
     ordering = ("created_at", "id")
     page_size = 50
     page_size_query_param = "page_size"
-    max_page_size = 200
+    max_page_size = MAX_PAGE_SIZE
+
+    def get_page_size(self, request):
+        return page_size_from(request, param=self.page_size_query_param, default=self.page_size)
+
+    def get_schema_operation_parameters(self, view):
+        cursor, _ = super().get_schema_operation_parameters(view)
+        return [cursor, page_size_schema(default=self.page_size)]
 
     def decode_cursor(self, request):
         cursor = super().decode_cursor(request)
@@ -175,16 +211,27 @@ class ChatDetailApi(APIView):
 
 MESSAGE_POST_SCHEMA = {
     "request": {
-        "application/json": MessageInput,
+        "application/json": MessageJSONInput,
         "multipart/form-data": {
             "type": "object",
             "properties": {
-                "content": {"type": "string"},
+                "content": {
+                    "type": "string",
+                    "maxLength": settings.LOCKER_MAX_MESSAGE_BYTES,
+                    "pattern": schema_pattern(NO_NUL_PATTERN),
+                    "description": CONTENT_HELP,
+                },
                 "role": {"type": "string", "enum": list(Message.Role.values)},
                 "reply_to": {"type": "string", "format": "uuid"},
                 "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
                 "audio": {"type": "string", "format": "binary"},
             },
+            # text, a file or a recording (400 ``empty_message``)
+            "anyOf": [
+                {"required": ["content"], "properties": {"content": {"minLength": 1}}},
+                {"required": ["file"], "properties": {"file": {"minItems": 1}}},
+                {"required": ["audio"]},
+            ],
         },
     },
     "responses": {201: MessageSerializer, 413: ErrorSerializer, 415: ErrorSerializer, 429: ErrorSerializer, **ERRORS},
@@ -230,7 +277,7 @@ class MessageListCreateApi(GenericAPIView):
         ratelimit.enforce(request, group="message_user", value=str(request.user.pk))
         keys = vault_keys(request)
         form, received = received_form(request, check_size=request.content_type.startswith("multipart/"))
-        fields = {k: form.get(k) for k in ("role", "content", "reply_to") if form.get(k) not in (None, "")}
+        fields = {k: form.get(k) for k in ("role", "content", "reply_to") if k in form}
         fields.setdefault("content", "")
         data = _validated(MessageInput, fields)
         files = received.get("file", [])

@@ -10,13 +10,14 @@
 """
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 
 from accounts.apis import ERRORS, TokenApi
 from accounts.serializers import TokenInput, TokenPairOutput
 from chats import services
 from chats.apis import MESSAGE_POST_SCHEMA, MessageListCreateApi
 from vault.export.apis import MyDataApi
+from vault.files.apis import ERRORS as VAULT_ERRORS
 from vault.files.apis import UPLOAD_SCHEMA, FileListCreateApi, vault_keys
 
 
@@ -82,7 +83,8 @@ class UploadAudioAlias(MessagesAlias):
 
 class UserDataAlias(MyDataApi):
     @extend_schema(
-        responses={(200, "application/json"): OpenApiTypes.OBJECT, **ERRORS},
+        parameters=[OpenApiParameter("since", OpenApiTypes.DATETIME, description="Only what changed since then.")],
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, **VAULT_ERRORS},
         tags=["compatibility"],
         operation_id="compat_user_data",
         description="Alias of GET /api/v1/me/data.",

@@ -1,26 +1,79 @@
 """OpenAPI schema generation: what whole kinds of operation share.
 
-Only GET lists are paginated (:class:`AutoSchema`). The errors shared by kinds of operation are
-added to each (:func:`document_shared_errors`): declaring them on every view would be repeated
-and easy to forget. A paginated list answers 404 ``not_found`` for a page that does not exist
-(``?page=0``, ``?page=99``, a stale cursor); anything that takes a body or query parameters
-answers 400 when they are bad.
+Only GET lists are paginated (:class:`AutoSchema`). The answers shared by kinds of operation are added to each
+(:func:`document_shared_errors`): declaring them on every view would be repeated and easy to forget.
+
+- 401 on every operation that needs credentials (none given, expired, or their session ended);
+- 404 ``not_found`` on a paginated list, for a page that does not exist (``?page=0``, ``?page=99``, a stale cursor);
+- 400 on anything that takes a body or query parameters, when they are bad;
+- 413 on anything that takes a body (the body limits); 415 when a parsed body's Content-Type is not one the
+  operation reads.
 """
 
 from __future__ import annotations
 
 from drf_spectacular import openapi
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import inline_serializer
 
+PARSED = {"application/json", "multipart/form-data", "application/x-www-form-urlencoded"}  # what DRF's parsers read
 ERROR = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
 class AutoSchema(openapi.AutoSchema):
     """Only reads are paginated: a list that a POST answers (the upload outcomes) is a plain array,
-    though its view pages what its GET lists."""
+    though its view pages what its GET lists. Only reads are filtered, too."""
 
     def _get_paginator(self):
         return super()._get_paginator() if self.method == "GET" else None
+
+    def _get_filter_parameters(self):
+        return super()._get_filter_parameters() if self.method == "GET" else []
+
+    def _get_request_body(self, direction="request"):
+        """Also a DELETE's body, where the view declares one (deleting the account takes the password); and a
+        body is required when its schema requires something (a multipart upload's ``file``)."""
+        if self.method == "DELETE" and self._declares_request():
+            self.method = "POST"
+            try:
+                body = super()._get_request_body(direction)
+            finally:
+                self.method = "DELETE"
+        else:
+            body = super()._get_request_body(direction)
+        if body and not body.get("required") and any(_requires(m.get("schema", {})) for m in body["content"].values()):
+            body["required"] = True
+        return body
+
+    def get_request_serializer(self):
+        if getattr(self, "_probing", False):
+            return None
+        return super().get_request_serializer()
+
+    def _declares_request(self) -> bool:
+        """Whether ``extend_schema(request=...)`` names this operation's body (else there is none to guess)."""
+        self._probing = True
+        try:
+            return self.get_request_serializer() is not None
+        finally:
+            self._probing = False
+
+
+def _requires(schema: dict) -> bool:
+    """Whether a body's (inline) schema requires a property, in all its ``anyOf`` branches too."""
+    branches = schema.get("anyOf")
+    return bool(schema.get("required")) or bool(branches) and all(_requires(b) for b in branches)
+
+
+class StrictCharFieldExtension(OpenApiSerializerFieldExtension):
+    """A :class:`locker.serializers.StrictCharField`'s ``schema_extra`` (limits its service checks) in its schema."""
+
+    target_class = "locker.serializers.StrictCharField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        return {**schema, **self.target.schema_extra}
 
 
 def document_shared_errors(result, generator, request, public):
@@ -30,10 +83,16 @@ def document_shared_errors(result, generator, request, public):
                 continue
             query = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
             shared = {}
+            if any(requirement for requirement in operation.get("security", [])):
+                shared["401"] = "No credentials, or expired ones, or their session ended (`code` says which)."
             if query & {"page", "cursor"}:
                 shared["404"] = "No such page."
             if query or "requestBody" in operation:
                 shared["400"] = "Bad input: `code` says what kind, `errors` which fields."
+            if "requestBody" in operation:
+                shared["413"] = "The body is larger than this operation takes."
+                if set(operation["requestBody"]["content"]) & PARSED:
+                    shared["415"] = "The body's Content-Type is not one this operation reads."
             for status, description in shared.items():
                 operation["responses"].setdefault(status, {**ERROR, "description": description})
     return result

@@ -1,16 +1,61 @@
 """Serializer fields shared by the apps."""
 
+import re
+
+from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from rest_framework import serializers
+
+from locker.textrules import NO_NUL_PATTERN
+
+UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 class StrictCharField(serializers.CharField):
-    """A CharField that refuses numbers and booleans instead of converting them to text."""
+    """A CharField that refuses numbers and booleans instead of converting them to text.
+
+    Its rules are in the OpenAPI schema: ``pattern`` (the ``pattern`` argument, else "no NUL", which every
+    CharField refuses) and ``schema_extra``, limits that a service checks with its own error code (the strength of
+    a password, the size of a note in bytes) and that the schema states all the same.
+    """
 
     default_error_messages = {"invalid": "Must be a string."}
+
+    def __init__(self, *, pattern: str | None = None, pattern_message: str = "", schema_extra=None, **kwargs):
+        self.schema_extra = schema_extra or {}
+        if pattern is not None:
+            kwargs["validators"] = [RegexValidator(pattern, pattern_message), *kwargs.get("validators", ())]
+        super().__init__(**kwargs)
+        if pattern is None:  # DRF's own NUL check, as a pattern the schema states
+            self.validators = [
+                RegexValidator(NO_NUL_PATTERN, ProhibitNullCharactersValidator.message, code="null_characters")
+                if isinstance(v, ProhibitNullCharactersValidator)
+                else v
+                for v in self.validators
+            ]
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictUUIDField(serializers.UUIDField):
+    """A UUIDField that takes what the schema's ``format: uuid`` says, and only that.
+
+    DRF also takes a number (``uuid.UUID(int=...)``), 32 hex digits without dashes, braces and ``urn:uuid:``; and
+    it reads an empty form value (``parent=`` in a form body) as null, which the schema says only JSON's null is
+    (a form leaves the field out instead).
+    """
+
+    def get_value(self, dictionary):
+        value = super().get_value(dictionary)
+        if value is None and hasattr(dictionary, "getlist") and dictionary.get(self.field_name) == "":
+            return ""
+        return value
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not UUID_RE.fullmatch(data):
+            self.fail("invalid", value=data)
         return super().to_internal_value(data)
 
 

@@ -1,13 +1,16 @@
 """Vault serializers. Names and tags are decrypted with the request's VaultKeys (``context["keys"]``)."""
 
+from django.conf import settings
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from locker.serializers import StrictCharField
+from locker.filters import MAX_BIGINT
+from locker.serializers import StrictCharField, StrictUUIDField
+from locker.textrules import NAME_PATTERN, NAME_RULE, TAG_PATTERN, TAG_RULE, tag_list_pattern
 from vault import kinds
-from vault.common import etag_of
+from vault.common import MAX_NAME_LENGTH, MAX_TAG_LENGTH, MAX_TAGS, etag_of
 from vault.models import File, Folder, Note
-from vault.notes.services import note_body, note_title
+from vault.notes.services import MAX_TITLE, note_body, note_title
 from vault.transfers.integrity import CRYPTO_FAILURES, integrity_failure_record
 
 ON_CONFLICT = [("error", "error"), ("rename", "rename")]
@@ -152,32 +155,70 @@ class TrashEntrySerializer(MarksDamage):
         return str(parent) if parent else None
 
 
+def _name_field(**kwargs):
+    return StrictCharField(
+        max_length=MAX_NAME_LENGTH,
+        trim_whitespace=False,
+        pattern=NAME_PATTERN,
+        pattern_message=NAME_RULE,
+        help_text=f"1 to {MAX_NAME_LENGTH} characters. {NAME_RULE}",
+        **kwargs,
+    )
+
+
+def _tags_field():
+    tag = StrictCharField(
+        max_length=MAX_TAG_LENGTH, trim_whitespace=False, pattern=TAG_PATTERN, pattern_message=TAG_RULE
+    )
+    return serializers.ListField(
+        child=tag,
+        required=False,
+        max_length=MAX_TAGS,
+        help_text=f"At most {MAX_TAGS} tags of 1 to {MAX_TAG_LENGTH} characters. {TAG_RULE} "
+        "Tags that differ only in case are one tag.",
+    )
+
+
 class FolderCreateInput(serializers.Serializer):
-    name = StrictCharField(max_length=1024, trim_whitespace=False)
-    parent = serializers.UUIDField(required=False, allow_null=True)
-    tags = serializers.ListField(child=StrictCharField(max_length=256), required=False, max_length=200)
+    name = _name_field()
+    parent = StrictUUIDField(required=False, allow_null=True)
+    tags = _tags_field()
     on_conflict = serializers.ChoiceField(choices=ON_CONFLICT, default="error")
 
 
 class FolderUpdateInput(serializers.Serializer):
-    name = StrictCharField(max_length=1024, trim_whitespace=False, required=False)
-    parent = serializers.UUIDField(required=False, allow_null=True)
-    tags = serializers.ListField(child=StrictCharField(max_length=256), required=False, max_length=200)
+    name = _name_field(required=False)
+    parent = StrictUUIDField(required=False, allow_null=True)
+    tags = _tags_field()
     on_conflict = serializers.ChoiceField(choices=ON_CONFLICT, default="error")
 
 
 class FileUpdateInput(serializers.Serializer):
-    name = StrictCharField(max_length=1024, trim_whitespace=False, required=False)
-    folder = serializers.UUIDField(required=False, allow_null=True)
-    tags = serializers.ListField(child=StrictCharField(max_length=256), required=False, max_length=200)
+    name = _name_field(required=False)
+    folder = StrictUUIDField(required=False, allow_null=True)
+    tags = _tags_field()
     on_conflict = serializers.ChoiceField(choices=ON_CONFLICT, default="error")
+
+
+UPLOAD_TAGS_PATTERN = tag_list_pattern(max_tags=MAX_TAGS, max_length=MAX_TAG_LENGTH)
+UPLOAD_TAGS_HELP = (
+    f"Comma-separated tags: at most {MAX_TAGS}, each at most {MAX_TAG_LENGTH} characters, without control or "
+    "format characters; blank ones are skipped."
+)
 
 
 class UploadInput(serializers.Serializer):
     """The non-file fields of a multipart upload (``file`` parts are read separately)."""
 
-    folder = serializers.UUIDField(required=False, allow_null=True)
-    tags = serializers.CharField(required=False, allow_blank=True, help_text="Comma-separated tags.")
+    folder = StrictUUIDField(required=False, allow_null=True)
+    tags = StrictCharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        pattern=UPLOAD_TAGS_PATTERN,
+        pattern_message=UPLOAD_TAGS_HELP,
+        help_text=UPLOAD_TAGS_HELP,
+    )
     on_conflict = serializers.ChoiceField(choices=[("version", "version"), *ON_CONFLICT], default="version")
 
 
@@ -297,12 +338,24 @@ class NoteListSerializer(NoteSerializer):
 
 
 class NoteInput(serializers.Serializer):
-    title = StrictCharField(max_length=2000, required=False, allow_blank=True, trim_whitespace=False)
-    body = StrictCharField(required=False, allow_blank=True, trim_whitespace=False)
-    tags = serializers.ListField(child=StrictCharField(max_length=256), required=False, max_length=200)
-    folder = serializers.UUIDField(required=False, allow_null=True)
+    title = StrictCharField(
+        max_length=MAX_TITLE,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text=f"At most {MAX_TITLE} characters (runs of whitespace become one space).",
+    )
+    body = StrictCharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        schema_extra={"maxLength": settings.LOCKER_MAX_NOTE_BYTES},
+        help_text=f"Markdown, at most {settings.LOCKER_MAX_NOTE_BYTES} bytes in UTF-8 (400 `note_too_large`).",
+    )
+    tags = _tags_field()
+    folder = StrictUUIDField(required=False, allow_null=True)
     version = serializers.IntegerField(
-        required=False, min_value=1, help_text="PATCH: the version you edited (412 if stale)."
+        required=False, min_value=1, max_value=MAX_BIGINT, help_text="PATCH: the version you edited (412 if stale)."
     )
 
 

@@ -25,7 +25,7 @@ class MyDataApi(APIView):
         from vault.export.services import stream_user_data
 
         since = None
-        if request.query_params.get("since"):
+        if request.query_params.get("since") is not None:  # given empty, it is no date and time
             try:
                 since = UtcIsoDateTimeField().clean(request.query_params["since"])
             except Exception:  # noqa: BLE001 - any parse problem is the client's

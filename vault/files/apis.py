@@ -3,8 +3,6 @@ validate, call one service or selector, render."""
 
 from __future__ import annotations
 
-import uuid
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -16,8 +14,10 @@ from accounts.unlock import context_for_request
 from locker import ratelimit
 from locker.errors import InvalidInput
 from locker.http import RequestMeta
+from locker.params import flag, flag_param, uuid_param, uuid_value
 from locker.schema import results_of
 from locker.serializers import ErrorSerializer
+from locker.textrules import schema_pattern
 from vault import common
 from vault.files import selectors, services
 from vault.files.filters import FileFilter
@@ -26,6 +26,8 @@ from vault.models import File, Folder, SearchToken
 from vault.search import selectors as search_selectors
 from vault.search.index import matching_items
 from vault.serializers import (
+    UPLOAD_TAGS_HELP,
+    UPLOAD_TAGS_PATTERN,
     FileSerializer,
     FileUpdateInput,
     FolderCreateInput,
@@ -62,22 +64,17 @@ def _validated(serializer_class, data):
 
 
 def _uuid_param(request, name):
-    value = request.query_params.get(name)
-    if value in (None, "", "null", "root"):
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise InvalidInput(errors={name: ["Must be a folder id."]}) from None
+    """A folder id parameter; None (the top level) when it is left out."""
+    return uuid_value(request, name, message="Must be a folder id.")
 
 
 def _listing_scope(request, keys: VaultKeys, *, recursive_allowed: bool = False) -> tuple:
     """``(folder_id, every, recursive)`` of a listing (``folder``, ``all``, ``recursive``), with the folder keys
     it will need unwrapped up front (all folders at once when it spans several). 404 for another user's folder."""
-    params = request.query_params
-    every = params.get("all") in {"1", "true"}
-    folder_id = None if every else _uuid_param(request, "folder")
-    recursive = recursive_allowed and folder_id is not None and params.get("recursive") in {"1", "true"}
+    every = flag(request, "all")
+    folder_id = _uuid_param(request, "folder")
+    folder_id = None if every else folder_id
+    recursive = recursive_allowed and flag(request, "recursive") and folder_id is not None
     if folder_id is not None:
         folder = selectors.folder_get(user=request.user, folder_id=folder_id)
         if not recursive:
@@ -119,7 +116,7 @@ class FolderListCreateApi(GenericAPIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("parent", OpenApiTypes.UUID, description="Folder id; omit for the top level."),
+            uuid_param("parent", "Folder id; leave it out for the top level."),
             OpenApiParameter("tag", OpenApiTypes.STR, description="Only folders with this tag."),
         ],
         responses={200: FolderSerializer(many=True), **ERRORS},
@@ -195,9 +192,13 @@ UPLOAD_SCHEMA = {
         "multipart/form-data": {
             "type": "object",
             "properties": {
-                "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                "file": {"type": "array", "items": {"type": "string", "format": "binary"}, "minItems": 1},
                 "folder": {"type": "string", "format": "uuid"},
-                "tags": {"type": "string"},
+                "tags": {
+                    "type": "string",
+                    "pattern": schema_pattern(UPLOAD_TAGS_PATTERN),
+                    "description": UPLOAD_TAGS_HELP,
+                },
                 "on_conflict": {"type": "string", "enum": ["version", "rename", "error"]},
             },
             "required": ["file"],
@@ -216,9 +217,9 @@ class FileListCreateApi(GenericAPIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("folder", OpenApiTypes.UUID, description="Folder id; omit for the top level."),
-            OpenApiParameter("recursive", OpenApiTypes.BOOL, description="1: also the folder's subfolders."),
-            OpenApiParameter("all", OpenApiTypes.BOOL, description="1: files of every folder."),
+            uuid_param("folder", "Folder id; leave it out for the top level."),
+            flag_param("recursive", "1: also the folder's subfolders."),
+            flag_param("all", "1: files of every folder."),
             OpenApiParameter("q", OpenApiTypes.STR, description="Words in the name, tags or text (all must match)."),
             OpenApiParameter("tag", OpenApiTypes.STR, description="Only files with this tag."),
             OpenApiParameter(
@@ -328,7 +329,7 @@ class FileDetailApi(APIView):
 
 class FileContentApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("inline", OpenApiTypes.BOOL, description="1: show previewable types inline.")],
+        parameters=[flag_param("inline", "1: show previewable types inline.")],
         responses={
             (200, "*/*"): OpenApiTypes.BINARY,  # the type sniffed from the content at upload
             (206, "*/*"): OpenApiTypes.BINARY,
@@ -352,7 +353,7 @@ class FileContentApi(APIView):
         parameters=[
             OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description="ETag you last read.")
         ],
-        responses={200: FileSerializer, 412: ErrorSerializer, 413: ErrorSerializer, **ERRORS},
+        responses={200: FileSerializer, 412: ErrorSerializer, 413: ErrorSerializer, 429: ErrorSerializer, **ERRORS},
         tags=["vault"],
         description="Replace the content with the raw request body, as a new version.",
     )
@@ -412,6 +413,7 @@ class VersionListApi(APIView):
 
 class VersionContentApi(APIView):
     @extend_schema(
+        parameters=[flag_param("inline", "1: show previewable types inline.")],
         responses={
             (200, "*/*"): OpenApiTypes.BINARY,
             (206, "*/*"): OpenApiTypes.BINARY,

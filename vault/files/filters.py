@@ -4,7 +4,7 @@ selectors (they are encrypted), see ``vault.files.selectors``."""
 import django_filters
 from django.db.models import Q
 
-from locker.filters import UtcIsoDateTimeFilter
+from locker.filters import SizeFilter, StrictFilterSet, UtcIsoDateTimeFilter
 from vault.models import File
 
 TEXT_TYPES = ["application/json", "application/xml"]
@@ -31,7 +31,7 @@ def mime_group_of(mime_type: str) -> str:
     return "other"
 
 
-class FileFilter(django_filters.FilterSet):
+class FileFilter(StrictFilterSet):
     mime = django_filters.CharFilter(field_name="mime_type", help_text="Exact MIME type, e.g. image/png.")
     mime_group = django_filters.ChoiceFilter(
         choices=[(g, g) for g in MIME_GROUPS],
@@ -42,8 +42,8 @@ class FileFilter(django_filters.FilterSet):
     created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     modified_after = UtcIsoDateTimeFilter(field_name="modified_at", lookup_expr="gte")
     modified_before = UtcIsoDateTimeFilter(field_name="modified_at", lookup_expr="lt")
-    min_size = django_filters.NumberFilter(field_name="size", lookup_expr="gte")
-    max_size = django_filters.NumberFilter(field_name="size", lookup_expr="lte")
+    min_size = SizeFilter(field_name="size", lookup_expr="gte")
+    max_size = SizeFilter(field_name="size", lookup_expr="lte")
 
     class Meta:
         model = File

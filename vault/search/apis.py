@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from locker import ratelimit
 from locker.errors import InvalidInput
+from locker.params import flag, pattern_param
+from locker.serializers import ErrorSerializer
+from locker.textrules import NOT_BLANK_PATTERN
 from vault import kinds as item_kinds
 from vault.files import selectors
 from vault.files.apis import ERRORS, _uuid_param, _with_tag, vault_keys
@@ -23,6 +28,15 @@ from vault.serializers import (
 # --- search --------------------------------------------------------------------------------------
 
 
+MAX_QUERY = 500
+
+
+def kind_pattern() -> str:
+    """The ``kind`` parameter: comma-separated names of registered kinds (``vault.kinds``), or nothing."""
+    names = "|".join(item_kinds.names()) or "file"
+    return rf"\A(?:(?:{names})(?:,(?:{names}))*)?\Z"
+
+
 class SearchApi(GenericAPIView):
     serializer_class = SearchResultSerializer
     queryset = File.objects.none()  # for the schema; reads go through selectors
@@ -30,12 +44,14 @@ class SearchApi(GenericAPIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter(
-                "q", OpenApiTypes.STR, required=True, description="Words (all must match); 3+ letters match prefixes."
+            pattern_param(
+                "q",
+                NOT_BLANK_PATTERN,
+                f"Words (all must match); 3+ letters match prefixes. 1 to {MAX_QUERY} characters, not all spaces.",
+                required=True,
+                max_length=MAX_QUERY,
             ),
-            OpenApiParameter(
-                "kind", OpenApiTypes.STR, description="Comma-separated: file, folder, note, message (default all)."
-            ),
+            pattern_param("kind", kind_pattern(), "Comma-separated: file, folder, note, message (default all)."),
         ],
         responses={200: SearchResultSerializer(many=True), **ERRORS},
         tags=["search"],
@@ -43,15 +59,15 @@ class SearchApi(GenericAPIView):
     def get(self, request):
         params = request.query_params
         query = params.get("q", "")
-        if not query.strip() or len(query) > 500:
+        if not query.strip() or len(query) > MAX_QUERY:
             raise InvalidInput(
-                "Give 1 to 500 characters to search for.", code="invalid_query", errors={"q": ["Required."]}
+                f"Give 1 to {MAX_QUERY} characters to search for.", code="invalid_query", errors={"q": ["Required."]}
             )
-        kinds = [k for k in (params.get("kind") or params.get("type") or "").split(",") if k]
-        known = search_selectors.search_kinds()
-        unknown = sorted(set(kinds) - set(known))
-        if unknown:
-            raise InvalidInput(errors={"kind": [f"Unknown kind: {', '.join(unknown)}."]})
+        kind = params.get("kind") or params.get("type") or ""
+        kinds = [k for k in kind.split(",") if k]
+        unknown = sorted(set(kinds) - set(search_selectors.search_kinds()))
+        if unknown or not re.fullmatch(kind_pattern(), kind):
+            raise InvalidInput(errors={"kind": [f"Unknown kind: {', '.join(unknown) or repr(kind)}."]})
         keys = vault_keys(request)
         file_filter = FileFilter(params, queryset=File.objects.none())
         if not file_filter.is_valid():
@@ -63,7 +79,7 @@ class SearchApi(GenericAPIView):
         folder_ids = None
         if folder_id is not None:
             selectors.folder_get(user=request.user, folder_id=folder_id)
-            recursive = params.get("recursive") in {"1", "true"}
+            recursive = flag(request, "recursive")
             folder_ids = (
                 selectors.folder_subtree_ids(user=request.user, folder_id=folder_id) if recursive else [folder_id]
             )
@@ -103,7 +119,7 @@ class TagListApi(APIView):
 class ReindexApi(APIView):
     @extend_schema(
         request=None,
-        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        responses={200: OpenApiTypes.OBJECT, 429: ErrorSerializer, **ERRORS},
         tags=["search"],
         description="Rebuild my search and tag indexes from my decrypted data (after an upgrade).",
     )

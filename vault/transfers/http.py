@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header, http_date, parse_http_date_safe
 
+from locker.params import flag
 from vault.common import etag_of
 from vault.derived.derive import preview_read
 from vault.keys import VaultKeys
@@ -68,7 +69,7 @@ def _position(digits: str) -> int | None:
 def content_response(request, *, keys: VaultKeys, file: File, version: FileVersion, name: str) -> HttpResponse:
     etag = etag_of(version.pk)
     last_modified = version.created_at.timestamp()
-    inline = request.GET.get("inline") == "1" and bool(INLINE_SAFE.match(version.mime_type))
+    inline = flag(request, "inline") and bool(INLINE_SAFE.match(version.mime_type))
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match and etag in [tag.strip() for tag in if_none_match.split(",")]:
         return _not_modified(etag, last_modified, inline=inline)
