@@ -17,10 +17,11 @@ _WHOLE_NUMBER = re.compile(r"[0-9]+")
 
 def page_size_from(request, *, param: str, default: int, maximum: int = MAX_PAGE_SIZE) -> int:
     """The ``page_size`` a request asks for: ``default`` when absent, capped at ``maximum``; 400 if not 1 or more."""
-    value = request.query_params.get(param)
-    if value is None:
+    values = request.query_params.getlist(param)
+    if not values:
         return default
-    if not _WHOLE_NUMBER.fullmatch(value) or int(value) < 1:
+    value = values[0]
+    if len(values) > 1 or not _WHOLE_NUMBER.fullmatch(value) or int(value) < 1:
         raise InvalidInput(errors={param: ["A whole number from 1 (at most 200 are returned)."]})
     return min(int(value), maximum)
 
@@ -45,7 +46,10 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def get_page_number(self, request, paginator):
         # an empty ``page=`` is no page (404), not the first: the schema says "a page number"
-        return request.query_params.get(self.page_query_param, 1)
+        pages = request.query_params.getlist(self.page_query_param)
+        if len(pages) > 1:
+            raise InvalidInput(errors={self.page_query_param: ["Give one page number."]})
+        return pages[0] if pages else 1
 
     def get_schema_operation_parameters(self, view):
         page = {

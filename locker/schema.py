@@ -16,6 +16,8 @@ from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import inline_serializer
 
+from locker.textrules import schema_pattern
+
 PARSED = {"application/json", "multipart/form-data", "application/x-www-form-urlencoded"}  # what DRF's parsers read
 ERROR = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
@@ -73,6 +75,8 @@ class StrictCharFieldExtension(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if self.target.pattern is not None:  # drf-spectacular writes characters beyond U+FFFF as \U escapes
+            schema["pattern"] = schema_pattern(self.target.pattern)
         return {**schema, **self.target.schema_extra}
 
 
@@ -95,6 +99,8 @@ def document_shared_errors(result, generator, request, public):
                     shared["415"] = "The body's Content-Type is not one this operation reads."
             for status, description in shared.items():
                 operation["responses"].setdefault(status, {**ERROR, "description": description})
+            if query:  # answered by the HTTP server itself, before Django
+                operation["responses"].setdefault("414", {"description": "The URL is longer than the server takes."})
     return result
 
 

@@ -22,6 +22,7 @@ class StrictCharField(serializers.CharField):
 
     def __init__(self, *, pattern: str | None = None, pattern_message: str = "", schema_extra=None, **kwargs):
         self.schema_extra = schema_extra or {}
+        self.pattern = pattern
         if pattern is not None:
             kwargs["validators"] = [RegexValidator(pattern, pattern_message), *kwargs.get("validators", ())]
         super().__init__(**kwargs)
@@ -43,14 +44,17 @@ class StrictUUIDField(serializers.UUIDField):
     """A UUIDField that takes what the schema's ``format: uuid`` says, and only that.
 
     DRF also takes a number (``uuid.UUID(int=...)``), 32 hex digits without dashes, braces and ``urn:uuid:``; and
-    it reads an empty form value (``parent=`` in a form body) as null, which the schema says only JSON's null is
-    (a form leaves the field out instead).
+    it reads an empty form value (``parent=`` in a form body) as null, which the schema says only JSON's null is.
+    A form body spells null as JSON does (``parent=null``), as clients that send the schema's null in a form do.
     """
 
     def get_value(self, dictionary):
         value = super().get_value(dictionary)
-        if value is None and hasattr(dictionary, "getlist") and dictionary.get(self.field_name) == "":
-            return ""
+        if hasattr(dictionary, "getlist"):
+            if value is None and dictionary.get(self.field_name) == "":
+                return ""
+            if value == "null" and self.allow_null:
+                return None
         return value
 
     def to_internal_value(self, data):

@@ -5,11 +5,13 @@ same patterns: one definition, so what the schema allows and what the server tak
 
 The patterns mean the same in Python's ``re`` and in the regex engines that read the schema: explicit
 character ranges (never ``\\s``, ``\\d``, ``\\w`` or ``\\p{...}``, which differ from engine to engine), ``\\A`` and
-``\\Z`` anchors (drf-spectacular writes them as ``^`` and ``$``), characters beyond U+FFFF as ``\\U0010FFFF``.
+``\\Z`` anchors (drf-spectacular writes them as ``^`` and ``$``), characters beyond U+FFFF as themselves.
 
 The tables below are Unicode 14 as Python 3.11's ``unicodedata`` has it (``tests/test_textrules.py`` checks them
 against it, so an upgrade that changes them fails a test instead of letting the rules drift).
 """
+
+import re
 
 # Control (Cc) and format (Cf: soft hyphen, zero-width characters, bidirectional overrides, tag characters) code
 # points: what vault.services refuses in names and tags.
@@ -56,7 +58,9 @@ WHITESPACE = (
 
 
 def _escape(code_point: int) -> str:
-    return f"\\u{code_point:04x}" if code_point <= 0xFFFF else f"\\U{code_point:08x}"
+    # Beyond U+FFFF the character itself: Python's re and the schema's readers take it, not every engine
+    # takes an escape for it (JSON carries it as a surrogate pair, which parsers join again).
+    return f"\\u{code_point:04x}" if code_point <= 0xFFFF else chr(code_point)
 
 
 def char_class(*tables, chars: str = "") -> str:
@@ -121,6 +125,13 @@ NO_NUL_PATTERN = r"\A[^\u0000]*\Z"
 NOT_BLANK_NO_NUL_PATTERN = rf"\A[^\u0000]*[^\u0000{_TAG_SPACE}][^\u0000]*\Z"
 
 
+_ASTRAL = re.compile(
+    r"(?:\\U[0-9a-fA-F]{8}|[\U00010000-\U0010ffff])(?:-(?:\\U[0-9a-fA-F]{8}|[\U00010000-\U0010ffff]))?"
+)
+
+
 def schema_pattern(pattern: str) -> str:
-    """``pattern`` as the OpenAPI schema writes it (``^``/``$`` for ``\\A``/``\\Z``, as drf-spectacular does)."""
-    return pattern.replace(r"\A", "^").replace(r"\Z", "$")
+    """``pattern`` as the OpenAPI schema writes it: ``^``/``$`` for ``\\A``/``\\Z`` (as drf-spectacular does), and
+    without the ranges beyond U+FFFF, which a schema's regex dialect (ECMA 262 without the ``u`` flag) cannot
+    name: the schema leaves those rare characters (astral format and private-use ones) to the server's check."""
+    return _ASTRAL.sub("", pattern.replace(r"\A", "^").replace(r"\Z", "$"))
