@@ -5,7 +5,7 @@ import io
 
 from django.conf import settings
 from rest_framework.exceptions import ParseError, ValidationError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import FormParser, JSONParser
 
 from .errors import BodyTooLarge
 
@@ -39,3 +39,15 @@ def _json_kind(value) -> str:
     if value is None:
         return "null"
     return {list: "an array", str: "a string", bool: "a boolean"}.get(type(value), "a number")
+
+
+class StrictFormParser(FormParser):
+    """A form body is ``key=value`` pairs: a bare token (``true``, a number, JSON sent as a form) is a 400,
+    not a form with one empty field named after it."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = stream.read() if stream is not None else b""
+        pieces = [piece for piece in data.split(b"&") if piece]
+        if any(b"=" not in piece for piece in pieces):
+            raise ParseError("A form body is key=value pairs separated by &.")
+        return super().parse(io.BytesIO(data), media_type, parser_context)

@@ -301,7 +301,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
         "locker.parsers.LimitedJSONParser",
-        "rest_framework.parsers.FormParser",
+        "locker.parsers.StrictFormParser",
         "vault.transfers.upload_handler.UploadMultiPartParser",
     ],
     "DEFAULT_RENDERER_CLASSES": [
@@ -338,6 +338,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # A PATCH body's schema says which fields it requires (a message status), not "none" as a Patched* copy would.
+    "COMPONENT_SPLIT_PATCH": False,
     # Offline: Swagger UI must not call the public validator service.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "POSTPROCESSING_HOOKS": [

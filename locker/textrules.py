@@ -125,13 +125,12 @@ NO_NUL_PATTERN = r"\A[^\u0000]*\Z"
 NOT_BLANK_NO_NUL_PATTERN = rf"\A[^\u0000]*[^\u0000{_TAG_SPACE}][^\u0000]*\Z"
 
 
-_ASTRAL = re.compile(
-    r"(?:\\U[0-9a-fA-F]{8}|[\U00010000-\U0010ffff])(?:-(?:\\U[0-9a-fA-F]{8}|[\U00010000-\U0010ffff]))?"
-)
+_U_ESCAPE = re.compile(r"\\U([0-9a-fA-F]{8})")
 
 
 def schema_pattern(pattern: str) -> str:
     """``pattern`` as the OpenAPI schema writes it: ``^``/``$`` for ``\\A``/``\\Z`` (as drf-spectacular does), and
-    without the ranges beyond U+FFFF, which a schema's regex dialect (ECMA 262 without the ``u`` flag) cannot
-    name: the schema leaves those rare characters (astral format and private-use ones) to the server's check."""
-    return _ASTRAL.sub("", pattern.replace(r"\A", "^").replace(r"\Z", "$"))
+    characters beyond U+FFFF as themselves, never as Python's ``\\U`` escapes, which a schema's regex dialect
+    (ECMA 262) does not have: JSON carries them as surrogate pairs, and readers join those again."""
+    anchored = pattern.replace(r"\A", "^").replace(r"\Z", "$")
+    return _U_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), anchored)

@@ -45,3 +45,22 @@ def test_schema_name_limits_are_what_the_server_takes(auth_client, client):
     assert auth_client.post("/api/v1/folders/", {"name": longest}, format="json").status_code == 201
     too_long = auth_client.post("/api/v1/folders/", {"name": longest + "n"}, format="json")
     assert too_long.status_code == 400
+
+
+def test_a_form_body_that_is_not_pairs_is_refused(auth_client):
+    response = auth_client.generic("POST", "/api/v1/chats/", "true", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400 and response.json()["code"] == "parse_error"
+    fine = auth_client.generic("POST", "/api/v1/chats/", "title=Hi", content_type="application/x-www-form-urlencoded")
+    assert fine.status_code == 201 and fine.json()["title"] == "Hi"
+
+
+def test_a_patch_body_says_which_fields_it_requires(client):
+    schema = client.get("/api/schema/?format=json").json()
+    body = schema["paths"]["/api/v1/messages/{id}/"]["patch"]["requestBody"]["content"]["application/json"]["schema"]
+    name = body["$ref"].rsplit("/", 1)[-1]
+    assert schema["components"]["schemas"][name]["required"] == ["status"]
+
+
+def test_uploads_document_their_name_conflict(client):
+    schema = client.get("/api/schema/?format=json").json()
+    assert "409" in schema["paths"]["/api/v1/files/"]["post"]["responses"]

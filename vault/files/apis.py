@@ -204,7 +204,13 @@ UPLOAD_SCHEMA = {
             "required": ["file"],
         }
     },
-    "responses": {201: UploadResultSerializer(many=True), 413: ErrorSerializer, 429: ErrorSerializer, **ERRORS},
+    "responses": {
+        201: UploadResultSerializer(many=True),
+        409: ErrorSerializer,  # every file refused for a name conflict (on_conflict=error)
+        413: ErrorSerializer,
+        429: ErrorSerializer,
+        **ERRORS,
+    },
 }
 
 
