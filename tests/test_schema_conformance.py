@@ -64,3 +64,11 @@ def test_a_patch_body_says_which_fields_it_requires(client):
 def test_uploads_document_their_name_conflict(client):
     schema = client.get("/api/schema/?format=json").json()
     assert "409" in schema["paths"]["/api/v1/files/"]["post"]["responses"]
+
+
+def test_a_multipart_body_without_parts_is_refused(auth_client):
+    body = b"--b\r\nnot a part--b--\r\n"
+    response = auth_client.generic("PATCH", "/api/v1/me", body, content_type="multipart/form-data; boundary=b")
+    assert response.status_code == 400 and response.json()["code"] == "parse_error"
+    chat = auth_client.generic("POST", "/api/v1/chats/", body, content_type="multipart/form-data; boundary=b")
+    assert chat.status_code == 400

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopUpload
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import MultiPartParser
 
 from locker.errors import InvalidInput, LockerError, VaultLocked
@@ -237,4 +238,8 @@ class UploadMultiPartParser(MultiPartParser):
         request = (parser_context or {}).get("request")
         if request is not None:
             request_uploads(request).raise_error()
+            declared = request.META.get("CONTENT_LENGTH") or "0"
+            if not parsed.data and not parsed.files and declared.isdigit() and int(declared) > 0:
+                # a body that holds no part at all is not a form with no fields: it is not multipart
+                raise ParseError('The multipart body holds no part (name="...").')
         return parsed
