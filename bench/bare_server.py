@@ -1,6 +1,6 @@
 """The floor for a Python server that decrypts: a download with no framework around it.
 
-``python -m bench.bare_server SOURCE WORK_DIR`` encrypts SOURCE into WORK_DIR with Locker's stream
+``python -m bench.bare_server SOURCE WORK_DIR [--bytes]`` encrypts SOURCE into WORK_DIR with Locker's stream
 format (same chunk size, a random key), prints the port it listens on and answers every request
 on 127.0.0.1 with the whole plaintext: status line and ``Content-Length``, then runs of 16 chunks
 read with ``preadv``, opened with ``decrypt_into`` and sent straight from the buffer (no ``bytes``
@@ -31,7 +31,7 @@ def encrypt(source: Path, blob: Path, key: bytes) -> None:
             out.write(piece)
 
 
-def send_plaintext(conn: socket.socket, blob: Path, key: bytes) -> None:
+def send_plaintext(conn: socket.socket, blob: Path, key: bytes, as_bytes: bool = False) -> None:
     fd = os.open(blob, os.O_RDONLY)
     try:
         chunks = ChunkReader(key, os.pread(fd, HEADER_SIZE, 0), os.fstat(fd).st_size, aad=AAD)
@@ -43,12 +43,13 @@ def send_plaintext(conn: socket.socket, blob: Path, key: bytes) -> None:
             count = min(RUN, total - index)
             offset, length = chunks.span(index, count)
             read = os.preadv(fd, [sealed[:length]], offset)
-            conn.sendall(plain[: chunks.open_into(index, sealed[:read], count, plain)])
+            opened = plain[: chunks.open_into(index, sealed[:read], count, plain)]
+            conn.sendall(bytes(opened) if as_bytes else opened)
     finally:
         os.close(fd)
 
 
-def main(source: Path, work: Path) -> None:
+def main(source: Path, work: Path, as_bytes: bool = False) -> None:
     key, blob = os.urandom(32), work / "bare.blob"
     encrypt(source, blob, key)
     with socket.create_server(("127.0.0.1", 0)) as server:
@@ -58,10 +59,10 @@ def main(source: Path, work: Path) -> None:
             with conn:
                 conn.recv(65536)  # the request; its content does not matter here
                 try:
-                    send_plaintext(conn, blob, key)
+                    send_plaintext(conn, blob, key, as_bytes)
                 except OSError:  # the client went away
                     pass
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    main(Path(sys.argv[1]), Path(sys.argv[2]), "--bytes" in sys.argv[3:])

@@ -93,6 +93,12 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds of process ``pid`` (all its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def reset_peak(pid: int) -> None:
     """Reset VmHWM to the current RSS (Linux: write 5 to clear_refs), so a peak covers only what follows."""
     Path(f"/proc/{pid}/clear_refs").write_text("5")
@@ -327,6 +333,9 @@ class Locker:
     def curl_args(self, small: bool = False) -> list[str]:
         return [*self.auth, f"{self.base}/api/v1/files/{self.small_id if small else self.file_id}/content"]
 
+    def pid(self) -> int:
+        return self.server.worker_pid()
+
     def stop(self) -> float:
         self.peak = peak_rss_mib(self.server.worker_pid())
         self.server.stop()
@@ -367,6 +376,9 @@ class Copyparty:
     def curl_args(self, small: bool = False) -> list[str]:
         return [f"{self.base}/{'small.bin' if small else self.last}"]
 
+    def pid(self) -> int:
+        return self.server.proc.pid
+
     def stop(self) -> float:
         self.peak = peak_rss_mib(self.server.proc.pid)
         self.server.stop()
@@ -377,15 +389,18 @@ class Copyparty:
 class Bare:
     """``bench/bare_server.py``: one file encrypted in Locker's format, served with no framework at all."""
 
-    def __init__(self, source: Path, work: Path):
+    def __init__(self, source: Path, work: Path, *options: str):
         self.work = work
         work.mkdir(exist_ok=True)
-        command = [sys.executable, "-m", "bench.bare_server", str(source), str(work)]
+        command = [sys.executable, "-m", "bench.bare_server", str(source), str(work), *options]
         self.proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
         self.base = f"http://127.0.0.1:{int(self.proc.stdout.readline())}"
 
     def curl_args(self, small: bool = False) -> list[str]:
         return [f"{self.base}/"]
+
+    def pid(self) -> int:
+        return self.proc.pid
 
     def stop(self) -> None:
         self.proc.kill()
@@ -469,6 +484,7 @@ def compare(size_mib: int, source: Path, small: Path, work: Path, repeat: int, t
     """
     times: dict[tuple[str, str], list[float]] = {}
     ttfb: dict[tuple[str, str], list[float]] = {}
+    cpu_used: dict[str, list[float]] = {}  # the server's CPU seconds per download to /dev/null
     load = Load()
     with contextlib.ExitStack() as stack:
         lockers = []
@@ -481,6 +497,8 @@ def compare(size_mib: int, source: Path, small: Path, work: Path, repeat: int, t
         stack.callback(unsent.stop)
         bare = Bare(source, work / "bare")
         stack.callback(bare.stop)
+        bare_bytes = Bare(source, work / "bare-bytes", "--bytes")  # copies each run into bytes, as WSGI must
+        stack.callback(bare_bytes.stop)
         bare_small = Bare(small, work / "bare-small")
         stack.callback(bare_small.stop)
         unsent.put()
@@ -490,7 +508,13 @@ def compare(size_mib: int, source: Path, small: Path, work: Path, repeat: int, t
             "cp": [("cp", None)],
             "multipart": [*lockers, ("copyparty", plain)],
             "put": [*lockers, ("copyparty", plain)],
-            "download": [*lockers, ("bare", bare), ("copyparty", plain), ("unsent", unsent)],
+            "download": [
+                *lockers,
+                ("bare", bare),
+                ("bare_bytes", bare_bytes),
+                ("copyparty", plain),
+                ("unsent", unsent),
+            ],
             "saved": [*lockers, ("copyparty", plain)],
             "small": [*lockers, ("bare", bare_small), ("copyparty", plain)],
         }
@@ -509,8 +533,13 @@ def compare(size_mib: int, source: Path, small: Path, work: Path, repeat: int, t
                 for name, server in rotated(actors[op], round_):
                     if op == "cp":
                         seconds = copy_time(source, work)
-                    elif op in ("download", "saved"):
-                        seconds, first = fetch(server) if op == "download" else to_file(server, work)
+                    elif op == "download":
+                        cpu = process_cpu_seconds(server.pid())
+                        seconds, first = fetch(server)
+                        cpu_used.setdefault(name, []).append(process_cpu_seconds(server.pid()) - cpu)
+                        ttfb.setdefault((name, op), []).append(first)
+                    elif op == "saved":
+                        seconds, first = to_file(server, work)
                         ttfb.setdefault((name, op), []).append(first)
                     else:
                         seconds = getattr(server, op)()
@@ -526,6 +555,7 @@ def compare(size_mib: int, source: Path, small: Path, work: Path, repeat: int, t
     return {
         "times": times,
         "ttfb": ttfb,
+        "cpu": cpu_used,
         "synced": plain.synced,
         "lockers": dict(lockers),
         "plain_peak": plain.peak,
@@ -616,7 +646,7 @@ def run() -> str:
 
 def report(results: dict, names: list[str], version: dict[str, str], whole: Load) -> str:
     ab = "baseline" in names
-    goals, rates, ratios, firsts, memory, loads = [], [], [], [], [], []
+    goals, rates, ratios, firsts, memory, loads, cpus = [], [], [], [], [], [], []
     for mib, result in results.items():
         times, ttfb, rounds = result["times"], result["ttfb"], result["rounds"]
         size = f"{mib} MiB"
@@ -632,6 +662,7 @@ def report(results: dict, names: list[str], version: dict[str, str], whole: Load
 
         synced = spread([mib / s for s in result["synced"]])
         variant = {"multipart": f"+ fsync: {synced}", "download": f"`--no-sendfile`: {rate('unsent', 'download')}"}
+        bare_variant = {"download": f"; handing bytes: {rate('bare_bytes', 'download')}"}
         labels = {
             "multipart": "multipart up",
             "put": "PUT up",
@@ -639,7 +670,8 @@ def report(results: dict, names: list[str], version: dict[str, str], whole: Load
             "saved": "down saved to a file",
         }
         for op, label in labels.items():
-            cells = [rate(name, op) for name in names] + [rate("bare", op), rate("copyparty", op), variant.get(op, "")]
+            bare_cell = rate("bare", op) + bare_variant.get(op, "")
+            cells = [rate(name, op) for name in names] + [bare_cell, rate("copyparty", op), variant.get(op, "")]
             rates.append(f"| {size} | {label} | " + " | ".join(cells) + " |")
         for op, label in labels.items():
             against = {"multipart": result["synced"], "download": ("unsent", "download")}
@@ -647,7 +679,12 @@ def report(results: dict, names: list[str], version: dict[str, str], whole: Load
             if op in against:
                 cells[0] += f"; {'+ fsync' if op == 'multipart' else '`--no-sendfile`'}: "
                 cells[0] += spread(speed_ratios(times, ("locker", op), against[op]), 2)
-            cells.append(spread(speed_ratios(times, ("locker", op), ("bare", op)), 2) if op == "download" else "")
+            cells.append(
+                f"{spread(speed_ratios(times, ('locker', op), ('bare', op)), 2)}; handing bytes: "
+                f"{spread(speed_ratios(times, ('locker', op), ('bare_bytes', op)), 2)}"
+                if op == "download"
+                else ""
+            )
             if ab:
                 cells.append(spread(speed_ratios(times, ("locker", op), ("baseline", op)), 2))
             ratios.append(f"| {size} | {label} | " + " | ".join(cells) + " |")
@@ -655,6 +692,10 @@ def report(results: dict, names: list[str], version: dict[str, str], whole: Load
             row = [spread([s * 1000 for s in ttfb[(name, op)]], 1) for name in [*names, "bare", "copyparty"]]
             excess = [(lk - b) * 1000 for lk, b in zip(ttfb[("locker", op)], ttfb[("bare", op)], strict=True)]
             firsts.append(f"| {size} | {file} | " + " | ".join(row) + f" | {spread(excess, 1)} |")
+        cpu = result["cpu"]
+        per_gib = [spread([c * 1024 / mib for c in cpu[n]], 2) for n in [*names, "bare", "bare_bytes", "copyparty"]]
+        over = [spread([a / b for a, b in zip(cpu["locker"], cpu[o], strict=True)], 2) for o in ("bare", "bare_bytes")]
+        cpus.append(f"| {size} | " + " | ".join(per_gib + over) + " |")
         lockers = result["lockers"]
         rss = [f"{lockers[n].idle:.0f} / {lockers[n].peak:.0f} / {lockers[n].login_peak:.0f}" for n in names]
         memory.append(f"| {size} | " + " | ".join(rss) + f" | {result['plain_peak']:.0f} |")
@@ -689,7 +730,10 @@ def report(results: dict, names: list[str], version: dict[str, str], whole: Load
             "copyparty sends files with `sendfile(2)`, zero-copy, which a server that decrypts cannot: downloads",
             "to `/dev/null` are no longer compared with it, but with the bare server (a second copyparty with",
             "`--no-sendfile`, a read-and-send loop, is shown too). *Retired target: Locker's download to /dev/null",
-            "against copyparty's sendfile.*",
+            'against copyparty\'s sendfile.* A second bare server ("handing bytes") copies each decrypted run into',
+            "a new `bytes` before sending it, as a WSGI application must hand its body to the server (PEP 3333;",
+            "gunicorn refuses a buffer): the floor for decrypting under WSGI, which shows how much of the gap to",
+            "the bare server that one copy is, and how much is Locker's own.",
             *ab_text,
             "Reproduce: `make bench BENCH=transfer` (`BENCH_TRANSFER_SIZES_MIB=100,1024` by default,",
             f"`BENCH_TRANSFER_REPEAT` rounds, {REPEAT} here, 5 by default; `BENCH_BASELINE=<git ref>` for an A/B).",
@@ -742,6 +786,17 @@ def report(results: dict, names: list[str], version: dict[str, str], whole: Load
             "| run | file | " + " | ".join(versions) + " | bare decrypting server | copyparty | Locker − bare |",
             "|---|---|" + "---:|" * (len(names) + 3),
             *firsts,
+            "",
+            "Server CPU per download to /dev/null, seconds per GiB (user + system, all the server process's threads,",
+            "from `/proc`): less noisy than wall time on a shared machine, and it shows where the time goes. The",
+            "bare server handing bytes pays the one copy WSGI requires; the last columns are Locker's CPU over the",
+            "bare servers', round by round (1.00: the same work per byte):",
+            "",
+            "| size | "
+            + " | ".join(versions)
+            + " | bare server | bare, handing bytes | copyparty | Locker ÷ bare | Locker ÷ bare handing bytes |",
+            "|---|" + "---:|" * (len(names) + 5),
+            *cpus,
             "",
             "Memory: Locker worker RSS after login / peak RSS during all transfers (VmHWM, reset after login) / peak",
             "during the login itself (Argon2id is memory-hard by design: 64 MiB for the key-encryption key plus",
