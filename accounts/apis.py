@@ -35,15 +35,9 @@ from accounts.tokens import LockerRefreshToken, RedeemableRefreshToken, session_
 from accounts.unlock import context_for_request, set_unlock_cookie
 from locker import ratelimit
 from locker.http import RequestMeta
-from locker.serializers import ErrorSerializer
+from locker.serializers import ErrorSerializer, validated
 
 ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 413, 429)}
-
-
-def _validated(serializer_class, request):
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class RegisterApi(APIView):
@@ -55,7 +49,7 @@ class RegisterApi(APIView):
     )
     def post(self, request):
         ratelimit.enforce(request, group="register_ip")
-        data = _validated(RegisterInput, request)
+        data = validated(RegisterInput, request.data)
         user, recovery_key = services.user_register(**data, meta=RequestMeta.from_request(request))
         return Response(
             {"user": UserSerializer(user).data, "recovery_key": recovery_key}, status=status.HTTP_201_CREATED
@@ -71,7 +65,7 @@ class TokenApi(APIView):
     @extend_schema(request=TokenInput, responses={200: TokenPairOutput, **ERRORS}, tags=["accounts"])
     def post(self, request):
         ratelimit.enforce(request, group="login_ip")
-        data = _validated(TokenInput, request)
+        data = validated(TokenInput, request.data)
         ratelimit.enforce(request, group="login_user", value=data["username"])
         result = services.auth_login(
             username=data["username"],
@@ -98,7 +92,7 @@ class TokenRefreshApi(APIView):
     @extend_schema(request=RefreshInput, responses={200: TokenPairOutput, **ERRORS}, tags=["accounts"])
     def post(self, request):
         try:
-            token = RedeemableRefreshToken(_validated(RefreshInput, request)["refresh"])
+            token = RedeemableRefreshToken(validated(RefreshInput, request.data)["refresh"])
         except TokenError:
             raise TokenInvalid() from None
         return Response(account_sessions.token_refresh(token=token, meta=RequestMeta.from_request(request)))
@@ -106,7 +100,7 @@ class TokenRefreshApi(APIView):
 
 def _refresh_and_session(request) -> tuple[LockerRefreshToken, UnlockSession]:
     """The request's refresh token, checked (signature, expiry, not spent), and its live unlock session."""
-    refresh = _validated(RefreshInput, request)["refresh"]
+    refresh = validated(RefreshInput, request.data)["refresh"]
     try:
         token = LockerRefreshToken(refresh)
     except TokenError:
@@ -135,7 +129,7 @@ class LogoutApi(APIView):
 class PasswordChangeApi(APIView):
     @extend_schema(request=PasswordChangeInput, responses={204: None, **ERRORS}, tags=["accounts"])
     def post(self, request):
-        data = _validated(PasswordChangeInput, request)
+        data = validated(PasswordChangeInput, request.data)
         udk = services.password_change(user=request.user, meta=RequestMeta.from_request(request), **data)
         response = Response(status=status.HTTP_204_NO_CONTENT)
         if isinstance(request.successful_authenticator, UnlockingSessionAuthentication):
@@ -155,7 +149,7 @@ class RecoverApi(APIView):
     @extend_schema(request=RecoverInput, responses={200: RecoverOutput, **ERRORS}, tags=["accounts"])
     def post(self, request):
         ratelimit.enforce(request, group="recover_ip")
-        data = _validated(RecoverInput, request)
+        data = validated(RecoverInput, request.data)
         key = services.account_recover(meta=RequestMeta.from_request(request), **data)
         return Response({"recovery_key": key})
 
@@ -179,7 +173,7 @@ class AppPasswordListCreateApi(ListAPIView):
         tags=["accounts"],
     )
     def post(self, request):
-        data = _validated(AppPasswordInput, request)
+        data = validated(AppPasswordInput, request.data)
         udk = context_for_request(request).udk()
         row, password = app_passwords.app_password_create(
             user=request.user, udk=udk, name=data["name"], meta=RequestMeta.from_request(request)
@@ -227,7 +221,7 @@ class MeApi(APIView):
 
     @extend_schema(request=SettingsInput, responses={200: UserSerializer, **ERRORS}, tags=["accounts"])
     def patch(self, request):
-        data = _validated(SettingsInput, request)
+        data = validated(SettingsInput, request.data)
         user = services.user_settings_update(user=request.user, meta=RequestMeta.from_request(request), **data)
         return Response(UserSerializer(user).data)
 
@@ -238,6 +232,6 @@ class MeApi(APIView):
         description="Delete the account and crypto-shred its vault. Needs the password.",
     )
     def delete(self, request):
-        data = _validated(AccountDeleteInput, request)
+        data = validated(AccountDeleteInput, request.data)
         services.account_delete(user=request.user, password=data["password"], meta=RequestMeta.from_request(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

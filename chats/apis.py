@@ -15,9 +15,9 @@ from locker import ratelimit
 from locker.errors import InvalidInput
 from locker.http import RequestMeta
 from locker.pagination import MAX_PAGE_SIZE, page_size_from, page_size_schema
-from locker.serializers import ErrorSerializer, StrictCharField, StrictUUIDField
+from locker.serializers import ErrorSerializer, StrictCharField, StrictUUIDField, refuse_repeated, validated
 from locker.textrules import NO_NUL_PATTERN, schema_pattern
-from vault.files.apis import ERRORS, _validated, vault_keys
+from vault.files.apis import ERRORS, vault_keys
 from vault.serializers import MarksDamage
 from vault.transfers.receive import received_form
 
@@ -172,7 +172,7 @@ class ChatListCreateApi(GenericAPIView):
 
     @extend_schema(request=ChatInput, responses={201: ChatSerializer, **ERRORS}, tags=["chats"])
     def post(self, request):
-        data = _validated(ChatInput, request.data)
+        data = validated(ChatInput, request.data)
         keys = vault_keys(request)
         chat = services.chat_create(
             user=request.user, keys=keys, title=data.get("title", ""), meta=RequestMeta.from_request(request)
@@ -188,7 +188,7 @@ class ChatDetailApi(APIView):
 
     @extend_schema(request=ChatInput, responses={200: ChatSerializer, **ERRORS}, tags=["chats"])
     def patch(self, request, pk):
-        data = _validated(ChatInput, request.data)
+        data = validated(ChatInput, request.data)
         keys = vault_keys(request)
         chat = services.chat_update(
             user=request.user,
@@ -277,9 +277,10 @@ class MessageListCreateApi(GenericAPIView):
         ratelimit.enforce(request, group="message_user", value=str(request.user.pk))
         keys = vault_keys(request)
         form, received = received_form(request, check_size=request.content_type.startswith("multipart/"))
+        refuse_repeated(MessageInput(), form)
         fields = {k: form.get(k) for k in ("role", "content", "reply_to") if k in form}
         fields.setdefault("content", "")
-        data = _validated(MessageInput, fields)
+        data = validated(MessageInput, fields)
         files = received.get("file", [])
         audios = received.get("audio", [])
         if len(audios) > 1:
@@ -309,7 +310,7 @@ class MessageListCreateApi(GenericAPIView):
 class MessageDetailApi(APIView):
     @extend_schema(request=StatusInput, responses={200: OpenApiTypes.OBJECT, **ERRORS}, tags=["chats"])
     def patch(self, request, pk):
-        data = _validated(StatusInput, request.data)
+        data = validated(StatusInput, request.data)
         message = services.message_status_update(
             user=request.user, message_id=pk, status=data["status"], meta=RequestMeta.from_request(request)
         )

@@ -63,6 +63,34 @@ class StrictUUIDField(serializers.UUIDField):
         return super().to_internal_value(data)
 
 
+def validated(serializer_class, data) -> dict:
+    """``data`` checked by ``serializer_class`` (a 400 with every field's errors if bad): its validated data.
+
+    A form body (``QueryDict``) may repeat a key only for a list field: see :func:`refuse_repeated`.
+    """
+    serializer = serializer_class(data=data)
+    refuse_repeated(serializer, data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def refuse_repeated(serializer, form) -> None:
+    """A 400 naming each single-value field of ``serializer`` that the form body ``form`` gives more than once.
+
+    DRF would keep the last value of ``name=a&name=b`` and drop the rest, so a client's mistake would pass
+    unnoticed. JSON bodies (no ``getlist``) cannot repeat a key and pass.
+    """
+    if not hasattr(form, "getlist"):
+        return
+    repeated = {
+        key: ["Give this field once: it takes one value."]
+        for key, field in serializer.fields.items()
+        if not isinstance(field, serializers.ListField | serializers.MultipleChoiceField) and len(form.getlist(key)) > 1
+    }
+    if repeated:
+        raise serializers.ValidationError(repeated)
+
+
 class ErrorSerializer(serializers.Serializer):
     """The body of every error response (for the OpenAPI schema)."""
 

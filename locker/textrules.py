@@ -106,7 +106,9 @@ _TAG_HIDDEN = char_class(_minus(CONTROL_AND_FORMAT, WHITESPACE))  # runs of whit
 _TAG_SPACE = char_class(WHITESPACE)
 
 # One tag: something other than whitespace, no control or format character (whitespace runs become one space).
-TAG_PATTERN = rf"\A[^{_TAG_HIDDEN}]*[^{_TAG_HIDDEN}{_TAG_SPACE}][^{_TAG_HIDDEN}]*\Z"
+# The group changes nothing for a matcher; it keeps schema fuzzers that fold ``maxLength`` into a pattern's
+# quantifiers (schemathesis 4.32) from rewriting it with Python-only ``\U`` escapes, which they then reject.
+TAG_PATTERN = rf"\A([^{_TAG_HIDDEN}]*[^{_TAG_HIDDEN}{_TAG_SPACE}][^{_TAG_HIDDEN}]*)\Z"
 TAG_RULE = "Not blank, without control or format (invisible) characters; runs of whitespace become one space."
 
 

@@ -38,6 +38,26 @@ def test_schema_patterns_are_ones_every_regex_engine_reads(client):
     assert queries and all("414" in op["responses"] for op in queries)
 
 
+def test_schema_patterns_stay_readable_when_a_fuzzer_folds_lengths_into_them(client):
+    """schemathesis merges ``minLength``/``maxLength`` into a pattern's quantifiers and writes the result back with
+    Python's escapes; a pattern it can fold that holds characters beyond U+FFFF then fails its own check."""
+    fold = pytest.importorskip("schemathesis.core.jsonschema.patterns").update_quantifier
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("pattern"), str):
+                found.append(fold(node["pattern"], node.get("minLength"), node.get("maxLength")))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(client.get("/api/schema/?format=json").json())
+    assert found and not [pattern for pattern in found if "\\U" in pattern]
+
+
 def test_schema_name_limits_are_what_the_server_takes(auth_client, client):
     schema = client.get("/api/schema/?format=json").json()
     name = schema["components"]["schemas"]["FolderCreateInputRequest"]["properties"]["name"]
@@ -72,3 +92,22 @@ def test_a_multipart_body_without_parts_is_refused(auth_client):
     assert response.status_code == 400 and response.json()["code"] == "parse_error"
     chat = auth_client.generic("POST", "/api/v1/chats/", body, content_type="multipart/form-data; boundary=b")
     assert chat.status_code == 400
+
+
+def test_a_form_body_gives_a_single_value_field_once(auth_client):
+    """``name=a&name=b`` is a mistake, not the last name: nothing changes and the field says why."""
+    folder = auth_client.post("/api/v1/folders/", {"name": "first"}, format="json").json()
+    form = "application/x-www-form-urlencoded"
+    response = auth_client.generic("PATCH", f"/api/v1/folders/{folder['id']}/", "name=a&name=b", content_type=form)
+    assert response.status_code == 400 and "name" in response.json()["errors"]
+    assert auth_client.get(f"/api/v1/folders/{folder['id']}/").json()["name"] == "first"
+    chat = auth_client.generic("POST", "/api/v1/chats/", "title=a&title=b", content_type=form)
+    assert chat.status_code == 400 and "title" in chat.json()["errors"]
+    tags = auth_client.generic("PATCH", f"/api/v1/folders/{folder['id']}/", "tags=a&tags=b", content_type=form)
+    assert tags.status_code == 200 and sorted(tags.json()["tags"]) == ["a", "b"]  # a list field takes repeats
+    chat_id = auth_client.post("/api/v1/chats/", {"title": "c"}, format="json").json()["id"]
+    message = auth_client.generic(
+        "POST", f"/api/v1/chats/{chat_id}/messages/", "content=a&content=b", content_type=form
+    )
+    assert message.status_code == 400 and "content" in message.json()["errors"]
+    assert auth_client.get(f"/api/v1/chats/{chat_id}/messages/").json()["results"] == []

@@ -16,7 +16,7 @@ from locker.errors import InvalidInput
 from locker.http import RequestMeta
 from locker.params import flag, flag_param, uuid_param, uuid_value
 from locker.schema import results_of
-from locker.serializers import ErrorSerializer
+from locker.serializers import ErrorSerializer, validated
 from locker.textrules import schema_pattern
 from vault import common
 from vault.files import selectors, services
@@ -55,12 +55,6 @@ def vault_keys(request) -> VaultKeys:
     if keys is None:
         keys = request._vault_keys = VaultKeys(request.user.pk, context_for_request(request).udk())
     return keys
-
-
-def _validated(serializer_class, data):
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _uuid_param(request, name):
@@ -137,7 +131,7 @@ class FolderListCreateApi(GenericAPIView):
         request=FolderCreateInput, responses={201: FolderSerializer, 409: ErrorSerializer, **ERRORS}, tags=["vault"]
     )
     def post(self, request):
-        data = _validated(FolderCreateInput, request.data)
+        data = validated(FolderCreateInput, request.data)
         keys = vault_keys(request)
         folder = services.folder_create(
             user=request.user,
@@ -162,7 +156,7 @@ class FolderDetailApi(APIView):
         request=FolderUpdateInput, responses={200: FolderSerializer, 409: ErrorSerializer, **ERRORS}, tags=["vault"]
     )
     def patch(self, request, pk):
-        data = _validated(FolderUpdateInput, request.data)
+        data = validated(FolderUpdateInput, request.data)
         keys = vault_keys(request)
         folder = services.folder_update(
             user=request.user,
@@ -270,7 +264,7 @@ class FileListCreateApi(GenericAPIView):
         ratelimit.enforce(request, group="upload_user", value=str(request.user.pk))
         keys = vault_keys(request)
         form, files = received_form(request)
-        data = _validated(
+        data = validated(
             UploadInput, {k: form.get(k) for k in ("folder", "tags", "on_conflict") if form.get(k) is not None}
         )
         if not files.get("file"):
@@ -313,7 +307,7 @@ class FileDetailApi(APIView):
         request=FileUpdateInput, responses={200: FileSerializer, 409: ErrorSerializer, **ERRORS}, tags=["vault"]
     )
     def patch(self, request, pk):
-        data = _validated(FileUpdateInput, request.data)
+        data = validated(FileUpdateInput, request.data)
         keys = vault_keys(request)
         file = services.file_update(
             user=request.user,

@@ -13,9 +13,9 @@ from rest_framework.views import APIView
 from locker.http import RequestMeta
 from locker.parsers import LimitedJSONParser
 from locker.schema import results_of
-from locker.serializers import ErrorSerializer
+from locker.serializers import ErrorSerializer, validated
 from vault import common
-from vault.files.apis import ERRORS, _listing_scope, _validated, _with_tag, vault_keys
+from vault.files.apis import ERRORS, _listing_scope, _with_tag, vault_keys
 from vault.models import Note, SearchToken
 from vault.notes import services as notes
 from vault.serializers import NoteDetailSerializer, NoteInput, NoteListSerializer, NoteVersionSerializer
@@ -58,7 +58,7 @@ class NoteListCreateApi(GenericAPIView):
 
     @extend_schema(request=NoteInput, responses={201: NoteDetailSerializer, **ERRORS}, tags=["notes"])
     def post(self, request):
-        data = _validated(NoteInput, request.data)
+        data = validated(NoteInput, request.data)
         keys = vault_keys(request)
         note = notes.note_create(
             user=request.user,
@@ -86,7 +86,7 @@ class NoteDetailApi(APIView):
         request=NoteInput, responses={200: NoteDetailSerializer, 412: ErrorSerializer, **ERRORS}, tags=["notes"]
     )
     def patch(self, request, pk):
-        data = _validated(NoteInput, request.data)
+        data = validated(NoteInput, request.data)
         keys = vault_keys(request)
         note = notes.note_update(
             user=request.user,
