@@ -35,6 +35,10 @@ CHAT_DELETED = "chat.deleted"
 MESSAGE_CREATED = "message.created"
 MESSAGE_STATUS_CHANGED = "message.status_changed"
 AUDIO_UPLOADED = "audio.uploaded"
+SHARE_CREATED = "share.created"
+SHARE_CHANGED = "share.changed"
+SHARE_REVOKED = "share.revoked"
+SHARE_LEFT = "share.left"
 
 ALL = [
     LOGIN,
@@ -72,4 +76,8 @@ ALL = [
     MESSAGE_CREATED,
     MESSAGE_STATUS_CHANGED,
     AUDIO_UPLOADED,
+    SHARE_CREATED,
+    SHARE_CHANGED,
+    SHARE_REVOKED,
+    SHARE_LEFT,
 ]

@@ -15,7 +15,7 @@ from locker import ratelimit
 from locker.errors import InvalidInput
 from locker.http import RequestMeta
 from locker.pagination import MAX_PAGE_SIZE, page_size_from, page_size_schema
-from locker.serializers import ErrorSerializer, StrictCharField, StrictUUIDField, refuse_repeated, validated
+from locker.serializers import ErrorSerializer, StrictCharField, StrictUUIDField, check_form, validated
 from locker.textrules import NO_NUL_PATTERN, schema_pattern
 from vault.files.apis import ERRORS, vault_keys
 from vault.serializers import MarksDamage
@@ -277,7 +277,7 @@ class MessageListCreateApi(GenericAPIView):
         ratelimit.enforce(request, group="message_user", value=str(request.user.pk))
         keys = vault_keys(request)
         form, received = received_form(request, check_size=request.content_type.startswith("multipart/"))
-        refuse_repeated(MessageInput(), form)
+        check_form(MessageInput(), form)
         fields = {k: form.get(k) for k in ("role", "content", "reply_to") if k in form}
         fields.setdefault("content", "")
         data = validated(MessageInput, fields)

@@ -45,7 +45,21 @@ class AutoSchema(openapi.AutoSchema):
             body = super()._get_request_body(direction)
         if body and not body.get("required") and any(_requires(m.get("schema", {})) for m in body["content"].values()):
             body["required"] = True
+        multipart = (body or {}).get("content", {}).get("multipart/form-data")
+        if multipart and "schema" in multipart and not _requires(self._resolved(multipart["schema"])):
+            # A multipart body holds at least one part (an empty one is a 400 ``parse_error``): the JSON twin may
+            # be {}, the form may not, since it could not be told apart from a body whose fields were all dropped.
+            multipart["schema"] = {"allOf": [multipart["schema"]], "minProperties": 1}
         return body
+
+    def _resolved(self, schema: dict) -> dict:
+        """``schema``, or the component its ``$ref`` names (registered by now)."""
+        ref = schema.get("$ref", "")
+        if ref.startswith("#/components/schemas/"):
+            component = self.registry._components.get((ref.rsplit("/", 1)[1], "schemas"))
+            if component is not None and isinstance(component.schema, dict):
+                return component.schema
+        return schema
 
     def get_request_serializer(self):
         if getattr(self, "_probing", False):

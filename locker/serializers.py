@@ -66,29 +66,35 @@ class StrictUUIDField(serializers.UUIDField):
 def validated(serializer_class, data) -> dict:
     """``data`` checked by ``serializer_class`` (a 400 with every field's errors if bad): its validated data.
 
-    A form body (``QueryDict``) may repeat a key only for a list field: see :func:`refuse_repeated`.
+    A form body (``QueryDict``) is held to what its JSON twin would be: see :func:`check_form`.
     """
     serializer = serializer_class(data=data)
-    refuse_repeated(serializer, data)
+    check_form(serializer, data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
 
-def refuse_repeated(serializer, form) -> None:
-    """A 400 naming each single-value field of ``serializer`` that the form body ``form`` gives more than once.
+def check_form(serializer, form) -> None:
+    """A 400 naming each field of ``serializer`` that the form body ``form`` gives more than once (a single-value
+    field) or gives empty (a field that is not text allowed to be blank).
 
-    DRF would keep the last value of ``name=a&name=b`` and drop the rest, so a client's mistake would pass
-    unnoticed. JSON bodies (no ``getlist``) cannot repeat a key and pass.
+    DRF would keep the last value of ``name=a&name=b`` and drop the rest, and would read ``on_conflict=`` as
+    "not given" and use the default: a client's mistake would pass unnoticed, and the schema (an enum, an integer)
+    would say one thing while the server did another. JSON bodies (no ``getlist``) pass.
     """
     if not hasattr(form, "getlist"):
         return
-    repeated = {
-        key: ["Give this field once: it takes one value."]
-        for key, field in serializer.fields.items()
-        if not isinstance(field, serializers.ListField | serializers.MultipleChoiceField) and len(form.getlist(key)) > 1
-    }
-    if repeated:
-        raise serializers.ValidationError(repeated)
+    errors = {}
+    for key, field in serializer.fields.items():
+        if isinstance(field, serializers.ListField | serializers.MultipleChoiceField) or key not in form:
+            continue
+        values = form.getlist(key)
+        if len(values) > 1:
+            errors[key] = ["Give this field once: it takes one value."]
+        elif values == [""] and not (isinstance(field, serializers.CharField) and field.allow_blank):
+            errors[key] = ["This field may not be blank: leave it out for its default."]
+    if errors:
+        raise serializers.ValidationError(errors)
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -376,6 +376,8 @@ LOCKER_RATELIMITS = {
     "reindex_user": os.environ.get("LOCKER_RATE_REINDEX_USER", "6/h"),
     "message_user": os.environ.get("LOCKER_RATE_MESSAGE_USER", "120/m"),
     "audio_user": os.environ.get("LOCKER_RATE_AUDIO_USER", "30/m"),
+    # sharing takes an exact username: bounded, so that it is no way to list accounts
+    "share_user": os.environ.get("LOCKER_RATE_SHARE_USER", "60/m"),
 }
 
 LOGGING = {

@@ -30,6 +30,7 @@ SERVICE_MODULES = [
     "vault.files.services",
     "vault.trash.services",
     "vault.notes.services",
+    "vault.sharing.services",
     "chats.services",
 ]
 
@@ -83,6 +84,9 @@ NOT_ACTIONS = {
     "vault.trash.services.vault_wipe": "a step of account deletion and admin reset (audited as those)",
     "vault.trash.services.trash_purge_expired": "housekeeping (manage.py vault_purge_trash), no acting user",
     "activity.services.event_record": "the audit itself",
+    "vault.sharing.services.shares_made": "a read",
+    "vault.sharing.services.shares_received": "a read",
+    "vault.sharing.services.share_get": "a read",
 }
 
 
@@ -120,6 +124,10 @@ EXPECTED = {
     "chats.services.chat_delete": "chat.deleted",
     "chats.services.message_create": "message.created",
     "chats.services.message_status_update": "message.status_changed",
+    "vault.sharing.services.share_create": "share.created",
+    "vault.sharing.services.share_update": "share.changed",
+    "vault.sharing.services.share_revoke": "share.revoked",
+    "vault.sharing.services.share_leave": "share.left",
 }
 
 
@@ -149,6 +157,7 @@ def _scenarios():
     from chats import services as chats
     from vault.files import services as vault
     from vault.notes import services as notes
+    from vault.sharing import services as sharing
     from vault.trash import services as trash
 
     def folder(w):
@@ -165,6 +174,10 @@ def _scenarios():
 
     def udk(w):
         return w["keys"].udk
+
+    def shared(w):
+        item = folder(w)
+        return sharing.share_create(user=w["user"], keys=w["keys"], item_id=item.pk, username="root", permission="view")
 
     return {
         "accounts.services.user_register": lambda w: accounts.user_register(
@@ -266,6 +279,12 @@ def _scenarios():
         "chats.services.message_status_update": lambda w: chats.message_status_update(
             user=w["user"], message_id=message(w).pk, status="read"
         ),
+        "vault.sharing.services.share_create": shared,
+        "vault.sharing.services.share_update": lambda w: sharing.share_update(
+            user=w["user"], share_id=shared(w).pk, permission="edit"
+        ),
+        "vault.sharing.services.share_revoke": lambda w: sharing.share_revoke(user=w["user"], share_id=shared(w).pk),
+        "vault.sharing.services.share_leave": lambda w: sharing.share_leave(user=w["admin"], share_id=shared(w).pk),
     }
 
 

@@ -111,3 +111,22 @@ def test_a_form_body_gives_a_single_value_field_once(auth_client):
     )
     assert message.status_code == 400 and "content" in message.json()["errors"]
     assert auth_client.get(f"/api/v1/chats/{chat_id}/messages/").json()["results"] == []
+
+
+def test_a_form_body_gives_no_empty_value_for_a_field_that_is_not_blank_text(auth_client):
+    """``on_conflict=`` is not "the default": the schema's enum has no empty value, so the server refuses it."""
+    created = auth_client.post("/api/v1/folders/", {"name": "n", "on_conflict": ""}, format="multipart")
+    assert created.status_code == 400 and "on_conflict" in created.json()["errors"]
+    assert auth_client.get("/api/v1/folders/").json()["results"] == []
+    chat_id = auth_client.post("/api/v1/chats/", {"title": "c"}, format="json").json()["id"]
+    blank_text = auth_client.post(f"/api/v1/chats/{chat_id}/messages/", {"content": ""}, format="multipart")
+    assert blank_text.status_code == 400 and blank_text.json()["code"] == "empty_message"  # text may be blank
+
+
+def test_the_schema_says_a_multipart_body_holds_a_part(client):
+    """An empty multipart body is refused (400 ``parse_error``), so where the JSON twin may be ``{}`` the multipart
+    schema asks for one property."""
+    schema = client.get("/api/schema/?format=json").json()
+    body = schema["paths"]["/api/v1/folders/{id}/"]["patch"]["requestBody"]["content"]
+    assert body["multipart/form-data"]["schema"]["minProperties"] == 1
+    assert "minProperties" not in body["application/json"]["schema"]

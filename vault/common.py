@@ -98,8 +98,9 @@ def clean_tags(tags) -> list[str]:
 
 
 def owned_folder(user: User, folder_id, *, live: bool = True, lock: bool = False, action=Action.EDIT) -> Folder:
-    """A folder ``user`` may ``action`` (vault.access), for a write; otherwise 404."""
-    qs = access.items(user, Folder, action).filter(pk=folder_id)
+    """A folder of ``user``'s own (vault.access), for a write; otherwise 404. (Recipients' writes through a share
+    come with the services that seal under the owner's keys.)"""
+    qs = access.items(user, Folder, action, shared=False).filter(pk=folder_id)
     if live:
         qs = qs.filter(trashed_at__isnull=True)
     if lock:
@@ -111,8 +112,8 @@ def owned_folder(user: User, folder_id, *, live: bool = True, lock: bool = False
 
 
 def owned_file(user: User, file_id, *, live: bool = True, lock: bool = False, action=Action.EDIT) -> File:
-    """A file ``user`` may ``action`` (vault.access), for a write; otherwise 404."""
-    qs = access.items(user, File, action).filter(pk=file_id).select_related("folder")
+    """A file of ``user``'s own (vault.access), for a write; otherwise 404."""
+    qs = access.items(user, File, action, shared=False).filter(pk=file_id).select_related("folder")
     if live:
         qs = qs.filter(trashed_at__isnull=True)
     if lock:

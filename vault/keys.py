@@ -13,16 +13,29 @@ Associated data binds every wrap and sealed field to its owner and object:
 * names and tags: ``("folder-name" | "file-name" | "file-tags", owner, object)``, sealed under the object's own key
 * name MACs (uniqueness within a folder) are keyed by the *parent's* key, so a later
   share of a folder carries everything needed to keep names unique in it.
+* a share: the item's key wrapped to the recipient's X25519 public key, ``("share-key", kind, item, owner,
+  recipient)``. A recipient's :class:`VaultKeys` opens the grant, then every key below it as the owner would
+  (:meth:`VaultKeys.for_owner`): the owner's associated data, the recipient's private key only at the top.
 """
 
 from __future__ import annotations
 
 import json
 
+from accounts.keys import AccountKeys
 from locker.crypto import aead
 from locker.crypto.aead import context
 from locker.crypto.blind import subkey, text_mac
-from locker.crypto.keys import b64d, b64e, new_key, unwrap_with_key, wrap_with_key
+from locker.crypto.keys import (
+    b64d,
+    b64e,
+    new_key,
+    unwrap_with_key,
+    unwrap_with_private_key,
+    wrap_to_public_key,
+    wrap_with_key,
+)
+from locker.errors import NotFound
 
 
 def aad_folder_key(owner_id, folder_id) -> bytes:
@@ -50,6 +63,43 @@ def aad_preview_key(owner_id, version_id) -> bytes:
     return context("preview-key", owner_id, version_id)
 
 
+def aad_share_key(kind: str, item_id, owner_id, recipient_id) -> bytes:
+    """A share's wrap: bound to the item, who granted it and to whom (moving the wrap to another row fails)."""
+    return context("share-key", kind, item_id, owner_id, recipient_id)
+
+
+def wrap_for_recipient(key: bytes, *, kind: str, item_id, owner_id, recipient_id, public_raw: bytes) -> str:
+    """An item's key wrapped to a recipient's X25519 public key: one wrap, whatever lies below the item."""
+    return wrap_to_public_key(key, public_raw, aad=aad_share_key(kind, item_id, owner_id, recipient_id))
+
+
+class ReceivedKeys:
+    """The keys of the items shared with one user, unwrapped with their private key on first use."""
+
+    def __init__(self, recipient_id, udk: bytes):
+        self.recipient_id = recipient_id
+        self._account = AccountKeys(recipient_id, udk)
+        self._grants: dict | None = None
+        self._keys: dict = {}
+
+    def key(self, kind: str, item) -> bytes | None:
+        """The key of ``item`` if it was shared with this user as a ``kind``; None otherwise."""
+        if self._grants is None:
+            from vault.models import Share
+
+            rows = Share.objects.filter(recipient_id=self.recipient_id).values_list(
+                "kind", "folder_id", "file_id", "note_id", "key_wrapped"
+            )
+            self._grants = {(kind_, folder or file or note): wrapped for kind_, folder, file, note, wrapped in rows}
+        wrapped = self._grants.get((kind, item.pk))
+        if wrapped is None:
+            return None
+        if (kind, item.pk) not in self._keys:
+            aad = aad_share_key(kind, item.pk, item.owner_id, self.recipient_id)
+            self._keys[kind, item.pk] = unwrap_with_private_key(wrapped, self._account.private_key(), aad=aad)
+        return self._keys[kind, item.pk]
+
+
 def seal_text(key: bytes, text: str, *, aad: bytes) -> str:
     return b64e(aead.seal(key, text.encode(), aad=aad))
 
@@ -61,12 +111,26 @@ def open_text(key: bytes, sealed: str, *, aad: bytes) -> str:
 class VaultKeys:
     """Keys of one user's vault, unwrapped from the UDK as needed."""
 
-    def __init__(self, owner_id, udk: bytes):
+    def __init__(self, owner_id, udk: bytes | None, *, received: ReceivedKeys | None = None):
         self.owner_id = owner_id
-        self.udk = udk
-        self._folder_keys: dict = {None: udk}
+        self.udk = udk  # None in the keys of another owner's items reached through shares
+        self._folder_keys: dict = {None: udk} if udk is not None else {}
         self._file_keys: dict = {}
         self._object_keys: dict = {}
+        self._received = received if received is not None or udk is None else ReceivedKeys(owner_id, udk)
+        self._owners: dict = {owner_id: self}
+
+    def for_owner(self, owner_id) -> VaultKeys:
+        """The keys of ``owner_id``'s items as this user reaches them (itself for the user's own): another
+        owner's keys start at the items shared with this user and go down from there, never up."""
+        if owner_id not in self._owners:
+            other = VaultKeys(owner_id, None, received=self._received)
+            other._owners = self._owners
+            self._owners[owner_id] = other
+        return self._owners[owner_id]
+
+    def _granted(self, kind: str, item) -> bytes | None:
+        return None if self.udk is not None or self._received is None else self._received.key(kind, item)
 
     # --- derived keys ---------------------------------------------------------
     @property
@@ -88,8 +152,15 @@ class VaultKeys:
     # --- folders ---------------------------------------------------------------
     def folder_key(self, folder) -> bytes:
         """The key of ``folder`` (None means the top level, whose key is the UDK)."""
+        if folder is not None and folder.owner_id != self.owner_id:
+            return self.for_owner(folder.owner_id).folder_key(folder)
         folder_id = getattr(folder, "pk", None)
         if folder_id not in self._folder_keys:
+            if folder is None:  # another owner's top level: never reachable through a share
+                raise NotFound("No such folder.")
+            if (granted := self._granted("folder", folder)) is not None:
+                self._folder_keys[folder_id] = granted
+                return granted
             if folder.parent_id in self._folder_keys:  # no query for a parent we know
                 self._folder_keys[folder_id] = unwrap_with_key(
                     folder.key_wrapped,
@@ -126,6 +197,8 @@ class VaultKeys:
         return wrap_with_key(key, parent_key, aad=aad_folder_key(self.owner_id, folder_id))
 
     def folder_name(self, folder) -> str:
+        if folder.owner_id != self.owner_id:
+            return self.for_owner(folder.owner_id).folder_name(folder)
         return open_text(
             self.folder_key(folder), folder.name_sealed, aad=context("folder-name", self.owner_id, folder.pk)
         )
@@ -136,6 +209,8 @@ class VaultKeys:
     def folder_tags(self, folder) -> list[str]:
         if not folder.tags_sealed:
             return []
+        if folder.owner_id != self.owner_id:
+            return self.for_owner(folder.owner_id).folder_tags(folder)
         text = open_text(
             self.folder_key(folder), folder.tags_sealed, aad=context("folder-tags", self.owner_id, folder.pk)
         )
@@ -146,7 +221,12 @@ class VaultKeys:
 
     # --- files -------------------------------------------------------------------
     def file_key(self, file, folder_key: bytes | None = None) -> bytes:
+        if file.owner_id != self.owner_id:
+            return self.for_owner(file.owner_id).file_key(file, folder_key)
         if file.pk not in self._file_keys:
+            if (granted := self._granted("file", file)) is not None:
+                self._file_keys[file.pk] = granted
+                return granted
             if folder_key is not None:
                 parent_key = folder_key
             elif file.folder_id in self._folder_keys:  # no query for a folder we know
@@ -165,6 +245,8 @@ class VaultKeys:
         return wrap_with_key(key, parent_key, aad=aad_file_key(self.owner_id, file_id))
 
     def file_name(self, file, folder_key: bytes | None = None) -> str:
+        if file.owner_id != self.owner_id:
+            return self.for_owner(file.owner_id).file_name(file, folder_key)
         return open_text(
             self.file_key(file, folder_key), file.name_sealed, aad=context("file-name", self.owner_id, file.pk)
         )
@@ -175,6 +257,8 @@ class VaultKeys:
     def file_tags(self, file, folder_key: bytes | None = None) -> list[str]:
         if not file.tags_sealed:
             return []
+        if file.owner_id != self.owner_id:
+            return self.for_owner(file.owner_id).file_tags(file, folder_key)
         text = open_text(
             self.file_key(file, folder_key), file.tags_sealed, aad=context("file-tags", self.owner_id, file.pk)
         )
@@ -220,6 +304,13 @@ class VaultKeys:
 
     def note_key(self, note) -> bytes:
         """A note's key, wrapped by its folder's key (the UDK at the top level)."""
+        if note.owner_id != self.owner_id:
+            return self.for_owner(note.owner_id).note_key(note)
+        if ("note-key", note.pk) in self._object_keys:
+            return self._object_keys["note-key", note.pk]
+        if (granted := self._granted("note", note)) is not None:
+            self._object_keys["note-key", note.pk] = granted
+            return granted
         return self.object_key(
             "note-key", note.pk, note.key_wrapped, self.folder_key(note.folder if note.folder_id else None)
         )

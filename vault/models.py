@@ -224,3 +224,57 @@ class TagIndex(models.Model):
 
     def __str__(self):
         return f"tag of {self.get_kind_display()} {self.item_id}"
+
+
+class Share(models.Model):
+    """``owner`` lets ``recipient`` use one folder (with everything in it, now and later), file or note.
+
+    ``key_wrapped`` is the item's own key (a folder's key for a folder) wrapped to the recipient's X25519 public
+    key, with associated data binding the item, the owner and the recipient (``vault.sharing.keys``): one wrap
+    whatever the size of what is shared. Deleting the row revokes the grant at once.
+    """
+
+    class Kind(models.TextChoices):
+        FOLDER = "folder"
+        FILE = "file"
+        NOTE = "note"
+
+    class Permission(models.TextChoices):
+        VIEW = "view", "view"
+        EDIT = "edit", "edit"
+        DELETE = "delete", "delete"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shares_made")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shares_received")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    folder = models.ForeignKey(Folder, null=True, blank=True, on_delete=models.CASCADE, related_name="shares")
+    file = models.ForeignKey(File, null=True, blank=True, on_delete=models.CASCADE, related_name="shares")
+    note = models.ForeignKey(Note, null=True, blank=True, on_delete=models.CASCADE, related_name="shares")
+    permission = models.CharField(max_length=8, choices=Permission.choices)
+    key_wrapped = models.TextField(help_text="The item's key wrapped to the recipient's X25519 public key.")
+    created_at = models.DateTimeField(default=timezone.now)
+    modified_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="folder", folder__isnull=False, file__isnull=True, note__isnull=True)
+                    | models.Q(kind="file", folder__isnull=True, file__isnull=False, note__isnull=True)
+                    | models.Q(kind="note", folder__isnull=True, file__isnull=True, note__isnull=False)
+                ),
+                name="vault_share_one_item",
+            ),
+            models.UniqueConstraint(fields=["recipient", "folder"], name="vault_share_unique_folder"),
+            models.UniqueConstraint(fields=["recipient", "file"], name="vault_share_unique_file"),
+            models.UniqueConstraint(fields=["recipient", "note"], name="vault_share_unique_note"),
+        ]
+        indexes = [models.Index(fields=["owner", "created_at"], name="vault_share_owner")]
+
+    def __str__(self):
+        return f"share of {self.kind} {self.item_id}"
+
+    @property
+    def item_id(self):
+        return {"folder": self.folder_id, "file": self.file_id, "note": self.note_id}[self.kind]

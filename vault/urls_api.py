@@ -4,6 +4,7 @@ from vault.export import apis as export_apis
 from vault.files import apis
 from vault.notes import apis as notes_apis
 from vault.search import apis as search_apis
+from vault.sharing import apis as sharing_apis
 from vault.trash import apis as trash_apis
 
 urlpatterns = [
@@ -37,6 +38,9 @@ urlpatterns = [
         notes_apis.NoteVersionRestoreApi.as_view(),
         name="api-note-version-restore",
     ),
+    path("shares/", sharing_apis.ShareListCreateApi.as_view(), name="api-shares"),
+    path("shares/<uuid:pk>/", sharing_apis.ShareDetailApi.as_view(), name="api-share"),
+    path("shared-with-me/", sharing_apis.SharedWithMeApi.as_view(), name="api-shared-with-me"),
     path("trash/", trash_apis.TrashListApi.as_view(), name="api-trash"),
     path("trash/<uuid:pk>/restore", trash_apis.TrashRestoreApi.as_view(), name="api-trash-restore"),
     path("trash/<uuid:pk>/", trash_apis.TrashPurgeApi.as_view(), name="api-trash-purge"),

@@ -440,6 +440,7 @@ def preview_read(*, keys: VaultKeys, file: File) -> tuple[bytes, str, str]:
         raise NoPreview(_reason_without_row(file.mime_type))
     if not derived.preview_blob:
         raise NoPreview(derived.preview_error or NO_PREVIEW_TYPE)
+    keys = keys.for_owner(file.owner_id)
     key = keys.preview_key(derived, keys.file_key(file))
     handle = blob_open(derived.preview_blob)
     try:

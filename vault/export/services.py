@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from activity.models import Event
 from vault.keys import VaultKeys
-from vault.models import File, Folder, Note
+from vault.models import File, Folder, Note, Share
 from vault.notes import services as notes
 
 BATCH = 500
@@ -147,7 +147,26 @@ def _notes(user, keys, request, changed) -> Iterator[str]:
 
 
 def _shares(user, keys, request, changed) -> Iterator[str]:
-    yield "[]"
+    """The shares the user made and those made to them: who, what (kind and id), which permission."""
+
+    def items():
+        made = changed(Share.objects.filter(owner=user)).select_related("recipient")
+        received = changed(Share.objects.filter(recipient=user)).select_related("owner")
+        for direction, rows in (("made", made), ("received", received)):
+            for share in rows.order_by("created_at", "id").iterator(BATCH):
+                yield {
+                    "id": share.pk,
+                    "direction": direction,
+                    "kind": share.kind,
+                    "item": share.item_id,
+                    "owner": share.owner.username if direction == "received" else user.username,
+                    "recipient": share.recipient.username if direction == "made" else user.username,
+                    "permission": share.permission,
+                    "created_at": share.created_at,
+                    "modified_at": share.modified_at,
+                }
+
+    return _array(items())
 
 
 def _activity(user, keys, request, changed) -> Iterator[str]:

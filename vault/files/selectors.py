@@ -14,7 +14,9 @@ from vault.models import File, FileVersion, Folder
 
 
 def folder_list(*, user, parent_id=None) -> QuerySet[Folder]:
-    return access.items(user, Folder).filter(parent_id=parent_id, trashed_at__isnull=True).order_by("created_at", "id")
+    """The live folders in ``parent_id`` (None: the user's own top level; shared folders are listed apart)."""
+    folders = access.items(user, Folder, shared=parent_id is not None)
+    return folders.filter(parent_id=parent_id, trashed_at__isnull=True).order_by("created_at", "id")
 
 
 def folder_get(*, user, folder_id) -> Folder:
@@ -29,7 +31,9 @@ def folder_get(*, user, folder_id) -> Folder:
 
 
 def file_list(*, user, folder_id=None, all_folders: bool = False) -> QuerySet[File]:
-    files = access.items(user, File).filter(trashed_at__isnull=True).select_related("current_version__derived")
+    shared = folder_id is not None and not all_folders  # the top level and "everywhere" are the user's own
+    files = access.items(user, File, shared=shared)
+    files = files.filter(trashed_at__isnull=True).select_related("current_version__derived")
     if not all_folders:
         files = files.filter(folder_id=folder_id)
     return files.order_by("-modified_at", "id")

@@ -24,6 +24,8 @@ from activity.services import event_record
 from locker.crypto.aead import context
 from locker.crypto.blind import normalize
 from locker.errors import InvalidInput, NotFound
+from vault import access
+from vault.access import Action
 from vault.common import UNSET, PreconditionFailed, changed, clean_tags, clean_title, is_uuid, owned_folder
 from vault.keys import VaultKeys, open_text, seal_text
 from vault.models import Note, NoteVersion, SearchToken
@@ -53,11 +55,13 @@ def _seal_body(key, owner_id, note_id, number: int, body: str) -> str:
 
 
 def note_title(keys: VaultKeys, note: Note, key: bytes | None = None) -> str:
+    keys = keys.for_owner(note.owner_id)
     key = key or note_key(keys, note)
     return open_text(key, note.title_sealed, aad=context("note-title", keys.owner_id, note.pk, note.version))
 
 
 def note_body(keys: VaultKeys, note: Note, key: bytes | None = None) -> str:
+    keys = keys.for_owner(note.owner_id)
     key = key or note_key(keys, note)
     return open_text(key, note.body_sealed, aad=context("note-body", keys.owner_id, note.pk, note.version))
 
@@ -65,11 +69,13 @@ def note_body(keys: VaultKeys, note: Note, key: bytes | None = None) -> str:
 def note_tags(keys: VaultKeys, note: Note, key: bytes | None = None) -> list[str]:
     if not note.tags_sealed:
         return []
+    keys = keys.for_owner(note.owner_id)
     key = key or note_key(keys, note)
     return json.loads(open_text(key, note.tags_sealed, aad=context("note-tags", keys.owner_id, note.pk)))
 
 
 def version_texts(keys: VaultKeys, note: Note, version: NoteVersion) -> tuple[str, str]:
+    keys = keys.for_owner(note.owner_id)
     key = note_key(keys, note)
     title = open_text(key, version.title_sealed, aad=context("note-title", keys.owner_id, note.pk, version.number))
     body = open_text(key, version.body_sealed, aad=context("note-body", keys.owner_id, note.pk, version.number))
@@ -138,7 +144,9 @@ def note_create(*, user: User, keys: VaultKeys, title="", body="", tags=None, fo
 
 
 def _note(user: User, note_id, *, lock: bool = False) -> Note:
-    qs = Note.objects.filter(owner=user, pk=note_id, trashed_at__isnull=True).select_related("folder")
+    """A live note ``user`` may see (vault.access); ``lock``: one of their own, for a write."""
+    notes = access.items(user, Note, Action.EDIT if lock else Action.VIEW, shared=not lock)
+    qs = notes.filter(pk=note_id, trashed_at__isnull=True).select_related("folder")
     note = (qs.select_for_update(of=("self",)) if lock else qs).first() if is_uuid(note_id) else None
     if note is None:
         raise NotFound("No such note.")
@@ -211,7 +219,8 @@ def note_version_restore(*, user: User, keys: VaultKeys, note_id, number: int, m
 
 
 def note_list(*, user: User, folder_id=None, all_folders: bool = False) -> QuerySet[Note]:
-    notes = Note.objects.filter(owner=user, trashed_at__isnull=True)
+    shared = folder_id is not None and not all_folders  # the top level and "everywhere" are the user's own
+    notes = access.items(user, Note, shared=shared).filter(trashed_at__isnull=True)
     if not all_folders:
         notes = notes.filter(folder_id=folder_id)
     return notes.order_by("-modified_at", "id")

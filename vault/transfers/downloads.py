@@ -65,6 +65,7 @@ def plaintext_chunks(
     before the first piece (they may need the database); the blob is opened at the first
     piece. Closing the iterator early (the client went away) closes the blob.
     """
+    keys = keys.for_owner(file.owner_id)
     content_key = keys.content_key(version, keys.file_key(file))
     aad = aad_blob(file.owner_id, version.pk)
     return _decrypted(content_key, aad, version, start, end)
@@ -150,6 +151,7 @@ class PlaintextReader(io.RawIOBase):
     """
 
     def __init__(self, keys: VaultKeys, file: File, version: FileVersion):
+        keys = keys.for_owner(file.owner_id)
         self._open(version, keys.content_key(version, keys.file_key(file)), aad_blob(file.owner_id, version.pk))
 
     @classmethod

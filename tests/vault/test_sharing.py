@@ -1,0 +1,247 @@
+"""Sharing with other users (issue: sharing and links): grants, keys, who sees what, bad input."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from accounts.models import Keyring
+from locker.crypto.errors import DecryptionError
+from locker.crypto.keys import b64d, unwrap_with_private_key
+from tests.factories import make_account
+from vault.keys import AccountKeys, aad_share_key
+from vault.models import Share
+
+pytestmark = pytest.mark.django_db
+
+
+def bearer(account) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.login(client)['access']}")
+    return client
+
+
+def content(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+@pytest.fixture
+def alice(account):
+    return bearer(account)
+
+
+@pytest.fixture
+def bob_account(other_account):
+    return other_account
+
+
+def folder_with_files(api, name="shared", files=(("a.txt", b"alpha"), ("b.txt", b"beta"))):
+    folder = api.post("/api/v1/folders/", {"name": name}, format="json").json()
+    parts = [SimpleUploadedFile(n, data) for n, data in files]
+    uploaded = api.post("/api/v1/files/", {"file": parts, "folder": folder["id"]}, format="multipart")
+    assert uploaded.status_code == 201, uploaded.content
+    return folder, {r["file"]["name"]: r["file"]["id"] for r in uploaded.json()}
+
+
+def share(api, item_id, username="bob", permission="view"):
+    return api.post("/api/v1/shares/", {"item": item_id, "username": username, "permission": permission}, format="json")
+
+
+def test_a_folder_shared_while_the_recipient_was_logged_out_opens_on_their_next_request(alice, bob_account):
+    folder, files = folder_with_files(alice)
+    created = share(alice, folder["id"], permission="view")
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["item"] == {"kind": "folder", "id": folder["id"], "name": "shared"}
+    assert body["recipient"] == "bob" and body["owner"] == "alice" and body["permission"] == "view"
+
+    bob = bearer(bob_account)  # bob logs in only now: the wrap waited for his private key
+    received = bob.get("/api/v1/shared-with-me/").json()["results"]
+    assert [(r["item"]["name"], r["owner"], r["permission"]) for r in received] == [("shared", "alice", "view")]
+    listing = bob.get("/api/v1/files/", {"folder": folder["id"]}).json()["results"]
+    assert sorted(f["name"] for f in listing) == ["a.txt", "b.txt"]
+    assert content(bob.get(f"/api/v1/files/{files['a.txt']}/content")) == b"alpha"
+    assert bob.get(f"/api/v1/folders/{folder['id']}/").json()["name"] == "shared"
+
+
+def test_items_added_later_and_subfolders_are_in_the_share(alice, bob_account):
+    folder, _ = folder_with_files(alice)
+    share(alice, folder["id"])
+    sub = alice.post("/api/v1/folders/", {"name": "sub", "parent": folder["id"]}, format="json").json()
+    late = alice.post(
+        "/api/v1/files/", {"file": [SimpleUploadedFile("late.txt", b"late")], "folder": sub["id"]}, format="multipart"
+    ).json()[0]["file"]
+    bob = bearer(bob_account)
+    assert [f["name"] for f in bob.get("/api/v1/folders/", {"parent": folder["id"]}).json()["results"]] == ["sub"]
+    assert content(bob.get(f"/api/v1/files/{late['id']}/content")) == b"late"
+
+
+def test_the_recipient_sees_nothing_else_of_the_owner(alice, bob_account):
+    folder, _ = folder_with_files(alice)
+    other, other_files = folder_with_files(alice, name="private", files=(("p.txt", b"private"),))
+    share(alice, folder["id"])
+    bob = bearer(bob_account)
+    assert bob.get("/api/v1/folders/").json()["results"] == []  # his own top level: shares are listed apart
+    assert bob.get("/api/v1/files/", {"all": "1"}).json()["results"] == []
+    assert bob.get(f"/api/v1/folders/{other['id']}/").status_code == 404
+    assert bob.get("/api/v1/files/", {"folder": other["id"]}).status_code == 404
+    assert bob.get(f"/api/v1/files/{other_files['p.txt']}/content").status_code == 404
+    assert bob.get("/api/v1/shares/").json()["results"] == []  # the shares alice made are hers
+
+
+def test_a_shared_file_opens_and_its_siblings_do_not(alice, bob_account):
+    _, files = folder_with_files(alice)
+    assert share(alice, files["a.txt"]).json()["item"] == {"kind": "file", "id": files["a.txt"], "name": "a.txt"}
+    bob = bearer(bob_account)
+    assert content(bob.get(f"/api/v1/files/{files['a.txt']}/content")) == b"alpha"
+    assert bob.get(f"/api/v1/files/{files['a.txt']}/").json()["name"] == "a.txt"
+    assert bob.get(f"/api/v1/files/{files['b.txt']}/").status_code == 404
+
+
+def test_a_shared_note_opens(alice, bob_account):
+    note = alice.post("/api/v1/notes/", {"title": "Plan", "body": "step one"}, format="json").json()
+    assert share(alice, note["id"]).json()["item"]["name"] == "Plan"
+    bob = bearer(bob_account)
+    opened = bob.get(f"/api/v1/notes/{note['id']}/").json()
+    assert (opened["title"], opened["body"]) == ("Plan", "step one")
+    assert bob.get("/api/v1/notes/").json()["results"] == []  # not among his own
+
+
+def test_a_view_share_does_not_let_the_recipient_change_anything(alice, bob_account):
+    folder, files = folder_with_files(alice)
+    share(alice, folder["id"], permission="view")
+    bob = bearer(bob_account)
+    assert bob.patch(f"/api/v1/files/{files['a.txt']}/", {"name": "x.txt"}, format="json").status_code == 404
+    assert bob.patch(f"/api/v1/folders/{folder['id']}/", {"name": "x"}, format="json").status_code == 404
+    assert bob.delete(f"/api/v1/files/{files['a.txt']}/").status_code == 404
+    assert alice.get(f"/api/v1/files/{files['a.txt']}/").json()["name"] == "a.txt"
+
+
+def test_revoking_ends_access_at_once_and_leaving_too(alice, bob_account):
+    folder, files = folder_with_files(alice)
+    share_id = share(alice, folder["id"]).json()["id"]
+    bob = bearer(bob_account)
+    assert bob.get(f"/api/v1/files/{files['a.txt']}/").status_code == 200
+    assert alice.delete(f"/api/v1/shares/{share_id}/").status_code == 204
+    assert bob.get(f"/api/v1/files/{files['a.txt']}/").status_code == 404
+    assert bob.get(f"/api/v1/files/{files['a.txt']}/content").status_code == 404
+    assert bob.get("/api/v1/files/", {"folder": folder["id"]}).status_code == 404
+    assert bob.get("/api/v1/shared-with-me/").json()["results"] == []
+
+    again = share(alice, folder["id"]).json()["id"]
+    assert bob.delete(f"/api/v1/shares/{again}/").status_code == 204  # the recipient leaves
+    assert bob.get(f"/api/v1/folders/{folder['id']}/").status_code == 404
+    assert alice.get("/api/v1/shares/").json()["results"] == []
+    assert alice.get(f"/api/v1/folders/{folder['id']}/").status_code == 200
+
+
+def test_the_owner_changes_the_permission_and_the_recipient_cannot(alice, bob_account):
+    folder, _ = folder_with_files(alice)
+    share_id = share(alice, folder["id"]).json()["id"]
+    changed = alice.patch(f"/api/v1/shares/{share_id}/", {"permission": "edit"}, format="json")
+    assert changed.status_code == 200 and changed.json()["permission"] == "edit"
+    bob = bearer(bob_account)
+    assert bob.patch(f"/api/v1/shares/{share_id}/", {"permission": "delete"}, format="json").status_code == 404
+    assert bob.get(f"/api/v1/shares/{share_id}/").json()["permission"] == "edit"
+
+
+def test_strangers_get_404_everywhere(alice, bob_account, db):
+    folder, files = folder_with_files(alice)
+    share_id = share(alice, folder["id"]).json()["id"]
+    carol = bearer(make_account("carol"))
+    for path in (
+        f"/api/v1/shares/{share_id}/",
+        f"/api/v1/folders/{folder['id']}/",
+        f"/api/v1/files/{files['a.txt']}/",
+        f"/api/v1/files/{files['a.txt']}/content",
+    ):
+        assert carol.get(path).status_code == 404, path
+    assert carol.patch(f"/api/v1/shares/{share_id}/", {"permission": "edit"}, format="json").status_code == 404
+    assert carol.delete(f"/api/v1/shares/{share_id}/").status_code == 404
+    assert share(carol, folder["id"]).status_code == 404  # not hers to share
+    assert Share.objects.get(pk=share_id).permission == "view"
+    assert APIClient().get("/api/v1/shared-with-me/").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"username": "bob", "permission": "view"}, 400, "item"),
+        ({"item": "ITEM", "permission": "view"}, 400, "username"),
+        ({"item": "ITEM", "username": "bob"}, 400, "permission"),
+        ({"item": "ITEM", "username": "bob", "permission": "own"}, 400, "permission"),
+        ({"item": "ITEM", "username": ["bob"], "permission": "view"}, 400, "username"),
+        ({"item": 7, "username": "bob", "permission": "view"}, 400, "item"),
+        ({"item": "ITEM", "username": "nobody", "permission": "view"}, 400, "username"),
+        ({"item": "ITEM", "username": "alice", "permission": "view"}, 400, "username"),
+        ({"item": "ITEM", "username": "b" * 65, "permission": "view"}, 400, "username"),
+        ({"item": "ITEM", "username": "../../etc/passwd", "permission": "view"}, 400, "username"),
+        ({"item": "00000000-0000-0000-0000-000000000000", "username": "bob", "permission": "view"}, 404, None),
+    ],
+)
+def test_bad_share_requests_are_refused_and_change_nothing(alice, bob_account, body, status, field):
+    folder, _ = folder_with_files(alice)
+    body = {k: folder["id"] if v == "ITEM" else v for k, v in body.items()}
+    response = alice.post("/api/v1/shares/", body, format="json")
+    assert response.status_code == status, response.content
+    if field:
+        assert field in response.json()["errors"]
+    assert not Share.objects.exists()
+
+
+def test_sharing_twice_with_one_user_is_a_conflict(alice, bob_account):
+    folder, _ = folder_with_files(alice)
+    assert share(alice, folder["id"]).status_code == 201
+    again = share(alice, folder["id"], permission="edit")
+    assert again.status_code == 409 and again.json()["code"] == "already_shared"
+    assert Share.objects.get().permission == "view"
+
+
+def test_a_share_is_one_wrap_bound_to_its_item_owner_and_recipient(alice, account, bob_account, db):
+    folder, _ = folder_with_files(alice)
+    other, _ = folder_with_files(alice, name="other")
+    share(alice, folder["id"])
+    row = Share.objects.get()
+    bob_key = AccountKeys(bob_account.user.pk, _udk(bob_account)).private_key()
+    right = aad_share_key("folder", row.folder_id, account.user.pk, bob_account.user.pk)
+    assert len(unwrap_with_private_key(row.key_wrapped, bob_key, aad=right)) == 32
+    carol = make_account("carol")
+    for wrong in (
+        aad_share_key("folder", other["id"], account.user.pk, bob_account.user.pk),  # moved to another item
+        aad_share_key("folder", row.folder_id, account.user.pk, carol.user.pk),  # moved to another recipient
+        aad_share_key("folder", row.folder_id, carol.user.pk, bob_account.user.pk),  # claimed by another owner
+        aad_share_key("file", row.folder_id, account.user.pk, bob_account.user.pk),
+    ):
+        with pytest.raises(DecryptionError):
+            unwrap_with_private_key(row.key_wrapped, bob_key, aad=wrong)
+    assert b64d(Keyring.objects.get(user=bob_account.user).public_key)  # wrapped to his public key only
+
+
+def _udk(account):
+    from tests.vault.conftest import keys_for
+
+    return keys_for(account).udk
+
+
+def test_sharing_a_folder_costs_the_same_whatever_its_size(alice, bob_account):
+    small, _ = folder_with_files(alice, name="small", files=[(f"{i}.txt", b"x") for i in range(2)])
+    big, _ = folder_with_files(alice, name="big", files=[(f"{i}.txt", b"x") for i in range(40)])
+    counts = []
+    for folder in (small, big):
+        with CaptureQueriesContext(connection) as queries:
+            assert share(alice, folder["id"]).status_code == 201
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert Share.objects.count() == 2
+
+
+def test_the_data_export_lists_shares_made_and_received(alice, bob_account):
+    import json
+
+    folder, _ = folder_with_files(alice)
+    share(alice, folder["id"])
+    made = json.loads(content(alice.get("/api/v1/me/data")))["shares"]
+    assert [(s["direction"], s["recipient"], s["item"]) for s in made] == [("made", "bob", folder["id"])]
+    received = json.loads(content(bearer(bob_account).get("/api/v1/me/data")))["shares"]
+    assert [(s["direction"], s["owner"], s["permission"]) for s in received] == [("received", "alice", "view")]

@@ -1,0 +1,1 @@
+"""Sharing items with other users (and, later, public links)."""
