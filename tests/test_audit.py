@@ -283,7 +283,9 @@ def _scenarios():
         "vault.sharing.services.share_update": lambda w: sharing.share_update(
             user=w["user"], share_id=shared(w).pk, permission="edit"
         ),
-        "vault.sharing.services.share_revoke": lambda w: sharing.share_revoke(user=w["user"], share_id=shared(w).pk),
+        "vault.sharing.services.share_revoke": lambda w: sharing.share_revoke(
+            user=w["user"], keys=w["keys"], share_id=shared(w).pk
+        ),
         "vault.sharing.services.share_leave": lambda w: sharing.share_leave(user=w["admin"], share_id=shared(w).pk),
     }
 

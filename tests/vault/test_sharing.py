@@ -245,3 +245,99 @@ def test_the_data_export_lists_shares_made_and_received(alice, bob_account):
     assert [(s["direction"], s["recipient"], s["item"]) for s in made] == [("made", "bob", folder["id"])]
     received = json.loads(content(bearer(bob_account).get("/api/v1/me/data")))["shares"]
     assert [(s["direction"], s["owner"], s["permission"]) for s in received] == [("received", "alice", "view")]
+
+
+# --- revocation rotates the item's key ------------------------------------------------------------------------
+
+
+def _kept_key(bob_account, kind, item):
+    """The key the recipient could have copied while the share lasted."""
+    from tests.vault.conftest import keys_for
+    from vault.keys import ReceivedKeys
+
+    return ReceivedKeys(bob_account.user.pk, keys_for(bob_account).udk).key(kind, item)
+
+
+def test_after_revoking_a_file_share_a_new_version_is_out_of_reach_of_the_kept_key(alice, account, bob_account):
+    from locker.crypto.keys import unwrap_with_key
+    from vault.keys import aad_content_key
+    from vault.models import File
+
+    _, files = folder_with_files(alice)
+    share_id = share(alice, files["a.txt"]).json()["id"]
+    file = File.objects.get(pk=files["a.txt"])
+    kept = _kept_key(bob_account, "file", file)
+    first = file.current_version
+    assert unwrap_with_key(first.content_key_wrapped, kept, aad=aad_content_key(account.user.pk, first.pk))
+
+    assert alice.delete(f"/api/v1/shares/{share_id}/").status_code == 204
+    upload = [SimpleUploadedFile("a.txt", b"written after")]
+    folder_id = str(file.folder_id)
+    assert alice.post("/api/v1/files/", {"file": upload, "folder": folder_id}, format="multipart").status_code == 201
+    file.refresh_from_db()
+    newer = file.current_version
+    assert newer.number == 2
+    for version in (first, newer):  # every wrap moved to the new key: the kept one opens none
+        version.refresh_from_db()
+        with pytest.raises(DecryptionError):
+            unwrap_with_key(version.content_key_wrapped, kept, aad=aad_content_key(account.user.pk, version.pk))
+    assert content(alice.get(f"/api/v1/files/{file.pk}/content")) == b"written after"
+    assert content(alice.get(f"/api/v1/files/{file.pk}/versions/1/content")) == b"alpha"
+    assert alice.get(f"/api/v1/files/{file.pk}/").json()["name"] == "a.txt"
+
+
+def test_after_revoking_a_folder_share_a_new_file_is_out_of_reach_of_the_kept_key(alice, account, bob_account, db):
+    from locker.crypto.keys import unwrap_with_key
+    from vault.keys import aad_file_key
+    from vault.models import File, Folder
+
+    folder, files = folder_with_files(alice)
+    sub = alice.post("/api/v1/folders/", {"name": "sub", "parent": folder["id"]}, format="json").json()
+    note = alice.post("/api/v1/notes/", {"title": "n", "body": "b", "folder": folder["id"]}, format="json").json()
+    carol = make_account("carol")
+    revoked = share(alice, folder["id"]).json()["id"]
+    share(alice, folder["id"], username="carol")
+    kept = _kept_key(bob_account, "folder", Folder.objects.get(pk=folder["id"]))
+
+    assert alice.delete(f"/api/v1/shares/{revoked}/").status_code == 204
+    from activity.models import Event
+
+    event = Event.objects.get(action="share.revoked")
+    assert event.data["rewrapped"] == 3 + 4 + 1  # the folder's own three, four children, carol's wrap
+    upload = [SimpleUploadedFile("new.txt", b"new")]
+    new = alice.post("/api/v1/files/", {"file": upload, "folder": folder["id"]}, format="multipart").json()[0]
+    row = File.objects.get(pk=new["file"]["id"])
+    with pytest.raises(DecryptionError):
+        unwrap_with_key(row.key_wrapped, kept, aad=aad_file_key(account.user.pk, row.pk))
+
+    # the owner and the remaining recipient read everything as before; names stay unique in the folder
+    names = sorted(f["name"] for f in alice.get("/api/v1/files/", {"folder": folder["id"]}).json()["results"])
+    assert names == ["a.txt", "b.txt", "new.txt"]
+    assert alice.get(f"/api/v1/folders/{sub['id']}/").json()["name"] == "sub"
+    assert alice.get(f"/api/v1/notes/{note['id']}/").json()["body"] == "b"
+    again = alice.post("/api/v1/files/", {"file": [SimpleUploadedFile("a.txt", b"v2")], "folder": folder["id"]})
+    assert again.json()[0]["created"] is False  # same name: a new version, so the name MAC was redone right
+    clash = alice.post("/api/v1/folders/", {"name": "sub", "parent": folder["id"]}, format="json")
+    assert clash.status_code == 409
+    carol_api = bearer(carol)
+    assert content(carol_api.get(f"/api/v1/files/{files['b.txt']}/content")) == b"beta"
+    assert carol_api.get(f"/api/v1/notes/{note['id']}/").json()["title"] == "n"
+    assert bearer(bob_account).get(f"/api/v1/folders/{folder['id']}/").status_code == 404
+
+
+def test_after_revoking_a_note_share_its_texts_move_to_a_new_key(alice, account, bob_account):
+    from locker.crypto.aead import context
+    from vault.keys import open_text
+    from vault.models import Note
+
+    note = alice.post("/api/v1/notes/", {"title": "t1", "body": "b1", "tags": ["x"]}, format="json").json()
+    alice.patch(f"/api/v1/notes/{note['id']}/", {"body": "b2"}, format="json")
+    share_id = share(alice, note["id"]).json()["id"]
+    kept = _kept_key(bob_account, "note", Note.objects.get(pk=note["id"]))
+    assert alice.delete(f"/api/v1/shares/{share_id}/").status_code == 204
+    row = Note.objects.get(pk=note["id"])
+    with pytest.raises(DecryptionError):
+        open_text(kept, row.body_sealed, aad=context("note-body", account.user.pk, row.pk, row.version))
+    opened = alice.get(f"/api/v1/notes/{note['id']}/").json()
+    assert (opened["title"], opened["body"], opened["tags"]) == ("t1", "b2", ["x"])
+    assert alice.get(f"/api/v1/notes/{note['id']}/versions/1/").json()["body"] == "b1"

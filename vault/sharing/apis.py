@@ -77,7 +77,7 @@ class ShareDetailApi(APIView):
         meta = RequestMeta.from_request(request)
         share = services.share_get(user=request.user, share_id=pk)
         if share.owner_id == request.user.pk:
-            services.share_revoke(user=request.user, share_id=pk, meta=meta)
+            services.share_revoke(user=request.user, keys=vault_keys(request), share_id=pk, meta=meta)
         else:
             services.share_leave(user=request.user, share_id=pk, meta=meta)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -20,6 +20,7 @@ from vault import access
 from vault.common import is_uuid
 from vault.keys import VaultKeys, wrap_for_recipient
 from vault.models import File, Folder, Note, Share
+from vault.sharing import rotation
 
 KINDS = {"folder": Folder, "file": File, "note": Note}
 
@@ -124,18 +125,20 @@ def share_update(*, user: User, share_id, permission, meta=None) -> Share:
     return share
 
 
-def share_revoke(*, user: User, share_id, meta=None) -> None:
-    """End a share ``user`` made: the recipient loses access at once."""
+def share_revoke(*, user: User, keys: VaultKeys, share_id, meta=None) -> None:
+    """End a share ``user`` made: the recipient loses access at once, and the item gets a new key
+    (:mod:`vault.sharing.rotation`) so that what is written from now on is out of the recipient's reach."""
     with transaction.atomic():
         share = _made(user, share_id, lock=True)
         share.delete()
+        rewrapped = rotation.rotate(keys, share)
         event_record(
             action=actions.SHARE_REVOKED,
             user=user,
             meta=meta,
             object_type=share.kind,
             object_id=str(share.item_id),
-            data={"share": str(share_id)},
+            data={"share": str(share_id), "rewrapped": rewrapped},
         )
 
 
