@@ -46,10 +46,8 @@ class AutoSchema(openapi.AutoSchema):
         if body and not body.get("required") and any(_requires(m.get("schema", {})) for m in body["content"].values()):
             body["required"] = True
         multipart = (body or {}).get("content", {}).get("multipart/form-data")
-        if multipart and "schema" in multipart and not _requires(self._resolved(multipart["schema"])):
-            # A multipart body holds at least one part (an empty one is a 400 ``parse_error``): the JSON twin may
-            # be {}, the form may not, since it could not be told apart from a body whose fields were all dropped.
-            multipart["schema"] = {"allOf": [multipart["schema"]], "minProperties": 1}
+        if multipart and "schema" in multipart:
+            multipart["schema"] = _as_multipart(self._resolved(multipart["schema"]), multipart["schema"])
         return body
 
     def _resolved(self, schema: dict) -> dict:
@@ -73,6 +71,24 @@ class AutoSchema(openapi.AutoSchema):
             return self.get_request_serializer() is not None
         finally:
             self._probing = False
+
+
+def _as_multipart(resolved: dict, schema: dict) -> dict:
+    """A body's schema as a multipart form states it. A multipart body holds at least one part (an empty one is a
+    400 ``parse_error``): where the JSON twin may be ``{}``, the form may not, since it could not be told apart from a
+    body whose fields were all left out. And a list is one part per item, so an empty list has no part at all: in a
+    form a list holds at least one item (clearing one takes the JSON body). A form spells ``null`` as JSON does, so
+    nullable fields stay nullable."""
+    properties = resolved.get("properties", {})
+    lists = [name for name, prop in properties.items() if prop.get("type") == "array" and not prop.get("minItems")]
+    if _requires(resolved) and not lists:
+        return schema
+    form = {**resolved, "properties": {**properties}}
+    for name in lists:
+        form["properties"][name] = {**properties[name], "minItems": 1}
+    if not _requires(resolved):
+        form["minProperties"] = 1
+    return form
 
 
 def _requires(schema: dict) -> bool:

@@ -9,6 +9,7 @@ import uuid
 from django.db import transaction
 
 from accounts.models import User
+from activity.services import event_record
 from locker.errors import Conflict, InvalidInput, LockerError, NotFound
 from vault import access
 from vault.access import Action
@@ -97,10 +98,12 @@ def clean_tags(tags) -> list[str]:
     return cleaned
 
 
-def owned_folder(user: User, folder_id, *, live: bool = True, lock: bool = False, action=Action.EDIT) -> Folder:
-    """A folder of ``user``'s own (vault.access), for a write; otherwise 404. (Recipients' writes through a share
-    come with the services that seal under the owner's keys.)"""
-    qs = access.items(user, Folder, action, shared=False).filter(pk=folder_id)
+def owned_folder(
+    user: User, folder_id, *, live: bool = True, lock: bool = False, action=Action.EDIT, shared: bool = False
+) -> Folder:
+    """A folder ``user`` may ``action`` (vault.access), for a write; otherwise 404. ``shared``: also one reached
+    through a share (the write then goes to the owner's vault: :func:`owner_of`)."""
+    qs = access.items(user, Folder, action, shared=shared).filter(pk=folder_id)
     if live:
         qs = qs.filter(trashed_at__isnull=True)
     if lock:
@@ -111,9 +114,11 @@ def owned_folder(user: User, folder_id, *, live: bool = True, lock: bool = False
     return folder
 
 
-def owned_file(user: User, file_id, *, live: bool = True, lock: bool = False, action=Action.EDIT) -> File:
-    """A file of ``user``'s own (vault.access), for a write; otherwise 404."""
-    qs = access.items(user, File, action, shared=False).filter(pk=file_id).select_related("folder")
+def owned_file(
+    user: User, file_id, *, live: bool = True, lock: bool = False, action=Action.EDIT, shared: bool = False
+) -> File:
+    """A file ``user`` may ``action`` (vault.access), for a write; otherwise 404. ``shared``: as for folders."""
+    qs = access.items(user, File, action, shared=shared).filter(pk=file_id).select_related("folder")
     if live:
         qs = qs.filter(trashed_at__isnull=True)
     if lock:
@@ -122,6 +127,42 @@ def owned_file(user: User, file_id, *, live: bool = True, lock: bool = False, ac
     if found is None:
         raise NotFound("No such file.")
     return found
+
+
+def owner_of(user: User, item) -> User:
+    """Whose vault a write to ``item`` (a folder, a file, or None for the user's top level) goes to: its owner's
+    keys, quota, index and trash, whoever writes."""
+    return user if item is None or item.owner_id == user.pk else item.owner
+
+
+def same_vault(owner: User, target, user: User) -> None:
+    """A move stays in one vault: ``target`` (None: the acting user's top level) must belong to ``owner``."""
+    if (target.owner_id if target is not None else user.pk) != owner.pk:
+        raise InvalidInput(
+            "An item cannot move into another person's vault; copy it instead.",
+            code="other_vault",
+            errors={"folder": ["That folder is in another vault."]},
+        )
+
+
+def record(action: str, *, user: User, owner: User, meta=None, object_type: str, object_id, data=None) -> None:
+    """The event of a write by ``user`` in ``owner``'s vault: the actor's, and, when a share's recipient did it,
+    the owner's too, naming them (without the recipient's address)."""
+    data = data or {}
+    if owner.pk == user.pk:
+        event_record(action=action, user=user, meta=meta, object_type=object_type, object_id=object_id, data=data)
+        return
+    event_record(
+        action=action,
+        user=user,
+        meta=meta,
+        object_type=object_type,
+        object_id=object_id,
+        data={**data, "owner": owner.username},
+    )
+    event_record(
+        action=action, user=owner, object_type=object_type, object_id=object_id, data={**data, "by": user.username}
+    )
 
 
 def is_uuid(value) -> bool:

@@ -135,12 +135,23 @@ class VaultKeys:
     # --- derived keys ---------------------------------------------------------
     @property
     def search(self):
-        """Blind-index keys (vault.search.index.SearchKeys), derived on first use."""
+        """Blind-index keys (vault.search.index.SearchKeys), derived on first use; for another owner's items reached
+        through a share, a ``DeferredIndex`` that keeps each change for the owner's next search."""
         if getattr(self, "_search", None) is None:
-            from vault.search.index import SearchKeys
+            from vault.search.index import DeferredIndex, SearchKeys
 
-            self._search = SearchKeys(self.udk)
+            self._search = SearchKeys(self.udk) if self.udk is not None else DeferredIndex(self.known_key)
         return self._search
+
+    def known_key(self, kind: int, item_id) -> bytes:
+        """The key of an item opened or made in this request (``SearchToken.Kind`` codes: 1 file, 2 folder, 3 note)."""
+        from vault.models import SearchToken
+
+        if kind == SearchToken.Kind.FOLDER:
+            return self._folder_keys[item_id]
+        if kind == SearchToken.Kind.FILE:
+            return self._file_keys[item_id]
+        return self._object_keys["note-key", item_id]
 
     def content_mac_key(self) -> bytes:
         """Keyed HMAC of plaintext, per user (SECURITY.md property 9: never a plain hash)."""
@@ -301,6 +312,9 @@ class VaultKeys:
         return wrap_with_key(
             key, self.udk if parent_key is None else parent_key, aad=context(purpose, self.owner_id, object_id)
         )
+
+    def remember_note_key(self, note_id, key: bytes) -> None:
+        self._object_keys["note-key", note_id] = key
 
     def note_key(self, note) -> bytes:
         """A note's key, wrapped by its folder's key (the UDK at the top level)."""

@@ -97,6 +97,16 @@ class FileVersion(models.Model):
     size = models.BigIntegerField(help_text="Plaintext bytes.")
     stored_size = models.BigIntegerField(help_text="Ciphertext bytes (what the quota counts).")
     mime_type = models.CharField(max_length=128)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,  # the id outlives the account: the blobs stay bound to it
+        related_name="+",
+        help_text="Who wrote this version (the owner, or a share's recipient); its blobs are bound to this id. "
+        "Empty for versions written before sharing existed: the owner.",
+    )
     content_mac = models.CharField(
         max_length=64, help_text="Keyed HMAC of the plaintext (per user), for ETag and dedup."
     )
@@ -108,6 +118,10 @@ class FileVersion(models.Model):
 
     def __str__(self):
         return f"version {self.number} of {self.file_id}"
+
+    def writer_id(self, file=None):
+        """The account this version's blobs (content and thumbnail) are bound to: its author, else the owner."""
+        return self.author_id or (file or self.file).owner_id
 
 
 class SearchToken(models.Model):
@@ -278,3 +292,26 @@ class Share(models.Model):
     @property
     def item_id(self):
         return {"folder": self.folder_id, "file": self.file_id, "note": self.note_id}[self.kind]
+
+
+class IndexPending(models.Model):
+    """A change to the owner's search index made through a share, waiting for the owner's keys.
+
+    A recipient who renames or adds an item holds the item's key but not the owner's blind-index keys (those
+    would let them test words against all of the owner's tokens). The change (the fields' old and new words) is
+    sealed under the item's own key, with associated data ``("index-pending", owner, kind, item, row)``, and
+    applied by the owner's next search (``vault.search.index.apply_pending``).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.PositiveSmallIntegerField(choices=SearchToken.Kind.choices)
+    item_id = models.UUIDField()
+    change_sealed = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "created_at"], name="vault_index_pending_owner")]
+
+    def __str__(self):
+        return f"pending index change of {self.get_kind_display()} {self.item_id}"

@@ -120,9 +120,17 @@ class VersionSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     etag = serializers.SerializerMethodField()
     current = serializers.SerializerMethodField()
+    author = serializers.SerializerMethodField(
+        help_text="Who wrote this version: the owner, or someone the file is shared with (null: a deleted account)."
+    )
 
     def get_etag(self, version) -> str:
         return etag_of(version.pk)
+
+    def get_author(self, version) -> str | None:
+        if not version.author_id:
+            return self.context["file"].owner.username
+        return version.author.username if version.author is not None else None
 
     def get_current(self, version) -> bool:
         return version.pk == self.context["file"].current_version_id

@@ -341,3 +341,105 @@ def test_after_revoking_a_note_share_its_texts_move_to_a_new_key(alice, account,
     opened = alice.get(f"/api/v1/notes/{note['id']}/").json()
     assert (opened["title"], opened["body"], opened["tags"]) == ("t1", "b2", ["x"])
     assert alice.get(f"/api/v1/notes/{note['id']}/versions/1/").json()["body"] == "b1"
+
+
+# --- what the edit and delete permissions let a recipient do ------------------------------------------------
+
+
+def _events(user, action):
+    from activity.models import Event
+
+    return list(Event.objects.filter(user=user, action=action).order_by("created_at"))
+
+
+def test_an_edit_recipient_uploads_renames_and_adds_in_the_owners_vault(alice, account, bob_account):
+    from accounts.models import User
+
+    folder, files = folder_with_files(alice)
+    share(alice, folder["id"], permission="edit")
+    bob = bearer(bob_account)
+    alice_used = User.objects.get(pk=account.user.pk).storage_used
+    bob_used = User.objects.get(pk=bob_account.user.pk).storage_used
+
+    put = bob.post(
+        "/api/v1/files/", {"file": [SimpleUploadedFile("from-bob.txt", b"bob wrote")], "folder": folder["id"]}
+    )
+    assert put.status_code == 201, put.content
+    new_id = put.json()[0]["file"]["id"]
+    assert bob.patch(f"/api/v1/files/{files['a.txt']}/", {"name": "renamed.txt"}, format="json").status_code == 200
+    version = bob.post("/api/v1/files/", {"file": [SimpleUploadedFile("b.txt", b"beta 2")], "folder": folder["id"]})
+    assert version.json()[0]["created"] is False
+    sub = bob.post("/api/v1/folders/", {"name": "bob's", "parent": folder["id"]}, format="json")
+    assert sub.status_code == 201
+    note = bob.post("/api/v1/notes/", {"title": "from bob", "folder": folder["id"]}, format="json")
+    assert note.status_code == 201
+
+    # the owner sees it all, attributed to bob; the owner's quota paid, bob's did not
+    names = sorted(f["name"] for f in alice.get("/api/v1/files/", {"folder": folder["id"]}).json()["results"])
+    assert names == ["b.txt", "from-bob.txt", "renamed.txt"]
+    assert content(alice.get(f"/api/v1/files/{new_id}/content")) == b"bob wrote"
+    versions = alice.get(f"/api/v1/files/{files['b.txt']}/versions/").json()["results"]
+    assert [(v["number"], v["author"]) for v in versions] == [(2, "bob"), (1, "alice")]
+    assert content(alice.get(f"/api/v1/files/{files['b.txt']}/content")) == b"beta 2"
+    assert User.objects.get(pk=account.user.pk).storage_used > alice_used
+    assert User.objects.get(pk=bob_account.user.pk).storage_used == bob_used
+    assert [e.data["by"] for e in _events(account.user, "file.renamed")] == ["bob"]
+    assert [e.data["owner"] for e in _events(bob_account.user, "file.uploaded")] == ["alice"]
+    assert alice.get(f"/api/v1/folders/{sub.json()['id']}/").json()["name"] == "bob's"
+    assert alice.get(f"/api/v1/notes/{note.json()['id']}/").json()["title"] == "from bob"
+    assert bob.get("/api/v1/files/", {"all": "1"}).json()["results"] == []  # nothing landed in bob's own vault
+
+
+def test_the_owner_finds_what_a_recipient_added_or_renamed(alice, bob_account):
+    folder, files = folder_with_files(alice)
+    share(alice, folder["id"], permission="edit")
+    bob = bearer(bob_account)
+    bob.post("/api/v1/files/", {"file": [SimpleUploadedFile("quarterly report.txt", b"x")], "folder": folder["id"]})
+    bob.patch(f"/api/v1/files/{files['a.txt']}/", {"name": "zebra.txt", "tags": ["striped"]}, format="json")
+
+    def found(query):
+        return sorted(r["name"] for r in alice.get("/api/v1/search", {"q": query}).json()["results"])
+
+    assert found("quarterly") == ["quarterly report.txt"]
+    assert found("zebra") == ["zebra.txt"]
+    assert found("alpha") == ["zebra.txt"]  # its content words stay
+    assert found("a.txt") == [] and found("striped") == ["zebra.txt"]  # its old name's went
+    assert [t["tag"] for t in alice.get("/api/v1/tags/").json()["results"]] == ["striped"]
+
+
+def test_moves_stay_inside_the_share_and_out_of_other_vaults(alice, bob_account):
+    folder, files = folder_with_files(alice)
+    other, _ = folder_with_files(alice, name="private", files=(("p.txt", b"p"),))
+    sub = alice.post("/api/v1/folders/", {"name": "sub", "parent": folder["id"]}, format="json").json()
+    share(alice, folder["id"], permission="edit")
+    bob = bearer(bob_account)
+    own = bob.post("/api/v1/folders/", {"name": "mine"}, format="json").json()
+    inside = bob.patch(f"/api/v1/files/{files['a.txt']}/", {"folder": sub["id"]}, format="json")
+    assert inside.status_code == 200
+    assert bob.patch(f"/api/v1/files/{files['a.txt']}/", {"folder": other["id"]}, format="json").status_code == 404
+    to_his = bob.patch(f"/api/v1/files/{files['a.txt']}/", {"folder": own["id"]}, format="json")
+    assert to_his.status_code == 400 and to_his.json()["code"] == "other_vault"
+    to_top = bob.patch(f"/api/v1/files/{files['a.txt']}/", {"folder": None}, format="json")
+    assert to_top.status_code == 400 and to_top.json()["code"] == "other_vault"
+    assert alice.get("/api/v1/files/", {"folder": sub["id"]}).json()["results"][0]["name"] == "a.txt"
+
+    # the owner moving a file out of the shared folder takes it out of the share
+    assert alice.patch(f"/api/v1/files/{files['a.txt']}/", {"folder": other["id"]}, format="json").status_code == 200
+    assert bob.get(f"/api/v1/files/{files['a.txt']}/").status_code == 404
+    assert alice.patch(f"/api/v1/files/{files['a.txt']}/", {"folder": folder["id"]}, format="json").status_code == 200
+    assert content(bob.get(f"/api/v1/files/{files['a.txt']}/content")) == b"alpha"
+
+
+def test_only_a_delete_recipient_trashes_and_it_lands_in_the_owners_trash(alice, bob_account):
+    folder, files = folder_with_files(alice)
+    share_id = share(alice, folder["id"], permission="edit").json()["id"]
+    bob = bearer(bob_account)
+    assert bob.delete(f"/api/v1/files/{files['a.txt']}/").status_code == 404
+    alice.patch(f"/api/v1/shares/{share_id}/", {"permission": "delete"}, format="json")
+    assert bob.delete(f"/api/v1/files/{files['a.txt']}/").status_code == 204
+    assert bob.get(f"/api/v1/files/{files['a.txt']}/").status_code == 404
+    assert [e["id"] for e in alice.get("/api/v1/trash/").json()["results"]] == [files["a.txt"]]
+    assert bob.get("/api/v1/trash/").json()["results"] == []
+    restored = alice.post(f"/api/v1/trash/{files['a.txt']}/restore")
+    assert restored.status_code == 200
+    assert content(bob.get(f"/api/v1/files/{files['a.txt']}/content")) == b"alpha"

@@ -118,12 +118,12 @@ def derive_upload(*, keys: VaultKeys, upload) -> DerivedResult | None:
     def chunks() -> Iterator[bytes]:
         handle = blob_open(upload.blob)
         try:
-            yield from decrypt_iter(upload.content_key, handle, aad=aad_blob(keys.owner_id, upload.version_id))
+            yield from decrypt_iter(upload.content_key, handle, aad=aad_blob(upload.writer_id, upload.version_id))
         finally:
             handle.close()
 
     result = _derive(
-        owner_id=keys.owner_id, version_id=upload.version_id, mime=upload.mime_type, size=upload.size, chunks=chunks
+        owner_id=upload.writer_id, version_id=upload.version_id, mime=upload.mime_type, size=upload.size, chunks=chunks
     )
     upload.derivation = result
     return result
@@ -135,7 +135,7 @@ def derive_for_version(*, keys: VaultKeys, file: File, version: FileVersion, pre
     With ``preview=False`` only the words are extracted and no blob is written.
     """
     return _derive(
-        owner_id=keys.owner_id,
+        owner_id=version.writer_id(file),
         version_id=version.pk,
         mime=version.mime_type,
         size=version.size,
@@ -444,7 +444,7 @@ def preview_read(*, keys: VaultKeys, file: File) -> tuple[bytes, str, str]:
     key = keys.preview_key(derived, keys.file_key(file))
     handle = blob_open(derived.preview_blob)
     try:
-        data = b"".join(decrypt_iter(key, handle, aad=aad_preview(file.owner_id, version.pk)))
+        data = b"".join(decrypt_iter(key, handle, aad=aad_preview(version.writer_id(file), version.pk)))
     finally:
         handle.close()
     return data, derived.preview_mime, preview_etag(version.pk)

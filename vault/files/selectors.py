@@ -54,7 +54,8 @@ def file_get(*, user, file_id, for_download: bool = False) -> File:
 
 
 def version_list(*, user, file_id) -> QuerySet[FileVersion]:
-    return FileVersion.objects.filter(file=file_get(user=user, file_id=file_id)).order_by("-number")
+    versions = FileVersion.objects.filter(file=file_get(user=user, file_id=file_id))
+    return versions.select_related("author").order_by("-number")
 
 
 def version_get(*, user, file: File, number) -> FileVersion:

@@ -30,6 +30,9 @@ from vault.common import (
     name_taken,
     owned_file,
     owned_folder,
+    owner_of,
+    record,
+    same_vault,
 )
 from vault.derived.derive import derive_upload, derived_store, preview_blobs
 from vault.keys import VaultKeys
@@ -73,16 +76,18 @@ def folder_create(
 ) -> Folder:
     name, tags = clean_name(name), clean_tags(tags)
     with transaction.atomic():
-        changed(user)
-        parent = owned_folder(user, parent_id, lock=True) if parent_id else None
+        parent = owned_folder(user, parent_id, lock=True, shared=True) if parent_id else None
+        owner = owner_of(user, parent)
+        keys = keys.for_owner(owner.pk)
+        changed(owner)
         parent_key = keys.folder_key(parent)
-        name, mac = checked_name(user, keys, parent_id and parent.pk, parent_key, name, on_conflict=on_conflict)
+        name, mac = checked_name(owner, keys, parent_id and parent.pk, parent_key, name, on_conflict=on_conflict)
         folder_id = uuid.uuid4()
         key = keys.new_key()
         try:
             folder = Folder.objects.create(
                 id=folder_id,
-                owner=user,
+                owner=owner,
                 parent=parent,
                 key_wrapped=keys.wrap_folder_key(key, folder_id, parent_key),
                 name_sealed=keys.seal_folder_name(key, folder_id, name),
@@ -92,8 +97,8 @@ def folder_create(
         except IntegrityError:
             raise NameConflict(f'"{name}" already exists in this folder.') from None
         keys.remember_folder_key(folder_id, key)
-        index_folder(user, keys, folder_id, name, tags)
-        event_record(action=actions.FOLDER_CREATED, user=user, meta=meta, object_type="folder", object_id=folder_id)
+        index_folder(owner, keys, folder_id, name, tags)
+        record(actions.FOLDER_CREATED, user=user, owner=owner, meta=meta, object_type="folder", object_id=folder_id)
     return folder
 
 
@@ -119,19 +124,22 @@ def folder_update(
 ) -> Folder:
     """Rename and/or move a folder. A move re-wraps one key, whatever the size of the subtree."""
     with transaction.atomic():
-        changed(user)
-        folder = owned_folder(user, folder_id, lock=True)
+        folder = owned_folder(user, folder_id, lock=True, shared=True)
+        owner = owner_of(user, folder)
+        keys = keys.for_owner(owner.pk)
+        changed(owner)
         key = keys.folder_key(folder)
         new_name = clean_name(name) if name is not None else keys.folder_name(folder)
         moving = parent_id is not UNSET and str(parent_id or "") != str(folder.parent_id or "")
         target = folder.parent
         if moving:
-            target = owned_folder(user, parent_id) if parent_id else None
+            target = owned_folder(user, parent_id, shared=True) if parent_id else None
+            same_vault(owner, target, user)
             if _ancestors_include(folder.pk, target):
                 raise InvalidInput("A folder cannot move into itself or its own subfolder.", code="folder_cycle")
         target_key = keys.folder_key(target)
         new_name, mac = checked_name(
-            user, keys, target and target.pk, target_key, new_name, on_conflict=on_conflict, exclude_id=folder.pk
+            owner, keys, target and target.pk, target_key, new_name, on_conflict=on_conflict, exclude_id=folder.pk
         )
         folder.name_sealed = keys.seal_folder_name(key, folder.pk, new_name)
         folder.name_mac = mac
@@ -142,10 +150,11 @@ def folder_update(
             folder.tags_sealed = keys.seal_folder_tags(key, folder.pk, clean_tags(tags))
         folder.modified_at = timezone.now()
         folder.save()
-        index_folder(user, keys, folder.pk, new_name, keys.folder_tags(folder))
-        event_record(
-            action=actions.FOLDER_MOVED if moving else actions.FOLDER_RENAMED,
+        index_folder(owner, keys, folder.pk, new_name, keys.folder_tags(folder))
+        record(
+            actions.FOLDER_MOVED if moving else actions.FOLDER_RENAMED,
             user=user,
+            owner=owner,
             meta=meta,
             object_type="folder",
             object_id=folder.pk,
@@ -189,6 +198,7 @@ def _add_version(user: User, keys: VaultKeys, file: File, file_key: bytes, uploa
         stored_size=upload.stored_size,
         mime_type=upload.mime_type,
         content_mac=upload.content_mac,
+        author_id=upload.writer_id,
     )
     file.current_version = version
     file.size = upload.size
@@ -240,36 +250,43 @@ def file_upload(
         tags = clean_tags(tags)
         derive_upload(keys=keys, upload=upload)  # thumbnail and text, before the database is locked
         with transaction.atomic():
-            changed(user)
-            folder = owned_folder(user, folder_id, lock=True) if folder_id else None
+            folder = owned_folder(user, folder_id, lock=True, shared=True) if folder_id else None
+            owner = owner_of(user, folder)
+            keys = keys.for_owner(owner.pk)
+            changed(owner)
             parent_key = keys.folder_key(folder)
             mac = keys.name_mac(parent_key, name)
             existing = (
                 File.objects.select_for_update()
-                .filter(owner=user, folder=folder, name_mac=mac, trashed_at__isnull=True)
+                .filter(owner=owner, folder=folder, name_mac=mac, trashed_at__isnull=True)
                 .first()
             )
             if existing is not None and on_conflict == "version":
                 file_key = keys.file_key(existing, parent_key)
-                _charge_quota(user, upload)
+                _charge_quota(owner, upload)
                 if tags:
                     existing.tags_sealed = keys.seal_file_tags(file_key, existing.pk, tags)
                     existing.save(update_fields=["tags_sealed"])
-                    index_file(user, keys, existing.pk, keys.file_name(existing, parent_key), tags, content=[])
-                version = _add_version(user, keys, existing, file_key, upload)
-                delete_blobs_after_commit(_prune_versions(user, existing))
-                event_record(
-                    action=actions.FILE_VERSION_ADDED, user=user, meta=meta, object_type="file", object_id=existing.pk
+                    index_file(owner, keys, existing.pk, keys.file_name(existing, parent_key), tags, content=[])
+                version = _add_version(owner, keys, existing, file_key, upload)
+                delete_blobs_after_commit(_prune_versions(owner, existing))
+                record(
+                    actions.FILE_VERSION_ADDED,
+                    user=user,
+                    owner=owner,
+                    meta=meta,
+                    object_type="file",
+                    object_id=existing.pk,
                 )
                 return UploadResult(file=existing, version=version, created=False)
-            if existing is not None or name_taken(user, folder and folder.pk, mac):
-                name, mac = checked_name(user, keys, folder and folder.pk, parent_key, name, on_conflict=on_conflict)
-            _charge_quota(user, upload)
+            if existing is not None or name_taken(owner, folder and folder.pk, mac):
+                name, mac = checked_name(owner, keys, folder and folder.pk, parent_key, name, on_conflict=on_conflict)
+            _charge_quota(owner, upload)
             file_id = uuid.uuid4()
             file_key = keys.new_key()
             file = File.objects.create(
                 id=file_id,
-                owner=user,
+                owner=owner,
                 folder=folder,
                 key_wrapped=keys.wrap_file_key(file_key, file_id, parent_key),
                 name_sealed=keys.seal_file_name(file_key, file_id, name),
@@ -277,9 +294,9 @@ def file_upload(
                 tags_sealed=keys.seal_file_tags(file_key, file_id, tags),
             )
             keys.remember_file_key(file_id, file_key)
-            index_file(user, keys, file_id, name, tags, content=[])
-            version = _add_version(user, keys, file, file_key, upload)
-            event_record(action=actions.FILE_UPLOADED, user=user, meta=meta, object_type="file", object_id=file_id)
+            index_file(owner, keys, file_id, name, tags, content=[])
+            version = _add_version(owner, keys, file, file_key, upload)
+            record(actions.FILE_UPLOADED, user=user, owner=owner, meta=meta, object_type="file", object_id=file_id)
             return UploadResult(file=file, version=version, created=True)
     except BaseException as exc:
         upload.discard()
@@ -340,19 +357,22 @@ def file_version_add(
     try:
         derive_upload(keys=keys, upload=upload)  # thumbnail and text, before the database is locked
         with transaction.atomic():
-            changed(user)
-            file = owned_file(user, file_id, lock=True)
+            file = owned_file(user, file_id, lock=True, shared=True)
+            owner = owner_of(user, file)
+            keys = keys.for_owner(owner.pk)
+            changed(owner)
             if if_match is not None and if_match.strip() not in {"*", etag_of(file.current_version_id)}:
                 raise PreconditionFailed()
             file_key = keys.file_key(file)
-            _charge_quota(user, upload)
-            version = _add_version(user, keys, file, file_key, upload)
-            delete_blobs_after_commit(_prune_versions(user, file))
-            event_record(action=actions.FILE_VERSION_ADDED, user=user, meta=meta, object_type="file", object_id=file.pk)
+            _charge_quota(owner, upload)
+            version = _add_version(owner, keys, file, file_key, upload)
+            delete_blobs_after_commit(_prune_versions(owner, file))
+            record(actions.FILE_VERSION_ADDED, user=user, owner=owner, meta=meta, object_type="file", object_id=file.pk)
             if restored_from is not None:
-                event_record(
-                    action=actions.FILE_VERSION_RESTORED,
+                record(
+                    actions.FILE_VERSION_RESTORED,
                     user=user,
+                    owner=owner,
                     meta=meta,
                     object_type="file",
                     object_id=file.pk,
@@ -384,18 +404,23 @@ def file_update(
 ) -> File:
     """Rename, move (re-wraps one key) and/or retag a file."""
     with transaction.atomic():
-        changed(user)
-        file = owned_file(user, file_id, lock=True)
+        file = owned_file(user, file_id, lock=True, shared=True)
+        owner = owner_of(user, file)
+        keys = keys.for_owner(owner.pk)
+        changed(owner)
         file_key = keys.file_key(file)
         old_name, old_tags = keys.file_name(file), keys.file_tags(file)
         new_name = clean_name(name) if name is not None else old_name
         moving = folder_id is not UNSET and str(folder_id or "") != str(file.folder_id or "")
-        target = owned_folder(user, folder_id) if moving and folder_id else (None if moving else file.folder)
+        target = file.folder
+        if moving:
+            target = owned_folder(user, folder_id, shared=True) if folder_id else None
+            same_vault(owner, target, user)
         target_key = keys.folder_key(target)
         renamed = name is not None
         if renamed or moving:
             new_name, mac = checked_name(
-                user, keys, target and target.pk, target_key, new_name, on_conflict=on_conflict, exclude_id=file.pk
+                owner, keys, target and target.pk, target_key, new_name, on_conflict=on_conflict, exclude_id=file.pk
             )
             file.name_sealed = keys.seal_file_name(file_key, file.pk, new_name)
             file.name_mac = mac
@@ -409,7 +434,7 @@ def file_update(
         file.save()
         if renamed or tags is not None:  # name and tag tokens only: the content words stay (no decryption here)
             reindex_fields(
-                owner_id=user.pk,
+                owner_id=owner.pk,
                 keys=keys.search,
                 kind=SearchToken.Kind.FILE,
                 item_id=file.pk,
@@ -422,7 +447,7 @@ def file_update(
             (tags is not None, actions.FILE_RETAGGED),
         ):
             if flag:
-                event_record(action=action, user=user, meta=meta, object_type="file", object_id=file.pk)
+                record(action, user=user, owner=owner, meta=meta, object_type="file", object_id=file.pk)
     return file
 
 
@@ -432,7 +457,7 @@ def file_version_restore(*, user: User, keys: VaultKeys, file_id, number: int, m
     Blobs are bound to their version id, so the old content is streamed into a
     fresh blob under a fresh content key (constant memory).
     """
-    file = owned_file(user, file_id)
+    file = owned_file(user, file_id, shared=True)
     old = FileVersion.objects.filter(file=file, number=number).first() if isinstance(number, int) else None
     if old is None:
         raise NotFound("No such version.")

@@ -20,13 +20,23 @@ from django.utils import timezone
 
 from accounts.models import User
 from activity import actions
-from activity.services import event_record
 from locker.crypto.aead import context
 from locker.crypto.blind import normalize
 from locker.errors import InvalidInput, NotFound
 from vault import access
 from vault.access import Action
-from vault.common import UNSET, PreconditionFailed, changed, clean_tags, clean_title, is_uuid, owned_folder
+from vault.common import (
+    UNSET,
+    PreconditionFailed,
+    changed,
+    clean_tags,
+    clean_title,
+    is_uuid,
+    owned_folder,
+    owner_of,
+    record,
+    same_vault,
+)
 from vault.keys import VaultKeys, open_text, seal_text
 from vault.models import Note, NoteVersion, SearchToken
 from vault.search.index import index_item
@@ -126,26 +136,29 @@ def index_note(user, keys: VaultKeys, note_id, title: str, body: str, tags: list
 def note_create(*, user: User, keys: VaultKeys, title="", body="", tags=None, folder_id=None, meta=None) -> Note:
     title, body, tags = clean_title(title, max_length=MAX_TITLE), _clean_body(body), clean_tags(tags)
     with transaction.atomic():
-        changed(user)
-        folder = owned_folder(user, folder_id) if folder_id else None
+        folder = owned_folder(user, folder_id, shared=True) if folder_id else None
+        owner = owner_of(user, folder)
+        keys = keys.for_owner(owner.pk)
+        changed(owner)
         note_id, key = uuid.uuid4(), keys.new_key()
         note = Note.objects.create(
             id=note_id,
-            owner=user,
+            owner=owner,
             folder=folder,
             key_wrapped=keys.wrap_note_key(note_id, key, folder),
-            title_sealed=_seal_title(key, user.pk, note_id, 1, title),
-            body_sealed=_seal_body(key, user.pk, note_id, 1, body),
-            tags_sealed=seal_text(key, json.dumps(tags), aad=context("note-tags", user.pk, note_id)) if tags else "",
+            title_sealed=_seal_title(key, owner.pk, note_id, 1, title),
+            body_sealed=_seal_body(key, owner.pk, note_id, 1, body),
+            tags_sealed=seal_text(key, json.dumps(tags), aad=context("note-tags", owner.pk, note_id)) if tags else "",
         )
-        index_note(user, keys, note_id, title, body, tags)
-        event_record(action=actions.NOTE_CREATED, user=user, meta=meta, object_type="note", object_id=note_id)
+        keys.remember_note_key(note_id, key)
+        index_note(owner, keys, note_id, title, body, tags)
+        record(actions.NOTE_CREATED, user=user, owner=owner, meta=meta, object_type="note", object_id=note_id)
     return note
 
 
 def _note(user: User, note_id, *, lock: bool = False) -> Note:
-    """A live note ``user`` may see (vault.access); ``lock``: one of their own, for a write."""
-    notes = access.items(user, Note, Action.EDIT if lock else Action.VIEW, shared=not lock)
+    """A live note ``user`` may see (vault.access); ``lock``: one they may edit, for a write."""
+    notes = access.items(user, Note, Action.EDIT if lock else Action.VIEW)
     qs = notes.filter(pk=note_id, trashed_at__isnull=True).select_related("folder")
     note = (qs.select_for_update(of=("self",)) if lock else qs).first() if is_uuid(note_id) else None
     if note is None:
@@ -170,8 +183,10 @@ def note_update(
     ``if_version``: the version number the client edited; 412 if the note changed since (autosave safety).
     """
     with transaction.atomic():
-        changed(user)
         note = _note(user, note_id, lock=True)
+        owner = owner_of(user, note)
+        keys = keys.for_owner(owner.pk)
+        changed(owner)
         if if_version is not None and if_version != note.version:
             raise PreconditionFailed(f"This note changed since version {if_version} (now {note.version}).")
         key = note_key(keys, note)
@@ -188,20 +203,22 @@ def note_update(
                 note=note, number=note.version, title_sealed=note.title_sealed, body_sealed=note.body_sealed
             )
             note.version += 1
-            note.title_sealed = _seal_title(key, user.pk, note.pk, note.version, new_title)
-            note.body_sealed = _seal_body(key, user.pk, note.pk, note.version, new_body)
+            note.title_sealed = _seal_title(key, owner.pk, note.pk, note.version, new_title)
+            note.body_sealed = _seal_body(key, owner.pk, note.pk, note.version, new_body)
         if tags is not None:
             note.tags_sealed = (
-                seal_text(key, json.dumps(new_tags), aad=context("note-tags", user.pk, note.pk)) if new_tags else ""
+                seal_text(key, json.dumps(new_tags), aad=context("note-tags", owner.pk, note.pk)) if new_tags else ""
             )
         if folder_id is not UNSET and str(folder_id or "") != str(note.folder_id or ""):
-            target = owned_folder(user, folder_id) if folder_id else None
+            target = owned_folder(user, folder_id, shared=True) if folder_id else None
+            same_vault(owner, target, user)
             note.folder = target
             note.key_wrapped = rewrap_note_key(keys, note.pk, key, target)
+            keys.remember_note_key(note.pk, key)
         note.modified_at = timezone.now()
         note.save()
-        index_note(user, keys, note.pk, new_title, new_body, new_tags)
-        event_record(action=actions.NOTE_UPDATED, user=user, meta=meta, object_type="note", object_id=note.pk)
+        index_note(owner, keys, note.pk, new_title, new_body, new_tags)
+        record(actions.NOTE_UPDATED, user=user, owner=owner, meta=meta, object_type="note", object_id=note.pk)
     return note
 
 

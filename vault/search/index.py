@@ -16,6 +16,7 @@ visible. No plaintext, no word lengths beyond that.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 from django.db.models import Count, Q
@@ -24,7 +25,7 @@ from locker.crypto import aead
 from locker.crypto.aead import context
 from locker.crypto.blind import normalize, prefixes, subkey, token, tokenize
 from locker.crypto.keys import b64d, b64e
-from vault.models import SearchToken, TagIndex
+from vault.models import IndexPending, SearchToken, TagIndex
 
 FIELDS = ("name", "tag", "body", "content")
 MAX_QUERY_WORDS = 8
@@ -73,8 +74,55 @@ class SearchKeys:
         return out
 
 
+class DeferredIndex:
+    """The index "keys" of a write made through a share: the writer has the item's key, not the owner's index keys.
+
+    Each change is sealed under the item's own key as an :class:`~vault.models.IndexPending` row, applied by
+    :func:`apply_pending` when the owner next searches (with their keys). ``item_key(kind, item_id)`` gives the
+    key of an item the writer just opened or made.
+    """
+
+    def __init__(self, item_key):
+        self._item_key = item_key
+
+    def record(self, *, owner_id, kind: int, item_id, change: dict) -> None:
+        row = IndexPending(owner_id=owner_id, kind=kind, item_id=item_id)
+        aad = context("index-pending", owner_id, kind, item_id, row.pk)
+        row.change_sealed = b64e(aead.seal(self._item_key(kind, item_id), json.dumps(change).encode(), aad=aad))
+        row.save(force_insert=True)
+
+
+def apply_pending(*, owner_id, keys: SearchKeys, item_key) -> int:
+    """Apply the index changes that recipients made to ``owner_id``'s items, oldest first (call with the owner's
+    keys, inside a transaction; ``item_key(kind, item_id)`` opens an item's key, or None when the item is gone).
+    Each row is deleted before it is applied, so two requests never apply one twice. Returns how many."""
+    rows = list(IndexPending.objects.filter(owner_id=owner_id).order_by("created_at", "id"))
+    for row in rows:
+        if not IndexPending.objects.filter(pk=row.pk).delete()[0]:
+            continue  # another request applied it
+        key = item_key(row.kind, row.item_id)
+        if key is not None:
+            aad = context("index-pending", owner_id, row.kind, row.item_id, row.pk)
+            change = json.loads(aead.open_sealed(key, b64d(row.change_sealed), aad=aad))
+            if "fields" in change:
+                index_item(owner_id=owner_id, keys=keys, kind=row.kind, item_id=row.item_id, fields=change["fields"])
+            else:
+                reindex_fields(
+                    owner_id=owner_id,
+                    keys=keys,
+                    kind=row.kind,
+                    item_id=row.item_id,
+                    old=change["old"],
+                    new=change["new"],
+                )
+    return len(rows)
+
+
 def index_item(*, owner_id, keys: SearchKeys, kind: int, item_id, fields: dict[str, Iterable[str]]) -> None:
     """Replace an item's tokens (and its tag index from ``fields["tag"]``). Call inside the write's transaction."""
+    if isinstance(keys, DeferredIndex):
+        keys.record(owner_id=owner_id, kind=kind, item_id=item_id, change={"fields": _plain(fields)})
+        return
     SearchToken.objects.filter(kind=kind, item_id=item_id).delete()
     SearchToken.objects.bulk_create(
         [SearchToken(owner_id=owner_id, kind=kind, item_id=item_id, token=t) for t in keys.item_tokens(fields)],
@@ -103,6 +151,9 @@ def reindex_fields(
     only a decryption and a text extraction could give again, stay as they are. The tag index follows
     ``new["tag"]`` when given. Call inside the write's transaction.
     """
+    if isinstance(keys, DeferredIndex):
+        keys.record(owner_id=owner_id, kind=kind, item_id=item_id, change={"old": _plain(old), "new": _plain(new)})
+        return
     before, after = keys.item_tokens(old), keys.item_tokens(new)
     gone, added = before - after, after - before
     if gone:
@@ -115,8 +166,13 @@ def reindex_fields(
         _replace_tags(owner_id=owner_id, keys=keys, kind=kind, item_id=item_id, tags=new["tag"])
 
 
+def _plain(fields: dict[str, Iterable[str]]) -> dict[str, list[str]]:
+    return {field: list(texts) for field, texts in fields.items()}
+
+
 def unindex(*, kind: int, item_ids: Iterable) -> None:
     item_ids = list(item_ids)
+    IndexPending.objects.filter(kind=kind, item_id__in=item_ids).delete()
     SearchToken.objects.filter(kind=kind, item_id__in=item_ids).delete()
     TagIndex.objects.filter(kind=kind, item_id__in=item_ids).delete()
 

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models import Count, Max, Q, QuerySet
 
 from vault import kinds
-from vault.models import File, Folder, Note, SearchToken, TagIndex
-from vault.search.index import matching_items
+from vault.models import File, Folder, IndexPending, Note, SearchToken, TagIndex
+from vault.search.index import apply_pending, matching_items
+
+
+def pending_applied(*, user, keys) -> int:
+    """Bring the user's index up to date with what share recipients changed in their items (vault.models.IndexPending).
+    Cheap when there is nothing: one query."""
+    models = {SearchToken.Kind.FILE: File, SearchToken.Kind.FOLDER: Folder, SearchToken.Kind.NOTE: Note}
+
+    def item_key(kind, item_id):
+        row = models[kind].objects.filter(owner=user, pk=item_id).first() if kind in models else None
+        if row is None:
+            return None
+        if kind == SearchToken.Kind.FOLDER:
+            return keys.folder_key(row)
+        return keys.file_key(row) if kind == SearchToken.Kind.FILE else keys.note_key(row)
+
+    if not IndexPending.objects.filter(owner_id=user.pk).exists():
+        return 0
+    with transaction.atomic():
+        return apply_pending(owner_id=user.pk, keys=keys.search, item_key=item_key)
 
 
 def search_kinds() -> dict[str, int]:
@@ -23,6 +43,7 @@ def search(*, user, keys, query: str, kinds: list[str] | None = None, narrow=Non
     """
     from vault import kinds as registry
 
+    pending_applied(user=user, keys=keys)
     described = [registry.get(name) for name in kinds] if kinds else registry.all_kinds()
     words, matches = matching_items(
         owner_id=user.pk, keys=keys.search, query=query, kinds=[kind.code for kind in described]
@@ -92,6 +113,7 @@ def tag_list(*, user, keys) -> list[dict]:
 
     Counted on the tag index (blind tokens), named by decrypting one sealed name per tag.
     """
+    pending_applied(user=user, keys=keys)
     rows = (
         TagIndex.objects.filter(owner=user)
         .filter(_live_items_q(user))
@@ -104,4 +126,5 @@ def tag_list(*, user, keys) -> list[dict]:
 
 def tagged_item_ids(*, user, keys, tag: str, kind: int) -> QuerySet:
     """Ids of the user's items of ``kind`` carrying ``tag`` (case and accents folded), as a subquery."""
+    pending_applied(user=user, keys=keys)
     return TagIndex.objects.filter(owner=user, kind=kind, token=keys.search.tag_token(tag)).values("item_id")

@@ -67,7 +67,7 @@ def plaintext_chunks(
     """
     keys = keys.for_owner(file.owner_id)
     content_key = keys.content_key(version, keys.file_key(file))
-    aad = aad_blob(file.owner_id, version.pk)
+    aad = aad_blob(version.writer_id(file), version.pk)
     return _decrypted(content_key, aad, version, start, end)
 
 
@@ -152,7 +152,8 @@ class PlaintextReader(io.RawIOBase):
 
     def __init__(self, keys: VaultKeys, file: File, version: FileVersion):
         keys = keys.for_owner(file.owner_id)
-        self._open(version, keys.content_key(version, keys.file_key(file)), aad_blob(file.owner_id, version.pk))
+        content_key = keys.content_key(version, keys.file_key(file))
+        self._open(version, content_key, aad_blob(version.writer_id(file), version.pk))
 
     @classmethod
     def of_upload(cls, owner_id, upload) -> PlaintextReader:

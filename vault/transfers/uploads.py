@@ -61,6 +61,7 @@ class EncryptedUpload:
     content_mac: str
     mime_type: str
     name: str
+    writer_id: Any = None  # the account whose id binds the blob (FileVersion.author)
     derivation: Any = None  # vault.derived.derive.DerivedResult, once derived (its thumbnail blob goes with the upload)
 
     def discard(self) -> None:
@@ -164,6 +165,7 @@ class UploadSink:
             content_mac=self._mac_digest(),
             mime_type=sniff_mime(bytes(self._head), self.name),
             name=self.name,
+            writer_id=self.owner_id,
         )
 
     def _mac_digest(self) -> str:

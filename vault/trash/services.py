@@ -14,8 +14,18 @@ from accounts.models import User
 from activity import actions
 from activity.services import event_record
 from locker.errors import NotFound
-from vault import kinds
-from vault.common import changed, delete_blobs_after_commit, free_name, is_uuid, owned_file, owned_folder
+from vault import access, kinds
+from vault.access import Action
+from vault.common import (
+    changed,
+    delete_blobs_after_commit,
+    free_name,
+    is_uuid,
+    owned_file,
+    owned_folder,
+    owner_of,
+    record,
+)
 from vault.derived.derive import preview_blobs
 from vault.files.services import index_folder
 from vault.keys import VaultKeys
@@ -32,30 +42,36 @@ def _subtree_folder_ids(user: User, root_id) -> list:
 
 
 def item_trash(*, user: User, kind: str, item_id, meta=None) -> None:
-    """Move a file, a note, or a folder with everything in it, to the trash."""
+    """Move a file, a note, or a folder with everything in it, to the trash (its owner's: a share's recipient with
+    the ``delete`` permission may trash what is shared with them)."""
     now = timezone.now()
     with transaction.atomic():
-        changed(user)
         if kind == "folder":
-            folder = owned_folder(user, item_id, lock=True)
-            ids = _subtree_folder_ids(user, folder.pk)
-            Folder.objects.filter(owner=user, pk__in=ids, trashed_at__isnull=True).update(
+            folder = owned_folder(user, item_id, lock=True, action=Action.DELETE, shared=True)
+            owner = owner_of(user, folder)
+            ids = _subtree_folder_ids(owner, folder.pk)
+            Folder.objects.filter(owner=owner, pk__in=ids, trashed_at__isnull=True).update(
                 trashed_at=now, trashed_with=folder.pk
             )
-            File.objects.filter(owner=user, folder_id__in=ids, trashed_at__isnull=True).update(
+            File.objects.filter(owner=owner, folder_id__in=ids, trashed_at__isnull=True).update(
                 trashed_at=now, trashed_with=folder.pk
             )
-            Note.objects.filter(owner=user, folder_id__in=ids, trashed_at__isnull=True).update(
+            Note.objects.filter(owner=owner, folder_id__in=ids, trashed_at__isnull=True).update(
                 trashed_at=now, trashed_with=folder.pk
             )
         elif kind == "note":
-            found = Note.objects.filter(owner=user, pk=item_id, trashed_at__isnull=True) if is_uuid(item_id) else None
-            if not found or not found.update(trashed_at=now, trashed_with=item_id):
+            notes = access.items(user, Note, Action.DELETE).filter(trashed_at__isnull=True)
+            note = notes.select_related("owner").filter(pk=item_id).first() if is_uuid(item_id) else None
+            if note is None:
                 raise NotFound("No such note.")
+            owner = owner_of(user, note)
+            Note.objects.filter(pk=note.pk).update(trashed_at=now, trashed_with=note.pk)
         else:
-            file = owned_file(user, item_id, lock=True)
+            file = owned_file(user, item_id, lock=True, action=Action.DELETE, shared=True)
+            owner = owner_of(user, file)
             File.objects.filter(pk=file.pk).update(trashed_at=now, trashed_with=file.pk)
-        event_record(action=actions.ITEM_TRASHED, user=user, meta=meta, object_type=kind, object_id=item_id)
+        changed(owner)
+        record(actions.ITEM_TRASHED, user=user, owner=owner, meta=meta, object_type=kind, object_id=item_id)
 
 
 def _trash_entry(user: User, item_id) -> tuple[str, Folder | File]:
