@@ -39,6 +39,9 @@ SHARE_CREATED = "share.created"
 SHARE_CHANGED = "share.changed"
 SHARE_REVOKED = "share.revoked"
 SHARE_LEFT = "share.left"
+LINK_CREATED = "link.created"
+LINK_REVOKED = "link.revoked"
+LINK_USED = "link.used"
 
 ALL = [
     LOGIN,
@@ -80,4 +83,7 @@ ALL = [
     SHARE_CHANGED,
     SHARE_REVOKED,
     SHARE_LEFT,
+    LINK_CREATED,
+    LINK_REVOKED,
+    LINK_USED,
 ]

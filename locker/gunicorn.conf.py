@@ -50,6 +50,7 @@ worker_connections = _env_int("WEB_CONNECTIONS", 1000)
 keepalive = _env_int("WEB_KEEPALIVE", 75)
 timeout = 120
 accesslog = "-"
+logger_class = "locker.logredact.RedactingGunicornLogger"  # public links' secrets never reach the access log
 # No gunicornc control socket: Locker does not use it, and every instance of one user would share its path.
 control_socket_disable = True
 

@@ -26,7 +26,7 @@ def flag_param(name: str, description: str) -> OpenApiParameter:
 
 def flag(request, name: str) -> bool:
     """A yes/no parameter: 1 or true, 0 or false; absent is no."""
-    value = request.query_params.get(name)
+    value = getattr(request, "query_params", request.GET).get(name)  # DRF or a plain Django request
     if value is None:
         return False
     if value not in FLAGS:
@@ -40,7 +40,7 @@ def uuid_param(name: str, description: str) -> OpenApiParameter:
 
 def uuid_value(request, name: str, *, message: str = "Must be an id (a UUID).") -> uuid.UUID | None:
     """A UUID parameter; None when absent."""
-    value = request.query_params.get(name)
+    value = getattr(request, "query_params", request.GET).get(name)  # DRF or a plain Django request
     if value is None:
         return None
     if not UUID_RE.fullmatch(value):
@@ -57,7 +57,7 @@ def pattern_param(name: str, pattern: str, description: str, *, required: bool =
 
 def matching(request, name: str, pattern: str, message: str, *, max_length=None, default=None) -> str | None:
     """A text parameter that must match ``pattern`` (searched, as JSON Schema does) and fit ``max_length``."""
-    value = request.query_params.get(name)
+    value = getattr(request, "query_params", request.GET).get(name)  # DRF or a plain Django request
     if value is None:
         return default
     if not re.search(pattern, value) or (max_length is not None and len(value) > max_length):

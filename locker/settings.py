@@ -362,6 +362,7 @@ LOCKER_UNLOCK_COOKIE = "locker_unlock"
 LOCKER_DEFAULT_QUOTA = env_int("LOCKER_DEFAULT_QUOTA", 10 * 1024**3)
 LOCKER_MAX_UPLOAD_SIZE = env_int("LOCKER_MAX_UPLOAD_SIZE", 5 * 1024**3)
 LOCKER_TRASH_DAYS = env_int("LOCKER_TRASH_DAYS", 30)
+LOCKER_LINK_MAX_DAYS = env_int("LOCKER_LINK_MAX_DAYS", 30)  # a public link expires at most this far ahead
 LOCKER_MAX_MESSAGE_BYTES = env_int("LOCKER_MAX_MESSAGE_BYTES", 32 * 1024)
 LOCKER_MAX_AUDIO_SIZE = env_int("LOCKER_MAX_AUDIO_SIZE", 50 * 1024 * 1024)
 # Thumbnails are made in short-lived worker processes (vault.derived.derive): how many at once, and for how long each.
@@ -378,13 +379,21 @@ LOCKER_RATELIMITS = {
     "audio_user": os.environ.get("LOCKER_RATE_AUDIO_USER", "30/m"),
     # sharing takes an exact username: bounded, so that it is no way to list accounts
     "share_user": os.environ.get("LOCKER_RATE_SHARE_USER", "60/m"),
+    # a public link's password: per link and per address
+    "link_password_link": os.environ.get("LOCKER_RATE_LINK_PASSWORD_LINK", "10/m"),
+    "link_password_ip": os.environ.get("LOCKER_RATE_LINK_PASSWORD_IP", "30/m"),
 }
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_links": {"()": "locker.logredact.RedactLinkTokens"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_links"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        # runserver's request lines, through the redacting handler rather than Django's own
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

@@ -10,10 +10,12 @@ the other.
 
 import importlib
 import inspect
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.db.models.signals import post_save
+from django.utils import timezone
 
 from activity.models import Event
 from tests.factories import DEFAULT_PASSWORD, make_account
@@ -31,6 +33,7 @@ SERVICE_MODULES = [
     "vault.trash.services",
     "vault.notes.services",
     "vault.sharing.services",
+    "vault.sharing.links",
     "chats.services",
 ]
 
@@ -90,6 +93,12 @@ NOT_ACTIONS = {
     "vault.sharing.services.shares_made": "a read",
     "vault.sharing.services.shares_received": "a read",
     "vault.sharing.services.share_get": "a read",
+    "vault.sharing.links.links_made": "a read",
+    "vault.sharing.links.link_open": "a read: finds a link from its URL",
+    "vault.sharing.links.link_password_ok": "a read: checks a link's password (attempts are rate limited)",
+    "vault.sharing.links.link_files": "a read",
+    "vault.sharing.links.link_file": "a read",
+    "vault.sharing.links.link_viewed": "a counter of page views, shown with the link; downloads are audited",
 }
 
 
@@ -131,6 +140,9 @@ EXPECTED = {
     "vault.sharing.services.share_update": "share.changed",
     "vault.sharing.services.share_revoke": "share.revoked",
     "vault.sharing.services.share_leave": "share.left",
+    "vault.sharing.links.link_create": "link.created",
+    "vault.sharing.links.link_revoke": "link.revoked",
+    "vault.sharing.links.link_download_record": "link.used",
 }
 
 
@@ -160,6 +172,7 @@ def _scenarios():
     from chats import services as chats
     from vault.files import services as vault
     from vault.notes import services as notes
+    from vault.sharing import links
     from vault.sharing import services as sharing
     from vault.trash import services as trash
 
@@ -177,6 +190,10 @@ def _scenarios():
 
     def udk(w):
         return w["keys"].udk
+
+    def link(w):
+        soon = timezone.now() + timedelta(days=1)
+        return links.link_create(user=w["user"], keys=w["keys"], item_id=file(w).pk, expires_at=soon)[0]
 
     def shared(w):
         item = folder(w)
@@ -283,6 +300,9 @@ def _scenarios():
             user=w["user"], message_id=message(w).pk, status="read"
         ),
         "vault.sharing.services.share_create": shared,
+        "vault.sharing.links.link_create": link,
+        "vault.sharing.links.link_revoke": lambda w: links.link_revoke(user=w["user"], link_id=link(w).pk),
+        "vault.sharing.links.link_download_record": lambda w: links.link_download_record(link(w), what="file"),
         "vault.sharing.services.share_update": lambda w: sharing.share_update(
             user=w["user"], share_id=shared(w).pk, permission="edit"
         ),

@@ -64,6 +64,17 @@ def granted_folders(user, action: Action = Action.VIEW) -> RawSQL:
     return RawSQL(sql, [prep(user.pk, connection, prepared=False), *[str(p) for p in permits]])  # noqa: S611
 
 
+def subtree(folder_id) -> RawSQL:
+    """A subquery of the ids of ``folder_id`` and of every folder below it (a public link's reach)."""
+    prep = Folder._meta.get_field("id").get_db_prep_value
+    folder = Folder._meta.db_table
+    sql = (
+        f"WITH RECURSIVE below(id) AS (SELECT %s "  # noqa: S608 (table name from the model; values are parameters)
+        f"UNION SELECT f.id FROM {folder} f JOIN below b ON f.parent_id = b.id) SELECT id FROM below"
+    )
+    return RawSQL(sql, [prep(folder_id, connection, prepared=False)])  # noqa: S611
+
+
 def _granted_directly(user, kind: str, action: Action):
     return Share.objects.filter(recipient_id=user.pk, kind=kind, permission__in=PERMITS[action]).values(kind)
 

@@ -20,12 +20,14 @@ Associated data binds every wrap and sealed field to its owner and object:
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from accounts.keys import AccountKeys
 from locker.crypto import aead
 from locker.crypto.aead import context
 from locker.crypto.blind import subkey, text_mac
+from locker.crypto.kdf import hkdf
 from locker.crypto.keys import (
     b64d,
     b64e,
@@ -100,6 +102,32 @@ class ReceivedKeys:
         return self._keys[kind, item.pk]
 
 
+def aad_link_key(kind: str, item_id, owner_id, link_id) -> bytes:
+    return context("link-key", kind, item_id, owner_id, link_id)
+
+
+def link_secret_key(secret: bytes) -> bytes:
+    """The key a public link's URL secret gives (HKDF-SHA256: the secret is 256 random bits)."""
+    return hkdf(secret, info=b"locker link key v1")
+
+
+def link_token_hash(secret: bytes) -> str:
+    """What the server keeps to find a link: a hash of its secret (which has 256 bits: no stretching needed)."""
+    return hashlib.sha256(b"locker link id v1" + secret).hexdigest()
+
+
+class LinkKeys:
+    """The key of the one item a public link opens (the grant of an anonymous visitor with the URL)."""
+
+    def __init__(self, link, secret: bytes):
+        self._kind, self._item_id = link.kind, link.item_id
+        aad = aad_link_key(link.kind, link.item_id, link.owner_id, link.pk)
+        self._key = unwrap_with_key(link.key_wrapped, link_secret_key(secret), aad=aad)
+
+    def key(self, kind: str, item) -> bytes | None:
+        return self._key if (kind, item.pk) == (self._kind, self._item_id) else None
+
+
 def seal_text(key: bytes, text: str, *, aad: bytes) -> str:
     return b64e(aead.seal(key, text.encode(), aad=aad))
 
@@ -128,6 +156,11 @@ class VaultKeys:
             other._owners = self._owners
             self._owners[owner_id] = other
         return self._owners[owner_id]
+
+    @classmethod
+    def for_link(cls, link, secret: bytes) -> VaultKeys:
+        """The keys an anonymous visitor with a link's URL reaches: its item and what lies below it."""
+        return cls(link.owner_id, None, received=LinkKeys(link, secret))
 
     def _granted(self, kind: str, item) -> bytes | None:
         return None if self.udk is not None or self._received is None else self._received.key(kind, item)

@@ -315,3 +315,49 @@ class IndexPending(models.Model):
 
     def __str__(self):
         return f"pending index change of {self.get_kind_display()} {self.item_id}"
+
+
+class Link(models.Model):
+    """A public link to a folder or a file: whoever holds its URL (and its password, if it has one) may open it.
+
+    The URL's token is a random secret. Only its SHA-256 is stored (``token_hash``, to find the row); the link's
+    key is derived from the secret and wraps the item's key (``key_wrapped``, associated data ``("link-key", kind,
+    item, owner, link)``), so the server at rest cannot open what a link shows without the URL.
+    """
+
+    class Kind(models.TextChoices):
+        FOLDER = "folder"
+        FILE = "file"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="links")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    folder = models.ForeignKey(Folder, null=True, blank=True, on_delete=models.CASCADE, related_name="links")
+    file = models.ForeignKey(File, null=True, blank=True, on_delete=models.CASCADE, related_name="links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    key_wrapped = models.TextField(help_text="The item's key wrapped by the key derived from the URL's secret.")
+    password_hash = models.CharField(max_length=255, blank=True, help_text="Argon2id, when the link has a password.")
+    expires_at = models.DateTimeField()
+    max_downloads = models.PositiveIntegerField(null=True, blank=True)
+    downloads = models.PositiveIntegerField(default=0)
+    views = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="folder", folder__isnull=False, file__isnull=True)
+                    | models.Q(kind="file", folder__isnull=True, file__isnull=False)
+                ),
+                name="vault_link_one_item",
+            )
+        ]
+        indexes = [models.Index(fields=["owner", "created_at"], name="vault_link_owner")]
+
+    def __str__(self):
+        return f"link to {self.kind} {self.item_id}"
+
+    @property
+    def item_id(self):
+        return self.folder_id if self.kind == "folder" else self.file_id

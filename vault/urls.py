@@ -1,6 +1,7 @@
 from django.urls import path
 
 from vault import views
+from vault.sharing import views as link_views
 
 urlpatterns = [
     path("files/", views.browser_view, name="files"),
@@ -10,4 +11,7 @@ urlpatterns = [
     path("notes/", views.notes_view, name="notes"),
     path("notes/new/", views.note_view, name="note-new"),
     path("notes/<uuid:note_id>/", views.note_view, name="note"),
+    path("s/<str:token>", link_views.link_page, name="link"),
+    path("s/<str:token>/files/<uuid:file_id>", link_views.link_download, name="link-download"),
+    path("s/<str:token>/zip", link_views.link_zip, name="link-zip"),
 ]

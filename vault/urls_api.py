@@ -40,6 +40,8 @@ urlpatterns = [
     ),
     path("shares/", sharing_apis.ShareListCreateApi.as_view(), name="api-shares"),
     path("shares/<uuid:pk>/", sharing_apis.ShareDetailApi.as_view(), name="api-share"),
+    path("links/", sharing_apis.LinkListCreateApi.as_view(), name="api-links"),
+    path("links/<uuid:pk>/", sharing_apis.LinkDetailApi.as_view(), name="api-link"),
     path("shared-with-me/", sharing_apis.SharedWithMeApi.as_view(), name="api-shared-with-me"),
     path("trash/", trash_apis.TrashListApi.as_view(), name="api-trash"),
     path("trash/<uuid:pk>/restore", trash_apis.TrashRestoreApi.as_view(), name="api-trash-restore"),

@@ -12,9 +12,16 @@ from locker import ratelimit
 from locker.http import RequestMeta
 from locker.serializers import ErrorSerializer, validated
 from vault.files.apis import ERRORS, vault_keys
-from vault.models import Share
-from vault.sharing import services
-from vault.sharing.serializers import ShareInput, ShareSerializer, ShareUpdateInput
+from vault.models import Link, Share
+from vault.sharing import links, services
+from vault.sharing.serializers import (
+    LinkCreatedSerializer,
+    LinkInput,
+    LinkSerializer,
+    ShareInput,
+    ShareSerializer,
+    ShareUpdateInput,
+)
 
 
 class ShareListCreateApi(GenericAPIView):
@@ -93,3 +100,46 @@ class SharedWithMeApi(GenericAPIView):
         keys = vault_keys(request)
         page = self.paginate_queryset(services.shares_received(user=request.user))
         return self.get_paginated_response(ShareSerializer(page, many=True, context={"keys": keys}).data)
+
+
+class LinkListCreateApi(GenericAPIView):
+    serializer_class = LinkSerializer
+    queryset = Link.objects.none()
+
+    @extend_schema(responses={200: LinkSerializer(many=True), **ERRORS}, tags=["sharing"])
+    def get(self, request):
+        """Your public links with their use counts (their URLs were shown once, at creation)."""
+        keys = vault_keys(request)
+        page = self.paginate_queryset(links.links_made(user=request.user))
+        return self.get_paginated_response(LinkSerializer(page, many=True, context={"keys": keys}).data)
+
+    @extend_schema(
+        request=LinkInput,
+        responses={201: LinkCreatedSerializer, 429: ErrorSerializer, **ERRORS},
+        tags=["sharing"],
+        description="A public link to a folder or file of yours. The answer's `url` holds the link's secret and is "
+        "never shown again: the server keeps only a hash of it.",
+    )
+    def post(self, request):
+        ratelimit.enforce(request, group="share_user", value=str(request.user.pk))
+        data = validated(LinkInput, request.data)
+        keys = vault_keys(request)
+        link, token = links.link_create(
+            user=request.user,
+            keys=keys,
+            item_id=data["item"],
+            expires_at=data["expires_at"],
+            password=data.get("password", ""),
+            max_downloads=data.get("max_downloads"),
+            meta=RequestMeta.from_request(request),
+        )
+        body = LinkSerializer(link, context={"keys": keys}).data
+        body["url"] = request.build_absolute_uri(f"/s/{token}")
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class LinkDetailApi(APIView):
+    @extend_schema(responses={204: None, **ERRORS}, tags=["sharing"], description="Turn the link off, at once.")
+    def delete(self, request, pk):
+        links.link_revoke(user=request.user, link_id=pk, meta=RequestMeta.from_request(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)

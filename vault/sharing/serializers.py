@@ -51,3 +51,42 @@ class ShareSerializer(serializers.Serializer):
         except CRYPTO_FAILURES:
             name = None
         return {"kind": share.kind, "id": share.item_id, "name": name}
+
+
+class LinkInput(serializers.Serializer):
+    item = StrictUUIDField(help_text="A folder or file of yours (404 when it is not one).")
+    expires_at = serializers.DateTimeField(
+        help_text="When the link stops working: in the future, at most LOCKER_LINK_MAX_DAYS (30) days ahead."
+    )
+    password = StrictCharField(
+        required=False, allow_blank=True, max_length=1024, trim_whitespace=False, help_text="Optional."
+    )
+    max_downloads = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=1_000_000, help_text="Optional download limit."
+    )
+
+
+class LinkSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    item = serializers.SerializerMethodField()
+    expires_at = serializers.DateTimeField()
+    has_password = serializers.SerializerMethodField()
+    max_downloads = serializers.IntegerField(allow_null=True)
+    downloads = serializers.IntegerField()
+    views = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+    def get_item(self, link) -> SharedItemSerializer:
+        keys, item = self.context["keys"], getattr(link, link.kind)
+        try:
+            name = keys.folder_name(item) if link.kind == "folder" else keys.file_name(item)
+        except CRYPTO_FAILURES:
+            name = None
+        return {"kind": link.kind, "id": link.item_id, "name": name}
+
+    def get_has_password(self, link) -> bool:
+        return bool(link.password_hash)
+
+
+class LinkCreatedSerializer(LinkSerializer):
+    url = serializers.CharField(help_text="The link. It holds its secret and is shown this once: copy it now.")
