@@ -61,7 +61,16 @@ class MarksDamage(serializers.Serializer):
         return data
 
 
-class FolderSerializer(MarksDamage):
+class Owned(serializers.Serializer):
+    owned = serializers.SerializerMethodField(
+        help_text="Whether the item is yours (false: someone shares it with you; only its owner shares it further)."
+    )
+
+    def get_owned(self, item) -> bool:
+        return item.owner_id == self.context["keys"].owner_id
+
+
+class FolderSerializer(MarksDamage, Owned):
     id = serializers.UUIDField()
     name = serializers.SerializerMethodField()
     parent = serializers.UUIDField(source="parent_id", allow_null=True)
@@ -76,7 +85,7 @@ class FolderSerializer(MarksDamage):
         return self.context["keys"].folder_tags(folder)
 
 
-class FileSerializer(MarksDamage):
+class FileSerializer(MarksDamage, Owned):
     id = serializers.UUIDField()
     name = serializers.SerializerMethodField()
     folder = serializers.UUIDField(source="folder_id", allow_null=True)

@@ -34,9 +34,13 @@ def rotate(keys: VaultKeys, share: Share) -> int:
     if share.kind == "folder":
         new, count = _rotate_folder(keys, Folder.objects.select_for_update().get(pk=item.pk))
     elif share.kind == "file":
-        new, count = _rotate_file(keys, File.objects.select_for_update().select_related("folder").get(pk=item.pk))
+        new, count = _rotate_file(
+            keys, File.objects.select_for_update(of=("self",)).select_related("folder").get(pk=item.pk)
+        )
     else:
-        new, count = _rotate_note(keys, Note.objects.select_for_update().select_related("folder").get(pk=item.pk))
+        new, count = _rotate_note(
+            keys, Note.objects.select_for_update(of=("self",)).select_related("folder").get(pk=item.pk)
+        )
     others = list(Share.objects.filter(**{share.kind: item.pk}).exclude(pk=share.pk).select_related("recipient"))
     publics = dict(Keyring.objects.filter(user__in=[s.recipient_id for s in others]).values_list("user", "public_key"))
     for other in others:
