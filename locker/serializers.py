@@ -5,7 +5,7 @@ import re
 from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from rest_framework import serializers
 
-from locker.textrules import NO_NUL_PATTERN
+from locker.textrules import NO_NUL_PATTERN, NOT_BLANK_NO_NUL_PATTERN
 
 UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -26,6 +26,9 @@ class StrictCharField(serializers.CharField):
         if pattern is not None:
             kwargs["validators"] = [RegexValidator(pattern, pattern_message), *kwargs.get("validators", ())]
         super().__init__(**kwargs)
+        if pattern is None and self.trim_whitespace and not self.allow_blank:
+            # "  " is trimmed to "" and refused as blank: the schema says so (the check stays DRF's)
+            self.pattern = NOT_BLANK_NO_NUL_PATTERN
         if pattern is None:  # DRF's own NUL check, as a pattern the schema states
             self.validators = [
                 RegexValidator(NO_NUL_PATTERN, ProhibitNullCharactersValidator.message, code="null_characters")

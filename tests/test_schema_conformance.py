@@ -131,3 +131,14 @@ def test_the_schema_says_a_multipart_body_holds_a_part(client):
     form = body["multipart/form-data"]["schema"]
     assert form["minProperties"] == 1 and form["properties"]["tags"]["minItems"] == 1  # an empty list has no part
     assert "minProperties" not in body["application/json"]["schema"]
+
+
+def test_the_schema_says_a_trimmed_text_field_needs_more_than_whitespace(client, auth_client):
+    """DRF trims ``" "`` to ``""`` and refuses it as blank; the schema's pattern says the same."""
+    import re
+
+    schema = client.get("/api/schema/?format=json").json()
+    pattern = schema["components"]["schemas"]["RefreshInputRequest"]["properties"]["refresh"]["pattern"]
+    assert not re.search(pattern, "  \t") and re.search(pattern, " token ")
+    refused = auth_client.post("/api/v1/auth/logout", {"refresh": " "}, format="json")
+    assert refused.status_code == 400 and "refresh" in refused.json()["errors"]
