@@ -21,12 +21,12 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def seed(user, keys, folder) -> None:
+def seed(user, keys, folder, count: int = N_FILES) -> None:
     from vault.models import File, FileVersion
 
     folder_key = keys.folder_key(folder)
     files, versions = [], []
-    for n in range(N_FILES):
+    for n in range(count):
         file_id, version_id = uuid.uuid4(), uuid.uuid4()
         file_key, content_key = keys.new_key(), keys.new_key()
         name = f"document {n:05d}.txt"
