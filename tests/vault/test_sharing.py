@@ -1,9 +1,12 @@
 """Sharing with other users (issue: sharing and links): grants, keys, who sees what, bad input."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.timezone import now as timezone_now
 from rest_framework.test import APIClient
 
 from accounts.models import Keyring
@@ -443,3 +446,36 @@ def test_only_a_delete_recipient_trashes_and_it_lands_in_the_owners_trash(alice,
     restored = alice.post(f"/api/v1/trash/{files['a.txt']}/restore")
     assert restored.status_code == 200
     assert content(bob.get(f"/api/v1/files/{files['a.txt']}/content")) == b"alpha"
+
+
+def test_at_rest_shares_links_and_recipients_changes_hold_no_marker(alice, bob_account, blob_dir):
+    """Names, tags and content written by the owner and by a recipient, pending index changes, shares and a
+    password link: no table and no blob holds a marker, the link's token or its password in clear."""
+    from tests.vault.conftest import blob_files
+
+    marker = "wombatquill"
+    folder = alice.post("/api/v1/folders/", {"name": f"{marker} folder", "tags": [f"{marker}tag"]}, format="json")
+    folder = folder.json()
+    share(alice, folder["id"], permission="edit")
+    bob = bearer(bob_account)
+    upload = [SimpleUploadedFile(f"{marker} by bob.txt", f"the {marker} words".encode())]
+    added = bob.post("/api/v1/files/", {"file": upload, "folder": folder["id"], "tags": f"{marker}x"})
+    assert added.status_code == 201
+    note = bob.post("/api/v1/notes/", {"title": marker, "body": marker, "folder": folder["id"]}, format="json")
+    assert note.status_code == 201
+    password = f"{marker} pass"
+    body = {"item": folder["id"], "expires_at": (timezone_now() + timedelta(days=1)).isoformat(), "password": password}
+    link = alice.post("/api/v1/links/", body, format="json").json()
+    token = link["url"].rsplit("/s/", 1)[1]
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608 - introspected names
+            for row in cursor.fetchall():
+                text = " ".join(str(v) for v in row if v is not None)
+                assert marker not in text.lower() and token not in text, table
+    for path in blob_files(blob_dir):
+        data = path.read_bytes()
+        assert marker.encode() not in data.lower() and token.encode() not in data
+    assert [r["name"] for r in alice.get("/api/v1/search", {"q": "wombatquill by"}).json()["results"]] == [
+        f"{marker} by bob.txt"
+    ]
