@@ -93,6 +93,7 @@ NOT_ACTIONS = {
     "vault.sharing.services.shares_made": "a read",
     "vault.sharing.services.shares_received": "a read",
     "vault.sharing.services.share_get": "a read",
+    "vault.sharing.services.record_on": "the audit itself (of share and link actions)",
     "vault.sharing.links.links_made": "a read",
     "vault.sharing.links.link_open": "a read: finds a link from its URL",
     "vault.sharing.links.link_password_ok": "a read: checks a link's password (attempts are rate limited)",

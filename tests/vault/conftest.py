@@ -1,12 +1,25 @@
 """Vault fixtures: blobs in a per-test directory, the user's unlocked keys, uploads from bytes."""
 
 import pytest
+from rest_framework.test import APIClient
 
 from accounts import keys as account_keys
 from accounts.models import Keyring
 from locker.crypto.keys import unwrap_with_password
 from vault.keys import VaultKeys
 from vault.transfers.uploads import upload_from_iterable
+
+
+def bearer(account) -> APIClient:
+    """An API client signed in as ``account`` with a Bearer token (its vault unlocked)."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.login(client)['access']}")
+    return client
+
+
+def content(response) -> bytes:
+    """A response's body, streamed or not."""
+    return b"".join(response.streaming_content) if response.streaming else response.content
 
 
 def keys_for(account) -> VaultKeys:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.factories import make_account
+from tests.vault.conftest import bearer
 from vault.models import File, FileVersion, Folder, IndexPending, Link, Note, Share
 
 pytestmark = pytest.mark.django_db
@@ -97,12 +98,6 @@ def state() -> str:
         IndexPending.objects.count(),
     ]
     return hashlib.sha256(repr(rows).encode()).hexdigest()
-
-
-def bearer(account) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.login(client)['access']}")
-    return client
 
 
 @pytest.fixture

@@ -13,21 +13,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
-from rest_framework.test import APIClient
 
+from tests.vault.conftest import bearer, content
 from vault.models import Link
 
 pytestmark = pytest.mark.django_db
-
-
-def bearer(account) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.login(client)['access']}")
-    return client
-
-
-def content(response) -> bytes:
-    return b"".join(response.streaming_content) if response.streaming else response.content
 
 
 @pytest.fixture

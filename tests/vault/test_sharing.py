@@ -13,20 +13,11 @@ from accounts.models import Keyring
 from locker.crypto.errors import DecryptionError
 from locker.crypto.keys import b64d, unwrap_with_private_key
 from tests.factories import make_account
+from tests.vault.conftest import bearer, content
 from vault.keys import AccountKeys, aad_share_key
 from vault.models import Share
 
 pytestmark = pytest.mark.django_db
-
-
-def bearer(account) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.login(client)['access']}")
-    return client
-
-
-def content(response) -> bytes:
-    return b"".join(response.streaming_content) if response.streaming else response.content
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from vault import access
 from vault.common import is_uuid
 from vault.keys import VaultKeys, aad_link_key, link_secret_key, link_token_hash
 from vault.models import File, Folder, Link
+from vault.sharing.services import record_on
 
 SECRET_BYTES = 32
 
@@ -98,14 +99,7 @@ def link_revoke(*, user: User, link_id, meta=None) -> None:
         if link is None:
             raise NotFound("No such link.")
         link.delete()
-        event_record(
-            action=actions.LINK_REVOKED,
-            user=user,
-            meta=meta,
-            object_type=link.kind,
-            object_id=str(link.item_id),
-            data={"link": str(link_id)},
-        )
+        record_on(link, actions.LINK_REVOKED, user=user, meta=meta, link=str(link_id))
 
 
 def links_made(*, user: User):

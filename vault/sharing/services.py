@@ -29,6 +29,11 @@ class AlreadyShared(Conflict):
     code = "already_shared"
 
 
+def record_on(row, action: str, *, user: User, meta=None, **data) -> None:
+    """The event of an action on a share or a link (``row``), naming its item and the row."""
+    event_record(action=action, user=user, meta=meta, object_type=row.kind, object_id=str(row.item_id), data=data)
+
+
 def _own_item(user: User, item_id) -> tuple[str, Folder | File | Note]:
     """``(kind, item)`` of the live folder, file or note ``item_id`` of ``user``'s own; otherwise 404."""
     if is_uuid(item_id):
@@ -114,13 +119,8 @@ def share_update(*, user: User, share_id, permission, meta=None) -> Share:
         before = share.permission
         share.permission, share.modified_at = permission, timezone.now()
         share.save(update_fields=["permission", "modified_at"])
-        event_record(
-            action=actions.SHARE_CHANGED,
-            user=user,
-            meta=meta,
-            object_type=share.kind,
-            object_id=str(share.item_id),
-            data={"share": str(share.pk), "permission": permission, "was": before},
+        record_on(
+            share, actions.SHARE_CHANGED, user=user, meta=meta, share=str(share.pk), permission=permission, was=before
         )
     return share
 
@@ -132,14 +132,7 @@ def share_revoke(*, user: User, keys: VaultKeys, share_id, meta=None) -> None:
         share = _made(user, share_id, lock=True)
         share.delete()
         rewrapped = rotation.rotate(keys, share)
-        event_record(
-            action=actions.SHARE_REVOKED,
-            user=user,
-            meta=meta,
-            object_type=share.kind,
-            object_id=str(share.item_id),
-            data={"share": str(share_id), "rewrapped": rewrapped},
-        )
+        record_on(share, actions.SHARE_REVOKED, user=user, meta=meta, share=str(share_id), rewrapped=rewrapped)
 
 
 def share_leave(*, user: User, share_id, meta=None) -> None:
@@ -150,14 +143,7 @@ def share_leave(*, user: User, share_id, meta=None) -> None:
         if share is None:
             raise NotFound("No such share.")
         share.delete()
-        event_record(
-            action=actions.SHARE_LEFT,
-            user=user,
-            meta=meta,
-            object_type=share.kind,
-            object_id=str(share.item_id),
-            data={"share": str(share_id)},
-        )
+        record_on(share, actions.SHARE_LEFT, user=user, meta=meta, share=str(share_id))
     access.forget(user)
 
 
