@@ -470,3 +470,26 @@ def test_at_rest_shares_links_and_recipients_changes_hold_no_marker(alice, bob_a
     assert [r["name"] for r in alice.get("/api/v1/search", {"q": "wombatquill by"}).json()["results"]] == [
         f"{marker} by bob.txt"
     ]
+
+
+def test_a_recipient_searches_names_and_tags_inside_a_shared_folder_and_nothing_else(alice, bob_account):
+    folder, files = folder_with_files(alice, files=(("quarterly report.pdf", b"x"), ("holiday.jpg", b"y")))
+    sub = alice.post("/api/v1/folders/", {"name": "reports", "parent": folder["id"]}, format="json").json()
+    alice.post("/api/v1/files/", {"file": [SimpleUploadedFile("annual report.txt", b"z")], "folder": sub["id"]})
+    alice.patch(f"/api/v1/files/{files['holiday.jpg']}/", {"tags": ["quarterly"]}, format="json")
+    private = alice.post("/api/v1/files/", {"file": [SimpleUploadedFile("report secret.txt", b"s")]})
+    assert private.status_code == 201
+    share(alice, folder["id"])
+    bob = bearer(bob_account)
+
+    def found(query, **params):
+        response = bob.get("/api/v1/search", {"q": query, "folder": folder["id"], **params})
+        assert response.status_code == 200, response.content
+        return sorted(r["name"] for r in response.json()["results"])
+
+    assert found("report") == ["quarterly report.pdf", "reports"]
+    assert found("report", recursive="1") == ["annual report.txt", "quarterly report.pdf", "reports"]
+    assert found("quart") == ["holiday.jpg", "quarterly report.pdf"]  # a prefix, in a name or a tag
+    assert found("quarterly report") == ["quarterly report.pdf"]  # every word
+    assert found("secret", recursive="1") == []  # the owner's other items stay out of reach
+    assert bob.get("/api/v1/search", {"q": "report"}).json()["results"] == []  # his own vault: nothing

@@ -76,12 +76,13 @@ class SearchApi(GenericAPIView):
         if file_only:
             kinds = ["file"]
         folder_id = _uuid_param(request, "folder")
-        folder_ids = None
+        folder_ids, shared = None, False
         if folder_id is not None:
-            selectors.folder_get(user=request.user, folder_id=folder_id)
+            folder = selectors.folder_get(user=request.user, folder_id=folder_id)
+            shared = folder.owner_id != request.user.pk  # someone shares it with this user: see search_shared
             recursive = flag(request, "recursive")
             folder_ids = (
-                selectors.folder_subtree_ids(user=request.user, folder_id=folder_id) if recursive else [folder_id]
+                selectors.folder_subtree_ids(user=folder.owner, folder_id=folder_id) if recursive else [folder_id]
             )
         dates = {
             "after": file_filter.form.cleaned_data.get("modified_after"),
@@ -103,8 +104,15 @@ class SearchApi(GenericAPIView):
             candidates = _with_tag(request, keys, candidates, kind.code)
             return candidates
 
-        results = search_selectors.search(user=request.user, keys=keys, query=query, kinds=kinds or None, narrow=narrow)
-        keys.preload(selectors.all_folders(user=request.user))
+        if shared:
+            results = search_selectors.search_shared(
+                user=request.user, keys=keys, query=query, folder_ids=folder_ids, kinds=kinds or None, narrow=narrow
+            )
+        else:
+            results = search_selectors.search(
+                user=request.user, keys=keys, query=query, kinds=kinds or None, narrow=narrow
+            )
+            keys.preload(selectors.all_folders(user=request.user))
         page = self.paginate_queryset(results)
         return self.get_paginated_response(SearchResultSerializer(page, many=True, context={"keys": keys}).data)
 

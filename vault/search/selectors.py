@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Count, Max, Q, QuerySet
 
+from locker.crypto.blind import prefixes, tokenize
 from vault import kinds
 from vault.models import File, Folder, IndexPending, Note, SearchToken, TagIndex
-from vault.search.index import apply_pending, matching_items
+from vault.search.index import MAX_QUERY_WORDS, apply_pending, matching_items
 
 
 def pending_applied(*, user, keys) -> int:
@@ -59,6 +60,33 @@ def search(*, user, keys, query: str, kinds: list[str] | None = None, narrow=Non
             ranked.extend((-hits[pk], -modified.timestamp(), str(pk), kind.name, pk) for pk, modified in live)
     ranked.sort()
     return SearchResults(user, [(kind, pk, -score) for score, _, _, kind, pk in ranked], words)
+
+
+def search_shared(*, user, keys, query: str, folder_ids, kinds: list[str] | None = None, narrow=None) -> list[dict]:
+    """Search inside a folder someone shares with ``user``: the owner's blind-index keys stay with the owner (a
+    recipient holding them could test words against the owner's whole index), so the names and tags of the items
+    below the folder are opened with the share's keys and matched here as the index matches them (each word, or a
+    prefix of 3 or more characters, in the name or a tag). Content words are the owner's to search
+    (docs/sharing.md). Same result rows and ranking as :func:`search`."""
+    from vault import access
+    from vault import kinds as registry
+
+    words = tokenize(query)[:MAX_QUERY_WORDS]
+    ranked = []
+    for kind in [registry.get(name) for name in kinds] if kinds else registry.all_kinds():
+        if kind.model not in (File, Folder, Note) or not words:
+            continue
+        candidates = access.items(user, kind.model).filter(**{f"{kind.folder_field}__in": folder_ids}, **kind.live)
+        if narrow is not None:
+            candidates = narrow(kind.name, candidates)
+        for item in candidates.select_related(*kind.select_related):
+            view = kind.describe(keys, item, words)
+            own = [w for text in [view.name, *view.tags] for w in tokenize(text)]
+            hits = [sum(t == w or (len(w) >= 3 and w[:16] in prefixes(t)) for t in own) for w in words]
+            if all(hits):
+                ranked.append((-sum(hits), -getattr(item, kind.date_field).timestamp(), str(item.pk), kind.name, item))
+    ranked.sort(key=lambda row: row[:3])
+    return [{"kind": name, "item": item, "score": -score, "words": words} for score, _, _, name, item in ranked]
 
 
 class SearchResults:
