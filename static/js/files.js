@@ -3,6 +3,7 @@ import { startVault } from "./vault/common.js";
 import { setupDialogs } from "./vault/dialogs.js";
 import { createBrowser } from "./vault/listing.js";
 import { setupPreview } from "./vault/preview.js";
+import { setupSharing } from "./vault/sharing.js";
 import { setupUploads } from "./vault/uploads.js";
 import { setupVersions } from "./vault/versions.js";
 
@@ -12,5 +13,6 @@ startVault(function () {
   setupVersions(browser);
   setupUploads(browser);
   setupPreview(browser);
+  setupSharing(browser);
   browser.start();
 });

@@ -19,11 +19,23 @@ export const collator = new Intl.Collator(undefined, { numeric: true, sensitivit
 // --- the API ---------------------------------------------------------------------------------
 
 // The JSON API (locker.js); 400 reasons are shown for these fields, in this order.
-export const { api, ApiError, messageOf, xhrTo } = jsonApi({
+const json = jsonApi({
   base: API,
   csrf: data.csrf || "",
   fields: ["name", "parent", "folder", "tags", "file", "on_conflict", "non_field_errors"],
 });
+export const { api, ApiError, xhrTo } = json;
+
+// A page may say what a 404 means where it is (e.g. a shared folder you may only view): the uploads and
+// the new versions, which read their answers with messageOf, then show that instead of "No such folder."
+let notFoundText = "";
+export function explainNotFound(text) {
+  notFoundText = text || "";
+}
+
+export function messageOf(status, body) {
+  return status === 404 && notFoundText ? notFoundText : json.messageOf(status, body);
+}
 
 // Every page of a paginated listing.
 export async function fetchAll(path, options) {

@@ -1,9 +1,12 @@
 // The file browser's listing: breadcrumbs, folders and files as a table or a grid, sorting, "show more",
 // and the per-item buttons. The other concerns of the page (uploads.js, dialogs.js, versions.js,
 // preview.js) plug into the object createBrowser() returns:
-//   browser.actions[name](item, kind)   what an item's button does (rename, move, delete, versions)
+//   browser.actions[name](item, kind)   what an item's button does (rename, move, delete, versions, share)
 //   browser.actions.preview(fileId)     a file's name opens the preview pane
 //   browser.afterRender                 functions run after each render of the listing
+//   browser.afterPath                   functions run once the breadcrumbs are known (state.path)
+// In a folder someone shares with you, state.path starts at the shared folder (its parent is not ours to
+// see) and state.access ({owner, permission}, set by sharing.js) hides the buttons the share does not allow.
 import { $, el, formatBytes, localPath, quoted } from "../locker.js";
 import { api, collator, fetchAll, fileIconClass, filePreviewHref, FILES_URL, folderHref, loadQuota, root, say, sayError, tagChips, timeNode } from "./common.js";
 
@@ -16,8 +19,10 @@ export function createBrowser() {
     filesNext: null,
     sort: { key: "name", dir: 1 },
     generation: 0,
+    access: null, // in a folder shared with us: {owner, permission}
+    sharedWithMe: null, // the shares made to us, once a shared folder needed them
   };
-  const browser = { state, actions: {}, afterRender: [] };
+  const browser = { state, actions: {}, afterRender: [], afterPath: [] };
   const tbody = $("items");
 
   function currentName() {
@@ -31,16 +36,45 @@ export function createBrowser() {
     const chain = [];
     let id = state.folderId;
     for (let guard = 0; id && guard < 256; guard++) {
-      const folder = await api("GET", `folders/${id}/`);
+      let folder;
+      try {
+        folder = await api("GET", `folders/${id}/`);
+      } catch (err) {
+        // Above a folder shared with us lies its owner's folder (404): the path starts at the shared one.
+        if (err.status === 404 && chain.length) break;
+        throw err;
+      }
       chain.unshift(folder);
+      if (folder.owned === false && (await sharedFolderIds()).has(folder.id)) break; // its parent is not ours
       id = folder.parent;
     }
     state.path = chain;
     renderPath();
+    for (const hook of browser.afterPath) hook();
+  }
+
+  // The folders others share with us (state.sharedWithMe: the shares, for sharing.js as well).
+  async function sharedFolderIds() {
+    if (!state.sharedWithMe) {
+      try {
+        state.sharedWithMe = await fetchAll("shared-with-me/?page_size=200");
+      } catch (err) {
+        state.sharedWithMe = []; // the walk up then stops at the first folder we may not see
+      }
+    }
+    return new Set(state.sharedWithMe.filter((s) => s.item && s.item.kind === "folder").map((s) => s.item.id));
+  }
+
+  function isShared() {
+    return state.path.length > 0 && state.path[0].owned === false;
   }
 
   function renderPath() {
-    const items = [el("li", {}, [el("a", { href: FILES_URL, text: "Files" })])];
+    const items = [
+      isShared()
+        ? el("li", {}, [el("a", { href: `${FILES_URL}#shared-with-me`, text: "Shared with me" })])
+        : el("li", {}, [el("a", { href: FILES_URL, text: "Files" })]),
+    ];
     state.path.forEach(function (folder, index) {
       const last = index === state.path.length - 1;
       items.push(
@@ -134,16 +168,27 @@ export function createBrowser() {
     return el("a", { href: filePreviewHref(item.id, item.folder), class: "item-name", "data-preview": item.id, title: "Preview", ...extra, text: item.name });
   }
 
+  // What a share lets us do with an item that is not ours (unknown permission: every button; the server decides).
+  const ALLOWED = { view: ["versions"], edit: ["versions", "rename", "move"], delete: ["versions", "rename", "move", "delete"] };
+  function allowed(item, action) {
+    if (item.owned !== false) return action !== "share" || item.owned === true;
+    if (action === "share") return false; // only the owner shares
+    const permission = state.access && state.access.permission;
+    return !ALLOWED[permission] || ALLOWED[permission].includes(action);
+  }
+
   function itemActions(item, kind) {
-    return kind === "folder"
-      ? [actionButton("Rename", "rename", item.name), actionButton("Move", "move", item.name), actionButton("Delete", "delete", item.name, "danger-text")]
-      : [
-          el("a", { href: localPath(item.content_url), class: "button small", download: true, "aria-label": `Download ${quoted(item.name)}`, text: "Download" }),
-          actionButton("Versions", "versions", item.name),
-          actionButton("Rename", "rename", item.name),
-          actionButton("Move", "move", item.name),
-          actionButton("Delete", "delete", item.name, "danger-text"),
-        ];
+    const buttons = [
+      kind === "file"
+        ? el("a", { href: localPath(item.content_url), class: "button small", download: true, "aria-label": `Download ${quoted(item.name)}`, text: "Download" })
+        : null,
+      kind === "file" ? actionButton("Versions", "versions", item.name) : null,
+      actionButton("Share", "share", item.name),
+      actionButton("Rename", "rename", item.name),
+      actionButton("Move", "move", item.name),
+      actionButton("Delete", "delete", item.name, "danger-text"),
+    ];
+    return buttons.filter((b) => b && (b.tagName !== "BUTTON" || allowed(item, b.dataset.action)));
   }
 
   function row(item, kind) {

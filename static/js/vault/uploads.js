@@ -95,7 +95,8 @@ export function setupUploads(browser) {
         setState(u, "done", text);
         browser.refreshSoon();
       } else {
-        fail(u, result && result.detail ? result.detail : messageOf(xhr.status, body));
+        // a 404 is a folder that went away or a share that no longer lets one add: the page's own wording says which
+        fail(u, xhr.status !== 404 && result && result.detail ? result.detail : messageOf(xhr.status, body));
       }
       pump();
     });

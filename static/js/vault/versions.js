@@ -21,7 +21,11 @@ export function setupVersions(browser) {
 
   function versionRow(file, v) {
     return el("tr", { "data-testid": "version-row", "data-number": v.number, class: v.current ? "current" : null }, [
-      el("td", {}, [`Version ${v.number}`, v.current ? el("span", { class: "tag", text: "current" }) : null]),
+      el("td", {}, [
+        `Version ${v.number}`,
+        v.current ? el("span", { class: "tag", text: "current" }) : null,
+        v.author ? el("span", { class: "version-author", "data-testid": "version-author", text: `by ${v.author}` }) : null,
+      ]),
       el("td", { class: "num", text: formatBytes(v.size) }),
       el("td", {}, [timeNode(v.created_at)]),
       el("td", { class: "actions" }, [
