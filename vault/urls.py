@@ -14,4 +14,5 @@ urlpatterns = [
     path("s/<str:token>", link_views.link_page, name="link"),
     path("s/<str:token>/files/<uuid:file_id>", link_views.link_download, name="link-download"),
     path("s/<str:token>/zip", link_views.link_zip, name="link-zip"),
+    path("s/<str:token>/files/<uuid:file_id>/preview", link_views.link_preview, name="link-preview"),
 ]

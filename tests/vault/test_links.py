@@ -235,3 +235,21 @@ def test_no_log_line_of_the_real_server_holds_a_link_secret(tmp_path):
     log = server.log.read_text()
     secret = path.removeprefix("/s/")
     assert "/s/[link]" in log and secret not in log and secret[:12] not in log
+
+
+def test_a_file_links_page_shows_its_thumbnail_without_counting_a_download(alice):
+    from tests.vault.test_derive import png
+
+    photo = alice.post("/api/v1/files/", {"file": [SimpleUploadedFile("photo.png", png())]}).json()[0]["file"]
+    link = make_link(alice, photo["id"])
+    visitor = Client()
+    page = visitor.get(path_of(link)).content.decode()
+    assert 'data-testid="link-preview"' in page
+    thumb = visitor.get(f"{path_of(link)}/files/{photo['id']}/preview")
+    assert thumb.status_code == 200 and thumb["Content-Type"].startswith("image/")
+    assert alice.get("/api/v1/links/").json()["results"][0]["downloads"] == 0
+    _, text, _ = tree(alice)
+    text_link = make_link(alice, text["id"])
+    assert 'data-testid="link-preview"' not in visitor.get(path_of(text_link)).content.decode()
+    assert visitor.get(f"{path_of(text_link)}/files/{text['id']}/preview").status_code == 404
+    assert Client().get(f"/s/{'A' * 43}/files/{photo['id']}/preview").status_code == 404

@@ -139,7 +139,7 @@ def link_password_ok(link: Link, password) -> bool:
 def link_files(link: Link):
     """The live files a link shows: its file, or every file below its folder."""
     if link.kind == "file":
-        return File.objects.filter(pk=link.file_id, trashed_at__isnull=True)
+        return File.objects.filter(pk=link.file_id, trashed_at__isnull=True).select_related("current_version__derived")
     return File.objects.filter(
         owner_id=link.owner_id, folder_id__in=access.subtree(link.folder_id), trashed_at__isnull=True
     ).select_related("current_version", "folder")

@@ -15,11 +15,11 @@ from django.views.decorators.http import require_http_methods, require_safe
 from stream_zip import ZIP_AUTO, stream_zip
 
 from locker import ratelimit
-from locker.errors import RateLimited
+from locker.errors import LockerError, RateLimited
 from locker.http import client_ip
 from vault.sharing import links
 from vault.transfers.downloads import plaintext_chunks
-from vault.transfers.http import content_response, download_name
+from vault.transfers.http import content_response, download_name, preview_response
 
 SESSION_KEY = "locker_links"
 
@@ -79,10 +79,14 @@ def link_page(request, token):
     links.link_viewed(link)
     rows = _rows(link, keys)
     item_name = keys.folder_name(link.folder) if link.kind == "folder" else rows[0][1] if rows else ""
+    preview = None
+    if link.kind == "file" and rows:
+        derived = getattr(rows[0][0].current_version, "derived", None)
+        preview = rows[0][0] if derived is not None and derived.preview_blob else None
     return render(
         request,
         "vault/link.html",
-        {"link": link, "name": item_name, "rows": rows, "total": sum(file.size for file, _ in rows)},
+        {"link": link, "name": item_name, "rows": rows, "total": sum(f.size for f, _ in rows), "preview": preview},
     )
 
 
@@ -131,3 +135,17 @@ def link_zip(request, token):
     response = StreamingHttpResponse(stream_zip(members), content_type="application/zip")
     response["Content-Disposition"] = content_disposition_header(True, f"{keys.folder_name(link.folder)}.zip")
     return response
+
+
+@never_cache
+@require_safe
+def link_preview(request, token, file_id):
+    """A file's thumbnail on the link's page (not counted as a download)."""
+    opened = _opened(request, token)
+    if opened is None or opened[1] is None:
+        return _gone(request)
+    link, keys = opened
+    try:
+        return preview_response(request, keys=keys, file=links.link_file(link, file_id))
+    except LockerError:  # no thumbnail, or the link went away: the same 404 page
+        return _gone(request)
