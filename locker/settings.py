@@ -345,6 +345,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "locker.schema.document_shared_errors",
+        "locker.schema.blank_as_any_of",
     ],
 }
 

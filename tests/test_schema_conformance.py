@@ -142,3 +142,11 @@ def test_the_schema_says_a_trimmed_text_field_needs_more_than_whitespace(client,
     assert not re.search(pattern, "  \t") and re.search(pattern, " token ")
     refused = auth_client.post("/api/v1/auth/logout", {"refresh": " "}, format="json")
     assert refused.status_code == 400 and "refresh" in refused.json()["errors"]
+
+
+def test_a_blank_text_field_is_valid_by_the_schema_as_the_server_takes_it(client, auth_client):
+    """``title: ""`` matches both "no NUL" and "empty": the schema offers them with anyOf, not oneOf."""
+    schema = client.get("/api/schema/?format=json").json()
+    title = schema["components"]["schemas"]["ChatInputRequest"]["properties"]["title"]
+    assert "oneOf" not in title and {"type": "string", "maxLength": 0} in title["anyOf"]
+    assert auth_client.post("/api/v1/chats/", {"title": ""}, format="multipart").status_code == 201
