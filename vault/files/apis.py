@@ -360,7 +360,7 @@ class FileContentApi(APIView):
     def put(self, request, pk):
         ratelimit.enforce(request, group="upload_user", value=str(request.user.pk))
         keys = vault_keys(request)
-        file = selectors.file_get(user=request.user, file_id=pk)
+        file = common.owned_file(request.user, pk, shared=True)  # one they may edit: 404 before the body is read
         check_declared_size(request, request.user)
         upload = upload_from_iterable(
             owner_id=request.user.pk,
