@@ -5,7 +5,6 @@ from datetime import timedelta
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils.timezone import now as timezone_now
 from rest_framework.test import APIClient
 
@@ -218,16 +217,27 @@ def _udk(account):
     return keys_for(account).udk
 
 
-def test_sharing_a_folder_costs_the_same_whatever_its_size(alice, bob_account):
+def test_sharing_a_folder_of_5000_files_costs_what_sharing_a_folder_of_two_does(alice, account, bob_account):
+    """One request, the same queries and key operations (one wrap), whatever lies below the folder; and the
+    recipient lists and downloads inside the big one."""
+    from bench.bench_listing import seed
+    from bench.bench_sharing import counted
+    from tests.vault.conftest import keys_for
+    from vault.models import Folder
+
     small, _ = folder_with_files(alice, name="small", files=[(f"{i}.txt", b"x") for i in range(2)])
-    big, _ = folder_with_files(alice, name="big", files=[(f"{i}.txt", b"x") for i in range(40)])
-    counts = []
+    big, files = folder_with_files(alice, name="big", files=[("real.txt", b"downloadable")])
+    seed(account.user, keys_for(account), Folder.objects.get(pk=big["id"]), 5000)
+    costs = []
     for folder in (small, big):
-        with CaptureQueriesContext(connection) as queries:
+        with counted() as cost:
             assert share(alice, folder["id"]).status_code == 201
-        counts.append(len(queries))
-    assert counts[0] == counts[1]
-    assert Share.objects.count() == 2
+        costs.append(cost)
+    assert costs[0] == costs[1] and costs[1]["x25519"] == 1, costs
+    bob = bearer(bob_account)
+    page = bob.get("/api/v1/files/", {"folder": big["id"], "page_size": 100}).json()
+    assert page["count"] == 5001 and len(page["results"]) == 100
+    assert content(bob.get(f"/api/v1/files/{files['real.txt']}/content")) == b"downloadable"
 
 
 def test_the_data_export_lists_shares_made_and_received(alice, bob_account):
