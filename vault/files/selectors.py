@@ -15,8 +15,11 @@ from vault.models import File, FileVersion, Folder
 
 def folder_list(*, user, parent_id=None) -> QuerySet[Folder]:
     """The live folders in ``parent_id`` (None: the user's own top level; shared folders are listed apart)."""
-    folders = access.items(user, Folder, shared=parent_id is not None)
-    return folders.filter(parent_id=parent_id, trashed_at__isnull=True).order_by("created_at", "id")
+    if parent_id is None:
+        folders = access.items(user, Folder, shared=False).filter(parent_id=None)
+    else:
+        folders = access.in_folder(user, Folder, parent_id)
+    return folders.filter(trashed_at__isnull=True).order_by("created_at", "id")
 
 
 def folder_get(*, user, folder_id) -> Folder:
@@ -31,12 +34,14 @@ def folder_get(*, user, folder_id) -> Folder:
 
 
 def file_list(*, user, folder_id=None, all_folders: bool = False) -> QuerySet[File]:
-    shared = folder_id is not None and not all_folders  # the top level and "everywhere" are the user's own
-    files = access.items(user, File, shared=shared)
-    files = files.filter(trashed_at__isnull=True).select_related("current_version__derived")
-    if not all_folders:
-        files = files.filter(folder_id=folder_id)
-    return files.order_by("-modified_at", "id")
+    if folder_id is not None and not all_folders:
+        files = access.in_folder(user, File, folder_id)
+    else:  # the top level and "everywhere" are the user's own
+        files = access.items(user, File, shared=False)
+        files = files if all_folders else files.filter(folder_id=None)
+    return (
+        files.filter(trashed_at__isnull=True).select_related("current_version__derived").order_by("-modified_at", "id")
+    )
 
 
 def file_get(*, user, file_id, for_download: bool = False) -> File:

@@ -236,11 +236,12 @@ def note_version_restore(*, user: User, keys: VaultKeys, note_id, number: int, m
 
 
 def note_list(*, user: User, folder_id=None, all_folders: bool = False) -> QuerySet[Note]:
-    shared = folder_id is not None and not all_folders  # the top level and "everywhere" are the user's own
-    notes = access.items(user, Note, shared=shared).filter(trashed_at__isnull=True)
-    if not all_folders:
-        notes = notes.filter(folder_id=folder_id)
-    return notes.order_by("-modified_at", "id")
+    if folder_id is not None and not all_folders:
+        notes = access.in_folder(user, Note, folder_id)
+    else:  # the top level and "everywhere" are the user's own
+        notes = access.items(user, Note, shared=False)
+        notes = notes if all_folders else notes.filter(folder_id=None)
+    return notes.filter(trashed_at__isnull=True).order_by("-modified_at", "id")
 
 
 def note_get(*, user: User, note_id) -> Note:
