@@ -7,6 +7,8 @@ remembered in the visitor's session for that link only. The token is a path segm
 
 from __future__ import annotations
 
+import functools
+
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
@@ -37,6 +39,20 @@ def _opened(request, token):
     if link.password_hash and str(link.pk) not in request.session.get(SESSION_KEY, []):
         return link, None
     return link, keys
+
+
+def _unlocked(view):
+    """A view of a working link whose password (if any) this visitor gave, called as ``view(request, link, keys,
+    ...)``; anything else is the 404 page."""
+
+    @functools.wraps(view)
+    def wrapper(request, token, **kwargs):
+        opened = _opened(request, token)
+        if opened is None or opened[1] is None:
+            return _gone(request)
+        return view(request, *opened, **kwargs)
+
+    return wrapper
 
 
 def _rows(link, keys):
@@ -92,11 +108,8 @@ def link_page(request, token):
 
 @never_cache
 @require_safe
-def link_download(request, token, file_id):
-    opened = _opened(request, token)
-    if opened is None or opened[1] is None:
-        return _gone(request)
-    link, keys = opened
+@_unlocked
+def link_download(request, link, keys, file_id):
     try:
         file = links.link_file(link, file_id)
         wanted = request.headers.get("Range", "")
@@ -110,12 +123,11 @@ def link_download(request, token, file_id):
 
 @never_cache
 @require_safe
-def link_zip(request, token):
+@_unlocked
+def link_zip(request, link, keys):
     """The whole folder as one zip, built while it streams (constant memory)."""
-    opened = _opened(request, token)
-    if opened is None or opened[1] is None or opened[0].kind != "folder":
+    if link.kind != "folder":
         return _gone(request)
-    link, keys = opened
     try:
         links.link_download_record(link, what="zip")
     except links.LinkGone:
@@ -139,12 +151,9 @@ def link_zip(request, token):
 
 @never_cache
 @require_safe
-def link_preview(request, token, file_id):
+@_unlocked
+def link_preview(request, link, keys, file_id):
     """A file's thumbnail on the link's page (not counted as a download)."""
-    opened = _opened(request, token)
-    if opened is None or opened[1] is None:
-        return _gone(request)
-    link, keys = opened
     try:
         return preview_response(request, keys=keys, file=links.link_file(link, file_id))
     except LockerError:  # no thumbnail, or the link went away: the same 404 page
