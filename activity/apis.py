@@ -1,14 +1,21 @@
 """``GET /api/v1/activity/``: my events, filterable; admins may pass ``?user=``."""
 
 import django_filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from activity.models import Event
+from activity import notifications
+from activity.models import Event, Notification
 from activity.selectors import event_list
 from locker.filters import StrictFilterSet, UtcIsoDateTimeFilter
-from locker.params import uuid_param, uuid_value
+from locker.params import flag, flag_param, uuid_param, uuid_value
+from locker.serializers import ErrorSerializer
+
+ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 404)}
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -58,3 +65,58 @@ class ActivityListApi(ListAPIView):
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    read = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "object_type", "object_id", "data", "created_at", "read"]
+        read_only_fields = fields
+
+    def get_read(self, notification) -> bool:
+        return notification.read_at is not None
+
+
+class NotificationListApi(ListAPIView):
+    serializer_class = NotificationSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Notification.objects.none()
+        return notifications.notification_list(user=self.request.user, unread=flag(self.request, "unread"))
+
+    @extend_schema(
+        parameters=[flag_param("unread", "1: only the notifications not read yet.")],
+        tags=["activity"],
+        description="My notifications, newest first. Ids only grow: a client resumes after the last one it saw.",
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class NotificationReadApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: NotificationSerializer, **ERRORS},
+        tags=["activity"],
+        operation_id="v1_notifications_read_one",
+    )
+    def post(self, request, pk):
+        """Mark one notification read."""
+        return Response(
+            NotificationSerializer(notifications.notification_read(user=request.user, notification_id=pk)).data
+        )
+
+
+class NotificationReadAllApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        tags=["activity"],
+        description="Mark all read.",
+        operation_id="v1_notifications_read_all",
+    )
+    def post(self, request):
+        return Response({"updated": notifications.notifications_read_all(user=request.user)})

@@ -36,3 +36,41 @@ class Event(models.Model):
         if not self._state.adding:
             raise ValueError("activity events are append-only")
         super().save(*args, **kwargs)
+
+
+class Notification(models.Model):
+    """Something a user should hear about (issue: live notifications): derived from activity events and share
+    changes, in the same transaction. Like events, it names items by id and holds no content. Ids only grow,
+    so a client can resume from the last one it saw."""
+
+    class Kind(models.TextChoices):
+        UPLOAD_FINISHED = "upload.finished", "An upload or a new version finished"
+        DOWNLOADED = "file.downloaded", "Someone else downloaded your file"
+        SHARE_RECEIVED = "share.received", "Someone shared an item with you"
+        SHARE_CHANGED = "share.changed", "Your permission on a shared item changed"
+        SHARE_REVOKED = "share.revoked", "A share with you ended"
+        SHARED_ITEM_CHANGED = "shared_item.changed", "Someone changed an item you share"
+        LINK_USED = "link.used", "A public link of yours was used"
+        LOGIN_FAILED = "login.failed", "A sign-in to your account failed"
+        NEW_DEVICE = "device.signed_in", "A device signed in to your account"
+        QUOTA_90 = "quota.90", "Your storage is 90% full"
+        QUOTA_100 = "quota.100", "Your storage is full"
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    data = models.JSONField(default=dict, blank=True, help_text="Non-content metadata only.")
+    event = models.UUIDField(null=True, blank=True, help_text="The activity event it came from, if any.")
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "-id"], name="activity_notification_user"),
+            models.Index(fields=["user", "read_at"], name="activity_notification_unread"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} for {self.user_id}"

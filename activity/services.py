@@ -1,5 +1,6 @@
 """Writing activity events. Call inside the action's own transaction (STYLE.md: audit inside the action)."""
 
+from activity import notifications
 from activity.models import Event
 from locker.http import RequestMeta
 
@@ -15,11 +16,11 @@ def event_record(
     object_id: str = "",
     data: dict | None = None,
 ) -> Event:
-    """Append one event (for ``user``, or the user with id ``user_id``). ``data`` must hold metadata only,
-    never user content or secrets."""
+    """Append one event (for ``user``, or the user with id ``user_id``), and the notification it gives them if
+    any (``activity.notifications``). ``data`` must hold metadata only, never user content or secrets."""
     meta = meta or RequestMeta()
     owner = {"user": user} if user is not None or user_id is None else {"user_id": user_id}
-    return Event.objects.create(
+    event = Event.objects.create(
         **owner,
         action=action,
         outcome=outcome,
@@ -29,3 +30,5 @@ def event_record(
         object_id=str(object_id or ""),
         data=data or {},
     )
+    notifications.from_event(event)
+    return event

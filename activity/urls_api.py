@@ -4,4 +4,7 @@ from activity import apis
 
 urlpatterns = [
     path("activity/", apis.ActivityListApi.as_view(), name="api-activity"),
+    path("notifications/", apis.NotificationListApi.as_view(), name="api-notifications"),
+    path("notifications/read", apis.NotificationReadAllApi.as_view(), name="api-notifications-read"),
+    path("notifications/<int:pk>/read", apis.NotificationReadApi.as_view(), name="api-notification-read"),
 ]

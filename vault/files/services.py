@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from activity import actions
+from activity.notifications import quota_crossed
 from activity.services import event_record
 from locker.errors import InvalidInput, LockerError, NotFound
 from locker.http import RequestMeta
@@ -179,6 +180,12 @@ def _charge_quota(user: User, upload: EncryptedUpload) -> None:
             errors={"quota": [str(locked.storage_quota)], "used": [str(locked.storage_used)]},
         )
     User.objects.filter(pk=user.pk).update(storage_used=F("storage_used") + upload.stored_size)
+    quota_crossed(
+        user_id=user.pk,
+        quota=locked.storage_quota,
+        before=locked.storage_used,
+        after=locked.storage_used + upload.stored_size,
+    )
 
 
 def _record_quota_refusal(user, meta, size) -> None:
@@ -389,9 +396,10 @@ def file_version_add(
 def file_download_record(*, user: User, file: File, meta=None, version: int | None = None) -> None:
     """Record a download in the activity log (once its body is being sent)."""
     with transaction.atomic():
-        event_record(
-            action=actions.FILE_DOWNLOADED,
+        record(
+            actions.FILE_DOWNLOADED,
             user=user,
+            owner=owner_of(user, file),  # a share's recipient downloading: the owner hears of it
             meta=meta,
             object_type="file",
             object_id=file.pk,

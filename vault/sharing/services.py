@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from accounts.models import Keyring, User
 from activity import actions
+from activity.models import Notification
+from activity.notifications import notify
 from activity.services import event_record
 from locker.crypto.keys import b64d
 from locker.errors import Conflict, InvalidInput, NotFound
@@ -32,6 +34,16 @@ class AlreadyShared(Conflict):
 def record_on(row, action: str, *, user: User, meta=None, **data) -> None:
     """The event of an action on a share or a link (``row``), naming its item and the row."""
     event_record(action=action, user=user, meta=meta, object_type=row.kind, object_id=str(row.item_id), data=data)
+
+
+def _tell_recipient(share: Share, kind: str, **data) -> None:
+    notify(
+        user_id=share.recipient_id,
+        kind=kind,
+        object_type=share.kind,
+        object_id=share.item_id,
+        data={"share": str(share.pk), "by": share.owner.username, "permission": share.permission, **data},
+    )
 
 
 def _own_item(user: User, item_id) -> tuple[str, Folder | File | Note]:
@@ -87,6 +99,7 @@ def share_create(*, user: User, keys: VaultKeys, item_id, username, permission, 
             share = Share.objects.create(
                 owner=user, recipient=recipient, kind=kind, permission=permission, key_wrapped=wrapped, **{kind: item}
             )
+            _tell_recipient(share, Notification.Kind.SHARE_RECEIVED)
             event_record(
                 action=actions.SHARE_CREATED,
                 user=user,
@@ -119,6 +132,7 @@ def share_update(*, user: User, share_id, permission, meta=None) -> Share:
         before = share.permission
         share.permission, share.modified_at = permission, timezone.now()
         share.save(update_fields=["permission", "modified_at"])
+        _tell_recipient(share, Notification.Kind.SHARE_CHANGED, was=before)
         record_on(
             share, actions.SHARE_CHANGED, user=user, meta=meta, share=str(share.pk), permission=permission, was=before
         )
@@ -130,6 +144,7 @@ def share_revoke(*, user: User, keys: VaultKeys, share_id, meta=None) -> None:
     (:mod:`vault.sharing.rotation`) so that what is written from now on is out of the recipient's reach."""
     with transaction.atomic():
         share = _made(user, share_id, lock=True)
+        _tell_recipient(share, Notification.Kind.SHARE_REVOKED)
         share.delete()
         rewrapped = rotation.rotate(keys, share)
         record_on(share, actions.SHARE_REVOKED, user=user, meta=meta, share=str(share_id), rewrapped=rewrapped)

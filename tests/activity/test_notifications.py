@@ -1,0 +1,121 @@
+"""Notifications (issue: live notifications, first part): what gives one, to whom, the list and marking read."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from activity.models import Notification
+from tests.factories import make_account
+from tests.vault.conftest import bearer, content
+
+pytestmark = pytest.mark.django_db
+
+Kind = Notification.Kind
+
+
+def kinds(user) -> list[str]:
+    return list(Notification.objects.filter(user=user).order_by("id").values_list("kind", flat=True))
+
+
+def upload(api, name, data=b"x", folder=None):
+    body = {"file": [SimpleUploadedFile(name, data)], **({"folder": folder} if folder else {})}
+    response = api.post("/api/v1/files/", body)
+    assert response.status_code == 201, response.content
+    return response.json()[0]["file"]
+
+
+def test_signing_in_uploading_and_a_failed_sign_in_notify_the_user(account):
+    api = bearer(account)
+    upload(api, "a.txt")
+    upload(api, "a.txt", b"second")  # a new version
+    APIClient().post("/api/v1/auth/token", {"username": "alice", "password": "wrong one"}, format="json")
+    assert kinds(account.user) == [Kind.NEW_DEVICE, Kind.UPLOAD_FINISHED, Kind.UPLOAD_FINISHED, Kind.LOGIN_FAILED]
+    failed = Notification.objects.get(user=account.user, kind=Kind.LOGIN_FAILED)
+    assert failed.data == {"action": "auth.login"}  # no address, no password
+
+
+def test_shares_tell_the_recipient_and_their_acts_tell_the_owner(account, other_account):
+    alice, bob = bearer(account), bearer(other_account)
+    folder = alice.post("/api/v1/folders/", {"name": "team"}, format="json").json()
+    file = upload(alice, "plan.txt", b"plan", folder["id"])
+    body = {"item": folder["id"], "username": "bob", "permission": "view"}
+    share = alice.post("/api/v1/shares/", body, format="json").json()
+    alice.patch(f"/api/v1/shares/{share['id']}/", {"permission": "edit"}, format="json")
+    assert content(bob.get(f"/api/v1/files/{file['id']}/content")) == b"plan"
+    upload(bob, "from bob.txt", b"b", folder["id"])
+    alice.delete(f"/api/v1/shares/{share['id']}/")
+
+    bob_kinds = [k for k in kinds(other_account.user) if k != Kind.NEW_DEVICE]
+    assert bob_kinds == [Kind.SHARE_RECEIVED, Kind.SHARE_CHANGED, Kind.SHARE_REVOKED]  # his upload was into alice's
+    received = Notification.objects.get(user=other_account.user, kind=Kind.SHARE_RECEIVED)
+    assert received.object_id == folder["id"] and received.data["by"] == "alice"
+    alice_kinds = [k for k in kinds(account.user) if k not in (Kind.NEW_DEVICE, Kind.UPLOAD_FINISHED)]
+    assert alice_kinds == [Kind.DOWNLOADED, Kind.SHARED_ITEM_CHANGED]
+    assert {n.data["by"] for n in Notification.objects.filter(user=account.user, data__has_key="by")} == {"bob"}
+
+
+def test_a_public_link_used_notifies_its_owner(account):
+    alice = bearer(account)
+    file = upload(alice, "a.txt", b"alpha")
+    expires = (timezone.now() + timedelta(days=1)).isoformat()
+    link = alice.post("/api/v1/links/", {"item": file["id"], "expires_at": expires}, format="json").json()
+    path = link["url"].split("testserver", 1)[1]
+    assert content(Client().get(f"{path}/files/{file['id']}")) == b"alpha"
+    used = Notification.objects.get(user=account.user, kind=Kind.LINK_USED)
+    assert used.data == {"action": "link.used", "link": link["id"], "download": "file"}
+
+
+def test_storage_at_90_and_100_percent_notifies_once_each(account):
+    api = bearer(account)
+
+    def used():
+        return User.objects.get(pk=account.user.pk).storage_used
+
+    def quota_is(value):
+        User.objects.filter(pk=account.user.pk).update(storage_quota=value)
+
+    upload(api, "a.bin", b"x" * 1000)
+    quota_is(used() + 200)  # a 100-byte file (141 stored) takes it from 84% to 95%
+    before = used()
+    upload(api, "b.bin", b"y" * 100)
+    assert [k for k in kinds(account.user) if k.startswith("quota")] == [Kind.QUOTA_90]
+    quota_is(used() + (used() - before))  # the same again fills it exactly
+    upload(api, "c.bin", b"z" * 100)
+    assert [k for k in kinds(account.user) if k.startswith("quota")] == [Kind.QUOTA_90, Kind.QUOTA_100]
+    assert api.post("/api/v1/files/", {"file": [SimpleUploadedFile("d.bin", b"x" * 5000)]}).status_code == 413
+    assert [k for k in kinds(account.user) if k.startswith("quota")] == [Kind.QUOTA_90, Kind.QUOTA_100]
+
+
+def test_the_list_filters_unread_and_marks_read(account, other_account):
+    api = bearer(account)
+    upload(api, "a.txt")
+    listed = api.get("/api/v1/notifications/").json()
+    assert [n["kind"] for n in listed["results"]] == [Kind.UPLOAD_FINISHED, Kind.NEW_DEVICE]  # newest first
+    first = listed["results"][-1]
+    assert not first["read"]
+    assert api.post(f"/api/v1/notifications/{first['id']}/read").json()["read"] is True
+    assert [n["kind"] for n in api.get("/api/v1/notifications/", {"unread": "1"}).json()["results"]] == [
+        Kind.UPLOAD_FINISHED
+    ]
+    assert api.post("/api/v1/notifications/read").json() == {"updated": 1}
+    assert api.get("/api/v1/notifications/", {"unread": "1"}).json()["results"] == []
+
+
+def test_bad_requests_and_other_users_notifications(account, other_account):
+    api, bob = bearer(account), bearer(other_account)
+    upload(api, "a.txt")
+    mine = Notification.objects.filter(user=account.user).first()
+    assert bob.post(f"/api/v1/notifications/{mine.pk}/read").status_code == 404
+    assert Notification.objects.get(pk=mine.pk).read_at is None
+    assert bob.post("/api/v1/notifications/999999999/read").status_code == 404
+    assert api.get("/api/v1/notifications/", {"unread": "maybe"}).status_code == 400
+    assert api.post("/api/v1/notifications/abc/read").status_code == 404
+    assert [n["kind"] for n in bob.get("/api/v1/notifications/").json()["results"]] == [Kind.NEW_DEVICE]
+    assert APIClient().get("/api/v1/notifications/").status_code == 401
+    make_account("carol")  # registering alone notifies nobody
+    assert not Notification.objects.filter(user__username="carol").exists()
