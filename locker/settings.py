@@ -363,7 +363,12 @@ LOCKER_UNLOCK_COOKIE = "locker_unlock"
 LOCKER_DEFAULT_QUOTA = env_int("LOCKER_DEFAULT_QUOTA", 10 * 1024**3)
 LOCKER_MAX_UPLOAD_SIZE = env_int("LOCKER_MAX_UPLOAD_SIZE", 5 * 1024**3)
 LOCKER_TRASH_DAYS = env_int("LOCKER_TRASH_DAYS", 30)
-LOCKER_LINK_MAX_DAYS = env_int("LOCKER_LINK_MAX_DAYS", 30)  # a public link expires at most this far ahead
+LOCKER_LINK_MAX_DAYS = env_int("LOCKER_LINK_MAX_DAYS", 30)
+# Notification streams (activity.streams): how long one lasts, how often it looks for news, its heartbeat.
+LOCKER_STREAM_SECONDS = env_int("LOCKER_STREAM_SECONDS", 300)
+LOCKER_STREAM_POLL = float(os.environ.get("LOCKER_STREAM_POLL", "0.5"))
+LOCKER_STREAM_HEARTBEAT = env_int("LOCKER_STREAM_HEARTBEAT", 15)
+LOCKER_STREAM_RETRY_MS = env_int("LOCKER_STREAM_RETRY_MS", 1000)  # a public link expires at most this far ahead
 LOCKER_MAX_MESSAGE_BYTES = env_int("LOCKER_MAX_MESSAGE_BYTES", 32 * 1024)
 LOCKER_MAX_AUDIO_SIZE = env_int("LOCKER_MAX_AUDIO_SIZE", 50 * 1024 * 1024)
 # Thumbnails are made in short-lived worker processes (vault.derived.derive): how many at once, and for how long each.

@@ -119,3 +119,115 @@ def test_bad_requests_and_other_users_notifications(account, other_account):
     assert APIClient().get("/api/v1/notifications/").status_code == 401
     make_account("carol")  # registering alone notifies nobody
     assert not Notification.objects.filter(user__username="carol").exists()
+
+
+# --- the Server-Sent Events stream -----------------------------------------------------------------------------
+
+
+def events_of(chunks) -> list[dict]:
+    import json
+
+    out = []
+    for chunk in chunks:
+        text = chunk.decode() if isinstance(chunk, bytes) else chunk
+        for block in text.split("\n\n"):
+            lines = dict(
+                line.split(": ", 1) for line in block.splitlines() if ": " in line and not line.startswith(":")
+            )
+            if lines.get("event") == "notification":
+                out.append({"id": int(lines["id"]), **json.loads(lines["data"])})
+    return out
+
+
+@pytest.fixture
+def quick_streams(settings):
+    settings.LOCKER_STREAM_SECONDS = 1
+    settings.LOCKER_STREAM_POLL = 0.02
+    settings.LOCKER_STREAM_HEARTBEAT = 0
+
+
+def test_the_stream_sends_what_came_after_the_last_id_then_new_ones_and_resumes(account, quick_streams):
+    api, other_device = bearer(account), bearer(account)
+    first = Notification.objects.filter(user=account.user).order_by("id").first().pk  # the first sign-in
+    stream = api.get("/api/v1/notifications/stream", HTTP_ACCEPT="text/event-stream", HTTP_LAST_EVENT_ID=str(first))
+    assert stream.status_code == 200 and stream["Content-Type"].startswith("text/event-stream")
+    chunks = iter(stream.streaming_content)
+    assert next(chunks).startswith(b"retry: ")
+    upload(other_device, "from the phone.txt")  # after the stream began, from another session
+    seen = events_of(chunks)  # until the stream ends (LOCKER_STREAM_SECONDS)
+    assert [e["kind"] for e in seen] == [Kind.NEW_DEVICE, Kind.UPLOAD_FINISHED]  # the second sign-in, the upload
+    assert [e["id"] for e in seen] == sorted(e["id"] for e in seen) and seen[0]["id"] > first
+    resumed = api.get("/api/v1/notifications/stream", {"after": seen[-1]["id"]})
+    assert events_of(resumed.streaming_content) == []  # nothing twice
+    again = api.get("/api/v1/notifications/stream", HTTP_LAST_EVENT_ID=str(seen[0]["id"]))
+    assert [e["id"] for e in events_of(again.streaming_content)] == [seen[1]["id"]]
+
+
+def test_a_quiet_stream_sends_heartbeats(account, quick_streams):
+    text = b"".join(bearer(account).get("/api/v1/notifications/stream", {"after": 10**9}).streaming_content)
+    assert b": heartbeat" in text and b"event:" not in text
+
+
+def test_each_stream_carries_only_its_users_events(account, other_account, quick_streams):
+    alice, bob = bearer(account), bearer(other_account)
+    upload(alice, "alice.txt")
+    upload(bob, "bob.txt")
+    for api, user in ((alice, account.user), (bob, other_account.user)):
+        seen = events_of(api.get("/api/v1/notifications/stream").streaming_content)
+        assert {e["id"] for e in seen} == set(Notification.objects.filter(user=user).values_list("id", flat=True))
+
+
+@pytest.mark.parametrize("last", ["abc", "-1", "1.5", "9" * 40])
+def test_a_bad_last_event_id_is_a_400(account, last):
+    response = bearer(account).get("/api/v1/notifications/stream", HTTP_LAST_EVENT_ID=last)
+    assert response.status_code == 400 and "after" in response.json()["errors"]
+
+
+def test_the_stream_needs_credentials():
+    assert APIClient().get("/api/v1/notifications/stream").status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_http_client_receives_an_upload_from_another_session_live(live_server, settings):
+    import http.client
+    import threading
+    from urllib.parse import urlsplit
+
+    settings.LOCKER_STREAM_SECONDS = 20
+    settings.LOCKER_STREAM_POLL = 0.05
+    settings.LOCKER_STREAM_HEARTBEAT = 0.2  # the server notices the client left at its next heartbeat
+    account = make_account("streamer")
+    token = (
+        APIClient()
+        .post("/api/v1/auth/token", {"username": "streamer", "password": account.password}, format="json")
+        .json()["access"]
+    )
+    start = Notification.objects.filter(user=account.user).order_by("id").last().pk
+    host = urlsplit(live_server.url)
+    conn = http.client.HTTPConnection(host.hostname, host.port, timeout=20)
+    conn.request(
+        "GET",
+        "/api/v1/notifications/stream",
+        headers={"Authorization": f"Bearer {token}", "Accept": "text/event-stream", "Last-Event-ID": str(start)},
+    )
+    response = conn.getresponse()
+    assert response.status == 200
+    received = []
+
+    def read():
+        buffer = b""
+        while b"upload.finished" not in buffer:
+            line = response.readline()
+            if not line:
+                break
+            buffer += line
+        received.append(buffer.decode())
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    upload(bearer(account), "live.txt")  # another session: a new sign-in first, then the upload
+    reader.join(timeout=15)
+    conn.close()
+    assert received, "the stream sent nothing"
+    kinds_seen = [e["kind"] for e in events_of([received[0]])]
+    assert kinds_seen == [Kind.NEW_DEVICE, Kind.UPLOAD_FINISHED], received[0]
