@@ -24,10 +24,19 @@ class Event(models.Model):
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     data = models.JSONField(default=dict, blank=True, help_text="Non-content metadata only.")
+    # Tamper evidence (activity.chain): each event is chained to the previous one of the same user, over a copy of
+    # the user's id that outlives the account (``user`` becomes null when it is deleted).
+    user_key = models.CharField(max_length=36, blank=True, help_text="The user's id when written ('' for none).")
+    seq = models.PositiveBigIntegerField(default=0, help_text="Position in the user's chain, from 1.")
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "-created_at"])]
+        indexes = [
+            models.Index(fields=["user", "-created_at"]),
+            models.Index(fields=["user_key", "seq"], name="activity_event_chain"),
+        ]
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} {self.outcome}"
@@ -74,3 +83,26 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.kind} for {self.user_id}"
+
+
+class ChainHead(models.Model):
+    """The last link of each user's chain: locked while an event is appended, so that two at once never fork it."""
+
+    user_key = models.CharField(max_length=36, primary_key=True)
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, blank=True)
+
+    def __str__(self):
+        return f"chain of {self.user_key or 'no user'} at {self.seq}"
+
+
+class ChainAnchor(models.Model):
+    """A periodic digest over every chain's head (``manage.py activity_anchor``): copy it off the server, and
+    ``activity_verify`` proves no chain was cut back or rewritten before it."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+    heads = models.JSONField(help_text="{user_key: [seq, hash]} of every chain when it was made.")
+    digest = models.CharField(max_length=64)
+
+    def __str__(self):
+        return f"anchor {self.pk} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,6 +1,8 @@
 """Writing activity events. Call inside the action's own transaction (STYLE.md: audit inside the action)."""
 
-from activity import notifications
+from django.db import transaction
+
+from activity import chain, notifications
 from activity.models import Event
 from locker.http import RequestMeta
 
@@ -20,15 +22,20 @@ def event_record(
     any (``activity.notifications``). ``data`` must hold metadata only, never user content or secrets."""
     meta = meta or RequestMeta()
     owner = {"user": user} if user is not None or user_id is None else {"user_id": user_id}
-    event = Event.objects.create(
-        **owner,
-        action=action,
-        outcome=outcome,
-        ip=meta.ip,
-        user_agent=meta.user_agent,
-        object_type=object_type,
-        object_id=str(object_id or ""),
-        data=data or {},
-    )
-    notifications.from_event(event)
+    key = str(user.pk if user is not None else user_id or "")
+    with transaction.atomic():
+        event = chain.append(
+            Event(
+                **owner,
+                user_key=key,
+                action=action,
+                outcome=outcome,
+                ip=meta.ip,
+                user_agent=meta.user_agent,
+                object_type=object_type,
+                object_id=str(object_id or ""),
+                data=data or {},
+            )
+        )
+        notifications.from_event(event)
     return event
