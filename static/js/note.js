@@ -1,5 +1,10 @@
 // The note editor (templates/vault/note.html).
 import { startVault } from "./vault/common.js";
 import { notePage } from "./vault/note.js";
+import { setupNoteSharing } from "./vault/note-sharing.js";
 
-startVault(notePage);
+// Whether the note is someone else's (and what they let this user do) is known before the editor starts.
+startVault(async function () {
+  await setupNoteSharing();
+  notePage();
+});

@@ -81,7 +81,7 @@ export function notePage() {
 
   function edited() {
     setTitle();
-    if (note.conflict || !note.loaded) return;
+    if (note.conflict || !note.loaded || root.dataset.readonly === "1") return;
     if (unsaved()) {
       if (!note.inFlight) show("dirty", "Unsaved changes");
       schedule();
@@ -304,8 +304,8 @@ export function notePage() {
   fetchNote()
     .then(function (data) {
       fill(data);
-      show("saved", "Saved");
-      for (const input of [titleInput, tagsInput, bodyInput]) input.readOnly = false;
+      show("saved", root.dataset.readonly === "1" ? "Read only: shared with you to view" : "Saved");
+      for (const input of [titleInput, tagsInput, bodyInput]) input.readOnly = root.dataset.readonly === "1";
     })
     .catch(function (err) {
       show("error", "Could not load this note");
