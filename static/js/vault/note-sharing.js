@@ -3,15 +3,7 @@
 // may only view it (note.js reads root.dataset.readonly).
 import { $, el, quoted } from "../locker.js";
 import { api, ApiError, fetchAll, root, say, sayError } from "./common.js";
-import { PERMISSIONS } from "./sharing.js";
-
-function permissionSelect(value, label) {
-  return el(
-    "select",
-    { "aria-label": label, "data-testid": "note-share-permission" },
-    Object.entries(PERMISSIONS).map(([key, p]) => el("option", { value: key, selected: key === value, text: p.choice })),
-  );
-}
+import { PERMISSIONS, permissionSelect } from "./sharing.js";
 
 export async function setupNoteSharing() {
   const noteId = root.dataset.note;
@@ -49,7 +41,7 @@ export async function setupNoteSharing() {
   }
 
   function row(share) {
-    const select = permissionSelect(share.permission, `What ${share.recipient} may do`);
+    const select = permissionSelect(share.permission, `What ${share.recipient} may do`, "note-share-permission");
     select.addEventListener("change", async function () {
       try {
         await api("PATCH", `shares/${share.id}/`, { permission: select.value });

@@ -14,7 +14,7 @@ export const PERMISSIONS = {
 const KIND_WORD = { folder: "folder", file: "file", note: "note" };
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-function permissionSelect(value, label, testid) {
+export function permissionSelect(value, label, testid) {
   return el(
     "select",
     { "aria-label": label, "data-testid": testid },
