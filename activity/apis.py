@@ -1,6 +1,8 @@
 """``GET /api/v1/activity/``: my events, filterable; admins may pass ``?user=``."""
 
+import csv
 import json
+from collections.abc import Iterator
 
 import django_filters
 from django.http import StreamingHttpResponse
@@ -51,9 +53,45 @@ class EventFilter(StrictFilterSet):
         fields = ["type", "outcome", "after", "before"]
 
 
+CSV_COLUMNS = ["id", "created_at", "user", "action", "outcome", "ip", "user_agent", "object_type", "object_id", "data"]
+
+
+class CSVRenderer(renderers.BaseRenderer):
+    """``?format=csv``: the whole filtered log as CSV, streamed (an error is its JSON body)."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return json.dumps(data).encode()
+
+
+class _Line:
+    """A file-like sink for csv.writer that hands back each line."""
+
+    def write(self, text):
+        return text
+
+
+def csv_lines(events) -> Iterator[str]:
+    writer = csv.writer(_Line())
+    yield writer.writerow(CSV_COLUMNS)
+    for event in events.iterator(chunk_size=1000):
+        row = [getattr(event, "user_id" if column == "user" else column) for column in CSV_COLUMNS]
+        row[CSV_COLUMNS.index("data")] = json.dumps(event.data, sort_keys=True)
+        # a value starting with = + - @ would be a formula to a spreadsheet: quote it as text
+        yield writer.writerow(["'" + v if isinstance(v, str) and v[:1] in "=+-@" else v for v in map(_text, row)])
+
+
+def _text(value) -> str:
+    return "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
 class ActivityListApi(ListAPIView):
     serializer_class = EventSerializer
     filterset_class = EventFilter
+    renderer_classes = [renderers.JSONRenderer, renderers.BrowsableAPIRenderer, CSVRenderer]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -63,12 +101,18 @@ class ActivityListApi(ListAPIView):
 
     @extend_schema(
         parameters=[
-            uuid_param("user", "Admins only: another user's id (404 for other users, as for any object not theirs).")
+            uuid_param("user", "Admins only: another user's id (404 for other users, as for any object not theirs)."),
+            OpenApiParameter("format", str, enum=["json", "csv"], description="csv: every matching event, streamed."),
         ],
         tags=["activity"],
     )
     def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        if request.accepted_renderer.format != "csv":
+            return super().get(request, *args, **kwargs)
+        events = self.filter_queryset(self.get_queryset()).order_by("created_at", "id")
+        response = StreamingHttpResponse(csv_lines(events), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="activity.csv"'
+        return response
 
 
 class NotificationSerializer(serializers.ModelSerializer):

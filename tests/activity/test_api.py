@@ -96,3 +96,30 @@ def test_every_account_action_is_recorded(auth_client, account):
     } <= recorded
     login = Event.objects.filter(user=account.user, action=actions.LOGIN).first()
     assert login.ip == "127.0.0.1"
+
+
+def test_the_log_as_csv_streams_every_matching_event_and_keeps_its_filters(auth_client, account, other_account):
+    import csv
+    import io
+
+    from activity.services import event_record
+
+    for n in range(120):  # more than a page
+        event_record(action="file.uploaded", user=account.user, object_type="file", object_id=f"id-{n}")
+    event_record(action="file.renamed", user=account.user, data={"note": "=HYPERLINK(1)"})
+    response = auth_client.get("/api/v1/activity/", {"format": "csv", "type": "file.uploaded"})
+    assert response.status_code == 200 and response.streaming
+    assert response["Content-Type"].startswith("text/csv") and "activity.csv" in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:4] == ["id", "created_at", "user", "action"]
+    assert len(rows) == 121 and {row[3] for row in rows[1:]} == {"file.uploaded"}
+    assert [row[8] for row in rows[1:3]] == ["id-0", "id-1"]  # oldest first
+    renamed = auth_client.get("/api/v1/activity/", {"format": "csv", "type": "file.renamed"})
+    text = b"".join(renamed.streaming_content).decode()
+    assert "HYPERLINK" in text and ",=HYPERLINK" not in text  # never a formula cell
+    other = APIClient()
+    other.credentials(HTTP_AUTHORIZATION=f"Bearer {other_account.login(other)['access']}")
+    theirs = b"".join(other.get("/api/v1/activity/", {"format": "csv"}).streaming_content).decode()
+    assert "file.uploaded" not in theirs  # only one's own events
+    assert auth_client.get("/api/v1/activity/", {"format": "csv", "outcome": "maybe"}).status_code == 400
+    assert auth_client.get("/api/v1/activity/", {"format": "xml"}).status_code == 404
