@@ -100,6 +100,8 @@ NOT_ACTIONS = {
     "vault.sharing.services.shares_made": "a read",
     "vault.sharing.services.shares_received": "a read",
     "vault.sharing.services.share_get": "a read",
+    "vault.sharing.services.own_item": "a read: the owner-checked lookup of what is shared",
+    "vault.sharing.services.item_key": "a read: the key a share or link wraps",
     "vault.sharing.services.record_on": "the audit itself (of share and link actions)",
     "vault.sharing.links.links_made": "a read",
     "vault.sharing.links.link_open": "a read: finds a link from its URL",

@@ -27,8 +27,8 @@ from locker.errors import InvalidInput, NotFound
 from vault import access
 from vault.common import is_uuid
 from vault.keys import VaultKeys, aad_link_key, link_secret_key, link_token_hash
-from vault.models import File, Folder, Link
-from vault.sharing.services import record_on
+from vault.models import File, Link
+from vault.sharing.services import item_key, own_item, record_on
 
 SECRET_BYTES = 32
 
@@ -37,15 +37,6 @@ class LinkGone(NotFound):
     """Every way a link can fail (unknown, expired, revoked, used up, wrong password): one answer."""
 
     detail = "This link does not exist or no longer works."
-
-
-def _own_item(user: User, item_id) -> tuple[str, Folder | File]:
-    if is_uuid(item_id):
-        for kind, model in (("folder", Folder), ("file", File)):
-            item = access.items(user, model, shared=False).filter(pk=item_id, trashed_at__isnull=True).first()
-            if item is not None:
-                return kind, item
-    raise NotFound("No such folder or file.")
 
 
 def _expiry(expires_at):
@@ -65,8 +56,7 @@ def link_create(
 ) -> tuple[Link, str]:
     """A new link to a folder or file of ``user``'s own. Returns ``(link, token)``: the token is in no row."""
     expires_at = _expiry(expires_at)
-    kind, item = _own_item(user, item_id)
-    item_key = keys.folder_key(item) if kind == "folder" else keys.file_key(item)
+    kind, item = own_item(user, item_id, kinds=("folder", "file"))
     secret = os.urandom(SECRET_BYTES)
     link = Link(
         owner=user,
@@ -78,17 +68,18 @@ def link_create(
         **{kind: item},
     )
     link.key_wrapped = wrap_with_key(
-        item_key, link_secret_key(secret), aad=aad_link_key(kind, item.pk, user.pk, link.pk)
+        item_key(keys, kind, item), link_secret_key(secret), aad=aad_link_key(kind, item.pk, user.pk, link.pk)
     )
     with transaction.atomic():
         link.save(force_insert=True)
-        event_record(
-            action=actions.LINK_CREATED,
+        record_on(
+            link,
+            actions.LINK_CREATED,
             user=user,
             meta=meta,
-            object_type=kind,
-            object_id=str(item.pk),
-            data={"link": str(link.pk), "password": bool(password), "max_downloads": max_downloads},
+            link=str(link.pk),
+            password=bool(password),
+            max_downloads=max_downloads,
         )
     return link, b64e(secret)
 

@@ -3,8 +3,8 @@
 from rest_framework import serializers
 
 from locker.serializers import StrictCharField, StrictUUIDField
+from vault import kinds
 from vault.models import Share
-from vault.notes.services import note_title
 from vault.transfers.integrity import CRYPTO_FAILURES
 
 
@@ -27,6 +27,15 @@ class SharedItemSerializer(serializers.Serializer):
     name = serializers.CharField(allow_null=True, help_text="null when it cannot be opened (damaged).")
 
 
+def item_of(row, keys) -> dict:
+    """The item of a share or a link as its viewer sees it; its name is null when it cannot be opened (damaged)."""
+    try:
+        name = kinds.get(row.kind).describe(keys, getattr(row, row.kind), []).name
+    except CRYPTO_FAILURES:
+        name = None
+    return {"kind": row.kind, "id": row.item_id, "name": name}
+
+
 class ShareSerializer(serializers.Serializer):
     """A share as its owner or its recipient sees it (``context["keys"]``: the viewer's keys)."""
 
@@ -39,18 +48,7 @@ class ShareSerializer(serializers.Serializer):
     modified_at = serializers.DateTimeField()
 
     def get_item(self, share) -> SharedItemSerializer:
-        keys = self.context["keys"]
-        item = getattr(share, share.kind)
-        try:
-            if share.kind == "folder":
-                name = keys.folder_name(item)
-            elif share.kind == "file":
-                name = keys.file_name(item)
-            else:
-                name = note_title(keys, item)
-        except CRYPTO_FAILURES:
-            name = None
-        return {"kind": share.kind, "id": share.item_id, "name": name}
+        return item_of(share, self.context["keys"])
 
 
 class LinkInput(serializers.Serializer):
@@ -77,12 +75,7 @@ class LinkSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
     def get_item(self, link) -> SharedItemSerializer:
-        keys, item = self.context["keys"], getattr(link, link.kind)
-        try:
-            name = keys.folder_name(item) if link.kind == "folder" else keys.file_name(item)
-        except CRYPTO_FAILURES:
-            name = None
-        return {"kind": link.kind, "id": link.item_id, "name": name}
+        return item_of(link, self.context["keys"])
 
     def get_has_password(self, link) -> bool:
         return bool(link.password_hash)

@@ -46,17 +46,18 @@ def _tell_recipient(share: Share, kind: str, **data) -> None:
     )
 
 
-def _own_item(user: User, item_id) -> tuple[str, Folder | File | Note]:
-    """``(kind, item)`` of the live folder, file or note ``item_id`` of ``user``'s own; otherwise 404."""
+def own_item(user: User, item_id, kinds=tuple(KINDS)) -> tuple[str, Folder | File | Note]:
+    """``(kind, item)`` of the live item ``item_id`` of ``user``'s own, of one of ``kinds``; otherwise 404."""
     if is_uuid(item_id):
-        for kind, model in KINDS.items():
-            item = access.items(user, model, shared=False).filter(pk=item_id, trashed_at__isnull=True).first()
-            if item is not None:
-                return kind, item
-    raise NotFound("No such item.")
+        for kind in kinds:
+            found = access.items(user, KINDS[kind], shared=False).filter(pk=item_id, trashed_at__isnull=True).first()
+            if found is not None:
+                return kind, found
+    raise NotFound(f"No such {' or '.join(kinds)}.")
 
 
-def _item_key(keys: VaultKeys, kind: str, item) -> bytes:
+def item_key(keys: VaultKeys, kind: str, item) -> bytes:
+    """The key a share or a link wraps: the item's own (a folder's key for a folder)."""
     if kind == "folder":
         return keys.folder_key(item)
     if kind == "file":
@@ -83,11 +84,11 @@ def _permission(permission) -> str:
 def share_create(*, user: User, keys: VaultKeys, item_id, username, permission, meta=None) -> Share:
     """Share the item ``item_id`` of ``user``'s own with the account ``username``: one wrap, one row."""
     permission = _permission(permission)
-    kind, item = _own_item(user, item_id)
+    kind, item = own_item(user, item_id)
     recipient = _recipient(user, username)
     public_key = b64d(Keyring.objects.only("public_key").get(user_id=recipient.pk).public_key)
     wrapped = wrap_for_recipient(
-        _item_key(keys, kind, item),
+        item_key(keys, kind, item),
         kind=kind,
         item_id=item.pk,
         owner_id=user.pk,
@@ -100,14 +101,7 @@ def share_create(*, user: User, keys: VaultKeys, item_id, username, permission, 
                 owner=user, recipient=recipient, kind=kind, permission=permission, key_wrapped=wrapped, **{kind: item}
             )
             _tell_recipient(share, Notification.Kind.SHARE_RECEIVED)
-            event_record(
-                action=actions.SHARE_CREATED,
-                user=user,
-                meta=meta,
-                object_type=kind,
-                object_id=str(item.pk),
-                data={"share": str(share.pk), "permission": permission},
-            )
+            record_on(share, actions.SHARE_CREATED, user=user, meta=meta, share=str(share.pk), permission=permission)
     except IntegrityError:
         raise AlreadyShared(
             "This item is already shared with that user: change the permission of that share instead.",
