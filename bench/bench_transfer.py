@@ -232,20 +232,23 @@ def locker_env(data_dir: Path, **extra_env: str) -> dict[str, str]:
 
 
 def start_locker(tree: Path = ROOT, data_dir: Path | None = None, **extra_env: str) -> tuple[Server, str]:
-    """gunicorn (1 worker, 4 threads) serving the code in ``tree`` from ``data_dir`` (default: this run's).
+    """gunicorn serving the code in ``tree`` from ``data_dir`` (default: this run's), as ``make run`` does.
 
-    The flags are explicit and the same for every tree, and an empty config file stands in for any
-    ``gunicorn.conf.py`` a tree may have, so two versions of Locker run under the same server settings.
-    Returns ``(server, base URL)``.
+    With the tree's own ``locker/gunicorn.conf.py`` (its worker class included; an empty file for a tree
+    that has none), and the same flags for every tree on top: 1 worker, 4 threads, a long timeout, no access
+    log. Returns ``(server, base URL)``.
     """
     from django.conf import settings
 
     data_dir = Path(data_dir or settings.LOCKER_DATA_DIR)
-    config = data_dir / "bench-gunicorn.conf.py"
-    config.write_text("# empty: every setting is on the command line\n")
+    config = tree / "locker" / "gunicorn.conf.py"
+    if not config.exists():
+        config = data_dir / "bench-gunicorn.conf.py"
+        config.write_text("# empty: every setting is on the command line\n")
     port = free_port()
     command = [str(VENV_BIN / "gunicorn"), "locker.wsgi:application", "-b", f"127.0.0.1:{port}", "-c", str(config)]
     command += ["--chdir", str(tree), "--workers", "1", "--threads", "4", "--timeout", "600"]
+    command += ["--access-logfile", "/dev/null"]
     server = Server(command, locker_env(data_dir, **extra_env), f"http://127.0.0.1:{port}/healthz", cwd=tree)
     return server, f"http://127.0.0.1:{port}"
 

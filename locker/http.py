@@ -1,6 +1,7 @@
-"""Request facts that services record (client address and user agent)."""
+"""Request facts that services record (client address and user agent), and what the server offers a response."""
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -39,3 +40,13 @@ def client_ip(request) -> str | None:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return remote
+
+
+WRITE_NOW = "locker.write_now"  # set in the environ by locker.gunicorn_worker
+
+
+def server_write_now(request) -> Callable | None:
+    """The server's ``write_now(buffer)`` for a GET's response body, when it offers one: it sends a bytes-like
+    buffer before returning, so a body can go out of a buffer that is reused at once, with no ``bytes`` copy
+    (see ``locker.gunicorn_worker``). None under other servers, and for requests whose body is omitted."""
+    return request.META.get(WRITE_NOW) if request.method == "GET" else None

@@ -55,9 +55,18 @@ BUFFERS = _Buffers(KEEP_BUFFERS, BATCH_CHUNKS * (DEFAULT_CHUNK_SIZE + TAG_SIZE),
 
 
 def plaintext_chunks(
-    keys: VaultKeys, file: File, version: FileVersion, *, start: int | None = None, end: int | None = None
-) -> Iterator[bytes]:
+    keys: VaultKeys,
+    file: File,
+    version: FileVersion,
+    *,
+    start: int | None = None,
+    end: int | None = None,
+    reuse: bool = False,
+) -> Iterator[bytes | memoryview]:
     """Yield the plaintext of ``version`` (bytes ``start..end`` inclusive when given) in pieces of up to 1 MiB.
+
+    Pieces are ``bytes``; with ``reuse``, ``memoryview`` slices of one buffer that the next piece overwrites
+    (no copy: for a consumer that is done with each piece before asking for the next, such as a socket).
 
     Every chunk is authenticated before it is yielded, in order; a tampered or truncated
     blob raises :class:`~locker.crypto.DecryptionError` part-way, so a caller streaming to
@@ -68,7 +77,7 @@ def plaintext_chunks(
     keys = keys.for_owner(file.owner_id)
     content_key = keys.content_key(version, keys.file_key(file))
     aad = aad_blob(version.writer_id(file), version.pk)
-    return _decrypted(content_key, aad, version, start, end)
+    return _decrypted(content_key, aad, version, start, end, reuse)
 
 
 def _positional(handle) -> Callable[[int, memoryview], int]:
@@ -113,7 +122,9 @@ def _chunk_reader(read_into, content_key: bytes, aad: bytes, version) -> ChunkRe
     return ChunkReader(content_key, bytes(header[:header_read]), version.stored_size, aad=aad)
 
 
-def _decrypted(content_key: bytes, aad: bytes, version: FileVersion, start: int | None, end: int | None):
+def _decrypted(
+    content_key: bytes, aad: bytes, version: FileVersion, start: int | None, end: int | None, reuse: bool = False
+):
     handle = blob_open(version.blob)
     try:
         read_into = _positional(handle)
@@ -134,7 +145,7 @@ def _decrypted(content_key: bytes, aad: bytes, version: FileVersion, start: int 
                 offset, length = chunks.span(index, count)
                 opened = chunks.open_into(index, sealed[: read_into(offset, sealed[:length])], count, plain)
                 low, high = max(start - index * size, 0), min(end - index * size + 1, opened)
-                yield bytes(plain[low:high])  # WSGI servers take bytes only: one copy, and the buffers are free again
+                yield plain[low:high] if reuse else bytes(plain[low:high])
         finally:
             BUFFERS.give(buffers)
     finally:

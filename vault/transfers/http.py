@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header, http_date, parse_http_date_safe
 
+from locker.http import server_write_now
 from locker.params import flag
 from vault.common import etag_of
 from vault.derived.derive import preview_read
@@ -86,13 +87,14 @@ def content_response(request, *, keys: VaultKeys, file: File, version: FileVersi
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"
         return response
+    send = server_write_now(request)
     if wanted is None:
-        body = _checked_body(keys, file, version)
+        body = _checked_body(keys, file, version, send=send)
         response = StreamingHttpResponse(body, content_type=version.mime_type, status=200)
         response["Content-Length"] = str(size)
     else:
         start, end = wanted
-        body = _checked_body(keys, file, version, start=start, end=end)
+        body = _checked_body(keys, file, version, send=send, start=start, end=end)
         response = StreamingHttpResponse(body, content_type=version.mime_type, status=206)
         response["Content-Length"] = str(end - start + 1)
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
@@ -109,29 +111,41 @@ def content_response(request, *, keys: VaultKeys, file: File, version: FileVersi
     return response
 
 
-def _checked_body(keys: VaultKeys, file: File, version: FileVersion, **span) -> Iterator[bytes]:
+def _checked_body(
+    keys: VaultKeys, file: File, version: FileVersion, send: Callable | None = None, **span
+) -> Iterator[bytes]:
     """The decrypted body, its first piece already read and authenticated (so that a missing or damaged blob
     is a clear error response, not a dropped connection); a failure further on is logged and recorded, and
-    ends the stream early so the client sees an incomplete body, never a wrong one."""
+    ends the stream early so the client sees an incomplete body, never a wrong one.
+
+    ``send``: the server's ``write_now`` (``locker.http.server_write_now``); given, pieces after the first go
+    straight from the decryption buffer to it instead of being copied into ``bytes`` for the server."""
     try:
-        pieces = plaintext_chunks(keys, file, version, **span)
-        first = next(pieces, b"")
+        pieces = plaintext_chunks(keys, file, version, reuse=send is not None, **span)
+        first = bytes(next(pieces, b""))
     except FileNotFoundError:
         _integrity_failure(file, version, "missing")
         raise ContentMissing() from None
     except CRYPTO_FAILURES:
         _integrity_failure(file, version, "damaged")
         raise ContentDamaged() from None
-    return _rest(first, pieces, file, version)
+    return _rest(first, pieces, file, version, send)
 
 
-def _rest(first: bytes, pieces: Iterator[bytes], file: File, version: FileVersion) -> Iterator[bytes]:
+def _rest(first: bytes, pieces: Iterator, file: File, version: FileVersion, send: Callable | None) -> Iterator[bytes]:
     yield first
-    try:
-        yield from pieces
-    except (*CRYPTO_FAILURES, OSError):
-        _integrity_failure(file, version, "damaged")
-        raise  # the server aborts the connection: Content-Length is not met
+    while True:
+        try:
+            piece = next(pieces, None)
+        except (*CRYPTO_FAILURES, OSError):
+            _integrity_failure(file, version, "damaged")
+            raise  # the server aborts the connection: Content-Length is not met
+        if piece is None:
+            return
+        if send is None:
+            yield piece
+        else:
+            send(piece)  # an error here is the client's connection, not the content
 
 
 def download_name(keys: VaultKeys, file: File) -> str:
