@@ -13,10 +13,9 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from activity import notifications, streams
+from activity import notifications
 from activity.models import Event, Notification
 from activity.selectors import event_list
-from locker.errors import InvalidInput
 from locker.filters import StrictFilterSet, UtcIsoDateTimeFilter
 from locker.params import flag, flag_param, uuid_param, uuid_value
 from locker.serializers import ErrorSerializer
@@ -168,39 +167,3 @@ class NotificationReadAllApi(APIView):
     )
     def post(self, request):
         return Response({"updated": notifications.notifications_read_all(user=request.user)})
-
-
-class EventStreamRenderer(renderers.BaseRenderer):
-    """``text/event-stream`` for the stream (an error before it starts is its JSON body)."""
-
-    media_type = "text/event-stream"
-    format = "sse"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return json.dumps(data).encode()
-
-
-class NotificationStreamApi(APIView):
-    renderer_classes = [renderers.JSONRenderer, EventStreamRenderer]
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("after", int, description="The last notification id seen (or the Last-Event-ID header)."),
-        ],
-        responses={(200, "text/event-stream"): OpenApiTypes.STR, **ERRORS},
-        tags=["activity"],
-        description="Server-Sent Events: each notification after the last one seen, then new ones as they come "
-        "(`id`, `event: notification`, JSON `data`), a heartbeat comment when quiet; the stream ends after "
-        "LOCKER_STREAM_SECONDS and the client resumes from its last id.",
-    )
-    def get(self, request):
-        raw = request.headers.get("Last-Event-ID") or request.query_params.get("after") or "0"
-        if not raw.isdigit() or len(raw) > 18:
-            raise InvalidInput(errors={"after": ["A notification id (a whole number)."]})
-        response = StreamingHttpResponse(
-            streams.notification_events(user_id=request.user.pk, after=int(raw)), content_type="text/event-stream"
-        )
-        response["Cache-Control"] = "no-cache"
-        response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
-        return response

@@ -9,10 +9,15 @@ recipient; storage at 90% and 100%: the owner) with :func:`notify`.
 
 from __future__ import annotations
 
+import uuid
+from functools import partial
+
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from activity import actions
+from activity.live import fanout
 from activity.models import Event, Notification
 from locker.errors import NotFound
 
@@ -21,8 +26,9 @@ _UPLOADS = {actions.FILE_UPLOADED, actions.FILE_VERSION_ADDED}
 
 
 def notify(*, user_id, kind: str, object_type: str = "", object_id="", data: dict | None = None, event=None):
-    """Write one notification for the user ``user_id`` (metadata only, never content)."""
-    return Notification.objects.create(
+    """Write one notification for the user ``user_id`` (metadata only, never content); once the transaction
+    commits, the live streams hear of it (``activity.live``)."""
+    notification = Notification.objects.create(
         user_id=user_id,
         kind=kind,
         object_type=object_type,
@@ -30,6 +36,8 @@ def notify(*, user_id, kind: str, object_type: str = "", object_id="", data: dic
         data=data or {},
         event=getattr(event, "pk", None),
     )
+    transaction.on_commit(partial(fanout.announce, uuid.UUID(str(user_id))))
+    return notification
 
 
 def _kind_of(event: Event) -> str | None:

@@ -1,4 +1,4 @@
-"""Server-Sent Events of a user's notifications: ``GET /api/v1/notifications/stream``.
+"""Server-Sent Events from a request thread, for servers that cannot hand a connection to the hub (``activity.live``).
 
 A stream sends every notification with an id above the client's last one (``Last-Event-ID``, or ``?after=``),
 oldest first, then waits for new ones: it looks for them in the database (so it sees what any process or server
@@ -10,27 +10,15 @@ nothing is lost or sent twice.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 
 from django.conf import settings
 
+from activity.live.transports import sse_event
 from activity.models import Notification
 
 BATCH = 100
-
-
-def event_text(notification: Notification) -> str:
-    body = {
-        "id": notification.pk,
-        "kind": notification.kind,
-        "object_type": notification.object_type,
-        "object_id": notification.object_id,
-        "data": notification.data,
-        "created_at": notification.created_at.isoformat(),
-    }
-    return f"id: {notification.pk}\nevent: notification\ndata: {json.dumps(body)}\n\n"
 
 
 def notification_events(*, user_id, after: int, clock=time.monotonic, sleep=time.sleep) -> Iterator[str]:
@@ -42,7 +30,7 @@ def notification_events(*, user_id, after: int, clock=time.monotonic, sleep=time
         rows = list(Notification.objects.filter(user_id=user_id, pk__gt=after).order_by("pk")[:BATCH])
         for row in rows:
             after = row.pk
-            yield event_text(row)
+            yield sse_event(row).decode()
         if rows:
             quiet_since = clock()
             continue

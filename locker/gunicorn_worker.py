@@ -32,6 +32,12 @@ piece of the response body. WSGI takes ``bytes`` only, so a download that decryp
 would otherwise copy every mebibyte into a new ``bytes`` object: about 7% of a download's CPU
 (``make bench BENCH=transfer``). Servers without it get ``bytes`` as before.
 
+And ``environ[locker.http.DETACH]``: a callable that takes the connection out of the server's hands for a
+long-lived stream (``activity.live``): it returns the socket and any bytes the client sent beyond the
+request, and the worker then neither answers, nor keeps alive, nor closes it; the thread goes back to the
+pool at once. A thousand open streams then cost a thousand sockets in one event loop, not a thousand
+threads.
+
 Only plain HTTP/1.1 is handled this way; with TLS, HTTP/2 prior knowledge, the PROXY protocol or uWSGI
 configured, connections take gthread's own path unchanged. ``locker/gunicorn.conf.py`` sets the bounds.
 """
@@ -40,6 +46,7 @@ import errno
 import selectors
 import socket
 import struct
+import threading
 import time
 from functools import partial
 
@@ -47,7 +54,7 @@ from gunicorn import util
 from gunicorn.http.wsgi import Response
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from locker.http import WRITE_NOW
+from locker.http import DETACH, WRITE_NOW
 
 REQUEST_TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 HEAD_TOO_LARGE = b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
@@ -86,18 +93,6 @@ def write_now(response: Response, data) -> None:
         util.write(response.sock, data, response.chunked)
 
 
-def offering_write_now(app):
-    """``app`` with :data:`WRITE_NOW` in every request's environ (when gunicorn's response is at hand)."""
-
-    def wsgi(environ, start_response):
-        response = getattr(start_response, "__self__", None)
-        if isinstance(response, Response):
-            environ[WRITE_NOW] = partial(write_now, response)
-        return app(environ, start_response)
-
-    return wsgi
-
-
 class HeadBufferingWorker(ThreadWorker):
     """gthread that hands a thread only complete request heads (see the module docstring)."""
 
@@ -123,12 +118,42 @@ class HeadBufferingWorker(ThreadWorker):
         self.heads: dict[TConn, float] = {}
         self.lingering: dict[TConn, float] = {}
         self.accept_paused_until = 0.0
+        self.current = threading.local()  # the connection each request thread is handling
 
     # Accepting
 
     def load_wsgi(self):
         super().load_wsgi()
-        self.wsgi = offering_write_now(self.wsgi)
+        app = self.wsgi
+
+        def wsgi(environ, start_response):
+            response = getattr(start_response, "__self__", None)
+            if isinstance(response, Response):
+                environ[WRITE_NOW] = partial(write_now, response)
+                conn = getattr(self.current, "conn", None)
+                if conn is not None and not self.cfg.is_ssl:
+                    environ[DETACH] = partial(self.detach, conn, response)
+            return app(environ, start_response)
+
+        self.wsgi = wsgi
+
+    def handle_request(self, req, conn):
+        self.current.conn = conn  # for detach(), which the application reaches through the environ
+        try:
+            return super().handle_request(req, conn)
+        finally:
+            self.current.conn = None
+
+    def detach(self, conn: TConn, response: Response) -> tuple[socket.socket, bytes]:
+        """Give ``conn`` to the application: ``(socket, bytes read beyond the request)``. The response object is
+        marked as sent and closing, so gunicorn writes nothing more on it; finish_request forgets the connection
+        without closing it. The socket is left non-blocking."""
+        conn.detached = True
+        response.headers_sent = True
+        response.chunked = False
+        response.force_close()
+        conn.sock.setblocking(False)
+        return conn.sock, conn.parser.unreader.take_buffered()
 
     def accept(self, listener):
         if not self.heads_first:
@@ -235,6 +260,9 @@ class HeadBufferingWorker(ThreadWorker):
     # After a request
 
     def finish_request(self, conn, fs):
+        if getattr(conn, "detached", False):
+            self.nr_conns -= 1  # the application owns the socket now
+            return
         if not self.heads_first:
             super().finish_request(conn, fs)
             return

@@ -43,6 +43,7 @@ def client_ip(request) -> str | None:
 
 
 WRITE_NOW = "locker.write_now"  # set in the environ by locker.gunicorn_worker
+DETACH = "locker.detach"  # likewise
 
 
 def server_write_now(request) -> Callable | None:
@@ -50,3 +51,10 @@ def server_write_now(request) -> Callable | None:
     buffer before returning, so a body can go out of a buffer that is reused at once, with no ``bytes`` copy
     (see ``locker.gunicorn_worker``). None under other servers, and for requests whose body is omitted."""
     return request.META.get(WRITE_NOW) if request.method == "GET" else None
+
+
+def server_detach(request) -> Callable | None:
+    """The server's ``detach()`` when it offers one: it takes the connection out of the server's hands and returns
+    ``(socket, bytes read beyond the request)``, for a long-lived stream served by an event loop of the
+    application's own (``activity.live``). None under other servers."""
+    return request.META.get(DETACH)

@@ -10,8 +10,6 @@ In-process with a recording ``write_now``, then against the real server.
 import http.client
 import json
 import os
-import subprocess
-import sys
 import time
 
 import pytest
@@ -20,7 +18,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from activity.models import Event
 from locker.crypto.errors import CryptoError
 from locker.http import WRITE_NOW
-from tests.test_server import ROOT, Server
+from tests.served import call as request
+from tests.served import serve, sign_in
+from tests.served import upload as upload_file
 from vault.models import FileVersion
 
 MIB = 1024 * 1024
@@ -108,58 +108,24 @@ class TestInProcess:
         assert not Event.objects.filter(action="file.integrity_failed").exists()
 
 
-ACCOUNT = """
-import json, django
-django.setup()
-from django.core.management import call_command
-call_command("migrate", verbosity=0)
-from tests.factories import make_account
-print(json.dumps({"password": make_account("dora").password}))
-"""
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """Locker under gunicorn as ``make run`` serves it, with one account holding one 3 MiB + 12,345 B file."""
-    data_dir = tmp_path_factory.mktemp("download")
-    server = Server(data_dir, RATELIMIT_ENABLE="0")
+    server, passwords = serve(tmp_path_factory.mktemp("download"), "dora")
     try:
-        env = {**server.env, "DJANGO_SETTINGS_MODULE": "locker.settings"}
-        made = subprocess.run([sys.executable, "-c", ACCOUNT], cwd=ROOT, env=env, capture_output=True, text=True)
-        assert made.returncode == 0, made.stderr[-3000:]
-        password = json.loads(made.stdout.strip().splitlines()[-1])["password"]
-        token = call(
-            server,
-            "POST",
-            "/api/v1/auth/token",
-            json.dumps({"username": "dora", "password": password}),
-            {"Content-Type": "application/json"},
-        )
-        auth = {"Authorization": f"Bearer {json.loads(token[2])['access']}"}
+        auth = sign_in(server.port, "dora", passwords["dora"])
         data = os.urandom(3 * MIB + 12_345)
-        body = (
-            b'--b0undary\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n'
-            b"Content-Type: application/octet-stream\r\n\r\n" + data + b"\r\n--b0undary--\r\n"
-        )
-        status, _, answer = call(
-            server, "POST", "/api/v1/files/", body, {**auth, "Content-Type": "multipart/form-data; boundary=b0undary"}
-        )
-        assert status == 201, answer
-        yield server, auth, data, f"/api/v1/files/{json.loads(answer)[0]['file']['id']}/content"
+        file_id = upload_file(server.port, auth, "a.bin", data)
+        yield server, auth, data, f"/api/v1/files/{file_id}/content"
     finally:
         server.stop()
 
 
 def call(server, method, path, body=None, headers=None, conn=None):
-    own = conn is None
-    conn = conn or http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, response, response.read()
-    finally:
-        if own:
-            conn.close()
+    """A request on ``conn`` (kept open by the caller): ``(status, response, body)``."""
+    conn.request(method, path, body=body, headers=headers or {})
+    response = conn.getresponse()
+    return response.status, response, response.read()
 
 
 def test_the_real_server_sends_whole_bodies_ranges_and_heads_on_one_connection(served):
@@ -191,9 +157,9 @@ def test_a_client_going_away_mid_download_is_a_download_not_damage(served):
     deadline = time.monotonic() + 10
     events: list = []
     while time.monotonic() < deadline:
-        _, _, body = call(server, "GET", "/api/v1/activity/?type=file.integrity_failed", headers=auth)
+        _, _, body = request(server.port, "GET", "/api/v1/activity/?type=file.integrity_failed", headers=auth)
         events = json.loads(body)["results"]
-        _, _, body = call(server, "GET", "/api/v1/activity/?type=file.downloaded", headers=auth)
+        _, _, body = request(server.port, "GET", "/api/v1/activity/?type=file.downloaded", headers=auth)
         if len(json.loads(body)["results"]) >= 2:  # this download's event too (written when it ended)
             break
         time.sleep(0.2)
