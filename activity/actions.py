@@ -10,6 +10,7 @@ REGISTERED = "account.registered"
 ACCOUNT_DELETED = "account.deleted"
 ADMIN_RESET = "account.admin_reset"
 ACCOUNT_UPDATED = "account.updated"
+DATA_EXPORTED = "account.data_exported"
 APP_PASSWORD_CREATED = "app_password.created"
 APP_PASSWORD_REVOKED = "app_password.revoked"
 FOLDER_CREATED = "folder.created"
@@ -54,6 +55,7 @@ ALL = [
     ACCOUNT_DELETED,
     ADMIN_RESET,
     ACCOUNT_UPDATED,
+    DATA_EXPORTED,
     APP_PASSWORD_CREATED,
     APP_PASSWORD_REVOKED,
     FOLDER_CREATED,

@@ -1,4 +1,4 @@
-"""``GET /api/v1/activity/``: my events, filterable; admins may pass ``?user=``."""
+"""``GET /api/v1/activity/``: my events, filterable; admins may pass ``?user=`` or ``?all=1``."""
 
 import csv
 import json
@@ -16,7 +16,9 @@ from rest_framework.views import APIView
 from activity import notifications
 from activity.models import Event, Notification
 from activity.selectors import event_list
+from activity.services import export_record
 from locker.filters import StrictFilterSet, UtcIsoDateTimeFilter
+from locker.http import RequestMeta
 from locker.params import flag, flag_param, uuid_param, uuid_value
 from locker.serializers import ErrorSerializer
 
@@ -96,11 +98,12 @@ class ActivityListApi(ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return Event.objects.none()
         user_id = uuid_value(self.request, "user", message="Must be a valid UUID.")
-        return event_list(actor=self.request.user, user_id=user_id)
+        return event_list(actor=self.request.user, user_id=user_id, every=flag(self.request, "all"))
 
     @extend_schema(
         parameters=[
             uuid_param("user", "Admins only: another user's id (404 for other users, as for any object not theirs)."),
+            flag_param("all", "Admins only: 1 for every user's events (404 for other users)."),
             OpenApiParameter("format", str, enum=["json", "csv"], description="csv: every matching event, streamed."),
         ],
         tags=["activity"],
@@ -109,6 +112,10 @@ class ActivityListApi(ListAPIView):
         if request.accepted_renderer.format != "csv":
             return super().get(request, *args, **kwargs)
         events = self.filter_queryset(self.get_queryset()).order_by("created_at", "id")
+        filters = {k: v for k, v in request.query_params.items() if k != "format"}
+        export_record(
+            user=request.user, what="activity", meta=RequestMeta.from_request(request), data={"filters": filters}
+        )
         response = StreamingHttpResponse(csv_lines(events), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="activity.csv"'
         return response

@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from activity import chain, notifications
+from activity import actions, chain, notifications
 from activity.models import Event
 from locker.http import RequestMeta
 
@@ -39,3 +39,9 @@ def event_record(
         )
         notifications.from_event(event)
     return event
+
+
+def export_record(*, user, what: str, meta: RequestMeta | None = None, data: dict | None = None) -> Event:
+    """An export of ``user``'s data (``what``: "data" for the whole export, "activity" for the log as CSV), recorded
+    before its first byte leaves: a copy of everything is worth an entry in the log whether or not it completes."""
+    return event_record(action=actions.DATA_EXPORTED, user=user, meta=meta, data={"what": what, **(data or {})})

@@ -123,6 +123,7 @@ EXPECTED = {
     "accounts.services.user_admin_reset": "account.admin_reset",
     "accounts.services.user_admin_update": "account.updated",
     "accounts.services.user_settings_update": "account.updated",
+    "activity.services.export_record": "account.data_exported",
     "accounts.app_passwords.app_password_create": "app_password.created",
     "accounts.app_passwords.app_password_revoke": "app_password.revoked",
     "accounts.services.account_delete": "account.deleted",
@@ -179,6 +180,7 @@ def _scenarios():
     from accounts import app_passwords as app_passwords
     from accounts import services as accounts
     from accounts import sessions as account_sessions
+    from activity import services as activity_services
     from chats import services as chats
     from vault.files import services as vault
     from vault.notes import services as notes
@@ -236,6 +238,7 @@ def _scenarios():
         "accounts.services.user_admin_update": lambda w: accounts.user_admin_update(
             admin=w["admin"], user=w["user"], changes={"storage_quota": 12345}
         ),
+        "activity.services.export_record": lambda w: activity_services.export_record(user=w["user"], what="data"),
         "accounts.services.user_settings_update": lambda w: accounts.user_settings_update(
             user=w["user"], keep_versions=3
         ),

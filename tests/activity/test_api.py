@@ -40,6 +40,20 @@ def test_admin_may_read_another_users_events(account, other_account):
     assert {row["user"] for row in response.json()["results"]} == {str(other_account.user.pk)}
 
 
+def test_admin_may_read_every_users_events_and_a_regular_user_may_not(auth_client, account, other_account):
+    admin = make_account("root", role=User.Role.ADMIN)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {admin.login(client)['access']}")
+    APIClient().post("/api/v1/auth/token", {"username": "nobody", "password": "wrong"}, format="json")
+    rows = client.get("/api/v1/activity/", {"all": "1", "page_size": 100}).json()["results"]
+    users = {row["user"] for row in rows}
+    assert {str(account.user.pk), str(other_account.user.pk), str(admin.user.pk), None} <= users
+    csv = b"".join(client.get("/api/v1/activity/", {"all": "1", "format": "csv"}).streaming_content).decode()
+    assert str(other_account.user.pk) in csv
+    refused = auth_client.get("/api/v1/activity/", {"all": "1"})
+    assert refused.status_code == 404 and refused.json()["code"] == "not_found"
+
+
 def test_regular_user_may_not_read_others(auth_client, other_account):
     """Another user's activity is not found (404), exactly like an id that names nobody: no 403 oracle."""
     response = auth_client.get("/api/v1/activity/", {"user": str(other_account.user.pk)})
@@ -123,3 +137,17 @@ def test_the_log_as_csv_streams_every_matching_event_and_keeps_its_filters(auth_
     assert "file.uploaded" not in theirs  # only one's own events
     assert auth_client.get("/api/v1/activity/", {"format": "csv", "outcome": "maybe"}).status_code == 400
     assert auth_client.get("/api/v1/activity/", {"format": "xml"}).status_code == 404
+
+
+def test_exports_are_recorded_before_their_first_byte(auth_client, account):
+    data = auth_client.get("/api/v1/me/data", {"since": "2020-01-01T00:00:00Z"})
+    assert data.status_code == 200
+    csv = auth_client.get("/api/v1/activity/", {"format": "csv", "type": "auth.login"})
+    assert csv.status_code == 200
+    exported = Event.objects.filter(user=account.user, action="account.data_exported").order_by("created_at")
+    assert [e.data for e in exported] == [
+        {"what": "data", "since": "2020-01-01T00:00:00+00:00"},
+        {"what": "activity", "filters": {"type": "auth.login"}},
+    ]
+    b"".join(data.streaming_content)
+    b"".join(csv.streaming_content)

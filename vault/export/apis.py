@@ -6,7 +6,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.views import APIView
 
+from activity.services import export_record
 from locker.errors import InvalidInput
+from locker.http import RequestMeta
 from vault.files.apis import ERRORS, vault_keys
 
 
@@ -31,9 +33,14 @@ class MyDataApi(APIView):
             except Exception:  # noqa: BLE001 - any parse problem is the client's
                 raise InvalidInput(errors={"since": ["Enter an ISO 8601 date and time."]}) from None
         keys = vault_keys(request)
+        export_record(user=request.user, what="data", meta=RequestMeta.from_request(request), data=_since(since))
         body = (
             piece.encode() for piece in stream_user_data(user=request.user, keys=keys, request=request, since=since)
         )
         response = StreamingHttpResponse(body, content_type="application/json")
         response["Cache-Control"] = "no-store"
         return response
+
+
+def _since(since) -> dict:
+    return {"since": since.isoformat()} if since else {}
