@@ -4,11 +4,16 @@ server's bytes)."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import os
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from tests.test_server import ROOT, Server
 
@@ -30,6 +35,28 @@ def prepare(data_dir: Path, env: dict, *usernames: str) -> dict[str, str]:
     )
     assert made.returncode == 0, made.stderr[-3000:]
     return json.loads(made.stdout.strip().splitlines()[-1])
+
+
+@contextlib.contextmanager
+def database() -> Iterator[dict[str, str]]:
+    """The database environment for served servers: under a PostgreSQL test run (``DATABASE_URL``), a fresh
+    PostgreSQL database of their own, dropped afterwards; otherwise nothing (SQLite in the data dir)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        yield {}
+        return
+    import psycopg
+
+    parts = urlsplit(url)
+    name = f"locker_served_{uuid.uuid4().hex[:12]}"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield {"DATABASE_URL": urlunsplit(parts._replace(path=f"/{name}"))}
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def serve(data_dir: Path, *usernames: str, **env: str) -> tuple[Server, dict[str, str]]:

@@ -19,7 +19,7 @@ import redis
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.served import call, serve, sign_in, upload
+from tests.served import call, database, serve, sign_in, upload
 from tests.test_server import Server
 
 WAIT = 15.0  # seconds for an expected notification: generous, the machine is shared
@@ -116,30 +116,56 @@ class SSEClient:
         self.sock.close()
 
 
-@pytest.fixture(scope="module")
-def one_server(tmp_path_factory):
-    server, passwords = serve(tmp_path_factory.mktemp("live"), "dora", "eve")
-    yield server, passwords
-    server.stop()
+def redis_reachable() -> bool:
+    try:
+        return redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return False
+
+
+# With Redis the database poll is set to 60 s: only Redis can bring another process's notifications in time.
+WITH_REDIS = {"REDIS_URL": "redis://127.0.0.1:6379/14", "LOCKER_STREAM_POLL": "60"}
+
+
+@pytest.fixture(scope="module", params=["one process", "two processes and Redis"])
+def deployment(request, tmp_path_factory):
+    """``(ports, passwords)``: one server (both ports the same), or two sharing one database and Redis."""
+    two = request.param != "one process"
+    if two and not redis_reachable():
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    data_dir = tmp_path_factory.mktemp("live")
+    with database() as db:
+        env = {**db, **(WITH_REDIS if two else {})}
+        first, passwords = serve(data_dir, "dora", "eve", **env)
+        second = Server(data_dir, RATELIMIT_ENABLE="0", **env) if two else None
+        try:
+            yield [first.port, (second or first).port], passwords
+        finally:
+            if second:
+                second.stop()
+            first.stop()
 
 
 def ids(events: list[dict]) -> list[int]:
     return [event["id"] for event in events]
 
 
-def test_two_websockets_and_an_sse_stream_get_every_upload_once_in_order_across_a_cut(one_server):
-    server, passwords = one_server
-    port, streams_auth = server.port, sign_in(server.port, "dora", passwords["dora"])
+def test_two_websockets_and_an_sse_stream_get_every_upload_once_in_order_across_a_cut(deployment):
+    """Clients on the first server (and the second WebSocket on the second, when there are two); the uploads go
+    through the second; the cut WebSocket comes back on the first."""
+    (port, other_port), passwords = deployment
+    streams_auth = sign_in(port, "dora", passwords["dora"])
     start = max(notification_ids(port, streams_auth), default=0)
     first, second, sse = (
         WebSocketClient(port, streams_auth, start),
-        WebSocketClient(port, streams_auth, start),
+        WebSocketClient(other_port, streams_auth, start),
         SSEClient(port, streams_auth, start),
     )
     try:
-        other_device = sign_in(port, "dora", passwords["dora"])  # notified too: a device signed in
+        time.sleep(0.5)  # every hub has its streams (and has read what is there: nothing)
+        other_device = sign_in(other_port, "dora", passwords["dora"])  # notified too: a device signed in
         for n in range(3):
-            upload(port, other_device, f"f{n}.txt", b"x" * n)
+            upload(other_port, other_device, f"f{n}.txt", b"x" * n)
         expected = until_listed(port, streams_auth, start, 4)
         assert len(expected) == 4
         assert ids(first.take(4)) == expected
@@ -148,7 +174,7 @@ def test_two_websockets_and_an_sse_stream_get_every_upload_once_in_order_across_
 
         second.cut()  # a forced disconnect; it comes back from the last id it saw
         for n in range(3, 5):
-            upload(port, other_device, f"f{n}.txt", b"y")
+            upload(other_port, other_device, f"f{n}.txt", b"y")
         more = until_listed(port, streams_auth, expected[-1], 2)
         assert len(more) == 2
         second = WebSocketClient(port, streams_auth, expected[-1])
@@ -162,9 +188,8 @@ def test_two_websockets_and_an_sse_stream_get_every_upload_once_in_order_across_
             client.close()
 
 
-def test_each_stream_carries_only_its_users_notifications(one_server):
-    server, passwords = one_server
-    port = server.port
+def test_each_stream_carries_only_its_users_notifications(deployment):
+    (port, other_port), passwords = deployment
     dora, eve = sign_in(port, "dora", passwords["dora"]), sign_in(port, "eve", passwords["eve"])
     dora_start, eve_start = max(notification_ids(port, dora), default=0), max(notification_ids(port, eve), default=0)
     dora_ws, eve_ws, eve_sse = (
@@ -173,8 +198,9 @@ def test_each_stream_carries_only_its_users_notifications(one_server):
         SSEClient(port, eve, eve_start),
     )
     try:
-        upload(port, dora, "dora.txt", b"d")
-        upload(port, eve, "eve.txt", b"e")
+        time.sleep(0.5)
+        upload(other_port, dora, "dora.txt", b"d")
+        upload(other_port, eve, "eve.txt", b"e")
         upload(port, dora, "dora2.txt", b"d")
         dora_ids, eve_ids = until_listed(port, dora, dora_start, 2), until_listed(port, eve, eve_start, 1)
         assert ids(dora_ws.take(len(dora_ids))) == dora_ids
@@ -188,9 +214,9 @@ def test_each_stream_carries_only_its_users_notifications(one_server):
             client.close()
 
 
-def test_the_websocket_handshake_is_checked_and_needs_credentials(one_server):
-    server, passwords = one_server
-    port, auth = server.port, sign_in(server.port, "dora", passwords["dora"])
+def test_the_websocket_handshake_is_checked_and_needs_credentials(deployment):
+    (port, _), passwords = deployment
+    auth = sign_in(port, "dora", passwords["dora"])
     upgrade = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
     path = "/api/v1/notifications/ws"
     status, _, body = call(port, "GET", path, headers={**upgrade, "Sec-WebSocket-Version": "13"})
@@ -205,52 +231,40 @@ def test_the_websocket_handshake_is_checked_and_needs_credentials(one_server):
 
 
 def test_a_stream_ends_at_its_time_limit_and_the_client_resumes(tmp_path):
-    server, passwords = serve(tmp_path, "dora", LOCKER_STREAM_SECONDS="1", LOCKER_STREAM_HEARTBEAT="1")
-    try:
-        port, auth = server.port, sign_in(server.port, "dora", passwords["dora"])
-        ws = WebSocketClient(port, auth, 0)
-        assert len(ws.take(1)) == 1  # the sign-in
-        with pytest.raises(ConnectionClosed) as closed:
-            ws.ws.recv(timeout=WAIT)
-        assert closed.value.rcvd.code == 1001
-        sse = SSEClient(port, auth, 0)
-        assert len(sse.take(1)) == 1
-        assert sse.events.get(timeout=WAIT) is None  # the server closed it
-    finally:
-        server.stop()
+    with database() as db:
+        server, passwords = serve(tmp_path, "dora", LOCKER_STREAM_SECONDS="1", LOCKER_STREAM_HEARTBEAT="1", **db)
+        try:
+            stream_ends_on_time(server, passwords)
+        finally:
+            server.stop()
 
 
-def redis_reachable() -> bool:
-    try:
-        return redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        return False
+def stream_ends_on_time(server, passwords) -> None:
+    port, auth = server.port, sign_in(server.port, "dora", passwords["dora"])
+    ws = WebSocketClient(port, auth, 0)
+    assert len(ws.take(1)) == 1  # the sign-in
+    with pytest.raises(ConnectionClosed) as closed:
+        ws.ws.recv(timeout=WAIT)
+    assert closed.value.rcvd.code == 1001
+    sse = SSEClient(port, auth, 0)
+    assert len(sse.take(1)) == 1
+    assert sse.events.get(timeout=WAIT) is None  # the server closed it
 
 
-@pytest.mark.parametrize("fan_out", ["redis", "database"])
-def test_two_server_processes_deliver_what_the_other_committed(tmp_path, fan_out):
-    """Clients on server A, uploads through server B (and back). With Redis the database poll is set to 60 s, so
-    only Redis can bring the notifications in time; without it, the poll every 0.5 s does."""
-    if fan_out == "redis" and not redis_reachable():
-        pytest.skip("no Redis on 127.0.0.1:6379")
-    env = {"REDIS_URL": "redis://127.0.0.1:6379/14", "LOCKER_STREAM_POLL": "60"} if fan_out == "redis" else {}
-    a, passwords = serve(tmp_path, "dora", **env)
-    b = Server(tmp_path, RATELIMIT_ENABLE="0", **env)
-    try:
-        auth = sign_in(a.port, "dora", passwords["dora"])
-        start = max(notification_ids(a.port, auth), default=0)
-        on_a_ws, on_a_sse, on_b_ws = (
-            WebSocketClient(a.port, auth, start),
-            SSEClient(a.port, auth, start),
-            WebSocketClient(b.port, auth, start),
-        )
-        time.sleep(0.5)  # the hubs have registered the streams (and read what is there: nothing)
-        upload(b.port, auth, "via-b.txt", b"b")
-        upload(a.port, auth, "via-a.txt", b"a")
-        expected = until_listed(a.port, auth, start, 2)
-        for client in (on_a_ws, on_a_sse, on_b_ws):
-            assert ids(client.take(2, timeout=10)) == expected
-            client.close()
-    finally:
-        b.stop()
-        a.stop()
+def test_without_redis_two_server_processes_deliver_each_others_notifications_by_polling(tmp_path):
+    with database() as db:
+        a, passwords = serve(tmp_path, "dora", **db)
+        b = Server(tmp_path, RATELIMIT_ENABLE="0", **db)
+        try:
+            auth = sign_in(a.port, "dora", passwords["dora"])
+            start = max(notification_ids(a.port, auth), default=0)
+            on_a, on_b = WebSocketClient(a.port, auth, start), SSEClient(b.port, auth, start)
+            upload(b.port, auth, "via-b.txt", b"b")
+            upload(a.port, auth, "via-a.txt", b"a")
+            expected = until_listed(a.port, auth, start, 2)
+            for client in (on_a, on_b):
+                assert ids(client.take(2, timeout=10)) == expected
+                client.close()
+        finally:
+            b.stop()
+            a.stop()
