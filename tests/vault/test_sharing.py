@@ -503,3 +503,23 @@ def test_a_recipient_searches_names_and_tags_inside_a_shared_folder_and_nothing_
     assert found("quarterly report") == ["quarterly report.pdf"]  # every word
     assert found("secret", recursive="1") == []  # the owner's other items stay out of reach
     assert bob.get("/api/v1/search", {"q": "report"}).json()["results"] == []  # his own vault: nothing
+
+
+def test_a_recipient_with_little_storage_of_their_own_writes_into_a_share_at_the_owners_expense(alice, bob_account):
+    """The early size check (before the body is read) asks the quota of whoever pays: the owner."""
+    from accounts.models import User
+
+    folder, files = folder_with_files(alice)
+    assert share(alice, folder["id"], permission="edit").status_code == 201
+    User.objects.filter(pk=bob_account.user.pk).update(storage_quota=1000)
+    bob = bearer(bob_account)
+    data = b"v" * 3 * 1024 * 1024  # far beyond bob's 1,000 bytes, within alice's quota
+    put = bob.generic("PUT", f"/api/v1/files/{files['a.txt']}/content", data, content_type="application/octet-stream")
+    assert put.status_code == 200, put.content
+    posted = bob.post(
+        "/api/v1/files/", {"file": [SimpleUploadedFile("big.bin", data)], "folder": folder["id"]}, format="multipart"
+    )
+    assert posted.status_code == 201, posted.content
+    mine = bob.post("/api/v1/files/", {"file": [SimpleUploadedFile("mine.bin", data)]}, format="multipart")
+    assert (mine.status_code, mine.json()["code"]) == (413, "quota_exceeded")  # his own storage: his quota
+    assert User.objects.get(pk=bob_account.user.pk).storage_used == 0

@@ -361,7 +361,8 @@ class FileContentApi(APIView):
         ratelimit.enforce(request, group="upload_user", value=str(request.user.pk))
         keys = vault_keys(request)
         file = common.owned_file(request.user, pk, shared=True)  # one they may edit: 404 before the body is read
-        check_declared_size(request, request.user)
+        owner = request.user if file.owner_id == request.user.pk else file.owner  # a shared file's owner pays
+        check_declared_size(request, owner)
         upload = upload_from_iterable(
             owner_id=request.user.pk,
             mac_key=keys.content_mac_key(),

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from django.conf import settings
 
 from locker.errors import InvalidInput
+from vault import access
 from vault.common import QuotaExceeded
 from vault.transfers.upload_handler import body_fully_read, request_uploads
 from vault.transfers.uploads import EncryptedUpload, FileTooLarge
@@ -27,7 +28,10 @@ class IncompleteUpload(InvalidInput):
 
 
 def check_declared_size(request, user) -> None:
-    """Refuse before reading a body that cannot fit (413), from its declared length."""
+    """Refuse before reading a body that cannot fit (413), from its declared length. ``user``: whose storage it
+    will take (a shared item's owner when a recipient writes into it). When that is not known before the body is
+    read (a multipart upload from someone things are shared with may go to a shared folder), pass None: only
+    the upload size limit is checked early, the quota exactly after encryption."""
     declared = request.META.get("CONTENT_LENGTH")
     if not declared or not declared.isdigit():
         return
@@ -36,6 +40,8 @@ def check_declared_size(request, user) -> None:
     # the free space surely does not fit, a borderline one is decided exactly after encryption
     if size > settings.LOCKER_MAX_UPLOAD_SIZE * 1.01 + 1024 * 1024:
         raise FileTooLarge(settings.LOCKER_MAX_UPLOAD_SIZE)
+    if user is None:
+        return
     free = user.storage_quota - user.storage_used
     if size > free * 1.01 + 1024 * 1024:
         raise QuotaExceeded(f"This upload is {size} bytes; {max(free, 0)} bytes are free.")
@@ -44,7 +50,8 @@ def check_declared_size(request, user) -> None:
 def received_form(request, *, check_size: bool = True) -> tuple[dict, dict[str, list[EncryptedUpload]]]:
     """``(form fields, {field: [encrypted uploads]})`` of a multipart request to a view with ``upload_fields``."""
     if check_size:
-        check_declared_size(request, request.user)
+        # The target folder is in the body: for someone things are shared with, it may be another user's.
+        check_declared_size(request, None if access.receives_shares(request.user) else request.user)
     form = request.data  # parsing runs the encrypting upload handler
     request_uploads(request).raise_error()
     if not body_fully_read(request):
