@@ -5,12 +5,13 @@ For each size (100 MiB, 1 GiB by default; ``BENCH_TRANSFER_SIZES_MIB=100,1024``)
 ``BENCH_TRANSFER_REPEAT`` interleaved rounds (5 by default):
 
 * ``cp`` of the file on the same disk;
-* Locker under gunicorn (1 worker, 4 threads): multipart upload (``POST /api/v1/files/``),
-  raw ``PUT /api/v1/files/{id}/content``, and download (``GET .../content``) into /dev/null and saved to
-  a file, all with curl;
+* Locker under gunicorn with its ``locker/gunicorn.conf.py`` (1 worker, 4 threads): multipart upload
+  (``POST /api/v1/files/``), raw ``PUT /api/v1/files/{id}/content``, and download (``GET .../content``)
+  into /dev/null and saved to a file, all with curl;
 * with ``BENCH_BASELINE=<git ref>``, a second Locker from that ref (checked out into a temporary
   ``git worktree``, removed at the end), from the same virtualenv with its own data dir and the same
-  settings and gunicorn flags, doing the same transfers in the same rounds: an A/B of two versions;
+  settings, its own gunicorn configuration and the same flags, doing the same transfers in the same rounds:
+  an A/B of two versions;
 * the bare decrypting server: the same file in Locker's format, decrypted and sent with no framework;
 * copyparty (an unencrypted Python file server, from PyPI) receiving the same file by multipart
   (``act=bput``) and by ``PUT``, and serving it back (a second copyparty with ``--no-sendfile`` too);
@@ -712,15 +713,16 @@ def report(results: dict, names: list[str], version: dict[str, str], whole: Load
     if ab:
         ab_text = [
             f"`BENCH_BASELINE` runs a second Locker, the {version['baseline']}, checked out into a temporary",
-            "`git worktree` (removed at the end), from the same virtualenv with its own data dir and the same settings",
-            "and gunicorn flags, in the same rounds as the current checkout; the last ratio column is the current",
-            "checkout's speed over the baseline's.",
+            "`git worktree` (removed at the end), from the same virtualenv with its own data dir, its own",
+            "`locker/gunicorn.conf.py` and the same flags, in the same rounds as the current checkout; the last",
+            "ratio column is the current checkout's speed over the baseline's.",
         ]
     return "\n".join(
         [
             "## File transfer: encrypted Locker vs a bare decrypting server vs plain copyparty vs cp",
             "",
-            "MiB/s over loopback with curl; Locker under gunicorn (1 worker, 4 threads) encrypts on upload",
+            "MiB/s over loopback with curl; Locker under gunicorn as `make run` serves it (its",
+            "`locker/gunicorn.conf.py`, with 1 worker, 4 threads, no access log) encrypts on upload",
             "(AES-256-GCM stream, fsync before commit) and decrypts on download; copyparty stores and serves",
             "plaintext and does not fsync. All servers run at once and every round does each transfer on each,",
             "rotating which goes first (a shared machine's disk and CPU drift by 2x within minutes). **Every figure",
@@ -735,8 +737,8 @@ def report(results: dict, names: list[str], version: dict[str, str], whole: Load
             "`--no-sendfile`, a read-and-send loop, is shown too). *Retired target: Locker's download to /dev/null",
             'against copyparty\'s sendfile.* A second bare server ("handing bytes") copies each decrypted run into',
             "a new `bytes` before sending it, as a WSGI application must hand its body to the server (PEP 3333;",
-            "gunicorn refuses a buffer): the floor for decrypting under WSGI, which shows how much of the gap to",
-            "the bare server that one copy is, and how much is Locker's own.",
+            "gunicorn refuses a buffer): the floor for decrypting under plain WSGI. Locker's own worker lets a",
+            'download send its buffer without that copy (`environ["locker.write_now"]`, docs/vault.md).',
             *ab_text,
             "Reproduce: `make bench BENCH=transfer` (`BENCH_TRANSFER_SIZES_MIB=100,1024` by default,",
             f"`BENCH_TRANSFER_REPEAT` rounds, {REPEAT} here, 5 by default; `BENCH_BASELINE=<git ref>` for an A/B).",

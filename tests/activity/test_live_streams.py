@@ -8,6 +8,7 @@ THEN every client receives each of its user's notifications exactly once, in ord
 
 from __future__ import annotations
 
+import base64
 import json
 import queue
 import socket
@@ -212,6 +213,31 @@ def test_each_stream_carries_only_its_users_notifications(deployment):
     finally:
         for client in (dora_ws, eve_ws, eve_sse):
             client.close()
+
+
+def test_an_app_password_opens_both_streams(deployment):
+    """The sync client's credential (HTTP Basic with an app password) works as a Bearer token does."""
+    (port, _), passwords = deployment
+    auth = sign_in(port, "eve", passwords["eve"])
+    body = json.dumps({"name": "sync"})
+    status, _, answer = call(
+        port, "POST", "/api/v1/auth/app-passwords/", body, {**auth, "Content-Type": "application/json"}
+    )
+    assert status == 201, answer
+    secret = base64.b64encode(f"eve:{json.loads(answer)['password']}".encode()).decode()
+    basic = {"Authorization": f"Basic {secret}"}
+    start = max(notification_ids(port, auth), default=0)
+    ws, sse = WebSocketClient(port, basic, start), SSEClient(port, basic, start)
+    try:
+        upload(port, auth, "seen-by-sync.txt", b"s")
+        expected = until_listed(port, auth, start, 1)
+        assert ids(ws.take(len(expected))) == expected
+        assert ids(sse.take(len(expected))) == expected
+    finally:
+        ws.close()
+        sse.close()
+    wrong = {"Authorization": "Basic " + base64.b64encode(b"eve:not-it").decode()}
+    assert call(port, "GET", "/api/v1/notifications/stream", headers=wrong)[0] == 401
 
 
 def test_the_websocket_handshake_is_checked_and_needs_credentials(deployment):
