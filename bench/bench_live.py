@@ -30,7 +30,7 @@ import time
 from datetime import datetime
 
 from bench.bench_server import Server, start
-from bench.bench_transfer import rss_mib
+from bench.processes import rss_mib
 
 USERS = int(os.environ.get("BENCH_LIVE_USERS", "20"))
 COUNTS = [int(n) for n in os.environ.get("BENCH_LIVE_CONNECTIONS", "0,100,1000").split(",")]

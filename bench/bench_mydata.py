@@ -17,7 +17,8 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.bench_transfer import curl_token, peak_rss_mib, reset_peak, rss_mib, start_locker
+from bench.processes import peak_rss_mib, reset_peak, rss_mib
+from bench.transfer_servers import curl_token, start_locker
 
 N_MESSAGES = int(os.environ.get("BENCH_MYDATA_MESSAGES", "100000"))
 N_CHATS = 100

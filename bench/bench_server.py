@@ -24,7 +24,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.bench_transfer import VENV_BIN, children, free_port, rss_mib
+from bench.processes import VENV_BIN, children, free_port, rss_mib
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOW_COUNTS = [int(n) for n in os.environ.get("BENCH_SERVER_SLOW", "7,8,64,900,1100").split(",")]

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bench.bench_transfer import Copyparty, Locker
+from bench.transfer_servers import Copyparty, Locker
 
 SIZES = [int(s) for s in os.environ.get("BENCH_SMALL_SIZES", "4096,65536,1048576").split(",")]
 GETS, PUTS, WARM_UP = 100, 50, 5
