@@ -54,7 +54,7 @@ from gunicorn import util
 from gunicorn.http.wsgi import Response
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from locker.http import DETACH, WRITE_NOW
+from locker.http import DETACH, WRITE_NOW, recv_nowait
 
 REQUEST_TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 HEAD_TOO_LARGE = b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
@@ -220,12 +220,9 @@ class HeadBufferingWorker(ThreadWorker):
         self.on_head_readable(conn, conn.sock)  # its bytes are often there already
 
     def on_head_readable(self, conn: TConn, _sock) -> None:
-        try:
-            data = conn.sock.recv(max(1, self.max_head_bytes + 1 - len(conn.head)))
-        except (BlockingIOError, InterruptedError):
+        data = recv_nowait(conn.sock, max(1, self.max_head_bytes + 1 - len(conn.head)))
+        if data is None:
             return
-        except OSError:
-            data = b""
         if not data:  # the client went away
             self.forget_head(conn)
             self.close_conn(conn)
@@ -291,12 +288,9 @@ class HeadBufferingWorker(ThreadWorker):
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_linger_readable, conn))
 
     def on_linger_readable(self, conn: TConn, _sock) -> None:
-        try:
-            data = conn.sock.recv(4096)
-        except (BlockingIOError, InterruptedError):
+        data = recv_nowait(conn.sock, 4096)
+        if data is None:
             return
-        except OSError:
-            data = b""
         conn.drained += len(data)
         if not data or conn.drained >= self.linger_max_bytes:
             del self.lingering[conn]

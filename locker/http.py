@@ -58,3 +58,14 @@ def server_detach(request) -> Callable | None:
     ``(socket, bytes read beyond the request)``, for a long-lived stream served by an event loop of the
     application's own (``activity.live``). None under other servers."""
     return request.META.get(DETACH)
+
+
+def recv_nowait(sock, size: int) -> bytes | None:
+    """Up to ``size`` bytes from a non-blocking socket: None when none has come yet, ``b""`` when the peer closed
+    or the connection failed (an event loop treats both as the end)."""
+    try:
+        return sock.recv(size)
+    except (BlockingIOError, InterruptedError):
+        return None
+    except OSError:
+        return b""

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import connection
 
 from activity.models import Notification
+from locker.http import recv_nowait
 
 log = logging.getLogger(__name__)
 
@@ -202,12 +203,9 @@ class Hub:
             pass
 
     def _read(self, stream: Stream) -> None:
-        try:
-            data = stream.sock.recv(65536)
-        except (BlockingIOError, InterruptedError):
+        data = recv_nowait(stream.sock, 65536)
+        if data is None:
             return
-        except OSError:
-            data = b""
         if not data:
             self._drop(stream)
             return
