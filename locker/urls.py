@@ -30,6 +30,7 @@ urlpatterns = [
     path("api/redoc/", docs_csp(SpectacularRedocView.as_view(url_name="schema")), name="redoc"),
     path("", include("vault.urls")),
     path("", include("chats.urls")),
+    path("", include("activity.urls")),
     path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -63,9 +63,8 @@ def test_pages_load_their_scripts_as_modules_from_static_js():
             assert src, f"{template}: {attributes}"
             loaded.append(src.group(1))
             assert (JS / src.group(1)).is_file(), src.group(1)
-    assert {"page.js", "search.js", "files.js", "trash.js", "search-page.js", "notes.js", "note.js", "chat.js"} <= set(
-        loaded
-    )
+    entries = {"page.js", "search.js", "files.js", "trash.js", "search-page.js", "notes.js", "note.js", "chat.js"}
+    assert entries | {"live.js", "notifications.js", "activity.js"} <= set(loaded)
 
 
 def test_module_imports_resolve_and_modules_stay_small():

@@ -2,6 +2,7 @@
 import { startVault } from "./vault/common.js";
 import { setupDialogs } from "./vault/dialogs.js";
 import { createBrowser } from "./vault/listing.js";
+import { setupLive } from "./vault/live.js";
 import { setupPreview } from "./vault/preview.js";
 import { setupSharing } from "./vault/sharing.js";
 import { setupUploads } from "./vault/uploads.js";
@@ -14,5 +15,6 @@ startVault(function () {
   setupUploads(browser);
   setupPreview(browser);
   setupSharing(browser);
+  setupLive(browser);
   browser.start();
 });

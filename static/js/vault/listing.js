@@ -1,10 +1,11 @@
 // The file browser's listing: breadcrumbs, folders and files as a table or a grid, sorting, "show more",
 // and the per-item buttons. The other concerns of the page (uploads.js, dialogs.js, versions.js,
-// preview.js) plug into the object createBrowser() returns:
+// preview.js, sharing.js, live.js) plug into the object createBrowser() returns:
 //   browser.actions[name](item, kind)   what an item's button does (rename, move, delete, versions, share)
 //   browser.actions.preview(fileId)     a file's name opens the preview pane
 //   browser.afterRender                 functions run after each render of the listing
 //   browser.afterPath                   functions run once the breadcrumbs are known (state.path)
+//   browser.refreshSoon(), loadPath()   the listing (debounced) and the path read again (live.js)
 // In a folder someone shares with you, state.path starts at the shared folder (its parent is not ours to
 // see) and state.access ({owner, permission}, set by sharing.js) hides the buttons the share does not allow.
 import { $, el, formatBytes, localPath, quoted } from "../locker.js";
@@ -386,5 +387,5 @@ export function createBrowser() {
     });
   }
 
-  return Object.assign(browser, { loadListing, refreshSoon, renderListing, sortedItems, start });
+  return Object.assign(browser, { loadListing, loadPath, refreshSoon, renderListing, sortedItems, start });
 }

@@ -408,5 +408,14 @@ export function setupSharing(browser) {
 
   browser.afterPath.push(describeAccess);
   browser.actions.share = openShare;
+  // A share with us began, changed or ended (vault/live.js): the lists of the top level, or inside a shared
+  // folder what we may do there, are read again.
+  browser.reloadShares = function () {
+    state.sharedWithMe = null;
+    if (!state.folderId) return loadSections();
+    return browser.loadPath().catch(function () {
+      /* the folder is no longer ours to see: the listing's reload says so */
+    });
+  };
   loadSections();
 }
