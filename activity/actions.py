@@ -40,6 +40,10 @@ SHARE_CREATED = "share.created"
 SHARE_CHANGED = "share.changed"
 SHARE_REVOKED = "share.revoked"
 SHARE_LEFT = "share.left"
+# on the recipient's side: a share made to them, its permission changed, its end
+SHARE_RECEIVED = "share.received"
+SHARE_RECEIVED_CHANGED = "share.received_changed"
+SHARE_RECEIVED_ENDED = "share.received_ended"
 LINK_CREATED = "link.created"
 LINK_REVOKED = "link.revoked"
 LINK_USED = "link.used"
@@ -85,6 +89,9 @@ ALL = [
     SHARE_CHANGED,
     SHARE_REVOKED,
     SHARE_LEFT,
+    SHARE_RECEIVED,
+    SHARE_RECEIVED_CHANGED,
+    SHARE_RECEIVED_ENDED,
     LINK_CREATED,
     LINK_REVOKED,
     LINK_USED,

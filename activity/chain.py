@@ -64,6 +64,14 @@ def hash_of(event: Event) -> str:
     )
 
 
+def lock_heads(*user_keys) -> None:
+    """Lock the chains of several users at once, in one order (by key), before an action that appends to more than
+    one: two such actions between the same users (each sharing with the other, say) then wait for each other
+    instead of deadlocking. Call inside the transaction, before its first event."""
+    for key in sorted({str(key) for key in user_keys}):
+        ChainHead.objects.select_for_update().get_or_create(user_key=key)
+
+
 def append(event: Event) -> Event:
     """Link ``event`` (not saved yet) to its user's chain and save it. Call inside a transaction."""
     if event.ip:  # hashed as the database will give it back (IPv6 compressed)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from activity.models import Notification
+from activity.models import Event, Notification
 from tests.factories import make_account
 from tests.vault.conftest import bearer, content
 
@@ -57,6 +57,13 @@ def test_shares_tell_the_recipient_and_their_acts_tell_the_owner(account, other_
     alice_kinds = [k for k in kinds(account.user) if k not in (Kind.NEW_DEVICE, Kind.UPLOAD_FINISHED)]
     assert alice_kinds == [Kind.DOWNLOADED, Kind.SHARED_ITEM_CHANGED]
     assert {n.data["by"] for n in Notification.objects.filter(user=account.user, data__has_key="by")} == {"bob"}
+    # and the recipient's own log says so too, in the same transactions (no second notification from those events)
+    bob_events = Event.objects.filter(user=other_account.user, action__startswith="share.").order_by("seq")
+    assert [(e.action, e.object_id, e.data["owner"], e.data["permission"]) for e in bob_events] == [
+        ("share.received", folder["id"], "alice", "view"),
+        ("share.received_changed", folder["id"], "alice", "edit"),
+        ("share.received_ended", folder["id"], "alice", "edit"),
+    ]
 
 
 def test_a_public_link_used_notifies_its_owner(account):

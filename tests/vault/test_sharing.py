@@ -523,3 +523,40 @@ def test_a_recipient_with_little_storage_of_their_own_writes_into_a_share_at_the
     mine = bob.post("/api/v1/files/", {"file": [SimpleUploadedFile("mine.bin", data)]}, format="multipart")
     assert (mine.status_code, mine.json()["code"]) == (413, "quota_exceeded")  # his own storage: his quota
     assert User.objects.get(pk=bob_account.user.pk).storage_used == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_users_sharing_with_each_other_at_once_never_deadlock(account, other_account):
+    """Each share writes to both users' logs: the chains are locked in one order, so opposite shares wait in turn
+    (on PostgreSQL a lock cycle would abort one of them)."""
+    import threading
+
+    from tests.vault.conftest import keys_for
+    from vault.sharing import services as sharing
+
+    sides = []
+    for me, them in ((account, "bob"), (other_account, "alice")):
+        api = bearer(me)
+        folders = [api.post("/api/v1/folders/", {"name": f"f{n}"}, format="json").json()["id"] for n in range(6)]
+        sides.append((me.user, keys_for(me), them, folders))
+    errors = []
+
+    def run(user, keys, them, folders):
+        from django.db import connection as thread_connection
+
+        try:
+            for folder in folders:
+                share = sharing.share_create(user=user, keys=keys, item_id=folder, username=them, permission="view")
+                sharing.share_update(user=user, share_id=share.pk, permission="edit")
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=run, args=side) for side in sides]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert Share.objects.count() == 12

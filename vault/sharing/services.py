@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Keyring, User
-from activity import actions
+from activity import actions, chain
 from activity.models import Notification
 from activity.notifications import notify
 from activity.services import event_record
@@ -36,13 +36,29 @@ def record_on(row, action: str, *, user: User, meta=None, **data) -> None:
     event_record(action=action, user=user, meta=meta, object_type=row.kind, object_id=str(row.item_id), data=data)
 
 
+_RECIPIENT_EVENTS = {
+    Notification.Kind.SHARE_RECEIVED: actions.SHARE_RECEIVED,
+    Notification.Kind.SHARE_CHANGED: actions.SHARE_RECEIVED_CHANGED,
+    Notification.Kind.SHARE_REVOKED: actions.SHARE_RECEIVED_ENDED,
+}
+
+
 def _tell_recipient(share: Share, kind: str, **data) -> None:
+    """The recipient's notification and the event in their own log (the caller locked both chains first)."""
+    about = {"share": str(share.pk), "permission": share.permission, **data}
     notify(
         user_id=share.recipient_id,
         kind=kind,
         object_type=share.kind,
         object_id=share.item_id,
-        data={"share": str(share.pk), "by": share.owner.username, "permission": share.permission, **data},
+        data={**about, "by": share.owner.username},
+    )
+    event_record(
+        action=_RECIPIENT_EVENTS[kind],
+        user_id=share.recipient_id,
+        object_type=share.kind,
+        object_id=str(share.item_id),
+        data={**about, "owner": share.owner.username},
     )
 
 
@@ -97,6 +113,7 @@ def share_create(*, user: User, keys: VaultKeys, item_id, username, permission, 
     )
     try:
         with transaction.atomic():
+            chain.lock_heads(user.pk, recipient.pk)
             share = Share.objects.create(
                 owner=user, recipient=recipient, kind=kind, permission=permission, key_wrapped=wrapped, **{kind: item}
             )
@@ -123,6 +140,7 @@ def share_update(*, user: User, share_id, permission, meta=None) -> Share:
     permission = _permission(permission)
     with transaction.atomic():
         share = _made(user, share_id, lock=True)
+        chain.lock_heads(user.pk, share.recipient_id)
         before = share.permission
         share.permission, share.modified_at = permission, timezone.now()
         share.save(update_fields=["permission", "modified_at"])
@@ -138,6 +156,7 @@ def share_revoke(*, user: User, keys: VaultKeys, share_id, meta=None) -> None:
     (:mod:`vault.sharing.rotation`) so that what is written from now on is out of the recipient's reach."""
     with transaction.atomic():
         share = _made(user, share_id, lock=True)
+        chain.lock_heads(user.pk, share.recipient_id)
         _tell_recipient(share, Notification.Kind.SHARE_REVOKED)
         share.delete()
         rewrapped = rotation.rotate(keys, share)
