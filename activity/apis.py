@@ -13,7 +13,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from activity import notifications
+from activity import naming, notifications
 from activity.models import Event, Notification
 from activity.selectors import event_list
 from activity.services import export_record
@@ -26,6 +26,10 @@ ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 404)}
 
 
 class EventSerializer(serializers.ModelSerializer):
+    object_name = serializers.SerializerMethodField(
+        help_text="The item's name, opened for the reader (never stored); null when they cannot open it."
+    )
+
     class Meta:
         model = Event
         fields = [
@@ -38,9 +42,13 @@ class EventSerializer(serializers.ModelSerializer):
             "user_agent",
             "object_type",
             "object_id",
+            "object_name",
             "data",
         ]
         read_only_fields = fields
+
+    def get_object_name(self, event) -> str | None:
+        return self.context.get("names", {}).get((event.object_type, event.object_id))
 
 
 class EventFilter(StrictFilterSet):
@@ -108,6 +116,11 @@ class ActivityListApi(ListAPIView):
         ],
         tags=["activity"],
     )
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        context = {**self.get_serializer_context(), "names": naming.names_for(request, page)}
+        return self.get_paginated_response(self.get_serializer(page, many=True, context=context).data)
+
     def get(self, request, *args, **kwargs):
         if request.accepted_renderer.format != "csv":
             return super().get(request, *args, **kwargs)

@@ -151,3 +151,28 @@ def test_exports_are_recorded_before_their_first_byte(auth_client, account):
     ]
     b"".join(data.streaming_content)
     b"".join(csv.streaming_content)
+
+
+def test_items_are_named_for_whoever_can_open_them_and_for_no_one_else(account, other_account):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.vault.conftest import bearer
+
+    alice, bob = bearer(account), bearer(other_account)
+    folder = alice.post("/api/v1/folders/", {"name": "team"}, format="json").json()
+    alice.post("/api/v1/files/", {"file": [SimpleUploadedFile("plan.txt", b"p")], "folder": folder["id"]})
+    share = {"item": folder["id"], "username": "bob", "permission": "view"}
+    assert alice.post("/api/v1/shares/", share, format="json").status_code == 201
+
+    def named(api, **params):
+        rows = api.get("/api/v1/activity/", {"page_size": 100, **params}).json()["results"]
+        return {(row["action"], row["object_name"]) for row in rows if row["object_type"]}
+
+    assert {("folder.created", "team"), ("file.uploaded", "plan.txt"), ("share.created", "team")} <= named(alice)
+    assert ("share.received", "team") in named(bob)  # opened with the share's key
+    admin = make_account("root", role=User.Role.ADMIN)
+    root = APIClient()
+    root.credentials(HTTP_AUTHORIZATION=f"Bearer {admin.login(root)['access']}")
+    assert {name for _, name in named(root, user=str(account.user.pk))} == {None}  # an admin cannot open them
+    stored = Event.objects.filter(user=account.user, action="file.uploaded").get()
+    assert "plan.txt" not in str(stored.data) and stored.object_id  # the name is opened at read time, never kept

@@ -52,7 +52,7 @@ export const ACTION_GROUPS = [
       "share.changed": "Changed what someone may do with a shared item",
       "share.revoked": "Stopped sharing an item",
       "share.left": "Left an item shared with you",
-      "share.received": "Someone shared an item with you",
+      "share.received": "An item was shared with you",
       "share.received_changed": "Your permission on an item shared with you changed",
       "share.received_ended": "An item shared with you is no longer shared",
       "link.created": "Created a public link",

@@ -64,6 +64,7 @@ export function activityPage(root) {
       el("td", {}, [timeNode(event.created_at)]),
       el("td", { class: "what" }, [
         el("span", { class: "what-label", title: event.action, text: actionLabel(event) }),
+        event.object_name ? el("span", { class: "what-object", "data-testid": "activity-object", text: event.object_name }) : null,
         details ? el("span", { class: "what-details muted", text: details }) : null,
       ]),
       el("td", { class: event.outcome === "failure" ? "failure" : "success", text: OUTCOMES[event.outcome] || event.outcome }),
