@@ -9,6 +9,7 @@ import uuid
 from django.db import transaction
 
 from accounts.models import User
+from activity import chain
 from activity.services import event_record
 from locker.errors import Conflict, InvalidInput, LockerError, NotFound
 from vault import access
@@ -152,6 +153,7 @@ def record(action: str, *, user: User, owner: User, meta=None, object_type: str,
     if owner.pk == user.pk:
         event_record(action=action, user=user, meta=meta, object_type=object_type, object_id=object_id, data=data)
         return
+    chain.lock_heads(user.pk, owner.pk)  # in one order: two users writing into each other's shares wait in turn
     event_record(
         action=action,
         user=user,

@@ -560,3 +560,42 @@ def test_two_users_sharing_with_each_other_at_once_never_deadlock(account, other
         thread.join(timeout=120)
     assert errors == []
     assert Share.objects.count() == 12
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_users_writing_into_each_others_shares_at_once_never_deadlock(account, other_account):
+    """A recipient's write is an event in both logs: the chains are locked in one order first."""
+    import threading
+
+    sides = []
+    for me, them in ((account, "bob"), (other_account, "alice")):
+        api = bearer(me)
+        folder = api.post("/api/v1/folders/", {"name": "drop"}, format="json").json()["id"]
+        assert share(api, folder, username=them, permission="edit").status_code == 201
+        sides.append(folder)
+    errors = []
+
+    def run(me, folder):
+        from django.db import connection as thread_connection
+
+        try:
+            api = bearer(me)
+            for n in range(6):
+                answer = api.post("/api/v1/files/", {"file": [SimpleUploadedFile(f"{n}.txt", b"x")], "folder": folder})
+                if answer.status_code != 201:
+                    errors.append(answer.content)
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+        finally:
+            thread_connection.close()
+
+    # alice writes into bob's folder while bob writes into alice's
+    threads = [
+        threading.Thread(target=run, args=(account, sides[1])),
+        threading.Thread(target=run, args=(other_account, sides[0])),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []

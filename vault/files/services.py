@@ -172,7 +172,9 @@ class UploadResult:
 
 def _charge_quota(user: User, upload: EncryptedUpload) -> None:
     """Add the upload's stored bytes to the user's usage, or refuse with 413 ``quota_exceeded``."""
-    locked = User.objects.select_for_update().get(pk=user.pk)
+    # FOR NO KEY UPDATE (PostgreSQL): the usage changes, never the key, so rows that point at the user (the events
+    # of the same transaction in another user's log, say) need not wait for it, nor make it wait in a cycle.
+    locked = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     if locked.storage_used + upload.stored_size > locked.storage_quota:
         free = max(0, locked.storage_quota - locked.storage_used)
         raise QuotaExceeded(
