@@ -6,4 +6,11 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
-        from accounts import schema  # noqa: F401 - registers the OpenAPI auth extensions
+        from accounts import (
+            live_credentials,
+            schema,  # noqa: F401 - registers the OpenAPI auth extensions
+        )
+        from activity.live import credentials
+
+        # a live stream ends when the session or app password it was opened with does
+        credentials.register(identify=live_credentials.identify, valid=live_credentials.valid)

@@ -372,9 +372,9 @@ LOCKER_STREAM_RETRY_MS = env_int("LOCKER_STREAM_RETRY_MS", 1000)
 # Live streams held by one server process's hub (activity.live): each is one socket, no thread.
 LOCKER_STREAM_MAX = env_int("LOCKER_STREAM_MAX", 10000)
 # How far back (seconds) a hub looks again for notifications committed after higher ids (PostgreSQL).
-LOCKER_STREAM_LOOKBACK = float(
-    os.environ.get("LOCKER_STREAM_LOOKBACK", "10")
-)  # a public link expires at most this far ahead
+LOCKER_STREAM_LOOKBACK = float(os.environ.get("LOCKER_STREAM_LOOKBACK", "10"))
+# How often (seconds) a hub checks that each stream's session or app password is still valid.
+LOCKER_STREAM_RECHECK = float(os.environ.get("LOCKER_STREAM_RECHECK", "10"))
 LOCKER_MAX_MESSAGE_BYTES = env_int("LOCKER_MAX_MESSAGE_BYTES", 32 * 1024)
 LOCKER_MAX_AUDIO_SIZE = env_int("LOCKER_MAX_AUDIO_SIZE", 50 * 1024 * 1024)
 # Thumbnails are made in short-lived worker processes (vault.derived.derive): how many at once, and for how long each.

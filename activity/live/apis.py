@@ -20,6 +20,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.views import APIView
 
 from activity import streams
+from activity.live import credentials
 from activity.live.hub import Stream, hub
 from activity.live.transports import SSE, BadHandshake, WebSocket, websocket_accept
 from locker.errors import InvalidInput, LockerError
@@ -68,7 +69,7 @@ def hand_over(request, transport, after: int) -> bool:
     if live.count() >= settings.LOCKER_STREAM_MAX:
         raise Unavailable()
     sock, received = detach()
-    live.add(Stream(sock, request.user.pk, transport, after, received))
+    live.add(Stream(sock, request.user.pk, transport, after, received, credentials.identify(request)))
     return True
 
 

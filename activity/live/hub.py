@@ -26,6 +26,7 @@ from collections import defaultdict
 from django.conf import settings
 from django.db import connection
 
+from activity.live import credentials
 from activity.models import Notification
 from locker.http import recv_nowait
 
@@ -39,8 +40,9 @@ USERS_PER_READ = 500  # users in one query's IN list
 class Stream:
     """One client connection: its socket, transport, resume state and unsent bytes."""
 
-    def __init__(self, sock: socket.socket, user_id, transport, after: int, received: bytes = b""):
+    def __init__(self, sock: socket.socket, user_id, transport, after: int, received: bytes = b"", credential=None):
         self.sock, self.user_id, self.transport = sock, user_id, transport
+        self.credential = credential  # rechecked while the stream lasts (activity.live.credentials)
         sock.setblocking(False)  # the loop must never wait on one client
         self.cursor = after  # the highest id sent (or the client's resume point)
         self.floor = after  # ids at or below it are settled: never sent again, never looked for again
@@ -82,6 +84,7 @@ class Hub:
         self._streams: dict[int, Stream] = {}  # by file descriptor
         self._by_user: dict = defaultdict(set)
         self._next_poll = 0.0
+        self._next_recheck = time.monotonic() + settings.LOCKER_STREAM_RECHECK
         self._stopping = False
         self.thread = threading.Thread(target=self._run, name="locker-live-hub", daemon=True)
         self.thread.start()
@@ -153,7 +156,21 @@ class Hub:
             woken = set(self._by_user)
         if woken:
             self._deliver([user for user in woken if user in self._by_user], lookback)
+        if now >= self._next_recheck:
+            self._next_recheck = now + settings.LOCKER_STREAM_RECHECK
+            self._end_revoked()
         self._beat_end_and_flush(now)
+
+    def _end_revoked(self) -> None:
+        """End the streams whose session or app password ended (signed out, revoked, expired, account off)."""
+        held = {stream.credential for stream in self._streams.values() if stream.credential}
+        if not held:
+            return
+        valid = credentials.still_valid(held)
+        for stream in self._streams.values():
+            if stream.credential and stream.credential not in valid and not stream.ending:
+                stream.out += stream.transport.end()
+                stream.ending = True
 
     def _take_arrivals(self) -> set:
         """Register the streams added since the last turn; returns the users to read for (theirs and the woken)."""

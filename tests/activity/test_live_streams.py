@@ -294,3 +294,46 @@ def test_without_redis_two_server_processes_deliver_each_others_notifications_by
         finally:
             b.stop()
             a.stop()
+
+
+def test_a_stream_ends_when_its_session_or_app_password_does(tmp_path):
+    with database() as db:
+        server, passwords = serve(tmp_path, "dora", LOCKER_STREAM_RECHECK="1", **db)
+        try:
+            port = server.port
+            body = json.dumps({"username": "dora", "password": passwords["dora"]})
+            status, _, answer = call(port, "POST", "/api/v1/auth/token", body, {"Content-Type": "application/json"})
+            tokens = json.loads(answer)
+            auth = {"Authorization": f"Bearer {tokens['access']}"}
+            other = sign_in(port, "dora", passwords["dora"])
+            made = call(
+                port,
+                "POST",
+                "/api/v1/auth/app-passwords/",
+                json.dumps({"name": "sync"}),
+                {**other, "Content-Type": "application/json"},
+            )
+            app_password = json.loads(made[2])
+            basic = {"Authorization": "Basic " + base64.b64encode(f"dora:{app_password['password']}".encode()).decode()}
+            ws, sse, sync = (
+                WebSocketClient(port, auth, 10**9),
+                SSEClient(port, auth, 10**9),
+                SSEClient(port, basic, 10**9),
+            )
+            ended = call(
+                port,
+                "POST",
+                "/api/v1/auth/logout",
+                json.dumps({"refresh": tokens["refresh"]}),
+                {**auth, "Content-Type": "application/json"},
+            )
+            assert ended[0] == 204, ended
+            with pytest.raises(ConnectionClosed):
+                ws.ws.recv(timeout=WAIT)
+            assert sse.events.get(timeout=WAIT) is None  # ended by the server
+            assert call(port, "GET", "/healthz")[0] == 200 and sync.take(1, timeout=1.5) == []  # still open
+            revoked = call(port, "DELETE", f"/api/v1/auth/app-passwords/{app_password['id']}/", headers=other)
+            assert revoked[0] == 204, revoked
+            assert sync.events.get(timeout=WAIT) is None
+        finally:
+            server.stop()
