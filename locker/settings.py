@@ -116,6 +116,7 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 24 * 14)
 CSRF_COOKIE_HTTPONLY = True
 
 INSTALLED_APPS = [
+    "locker.apps.LockerConfig",  # first: its management commands replace Django's (changepassword)
     "locker.apps.LockerAdminConfig",  # django.contrib.admin with accounts.admin_site.LockerAdminSite
     "django.contrib.auth",
     "django.contrib.contenttypes",
