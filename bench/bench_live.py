@@ -31,6 +31,7 @@ from datetime import datetime
 
 from bench.bench_server import Server, start
 from bench.processes import rss_mib
+from tests.served import call, sign_in, upload
 
 USERS = int(os.environ.get("BENCH_LIVE_USERS", "20"))
 COUNTS = [int(n) for n in os.environ.get("BENCH_LIVE_CONNECTIONS", "0,100,1000").split(",")]
@@ -45,33 +46,6 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
 
 
-def request(port: int, method: str, path: str, body=None, headers=None, conn=None) -> tuple[int, bytes]:
-    own = conn is None
-    conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        if own:
-            conn.close()
-
-
-def sign_in(port: int, username: str) -> dict:
-    body = json.dumps({"username": username, "password": PASSWORD})
-    status, answer = request(port, "POST", "/api/v1/auth/token", body, {"Content-Type": "application/json"})
-    assert status == 200, answer
-    return {"Authorization": f"Bearer {json.loads(answer)['access']}"}
-
-
-def upload(port: int, auth: dict, name: str) -> None:
-    body = (f'--b\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n\r\nlive\r\n--b--\r\n').encode()
-    status, answer = request(
-        port, "POST", "/api/v1/files/", body, {**auth, "Content-Type": "multipart/form-data; boundary=b"}
-    )
-    assert status == 201, answer
-
-
 def small_requests(port: int, auth: dict, count: int = REQUESTS, timeout: float = 10) -> tuple[list[float], int]:
     """``count`` sequential small API requests on one kept-alive connection: (milliseconds each, failures)."""
     times, failures = [], 0
@@ -80,7 +54,7 @@ def small_requests(port: int, auth: dict, count: int = REQUESTS, timeout: float 
         for _ in range(count):
             begin = time.perf_counter()
             try:
-                status, _ = request(port, "GET", "/api/v1/notifications/?unread=1", headers=auth, conn=conn)
+                status, _, _ = call(port, "GET", "/api/v1/notifications/?unread=1", headers=auth, conn=conn)
             except OSError:
                 failures += 1
                 conn.close()
@@ -179,7 +153,7 @@ class Streams:
 
 
 def notification_created(port: int, auth: dict) -> dict[int, float]:
-    status, body = request(port, "GET", "/api/v1/notifications/", headers=auth)
+    status, _, body = call(port, "GET", "/api/v1/notifications/", headers=auth)
     assert status == 200, body
     return {row["id"]: datetime.fromisoformat(row["created_at"]).timestamp() for row in json.loads(body)["results"]}
 
@@ -199,7 +173,7 @@ def hub_round(server: Server, auths: list[dict], count: int) -> dict:
         per_user = {i: sum(1 for n in range(count) if n % len(auths) == i) for i in range(len(auths))}
         for k in range(UPLOADS):
             user = k % len(auths)
-            upload(port, auths[user], f"live-{count}-{k}.txt")
+            upload(port, auths[user], f"live-{count}-{k}.txt", b"live")
             created = notification_created(port, auths[user])
             newest = max(created)
             deadline = time.monotonic() + 10
@@ -252,14 +226,14 @@ def run() -> str:
         make_account(name, password=PASSWORD)
     hub_server = start("after")
     try:
-        auths = [sign_in(hub_server.port, name) for name in names]
+        auths = [sign_in(hub_server.port, name, PASSWORD) for name in names]
         idle = rss_mib(hub_server.worker_pid())
         rounds = [hub_round(hub_server, auths, count) for count in COUNTS]
     finally:
         hub_server.stop()
     thread_server = start("before")
     try:
-        auth = sign_in(thread_server.port, names[0])
+        auth = sign_in(thread_server.port, names[0], PASSWORD)
         peers = [thread_round(thread_server, auth, count) for count in (4, 8, 16)]
     finally:
         thread_server.stop()

@@ -69,15 +69,17 @@ def serve(data_dir: Path, *usernames: str, **env: str) -> tuple[Server, dict[str
         raise
 
 
-def call(port: int, method: str, path: str, body=None, headers=None) -> tuple[int, dict, bytes]:
-    """One request on a new connection: ``(status, headers, body)``."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def call(port: int, method: str, path: str, body=None, headers=None, conn=None) -> tuple[int, dict, bytes]:
+    """One request: ``(status, headers, body)``; on ``conn`` (kept open by the caller) or on a new connection."""
+    own = conn is None
+    conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         conn.request(method, path, body=body, headers=headers or {})
         response = conn.getresponse()
         return response.status, dict(response.getheaders()), response.read()
     finally:
-        conn.close()
+        if own:
+            conn.close()
 
 
 def sign_in(port: int, username: str, password: str) -> dict[str, str]:

@@ -18,8 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from activity.models import Event
 from locker.crypto.errors import CryptoError
 from locker.http import WRITE_NOW
-from tests.served import call as request
-from tests.served import serve, sign_in
+from tests.served import call, serve, sign_in
 from tests.served import upload as upload_file
 from vault.models import FileVersion
 
@@ -121,26 +120,19 @@ def served(tmp_path_factory):
         server.stop()
 
 
-def call(server, method, path, body=None, headers=None, conn=None):
-    """A request on ``conn`` (kept open by the caller): ``(status, response, body)``."""
-    conn.request(method, path, body=body, headers=headers or {})
-    response = conn.getresponse()
-    return response.status, response, response.read()
-
-
 def test_the_real_server_sends_whole_bodies_ranges_and_heads_on_one_connection(served):
     server, auth, data, url = served
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     try:
-        status, response, body = call(server, "GET", url, headers=auth, conn=conn)
-        assert (status, body == data, response.getheader("Content-Length")) == (200, True, str(len(data)))
-        status, response, body = call(server, "HEAD", url, headers=auth, conn=conn)
-        assert (status, body, response.getheader("Content-Length")) == (200, b"", str(len(data)))
-        status, _, body = call(server, "GET", url, headers={**auth, "Range": "bytes=1000000-2500000"}, conn=conn)
+        status, headers, body = call(server.port, "GET", url, headers=auth, conn=conn)
+        assert (status, body == data, headers["Content-Length"]) == (200, True, str(len(data)))
+        status, headers, body = call(server.port, "HEAD", url, headers=auth, conn=conn)
+        assert (status, body, headers["Content-Length"]) == (200, b"", str(len(data)))
+        status, _, body = call(server.port, "GET", url, headers={**auth, "Range": "bytes=1000000-2500000"}, conn=conn)
         assert (status, body == data[1_000_000:2_500_001]) == (206, True)
-        status, _, body = call(server, "GET", url, headers={**auth, "Range": "bytes=-70000"}, conn=conn)
+        status, _, body = call(server.port, "GET", url, headers={**auth, "Range": "bytes=-70000"}, conn=conn)
         assert (status, body == data[-70_000:]) == (206, True)
-        status, _, body = call(server, "GET", url, headers=auth, conn=conn)  # the connection was kept in step
+        status, _, body = call(server.port, "GET", url, headers=auth, conn=conn)  # the connection was kept in step
         assert (status, body == data) == (200, True)
     finally:
         conn.close()
@@ -157,9 +149,9 @@ def test_a_client_going_away_mid_download_is_a_download_not_damage(served):
     deadline = time.monotonic() + 10
     events: list = []
     while time.monotonic() < deadline:
-        _, _, body = request(server.port, "GET", "/api/v1/activity/?type=file.integrity_failed", headers=auth)
+        _, _, body = call(server.port, "GET", "/api/v1/activity/?type=file.integrity_failed", headers=auth)
         events = json.loads(body)["results"]
-        _, _, body = request(server.port, "GET", "/api/v1/activity/?type=file.downloaded", headers=auth)
+        _, _, body = call(server.port, "GET", "/api/v1/activity/?type=file.downloaded", headers=auth)
         if len(json.loads(body)["results"]) >= 2:  # this download's event too (written when it ended)
             break
         time.sleep(0.2)
