@@ -361,3 +361,33 @@ class Link(models.Model):
     @property
     def item_id(self):
         return self.folder_id if self.kind == "folder" else self.file_id
+
+
+class Star(models.Model):
+    """``user`` starred one folder or file (their own, or one shared with them): a per-user marker, ids only.
+
+    Nothing about the item is stored here: its name stays sealed in its own row. Trashing the item keeps the star
+    (it shows again after a restore); purging it deletes the star with it.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stars")
+    folder = models.ForeignKey(Folder, null=True, blank=True, on_delete=models.CASCADE, related_name="stars")
+    file = models.ForeignKey(File, null=True, blank=True, on_delete=models.CASCADE, related_name="stars")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(folder__isnull=False, file__isnull=True) | models.Q(folder__isnull=True, file__isnull=False)
+                ),
+                name="vault_star_one_item",
+            ),
+            models.UniqueConstraint(fields=["user", "folder"], name="vault_star_unique_folder"),
+            models.UniqueConstraint(fields=["user", "file"], name="vault_star_unique_file"),
+        ]
+        indexes = [models.Index(fields=["user", "created_at"], name="vault_star_user")]
+
+    def __str__(self):
+        return f"star of {'folder' if self.folder_id else 'file'} {self.folder_id or self.file_id}"
