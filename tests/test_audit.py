@@ -58,6 +58,7 @@ NOT_ACTIONS = {
     "vault.files.services.index_folder": "a step of folder writes (inside their transactions)",
     "vault.notes.services.index_note": "a step of note writes (inside their transactions)",
     "vault.common.clean_name": "input cleaning",
+    "vault.files.services.star_set": "a personal marker: changes no data, and nobody else sees it",
     "vault.common.clean_tags": "input cleaning",
     "vault.common.clean_title": "input cleaning",
     "vault.common.etag_of": "a format",
@@ -135,6 +136,7 @@ EXPECTED = {
     "vault.files.services.file_version_add": "file.version_added",
     "vault.files.services.file_version_restore": "file.version_restored",
     "vault.files.services.file_download_record": "file.downloaded",
+    "vault.files.services.files_download_record": "file.downloaded",
     "vault.trash.services.item_trash": "trash.added",
     "vault.trash.services.trash_restore": "trash.restored",
     "vault.trash.services.trash_purge": "trash.purged",
@@ -275,6 +277,9 @@ def _scenarios():
             number=1,
         ),
         "vault.files.services.file_download_record": lambda w: vault.file_download_record(user=w["user"], file=file(w)),
+        "vault.files.services.files_download_record": lambda w: vault.files_download_record(
+            user=w["user"], files=[file(w)]
+        ),
         "vault.trash.services.item_trash": lambda w: trash.item_trash(user=w["user"], kind="file", item_id=file(w).pk),
         "vault.trash.services.trash_restore": lambda w: trash.trash_restore(
             user=w["user"], keys=w["keys"], item_id=_trashed(vault, w, file(w)).pk

@@ -380,7 +380,8 @@ class Star(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    models.Q(folder__isnull=False, file__isnull=True) | models.Q(folder__isnull=True, file__isnull=False)
+                    models.Q(folder__isnull=False, file__isnull=True)
+                    | models.Q(folder__isnull=True, file__isnull=False)
                 ),
                 name="vault_star_one_item",
             ),

@@ -9,7 +9,7 @@ from locker.serializers import StrictCharField, StrictUUIDField
 from locker.textrules import NAME_PATTERN, NAME_RULE, TAG_PATTERN, TAG_RULE, tag_list_pattern
 from vault import kinds
 from vault.common import MAX_NAME_LENGTH, MAX_TAG_LENGTH, MAX_TAGS, etag_of
-from vault.models import File, Folder, Note
+from vault.models import File, Folder, Note, Star
 from vault.notes.services import MAX_TITLE, note_body, note_title
 from vault.transfers.integrity import CRYPTO_FAILURES, integrity_failure_record
 
@@ -70,7 +70,19 @@ class Owned(serializers.Serializer):
         return item.owner_id == self.context["keys"].owner_id
 
 
-class FolderSerializer(MarksDamage, Owned):
+class Starred(serializers.Serializer):
+    starred = serializers.SerializerMethodField(help_text="Whether you starred it (a marker only you see).")
+
+    def get_starred(self, item) -> bool:
+        # one query for a whole listing: the ids the reader starred, kept in the (shared) serializer context
+        ids = self.context.get("_starred")
+        if ids is None:
+            rows = Star.objects.filter(user_id=self.context["keys"].owner_id).values_list("folder_id", "file_id")
+            ids = self.context["_starred"] = {folder_id or file_id for folder_id, file_id in rows}
+        return item.pk in ids
+
+
+class FolderSerializer(MarksDamage, Owned, Starred):
     id = serializers.UUIDField()
     name = serializers.SerializerMethodField()
     parent = serializers.UUIDField(source="parent_id", allow_null=True)
@@ -85,7 +97,7 @@ class FolderSerializer(MarksDamage, Owned):
         return self.context["keys"].folder_tags(folder)
 
 
-class FileSerializer(MarksDamage, Owned):
+class FileSerializer(MarksDamage, Owned, Starred):
     id = serializers.UUIDField()
     name = serializers.SerializerMethodField()
     folder = serializers.UUIDField(source="folder_id", allow_null=True)

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from vault.export import apis as export_apis
-from vault.files import apis
+from vault.files import apis, browse_apis
 from vault.notes import apis as notes_apis
 from vault.search import apis as search_apis
 from vault.sharing import apis as sharing_apis
@@ -10,6 +10,13 @@ from vault.trash import apis as trash_apis
 urlpatterns = [
     path("folders/", apis.FolderListCreateApi.as_view(), name="api-folders"),
     path("folders/<uuid:pk>/", apis.FolderDetailApi.as_view(), name="api-folder"),
+    path("folders/<uuid:pk>/star", browse_apis.FolderStarApi.as_view(), name="api-folder-star"),
+    path("folders/<uuid:pk>/archive", browse_apis.FolderArchiveApi.as_view(), name="api-folder-archive"),
+    path("files/<uuid:pk>/star", browse_apis.FileStarApi.as_view(), name="api-file-star"),
+    path("starred/", browse_apis.StarredListApi.as_view(), name="api-starred"),
+    path("recent/", browse_apis.RecentListApi.as_view(), name="api-recent"),
+    path("archive", browse_apis.ArchiveApi.as_view(), name="api-archive"),
+    path("me/storage", browse_apis.StorageApi.as_view(), name="api-me-storage"),
     path("files/", apis.FileListCreateApi.as_view(), name="api-files"),
     path("files/<uuid:pk>/", apis.FileDetailApi.as_view(), name="api-file"),
     path("files/<uuid:pk>/content", apis.FileContentApi.as_view(), name="api-file-content"),

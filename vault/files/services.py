@@ -17,6 +17,7 @@ from activity.notifications import quota_crossed
 from activity.services import event_record
 from locker.errors import InvalidInput, LockerError, NotFound
 from locker.http import RequestMeta
+from vault import access
 from vault.common import (
     UNSET,
     NameConflict,
@@ -28,6 +29,7 @@ from vault.common import (
     clean_tags,
     delete_blobs_after_commit,
     etag_of,
+    is_uuid,
     name_taken,
     owned_file,
     owned_folder,
@@ -37,7 +39,7 @@ from vault.common import (
 )
 from vault.derived.derive import derive_upload, derived_store, preview_blobs
 from vault.keys import VaultKeys
-from vault.models import File, FileVersion, Folder, SearchToken
+from vault.models import File, FileVersion, Folder, SearchToken, Star
 from vault.search.index import index_item, reindex_fields
 from vault.transfers.downloads import plaintext_chunks
 from vault.transfers.uploads import EncryptedUpload, upload_from_iterable
@@ -99,8 +101,22 @@ def folder_create(
             raise NameConflict(f'"{name}" already exists in this folder.') from None
         keys.remember_folder_key(folder_id, key)
         index_folder(owner, keys, folder_id, name, tags)
-        record(actions.FOLDER_CREATED, user=user, owner=owner, meta=meta, object_type="folder", object_id=folder_id)
+        record(
+            actions.FOLDER_CREATED,
+            user=user,
+            owner=owner,
+            meta=meta,
+            object_type="folder",
+            object_id=folder_id,
+            data={"folder": _id_or_none(parent)},
+        )
     return folder
+
+
+def _id_or_none(folder: Folder | None) -> str | None:
+    """The id of the folder an item is in (or went to) for its event's data: ids only, never a name; None for
+    the top level. The activity log names the folder at read time for whoever can open it."""
+    return str(folder.pk) if folder is not None else None
 
 
 def _ancestors_include(folder_id, candidate: Folder | None) -> bool:
@@ -159,6 +175,7 @@ def folder_update(
             meta=meta,
             object_type="folder",
             object_id=folder.pk,
+            data={"folder": _id_or_none(target)} if moving else None,
         )
     return folder
 
@@ -305,7 +322,15 @@ def file_upload(
             keys.remember_file_key(file_id, file_key)
             index_file(owner, keys, file_id, name, tags, content=[])
             version = _add_version(owner, keys, file, file_key, upload)
-            record(actions.FILE_UPLOADED, user=user, owner=owner, meta=meta, object_type="file", object_id=file_id)
+            record(
+                actions.FILE_UPLOADED,
+                user=user,
+                owner=owner,
+                meta=meta,
+                object_type="file",
+                object_id=file_id,
+                data={"folder": _id_or_none(folder)},
+            )
             return UploadResult(file=file, version=version, created=True)
     except BaseException as exc:
         upload.discard()
@@ -457,7 +482,8 @@ def file_update(
             (tags is not None, actions.FILE_RETAGGED),
         ):
             if flag:
-                record(action, user=user, owner=owner, meta=meta, object_type="file", object_id=file.pk)
+                data = {"folder": _id_or_none(target)} if action == actions.FILE_MOVED else None
+                record(action, user=user, owner=owner, meta=meta, object_type="file", object_id=file.pk, data=data)
     return file
 
 
@@ -480,3 +506,30 @@ def file_version_restore(*, user: User, keys: VaultKeys, file_id, number: int, m
     )
     upload.mime_type = old.mime_type
     return file_version_add(user=user, keys=keys, file_id=file.pk, upload=upload, meta=meta, restored_from=number)
+
+
+def files_download_record(*, user: User, files: list[File], meta=None) -> None:
+    """Record the download of each file of an archive (a zip of a selection), in one transaction, once it is sent."""
+    with transaction.atomic():
+        for file in files:
+            record(
+                actions.FILE_DOWNLOADED,
+                user=user,
+                owner=owner_of(user, file),
+                meta=meta,
+                object_type="file",
+                object_id=file.pk,
+                data={"archive": True},
+            )
+
+
+def star_set(*, user: User, kind: str, item_id, starred: bool) -> None:
+    """Star (or unstar) a folder or file the user may see: a personal marker, idempotent. Not an audited action:
+    it changes no data and nobody else sees it."""
+    model = Folder if kind == "folder" else File
+    if not is_uuid(item_id) or not access.items(user, model).filter(pk=item_id, trashed_at__isnull=True).exists():
+        raise NotFound(f"No such {kind}.")
+    if starred:
+        Star.objects.get_or_create(user=user, **{f"{kind}_id": item_id})
+    else:
+        Star.objects.filter(user=user, **{f"{kind}_id": item_id}).delete()

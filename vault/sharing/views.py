@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import functools
 
-from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
-from stream_zip import ZIP_AUTO, stream_zip
 
 from locker import ratelimit
 from locker.errors import LockerError, RateLimited
 from locker.http import client_ip
 from vault.sharing import links
-from vault.transfers.downloads import plaintext_chunks
+from vault.transfers.archive import zip_response
 from vault.transfers.http import content_response, download_name, preview_response
 
 SESSION_KEY = "locker_links"
@@ -132,21 +129,8 @@ def link_zip(request, link, keys):
         links.link_download_record(link, what="zip")
     except links.LinkGone:
         return _gone(request)
-    rows = _rows(link, keys)
-    members = (
-        (
-            path,
-            file.modified_at,
-            0o600,
-            ZIP_AUTO(file.size, level=1),
-            plaintext_chunks(keys, file, file.current_version),
-        )
-        for file, path in rows
-        if file.current_version_id
-    )
-    response = StreamingHttpResponse(stream_zip(members), content_type="application/zip")
-    response["Content-Disposition"] = content_disposition_header(True, f"{keys.folder_name(link.folder)}.zip")
-    return response
+    entries = [(path, file) for file, path in _rows(link, keys) if file.current_version_id]
+    return zip_response(keys, entries, filename=f"{keys.folder_name(link.folder)}.zip")
 
 
 @never_cache
