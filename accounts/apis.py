@@ -9,9 +9,10 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 
 from accounts import app_passwords as app_passwords
-from accounts import selectors, services
+from accounts import invitations, selectors, services
 from accounts import sessions as account_sessions
 from accounts.authentication import UnlockingSessionAuthentication
+from accounts.keys import AccountKeys
 from accounts.models import AppPassword, UnlockSession
 from accounts.serializers import (
     AccountDeleteInput,
@@ -24,6 +25,7 @@ from accounts.serializers import (
     RefreshInput,
     RegisterInput,
     RegisterOutput,
+    SessionRenameInput,
     SettingsInput,
     TokenInput,
     TokenPairOutput,
@@ -34,6 +36,7 @@ from accounts.sessions import SessionEnded, TokenInvalid
 from accounts.tokens import LockerRefreshToken, RedeemableRefreshToken, session_from_token, token_pair_for
 from accounts.unlock import context_for_request, set_unlock_cookie
 from locker import ratelimit
+from locker.errors import VaultLocked
 from locker.http import RequestMeta
 from locker.serializers import ErrorSerializer, validated
 
@@ -45,12 +48,27 @@ class RegisterApi(APIView):
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(
-        request=RegisterInput, responses={201: RegisterOutput, 409: ErrorSerializer, **ERRORS}, tags=["accounts"]
+        request=RegisterInput,
+        responses={
+            201: RegisterOutput,
+            403: OpenApiResponse(ErrorSerializer, description="`registration_closed`: sign up with an invitation."),
+            404: OpenApiResponse(ErrorSerializer, description="`invitation_not_valid`"),
+            409: ErrorSerializer,
+            **ERRORS,
+        },
+        tags=["accounts"],
     )
     def post(self, request):
         ratelimit.enforce(request, group="register_ip")
+        invited = isinstance(request.data, dict) and "invitation" in request.data
+        if not invited and not selectors.registration_open():
+            raise services.RegistrationClosed()  # before any validation: the same answer to every request
         data = validated(RegisterInput, request.data)
-        user, recovery_key = services.user_register(**data, meta=RequestMeta.from_request(request))
+        meta = RequestMeta.from_request(request)
+        if "invitation" in data:
+            user, recovery_key = invitations.invitation_accept(token=data.pop("invitation"), **data, meta=meta)
+        else:
+            user, recovery_key = services.user_register(**data, meta=meta)
         return Response(
             {"user": UserSerializer(user).data, "recovery_key": recovery_key}, status=status.HTTP_201_CREATED
         )
@@ -200,14 +218,43 @@ class SessionListApi(ListAPIView):
         return selectors.unlock_session_list(user=self.request.user)
 
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "current_session_id": context_for_request(self.request).session_id}
+        return {**super().get_serializer_context(), **_session_context(self.request)}
 
     @extend_schema(tags=["accounts"])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
 
+def _session_context(request) -> dict:
+    """What the session serializer needs: the caller's session, and their key to open device names (none while
+    their vault is locked: names then fall back to the one read from the User-Agent)."""
+    unlock = context_for_request(request)
+    try:
+        keys = AccountKeys(request.user.pk, unlock.udk())
+    except VaultLocked:
+        keys = None
+    return {"current_session_id": unlock.session_id, "account_keys": keys}
+
+
 class SessionDetailApi(APIView):
+    @extend_schema(
+        request=SessionRenameInput,
+        responses={200: UnlockSessionSerializer, 404: ErrorSerializer, 423: ErrorSerializer, **ERRORS},
+        tags=["accounts"],
+        description="Name a signed-in device (sealed under the user's key). An empty name goes back to the one "
+        "read from its User-Agent.",
+    )
+    def patch(self, request, pk):
+        data = validated(SessionRenameInput, request.data)
+        udk = context_for_request(request).udk()
+        session = account_sessions.unlock_session_rename(
+            user=request.user, session_id=pk, udk=udk, name=data["name"], meta=RequestMeta.from_request(request)
+        )
+        session.renamed = bool(session.name)
+        session.name = session.name or session.device or "Unknown device"
+        context = {"request": request, **_session_context(request)}
+        return Response(UnlockSessionSerializer(session, context=context).data)
+
     @extend_schema(responses={204: None, 404: ErrorSerializer}, tags=["accounts"], description="Sign a client out.")
     def delete(self, request, pk):
         account_sessions.unlock_session_revoke(user=request.user, session_id=pk, meta=RequestMeta.from_request(request))

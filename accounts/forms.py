@@ -1,6 +1,38 @@
-"""Forms of the account pages: shape only; the services hold the rules."""
+"""Forms of the account pages and the admin: shape only; the services hold the rules."""
 
 from django import forms
+from django.conf import settings
+
+from accounts.models import MAX_STORAGE_QUOTA, User
+from locker.units import MAX_INPUT_LENGTH, SizeError, format_size_exact, parse_size
+
+
+class QuotaField(forms.CharField):
+    """A storage quota typed in human units ("5 GB", "500 MiB", "1.5 TiB") or a number of bytes; shown back in
+    the largest unit that keeps it exact, so saving a form unchanged changes nothing."""
+
+    default_help_text = (
+        "For example 5 GB, 500 MiB, 1.5 TiB or a number of bytes. GB = 1000³ bytes, GiB = 1024³ bytes; at most 1 PiB."
+    )
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", self.default_help_text)
+        super().__init__(**kwargs)  # no max_length: the value is a number once read (parse_size checks the length)
+        self.widget.attrs.setdefault("maxlength", str(MAX_INPUT_LENGTH))
+
+    def prepare_value(self, value):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return format_size_exact(value)
+        return value
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_size(value, maximum=MAX_STORAGE_QUOTA)
+        except SizeError as exc:
+            raise forms.ValidationError(str(exc), code="invalid_size") from None
 
 
 class RegisterForm(forms.Form):
@@ -103,4 +135,41 @@ class AdminResetForm(forms.Form):
     confirm = forms.BooleanField(
         label="I understand this user's files, notes and chats will be destroyed and cannot be recovered.",
         required=True,
+    )
+
+
+class UserAdminForm(forms.ModelForm):
+    """The admin's account form: the quota in human units."""
+
+    storage_quota = QuotaField(label="Storage quota")
+
+    class Meta:
+        model = User
+        fields = ["username", "email", "role", "is_active", "storage_quota"]
+
+
+class InvitationForm(forms.Form):
+    username_hint = forms.CharField(
+        label="Username (suggested)",
+        max_length=64,
+        required=False,
+        help_text="Filled in on the sign-up page; the person may choose another.",
+    )
+    role = forms.ChoiceField(choices=User.Role.choices, initial=User.Role.REGULAR)
+    storage_quota = QuotaField(label="Storage quota")
+    valid_days = forms.IntegerField(
+        label="Valid for (days)", min_value=1, max_value=90, initial=7, help_text="The link works once, until then."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["storage_quota"].initial = settings.LOCKER_DEFAULT_QUOTA
+
+
+class DeviceRenameForm(forms.Form):
+    name = forms.CharField(
+        label="Device name",
+        max_length=64,
+        required=False,
+        help_text="Leave empty to go back to the name read from the browser.",
     )

@@ -1,4 +1,5 @@
-"""Keys of the account objects that hold user-chosen text: each app password's name.
+"""Keys of the account objects that hold user-chosen text: each app password's name, and the name a user gives
+a signed-in device (an unlock session), sealed the same way with their own associated data.
 
 A name is content (SECURITY.md property 6), sealed like the vault's names:
 
@@ -66,6 +67,22 @@ def app_password_name_seal(*, user_id, app_password_id, udk: bytes, name: str) -
     return key_wrapped, b64e(sealed)
 
 
+def aad_session_name_key(user_id, session_id) -> bytes:
+    return context("session-name-key", user_id, session_id)
+
+
+def aad_session_name(user_id, session_id) -> bytes:
+    return context("session-name", user_id, session_id)
+
+
+def session_name_seal(*, user_id, session_id, udk: bytes, name: str) -> tuple[str, str]:
+    """``(name_key_wrapped, name_sealed)`` for a device's name: a fresh key wrapped by the UDK, the name under it."""
+    key = new_key()
+    key_wrapped = wrap_with_key(key, udk, aad=aad_session_name_key(user_id, session_id))
+    sealed = aead.seal(key, name.encode(), aad=aad_session_name(user_id, session_id))
+    return key_wrapped, b64e(sealed)
+
+
 class AccountKeys:
     """One user's keys for opening account objects' names, from the UDK, on demand."""
 
@@ -94,3 +111,10 @@ class AccountKeys:
     def app_password_name(self, row) -> str:
         key = self.app_password_key(row)
         return aead.open_sealed(key, b64d(row.name_sealed), aad=aad_app_password_name(self.user_id, row.pk)).decode()
+
+    def session_name(self, row) -> str | None:
+        """The name the user gave a device (unlock session), or None if they gave none."""
+        if not row.name_sealed:
+            return None
+        key = unwrap_with_key(row.name_key_wrapped, self.udk, aad=aad_session_name_key(self.user_id, row.pk))
+        return aead.open_sealed(key, b64d(row.name_sealed), aad=aad_session_name(self.user_id, row.pk)).decode()

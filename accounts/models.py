@@ -25,6 +25,9 @@ username_validator = RegexValidator(
 )
 
 
+MAX_STORAGE_QUOTA = 1024**5  # 1 PiB: a larger quota is a typing mistake
+
+
 def default_quota() -> int:
     return settings.LOCKER_DEFAULT_QUOTA
 
@@ -157,9 +160,75 @@ class UnlockSession(models.Model):
     expires_at = models.DateTimeField(db_index=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=256, blank=True)
+    device = models.CharField(
+        max_length=64, blank=True, help_text="Read from the User-Agent at sign-in (accounts.devices): no user text."
+    )
+    # A name the user gave this device is their words: sealed like app-password names (accounts.keys).
+    name_key_wrapped = models.TextField(blank=True, help_text="This row's own key, wrapped by the user's data key.")
+    name_sealed = models.TextField(blank=True, help_text="The user's name for this device, sealed under that key.")
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self):
         return f"{self.kind} session {self.pk}"
+
+
+class SiteSettings(models.Model):
+    """The site's own switches, one row (pk 1), edited in the admin through
+    :func:`accounts.site_settings.site_settings_update`. No row means the defaults."""
+
+    SINGLETON_ID = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID, editable=False)
+    registration_open = models.BooleanField(
+        default=True,
+        help_text="Anyone may create an account on the sign-up page and through the API. "
+        "When closed, people join only through an invitation.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "site settings"
+        verbose_name_plural = "site settings"
+
+    def __str__(self):
+        return "Site settings"
+
+
+class Invitation(models.Model):
+    """A single-use sign-up link made by an admin. The link's secret lives only in the link: the server keeps its
+    verifier (like app passwords), so a database dump opens no invitation."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    verifier = models.CharField(max_length=64, unique=True)
+    username_hint = models.CharField(
+        max_length=64, blank=True, validators=[username_validator], help_text="Suggested on the sign-up page."
+    )
+    role = models.CharField(max_length=16, choices=User.Role.choices, default=User.Role.REGULAR)
+    storage_quota = models.BigIntegerField(help_text="Bytes the new user may store.")
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="invitations_made")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitation_used"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        hint = f" for {self.username_hint}" if self.username_hint else ""
+        return f"invitation{hint} ({self.created_at:%Y-%m-%d})"
+
+    def status(self, now=None) -> str:
+        """``used``, ``revoked``, ``expired`` or ``pending``."""
+        if self.used_at:
+            return "used"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= (now or timezone.now()):
+            return "expired"
+        return "pending"

@@ -3,8 +3,9 @@
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.devices import device_name
 from accounts.keys import AccountKeys
-from accounts.models import AppPassword, UnlockSession, User
+from accounts.models import AppPassword, SiteSettings, UnlockSession, User
 from locker.db import one_or_none
 
 
@@ -23,6 +24,28 @@ def app_password_list(*, user: User, udk: bytes | None) -> list[AppPassword]:
 def unlock_session_list(*, user: User) -> QuerySet[UnlockSession]:
     """The user's live sessions, newest first."""
     return UnlockSession.objects.filter(user=user, expires_at__gt=timezone.now()).order_by("-created_at")
+
+
+def unlock_session_names(sessions, *, user: User, udk: bytes | None):
+    """Set ``name`` on each of the user's ``sessions``: the name they gave the device, opened with ``udk``, or
+    else the one read from its User-Agent (also when the vault is locked); ``renamed`` says which."""
+    keys = AccountKeys(user.pk, udk) if udk is not None else None
+    for session in sessions:
+        given = keys.session_name(session) if keys and session.name_sealed else None
+        session.renamed = given is not None
+        session.name = given or session.device or device_name(session.user_agent)
+    return sessions
+
+
+def registration_open() -> bool:
+    """Whether anyone may create an account (``SiteSettings``; no row yet means open, as before the switch)."""
+    settings_row = SiteSettings.objects.filter(pk=SiteSettings.SINGLETON_ID).first()
+    return settings_row.registration_open if settings_row else True
+
+
+def site_settings() -> SiteSettings:
+    """The site settings row, or an unsaved one holding the defaults."""
+    return SiteSettings.objects.filter(pk=SiteSettings.SINGLETON_ID).first() or SiteSettings()
 
 
 def unlock_session_live(*, user_id, session_id) -> UnlockSession | None:

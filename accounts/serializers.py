@@ -3,6 +3,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from accounts.devices import device_name
 from accounts.models import USERNAME_RE, AppPassword, UnlockSession, User
 from locker.serializers import StrictCharField
 from locker.textrules import NOT_BLANK_NO_NUL_PATTERN
@@ -55,6 +56,13 @@ class RegisterInput(serializers.Serializer):
     )
     email = StrictCharField(max_length=254, trim_whitespace=False, schema_extra={"format": "email"})
     password = _new_password()
+    invitation = StrictCharField(
+        max_length=128,
+        required=False,
+        help_text="The secret of an admin's invitation link (the last part of `/invite/<secret>`): the account gets "
+        "the invitation's role and quota, and registration works even while it is closed "
+        "(404 `invitation_not_valid` if used, expired or revoked).",
+    )
 
 
 class RegisterOutput(serializers.Serializer):
@@ -132,15 +140,48 @@ class AccountDeleteInput(serializers.Serializer):
 
 
 class UnlockSessionSerializer(serializers.ModelSerializer):
+    """A signed-in device. ``name`` is the one its user gave it (opened with their unlocked key) or else
+    ``device``, read from its User-Agent at sign-in."""
+
     current = serializers.SerializerMethodField(help_text="True for the session making this request.")
+    name = serializers.SerializerMethodField(help_text="The user's name for this device, or else `device`.")
+    device = serializers.SerializerMethodField(help_text='Read from the User-Agent at sign-in: "Firefox on Linux".')
+    renamed = serializers.SerializerMethodField(help_text="True when `name` is one the user gave.")
 
     class Meta:
         model = UnlockSession
-        fields = ["id", "kind", "created_at", "expires_at", "ip", "user_agent", "current"]
+        fields = ["id", "name", "device", "renamed", "kind", "created_at", "expires_at", "ip", "user_agent", "current"]
         read_only_fields = fields
+
+    def _named(self, obj):
+        if not hasattr(obj, "renamed"):
+            keys = self.context.get("account_keys")
+            given = keys.session_name(obj) if keys is not None and obj.name_sealed else None
+            obj.renamed = given is not None
+            obj.name = given or obj.device or device_name(obj.user_agent)
+        return obj
 
     def get_current(self, obj) -> bool:
         return str(obj.pk) == str(self.context.get("current_session_id"))
+
+    def get_name(self, obj) -> str:
+        return self._named(obj).name
+
+    def get_device(self, obj) -> str:
+        return obj.device or device_name(obj.user_agent)
+
+    def get_renamed(self, obj) -> bool:
+        return self._named(obj).renamed
+
+
+class SessionRenameInput(serializers.Serializer):
+    name = StrictCharField(
+        max_length=64,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="0 to 64 characters (runs of whitespace become one space); empty goes back to `device`. "
+        "Stored sealed under the user's key.",
+    )
 
 
 class SettingsInput(serializers.Serializer):

@@ -16,8 +16,9 @@ from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.keys import aad_password, aad_private_key, aad_recovery
-from accounts.models import AppPassword, Keyring, UnlockSession, User, username_validator
+from accounts.models import MAX_STORAGE_QUOTA, AppPassword, Keyring, UnlockSession, User, username_validator
 from accounts.passwords import password_policy_check
+from accounts.selectors import registration_open
 from accounts.sessions import unlock_session_create
 from activity import actions
 from activity.models import Event
@@ -37,7 +38,7 @@ from locker.crypto.keys import (
     wrap_with_password,
     wrap_with_secret,
 )
-from locker.errors import Conflict, InvalidCredentials, InvalidInput, VaultLocked
+from locker.errors import Conflict, InvalidCredentials, InvalidInput, LockerError, VaultLocked
 from locker.http import RequestMeta
 
 
@@ -125,8 +126,23 @@ def keyring_unlock(*, user: User, password) -> bytes:
     return _udk_from_password(keyring, password)
 
 
+class RegistrationClosed(LockerError):
+    status_code = 403
+    code = "registration_closed"
+    detail = "Registration is closed on this server: ask an administrator for an invitation."
+
+
 def user_register(*, username, email, password, meta: RequestMeta | None = None) -> tuple[User, str]:
-    """Create an account with its keys. Returns ``(user, recovery_key)``; the key is shown once."""
+    """Create an account with its keys. Returns ``(user, recovery_key)``; the key is shown once.
+
+    Refused (403 ``registration_closed``) while an admin has closed open registration; an invitation
+    (``accounts.invitations``) still works then."""
+    if not registration_open():
+        raise RegistrationClosed()
+    return account_create(username=username, email=email, password=password, meta=meta)
+
+
+def _check_username_and_email(username, email) -> None:
     errors: dict[str, list[str]] = {}
     for name, value in (("username", username), ("email", email)):
         if not isinstance(value, str) or not value.strip():
@@ -145,16 +161,36 @@ def user_register(*, username, email, password, meta: RequestMeta | None = None)
             errors["email"] = exc.messages
     if errors:
         raise InvalidInput(errors=errors)
+
+
+def account_create(
+    *,
+    username,
+    email,
+    password,
+    meta: RequestMeta | None = None,
+    role: str = User.Role.REGULAR,
+    storage_quota: int | None = None,
+    within: Callable[[User], object] | None = None,
+) -> tuple[User, str]:
+    """The registration itself, open or not: check the input, make the user and their keys and record it.
+    ``within(user)`` runs in the same transaction (an invitation marks itself used there, or refuses)."""
+    _check_username_and_email(username, email)
     _validate_new_password(password, user=User(username=username, email=email))
     if User.objects.filter(username__iexact=username).exists():
         raise Conflict(
             "That username is taken.", code="username_taken", errors={"username": ["That username is taken."]}
         )
+    extra = {"role": role}
+    if storage_quota is not None:
+        extra["storage_quota"] = storage_quota
     try:
         with transaction.atomic():
-            user = User.objects.create_user(username=username, email=email, password=password)
+            user = User.objects.create_user(username=username, email=email, password=password, **extra)
             _, recovery_key = keyring_create(user=user, password=password)
             event_record(action=actions.REGISTERED, user=user, meta=meta)
+            if within is not None:
+                within(user)
     except IntegrityError:
         raise Conflict(
             "That username is taken.", code="username_taken", errors={"username": ["That username is taken."]}
@@ -316,8 +352,13 @@ def user_admin_update(*, admin: User, user: User, changes: dict, meta: RequestMe
     unknown = set(changes) - set(ADMIN_EDITABLE_FIELDS)
     if unknown:
         raise InvalidInput(errors={name: ["Admins cannot change this field."] for name in sorted(unknown)})
-    if changes.get("storage_quota") is not None and changes["storage_quota"] < 0:
+    quota = changes.get("storage_quota")
+    if quota is not None and (isinstance(quota, bool) or not isinstance(quota, int)):
+        raise InvalidInput(errors={"storage_quota": ["A whole number of bytes."]})
+    if quota is not None and quota < 0:
         raise InvalidInput(errors={"storage_quota": ["The quota cannot be negative."]})
+    if quota is not None and quota > MAX_STORAGE_QUOTA:
+        raise InvalidInput(errors={"storage_quota": ["The quota can be at most 1 PiB."]})
     if user.pk == admin.pk and (changes.get("is_active") is False or changes.get("role") == User.Role.REGULAR):
         raise InvalidInput("You cannot deactivate or demote yourself.", code="self_lockout")
     with transaction.atomic():

@@ -1,5 +1,7 @@
 """Unlock sessions (SECURITY.md property 4): the server keeps only ``AEAD(Ks, UDK)``, the client holds Ks.
-Created at login, extended and rotated by refresh (a refresh token is redeemed once), revoked at logout."""
+Created at login, extended and rotated by refresh (a refresh token is redeemed once), revoked at logout.
+Each is a signed-in device: named from its User-Agent at sign-in (``accounts.devices``), renamed by its user
+(the name sealed, ``accounts.keys``)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts.keys import aad_session
+from accounts.devices import device_name
+from accounts.keys import aad_session, session_name_seal
 from accounts.models import UnlockSession, User
 from accounts.tokens import RedeemableRefreshToken, session_from_token, token_pair_rotated
 from activity import actions
@@ -25,7 +28,7 @@ from locker.crypto.keys import (
     wrap_with_secret,
 )
 from locker.db import one_or_none
-from locker.errors import InvalidCredentials, LockerError, NotFound, VaultLocked
+from locker.errors import InvalidCredentials, InvalidInput, LockerError, NotFound, VaultLocked
 from locker.http import RequestMeta
 
 
@@ -61,6 +64,7 @@ def unlock_session_create(
         expires_at=timezone.now() + _session_lifetime(kind),
         ip=meta.ip,
         user_agent=meta.user_agent,
+        device=device_name(meta.user_agent),
     )
     return session, secret
 
@@ -89,6 +93,43 @@ def unlock_session_revoke(*, user: User, session_id, meta: RequestMeta | None = 
         if not deleted:
             raise NotFound("No such session.")
         event_record(action=actions.SESSION_REVOKED, user=user, meta=meta, object_type="session", object_id=session_id)
+
+
+DEVICE_NAME_MAX = 64
+
+
+def unlock_session_rename(
+    *, user: User, session_id, udk: bytes, name, meta: RequestMeta | None = None
+) -> UnlockSession:
+    """Give one of the user's devices a name of their own (sealed under a key the UDK wraps); a blank name
+    goes back to the one read from its User-Agent. Another user's session, or none, is 404."""
+    if name is None:
+        name = ""
+    if not isinstance(name, str):
+        raise InvalidInput(errors={"name": ["Not a valid string."]})
+    if "\x00" in name:
+        raise InvalidInput(errors={"name": ["Null characters are not allowed."]})
+    name = " ".join(name.split())
+    if len(name) > DEVICE_NAME_MAX:
+        raise InvalidInput(errors={"name": [f"Use at most {DEVICE_NAME_MAX} characters."]})
+    with transaction.atomic():
+        session = one_or_none(
+            UnlockSession.objects.select_for_update(of=("self",)).filter(
+                user=user, id=session_id, expires_at__gt=timezone.now()
+            )
+        )
+        if session is None:
+            raise NotFound("No such session.")
+        if name:
+            session.name_key_wrapped, session.name_sealed = session_name_seal(
+                user_id=user.pk, session_id=session.pk, udk=udk, name=name
+            )
+        else:
+            session.name_key_wrapped = session.name_sealed = ""
+        session.save(update_fields=["name_key_wrapped", "name_sealed"])
+        event_record(action=actions.SESSION_RENAMED, user=user, meta=meta, object_type="session", object_id=session.pk)
+    session.name = name or None
+    return session
 
 
 def unlock_session_extend(*, session: UnlockSession) -> None:

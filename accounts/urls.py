@@ -12,6 +12,7 @@ drf_auth = (
 urlpatterns = [
     path("", views.home_view, name="home"),
     path("register", views.register_view, name="register"),
+    path("invite/<str:token>", views.invitation_view, name="invitation"),
     path("login", views.login_view, name="login"),
     path("logout", views.logout_view, name="logout"),
     path("recover", views.recover_view, name="recover"),
@@ -22,6 +23,7 @@ urlpatterns = [
         "settings/app-passwords/<uuid:pk>/revoke", views.app_password_revoke_view, name="settings-app-password-revoke"
     ),
     path("settings/sessions/<uuid:pk>/revoke", views.session_revoke_view, name="settings-session-revoke"),
+    path("settings/sessions/<uuid:pk>/rename", views.session_rename_view, name="settings-session-rename"),
     path("settings/delete", views.account_delete_view, name="settings-delete"),
     path("api-auth/", include(drf_auth)),
     # The admin signs in and out through our pages, which unlock and lock the vault, and changes

@@ -1,4 +1,4 @@
-"""Account pages: register, recovery key, login, logout, recover, settings.
+"""Account pages: register (open, or through an invitation), recovery key, login, logout, recover, settings.
 
 Thin views over the same services as the API. Secrets shown once (recovery
 keys, app passwords) are rendered straight into the response of the POST that
@@ -20,11 +20,12 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import app_passwords as app_passwords
-from accounts import selectors, services
+from accounts import invitations, selectors, services
 from accounts import sessions as account_sessions
 from accounts.forms import (
     AccountDeleteForm,
     AppPasswordForm,
+    DeviceRenameForm,
     LoginForm,
     PasswordChangeForm,
     RecoverForm,
@@ -94,38 +95,90 @@ def _recovery_key_page(request, recovery_key: str, *, reason: str, next_url: str
     return response
 
 
+def _register_and_sign_in(request, form, template: str, context: dict, register):
+    """The POST half of both sign-up pages: ``register(meta)`` makes the account, then the browser signs in
+    and sees the recovery key once, as after any registration."""
+    meta = RequestMeta.from_request(request)
+    try:
+        ratelimit.enforce(request, group="register_ip")
+        user, recovery_key = register(meta)
+        result = services.auth_login(
+            username=user.username,
+            password=form.cleaned_data["password"],
+            kind=UnlockSession.Kind.BROWSER,
+            meta=meta,
+        )
+    except invitations.InvitationInvalid:
+        return _invitation_invalid(request)
+    except LockerError as exc:
+        _form_error(form, exc)
+        return _with_retry_after(render(request, template, {**context, "form": form}, status=_status_for(exc)), exc)
+    return _signed_in_response(request, result, lambda: _recovery_key_page(request, recovery_key, reason="registered"))
+
+
 @sensitive_post_parameters()
 @never_cache
 @require_http_methods(["GET", "POST"])
 def register_view(request):
     if request.user.is_authenticated:
         return redirect("home")
+    if not selectors.registration_open():
+        return render(request, "accounts/register.html", {"closed": True}, status=403)
     form = RegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        meta = RequestMeta.from_request(request)
-        try:
-            ratelimit.enforce(request, group="register_ip")
-            user, recovery_key = services.user_register(
+        return _register_and_sign_in(
+            request,
+            form,
+            "accounts/register.html",
+            {},
+            lambda meta: services.user_register(
                 username=form.cleaned_data["username"],
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password"],
                 meta=meta,
-            )
-            result = services.auth_login(
-                username=user.username,
-                password=form.cleaned_data["password"],
-                kind=UnlockSession.Kind.BROWSER,
-                meta=meta,
-            )
-        except LockerError as exc:
-            _form_error(form, exc)
-            return _with_retry_after(
-                render(request, "accounts/register.html", {"form": form}, status=_status_for(exc)), exc
-            )
-        return _signed_in_response(
-            request, result, lambda: _recovery_key_page(request, recovery_key, reason="registered")
+            ),
         )
     return render(request, "accounts/register.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _invitation_invalid(request):
+    """One page for every link that does not lead to a sign-up (used, expired, revoked, unknown): no detail."""
+    response = render(request, "accounts/invitation_invalid.html", status=404)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@sensitive_post_parameters()
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation_view(request, token):
+    """Sign up through an admin's invitation link (works while open registration is closed)."""
+    try:
+        invitation = invitations.invitation_open(token=token)
+    except invitations.InvitationInvalid:
+        return _invitation_invalid(request)
+    context = {"invitation": invitation, "signed_in_as": request.user if request.user.is_authenticated else None}
+    if request.user.is_authenticated:  # accepting would make a second account while signed in as the first
+        return render(request, "accounts/invitation.html", context)
+    form = RegisterForm(request.POST or None, initial={"username": invitation.username_hint})
+    if request.method == "POST" and form.is_valid():
+        return _register_and_sign_in(
+            request,
+            form,
+            "accounts/invitation.html",
+            context,
+            lambda meta: invitations.invitation_accept(
+                token=token,
+                username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+                meta=meta,
+            ),
+        )
+    status = 400 if form.errors else 200
+    response = render(request, "accounts/invitation.html", {**context, "form": form}, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @sensitive_post_parameters()
@@ -158,7 +211,11 @@ def login_view(request):
                 lambda: _recovery_key_page(request, result.recovery_key, reason="new_keys", next_url=next_url),
             )
         return _signed_in_response(request, result, lambda: redirect(next_url))
-    return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": form, "next": request.GET.get("next", ""), "registration_open": selectors.registration_open()},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -214,12 +271,16 @@ def _udk_or_none(request) -> bytes | None:
 
 
 def _settings_page(request, *, status=200, **forms):
+    udk = _udk_or_none(request)
+    sessions = list(selectors.unlock_session_list(user=request.user))
     context = {
         "password_form": forms.get("password_form") or PasswordChangeForm(),
         "app_password_form": forms.get("app_password_form") or AppPasswordForm(),
         "delete_form": forms.get("delete_form") or AccountDeleteForm(),
-        "app_passwords": selectors.app_password_list(user=request.user, udk=_udk_or_none(request)),
-        "sessions": selectors.unlock_session_list(user=request.user),
+        "app_passwords": selectors.app_password_list(user=request.user, udk=udk),
+        "sessions": selectors.unlock_session_names(sessions, user=request.user, udk=udk),
+        "rename_form": forms.get("rename_form"),
+        "rename_session_id": forms.get("rename_session_id"),
         "current_session_id": request.session.get(UNLOCK_SESSION_KEY),
         "recent": event_list(actor=request.user)[:10],
         "new_app_password": forms.get("new_app_password"),
@@ -309,6 +370,34 @@ def session_revoke_view(request, pk):
         return response
     messages.success(request, "That device is signed out.")
     return redirect("settings")
+
+
+@login_required
+@require_POST
+def session_rename_view(request, pk):
+    """Name one of my devices (the name sealed under my key: needs this browser unlocked)."""
+    form = DeviceRenameForm(request.POST)
+    if form.is_valid():
+        try:
+            udk = context_from_cookie(request, request.user).udk()
+            account_sessions.unlock_session_rename(
+                user=request.user,
+                session_id=pk,
+                udk=udk,
+                name=form.cleaned_data["name"],
+                meta=RequestMeta.from_request(request),
+            )
+        except VaultLocked:
+            return _locked_redirect(request)
+        except LockerError as exc:
+            if exc.status_code == 404:
+                messages.error(request, exc.detail)
+                return redirect("settings")
+            _form_error(form, exc)
+        else:
+            messages.success(request, "Device renamed.")
+            return redirect(reverse("settings") + "#sessions")
+    return _settings_page(request, status=400, rename_form=form, rename_session_id=str(pk))
 
 
 @sensitive_post_parameters()

@@ -3,6 +3,7 @@
 LOGIN = "auth.login"
 LOGOUT = "auth.logout"
 SESSION_REVOKED = "auth.session_revoked"
+SESSION_RENAMED = "auth.session_renamed"
 REFRESH_TOKEN_REUSED = "auth.refresh_token_reused"
 PASSWORD_CHANGED = "auth.password_changed"
 RECOVERY_USED = "auth.recovery_used"
@@ -13,6 +14,10 @@ ACCOUNT_UPDATED = "account.updated"
 DATA_EXPORTED = "account.data_exported"
 APP_PASSWORD_CREATED = "app_password.created"
 APP_PASSWORD_REVOKED = "app_password.revoked"
+INVITATION_CREATED = "invitation.created"
+INVITATION_REVOKED = "invitation.revoked"
+INVITATION_USED = "invitation.used"
+SITE_SETTINGS_CHANGED = "site.settings_changed"
 FOLDER_CREATED = "folder.created"
 FOLDER_RENAMED = "folder.renamed"
 FOLDER_MOVED = "folder.moved"
@@ -52,6 +57,7 @@ ALL = [
     LOGIN,
     LOGOUT,
     SESSION_REVOKED,
+    SESSION_RENAMED,
     REFRESH_TOKEN_REUSED,
     PASSWORD_CHANGED,
     RECOVERY_USED,
@@ -62,6 +68,10 @@ ALL = [
     DATA_EXPORTED,
     APP_PASSWORD_CREATED,
     APP_PASSWORD_REVOKED,
+    INVITATION_CREATED,
+    INVITATION_REVOKED,
+    INVITATION_USED,
+    SITE_SETTINGS_CHANGED,
     FOLDER_CREATED,
     FOLDER_RENAMED,
     FOLDER_MOVED,

@@ -27,6 +27,8 @@ SERVICE_MODULES = [
     "accounts.services",
     "accounts.sessions",
     "accounts.app_passwords",
+    "accounts.invitations",
+    "accounts.site_settings",
     "activity.services",
     "activity.notifications",
     "vault.common",
@@ -46,6 +48,7 @@ NOT_ACTIONS = {
     "accounts.sessions.unlock_session_udk": "a read: opens the data key of a session",
     "accounts.app_passwords.app_password_unlock": "a read: checks an app password (Basic auth, every request)",
     "accounts.services.on_keys_shredded": "registers a hook at start-up",
+    "accounts.invitations.invitation_open": "a read: finds a pending invitation from its link",
     "vault.common.changed": "cache bump inside other actions",
     "vault.common.checked_name": "a step of naming: the unique name in a folder",
     "vault.common.free_name": "a step of naming: the next free name in a folder",
@@ -116,6 +119,12 @@ NOT_ACTIONS = {
 # The event each action must write (besides those of the steps that set it up).
 EXPECTED = {
     "accounts.services.user_register": "account.registered",
+    "accounts.services.account_create": "account.registered",
+    "accounts.invitations.invitation_create": "invitation.created",
+    "accounts.invitations.invitation_accept": "invitation.used",
+    "accounts.invitations.invitation_revoke": "invitation.revoked",
+    "accounts.site_settings.site_settings_update": "site.settings_changed",
+    "accounts.sessions.unlock_session_rename": "auth.session_renamed",
     "accounts.services.auth_login": "auth.login",
     "accounts.services.auth_logout": "auth.logout",
     "accounts.sessions.unlock_session_revoke": "auth.session_revoked",
@@ -180,6 +189,7 @@ def world(db):
 
 def _scenarios():
     from accounts import app_passwords as app_passwords
+    from accounts import invitations, site_settings
     from accounts import services as accounts
     from accounts import sessions as account_sessions
     from activity import services as activity_services
@@ -216,6 +226,28 @@ def _scenarios():
     return {
         "accounts.services.user_register": lambda w: accounts.user_register(
             username="carol", email="c@example.org", password=DEFAULT_PASSWORD
+        ),
+        "accounts.services.account_create": lambda w: accounts.account_create(
+            username="dora", email="d@example.org", password=DEFAULT_PASSWORD
+        ),
+        "accounts.invitations.invitation_create": lambda w: invitations.invitation_create(admin=w["admin"]),
+        "accounts.invitations.invitation_accept": lambda w: invitations.invitation_accept(
+            token=invitations.invitation_create(admin=w["admin"])[1],
+            username="erin",
+            email="e@example.org",
+            password=DEFAULT_PASSWORD,
+        ),
+        "accounts.invitations.invitation_revoke": lambda w: invitations.invitation_revoke(
+            admin=w["admin"], invitation_id=invitations.invitation_create(admin=w["admin"])[0].pk
+        ),
+        "accounts.site_settings.site_settings_update": lambda w: site_settings.site_settings_update(
+            admin=w["admin"], registration_open=False
+        ),
+        "accounts.sessions.unlock_session_rename": lambda w: account_sessions.unlock_session_rename(
+            user=w["user"],
+            session_id=account_sessions.unlock_session_create(user=w["user"], udk=udk(w), kind="token")[0].pk,
+            udk=udk(w),
+            name="laptop",
         ),
         "accounts.services.auth_login": lambda w: accounts.auth_login(
             username="alice", password=DEFAULT_PASSWORD, kind="token"

@@ -8,6 +8,7 @@ export const ACTION_GROUPS = [
       "auth.login": "Signed in",
       "auth.logout": "Signed out",
       "auth.session_revoked": "Signed a device out",
+      "auth.session_renamed": "Renamed a signed-in device",
       "auth.refresh_token_reused": "A reused sign-in token was refused",
       "auth.password_changed": "Changed the password",
       "auth.recovery_used": "Used the recovery key",
@@ -18,6 +19,10 @@ export const ACTION_GROUPS = [
       "account.data_exported": "Exported data",
       "app_password.created": "Created an app password",
       "app_password.revoked": "Revoked an app password",
+      "invitation.created": "Created an invitation to join",
+      "invitation.revoked": "Revoked an invitation",
+      "invitation.used": "Joined through an invitation",
+      "site.settings_changed": "Changed the site settings (open registration)",
     },
   },
   {
