@@ -13,7 +13,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from activity import naming, notifications
+from activity import naming, notifications, words
 from activity.models import Event, Notification
 from activity.selectors import event_list
 from activity.services import export_record
@@ -29,6 +29,10 @@ class EventSerializer(serializers.ModelSerializer):
     object_name = serializers.SerializerMethodField(
         help_text="The item's name, opened for the reader (never stored); null when they cannot open it."
     )
+    summary = serializers.SerializerMethodField(
+        help_text="The event in one sentence from the reader's point of view, with the names they can open "
+        '("You uploaded invoice.pdf to Documents"; "a file" for an item they cannot open). `action` keeps the code.'
+    )
 
     class Meta:
         model = Event
@@ -43,6 +47,7 @@ class EventSerializer(serializers.ModelSerializer):
             "object_type",
             "object_id",
             "object_name",
+            "summary",
             "data",
         ]
         read_only_fields = fields
@@ -50,16 +55,22 @@ class EventSerializer(serializers.ModelSerializer):
     def get_object_name(self, event) -> str | None:
         return self.context.get("names", {}).get((event.object_type, event.object_id))
 
+    def get_summary(self, event) -> str:
+        request = self.context.get("request")
+        names = self.context.get("names", {})
+        return words.event_summary(event, reader=getattr(request, "user", None), names=names)
+
 
 class EventFilter(StrictFilterSet):
     type = django_filters.CharFilter(field_name="action", help_text="Exact action, e.g. auth.login")
     outcome = django_filters.ChoiceFilter(choices=Event.Outcome.choices)
     after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    object = django_filters.UUIDFilter(field_name="object_id", help_text="Only the events about this item (its id).")
 
     class Meta:
         model = Event
-        fields = ["type", "outcome", "after", "before"]
+        fields = ["type", "outcome", "after", "before", "object"]
 
 
 CSV_COLUMNS = ["id", "created_at", "user", "action", "outcome", "ip", "user_agent", "object_type", "object_id", "data"]
@@ -117,7 +128,8 @@ class ActivityListApi(ListAPIView):
         tags=["activity"],
     )
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        # the user rows come along: an admin reading others' events reads their usernames in the sentences
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()).select_related("user"))
         context = {**self.get_serializer_context(), "names": naming.names_for(request, page)}
         return self.get_paginated_response(self.get_serializer(page, many=True, context=context).data)
 
@@ -136,14 +148,22 @@ class ActivityListApi(ListAPIView):
 
 class NotificationSerializer(serializers.ModelSerializer):
     read = serializers.SerializerMethodField()
+    summary = serializers.SerializerMethodField(
+        help_text='The notification in one sentence, with the names the reader can open ("alice shared Holidays '
+        'with you"; "a folder" for an item they cannot open). `kind` keeps the code.'
+    )
 
     class Meta:
         model = Notification
-        fields = ["id", "kind", "object_type", "object_id", "data", "created_at", "read"]
+        fields = ["id", "kind", "object_type", "object_id", "data", "created_at", "read", "summary"]
         read_only_fields = fields
 
     def get_read(self, notification) -> bool:
         return notification.read_at is not None
+
+    def get_summary(self, notification) -> str:
+        summary = self.context.get("summaries", {}).get(notification.pk)
+        return summary if summary is not None else words.notification_summary(notification)
 
 
 class NotificationListApi(ListAPIView):
@@ -162,6 +182,11 @@ class NotificationListApi(ListAPIView):
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        context = {**self.get_serializer_context(), "summaries": words.notification_summaries(request, page)}
+        return self.get_paginated_response(self.get_serializer(page, many=True, context=context).data)
+
 
 class NotificationReadApi(APIView):
     @extend_schema(
@@ -172,9 +197,9 @@ class NotificationReadApi(APIView):
     )
     def post(self, request, pk):
         """Mark one notification read."""
-        return Response(
-            NotificationSerializer(notifications.notification_read(user=request.user, notification_id=pk)).data
-        )
+        found = notifications.notification_read(user=request.user, notification_id=pk)
+        context = {"request": request, "summaries": words.notification_summaries(request, [found])}
+        return Response(NotificationSerializer(found, context=context).data)
 
 
 class NotificationReadAllApi(APIView):

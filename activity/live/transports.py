@@ -16,6 +16,7 @@ from wsproto.connection import Connection, ConnectionType
 from wsproto.events import CloseConnection, Ping, TextMessage
 from wsproto.utilities import LocalProtocolError, generate_accept_token
 
+from activity import words
 from activity.models import Notification
 
 
@@ -27,6 +28,8 @@ def notification_body(notification: Notification) -> dict:
         "object_id": notification.object_id,
         "data": notification.data,
         "created_at": notification.created_at.isoformat(),
+        # in neutral words ("a file"): a stream holds no keys, so it opens no names (the list API does)
+        "summary": words.notification_summary(notification),
     }
 
 

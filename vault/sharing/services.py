@@ -118,7 +118,15 @@ def share_create(*, user: User, keys: VaultKeys, item_id, username, permission, 
                 owner=user, recipient=recipient, kind=kind, permission=permission, key_wrapped=wrapped, **{kind: item}
             )
             _tell_recipient(share, Notification.Kind.SHARE_RECEIVED)
-            record_on(share, actions.SHARE_CREATED, user=user, meta=meta, share=str(share.pk), permission=permission)
+            record_on(
+                share,
+                actions.SHARE_CREATED,
+                user=user,
+                meta=meta,
+                share=str(share.pk),
+                permission=permission,
+                recipient=recipient.username,
+            )
     except IntegrityError:
         raise AlreadyShared(
             "This item is already shared with that user: change the permission of that share instead.",
@@ -146,7 +154,14 @@ def share_update(*, user: User, share_id, permission, meta=None) -> Share:
         share.save(update_fields=["permission", "modified_at"])
         _tell_recipient(share, Notification.Kind.SHARE_CHANGED, was=before)
         record_on(
-            share, actions.SHARE_CHANGED, user=user, meta=meta, share=str(share.pk), permission=permission, was=before
+            share,
+            actions.SHARE_CHANGED,
+            user=user,
+            meta=meta,
+            share=str(share.pk),
+            permission=permission,
+            was=before,
+            recipient=share.recipient.username,
         )
     return share
 
@@ -160,7 +175,15 @@ def share_revoke(*, user: User, keys: VaultKeys, share_id, meta=None) -> None:
         _tell_recipient(share, Notification.Kind.SHARE_REVOKED)
         share.delete()
         rewrapped = rotation.rotate(keys, share)
-        record_on(share, actions.SHARE_REVOKED, user=user, meta=meta, share=str(share_id), rewrapped=rewrapped)
+        record_on(
+            share,
+            actions.SHARE_REVOKED,
+            user=user,
+            meta=meta,
+            share=str(share_id),
+            rewrapped=rewrapped,
+            recipient=share.recipient.username,
+        )
 
 
 def share_leave(*, user: User, share_id, meta=None) -> None:
@@ -171,7 +194,7 @@ def share_leave(*, user: User, share_id, meta=None) -> None:
         if share is None:
             raise NotFound("No such share.")
         share.delete()
-        record_on(share, actions.SHARE_LEFT, user=user, meta=meta, share=str(share_id))
+        record_on(share, actions.SHARE_LEFT, user=user, meta=meta, share=str(share_id), owner=share.owner.username)
     access.forget(user)
 
 
