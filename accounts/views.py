@@ -34,6 +34,7 @@ from accounts.forms import (
 from accounts.models import UnlockSession
 from accounts.unlock import SESSION_KEY as UNLOCK_SESSION_KEY
 from accounts.unlock import clear_unlock_cookie, context_from_cookie, set_unlock_cookie
+from activity import words
 from activity.selectors import event_list
 from locker import ratelimit
 from locker.errors import LockerError, RateLimited, VaultLocked
@@ -256,7 +257,7 @@ def recover_view(request):
 @login_required
 def home_view(request):
     context = {
-        "recent": event_list(actor=request.user)[:5],
+        "recent": words.worded(request, event_list(actor=request.user)[:5]),  # in words, names opened
         "unlocked": _udk_or_none(request) is not None,  # really opens the key: never "unlocked" when it is not
     }
     return render(request, "accounts/home.html", context)
@@ -282,7 +283,7 @@ def _settings_page(request, *, status=200, **forms):
         "rename_form": forms.get("rename_form"),
         "rename_session_id": forms.get("rename_session_id"),
         "current_session_id": request.session.get(UNLOCK_SESSION_KEY),
-        "recent": event_list(actor=request.user)[:10],
+        "recent": words.worded(request, event_list(actor=request.user)[:10]),
         "new_app_password": forms.get("new_app_password"),
     }
     response = render(request, "accounts/settings.html", context, status=status)

@@ -87,8 +87,8 @@ _SYSTEMS = [
 
 
 def device_of(user_agent) -> str:
-    """ "Firefox on Linux" from a User-Agent header, or "" when it says nothing recognisable (a guess for people:
-    the whole header stays in the event)."""
+    """The device of a User-Agent header, "Firefox on Linux", or "" when it says nothing recognisable (a guess
+    for people: the whole header stays in the event)."""
     ua = user_agent if isinstance(user_agent, str) else ""
     browser = next((name for pattern, name in _BROWSERS if pattern.search(ua)), "")
     system = next((name for pattern, name in _SYSTEMS if pattern.search(ua)), "")
@@ -148,8 +148,8 @@ class Wording:
         return self.names.get((event.object_type, str(event.object_id))) or thing(event.object_type)
 
     def folder(self, preposition: str, *, top: str = "") -> str:
-        """ " to Documents" when the data names a folder (" to a folder" if the reader cannot open it); ``top`` for
-        the top level (its folder is null); "" when the event did not record one (older events)."""
+        """The folder of the event's data, " to Documents" (" to a folder" if the reader cannot open it); ``top``
+        for the top level (its folder is null); "" when the event did not record one (older events)."""
         if "folder" not in self.data:
             return ""
         folder_id = self.data["folder"]
@@ -165,7 +165,8 @@ class Wording:
 
     @property
     def where(self) -> str:
-        """ ", in alice's files" for an action in someone else's vault (a share's recipient's own copy)."""
+        """Where, when not in the reader's vault: ", in alice's files" (a share's recipient's own copy of an
+        action in the owner's vault)."""
         owner = self.data.get("owner")
         return f", in {owner}'s files" if isinstance(owner, str) and owner else ""
 
@@ -381,7 +382,7 @@ WORDINGS: dict[str, Callable[[Wording], str]] = {
     actions.LOGIN: _login,
     actions.LOGOUT: _simple("{who} signed out"),
     actions.SESSION_REVOKED: _simple("{who} signed a device out"),
-    "auth.session_renamed": _simple("{who} renamed a signed-in device"),
+    actions.SESSION_RENAMED: _simple("{who} renamed a signed-in device"),
     actions.REFRESH_TOKEN_REUSED: _simple(
         "One of {your} sign-in tokens was used twice and refused; that device was signed out"
     ),
@@ -394,10 +395,10 @@ WORDINGS: dict[str, Callable[[Wording], str]] = {
     actions.DATA_EXPORTED: _exported,
     actions.APP_PASSWORD_CREATED: _simple("{who} created an app password"),
     actions.APP_PASSWORD_REVOKED: _simple("{who} revoked an app password"),
-    "invitation.created": _invited,
-    "invitation.revoked": _simple("{who} revoked an invitation"),
-    "invitation.used": _invitation_used,
-    "site.settings_changed": _site_settings,
+    actions.INVITATION_CREATED: _invited,
+    actions.INVITATION_REVOKED: _simple("{who} revoked an invitation"),
+    actions.INVITATION_USED: _invitation_used,
+    actions.SITE_SETTINGS_CHANGED: _site_settings,
     actions.FOLDER_CREATED: _folder_created,
     actions.FOLDER_RENAMED: _renamed("folder"),
     actions.FOLDER_MOVED: _moved,
