@@ -6,6 +6,8 @@ from vault.sharing import views as link_views
 urlpatterns = [
     path("files/", views.browser_view, name="files"),
     path("files/<uuid:folder_id>/", views.browser_view, name="files-folder"),
+    path("files/recent/", views.browser_view, {"place": "recent"}, name="files-recent"),
+    path("files/starred/", views.browser_view, {"place": "starred"}, name="files-starred"),
     path("trash/", views.trash_view, name="trash"),
     path("search/", views.search_view, name="search"),
     path("notes/", views.notes_view, name="notes"),

@@ -16,8 +16,9 @@ from django.views.decorators.http import require_safe
 @login_required
 @never_cache
 @require_safe
-def browser_view(request, folder_id=None):
-    return render(request, "vault/browser.html", {"folder_id": folder_id})
+def browser_view(request, folder_id=None, place="folder"):
+    """A folder (the top level without ``folder_id``), or the Recent or Starred view (``place``)."""
+    return render(request, "vault/browser.html", {"folder_id": folder_id, "place": place})
 
 
 @login_required

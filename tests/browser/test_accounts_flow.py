@@ -192,6 +192,7 @@ def test_a_browser_signed_out_from_another_one_lands_on_a_working_sign_in(page, 
         other.close()
 
     # A, still on its files page, tries to do something: refused, with a way to sign in again.
+    page.get_by_role("button", name="New folder", exact=True).click()
     page.fill("#new-folder-name", "After sign-out")
     page.get_by_role("button", name="Create folder").click()
     message = page.locator("[data-testid=vault-message]")

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DEFAULT_TIMEOUT_MS, DESKTOP
+from tests.browser.files_page import menu_click, menu_entries
 from tests.browser.test_accounts_flow import sign_in
 from tests.browser.test_vault_flow import FOLDER_URL, accept_next_dialog, row, signed_in
 from tests.factories import make_account
@@ -50,6 +51,7 @@ def upload(page, *files):
 
 
 def create_folder(page, name):
+    page.get_by_role("button", name="New folder", exact=True).click()
     page.fill("#new-folder-name", name)
     page.get_by_role("button", name="Create folder").click()
     expect(row(page, name)).to_have_count(1)
@@ -63,7 +65,7 @@ def open_folder(page, name):
 
 def share_with(page, name, username, permission):
     """Share the listed item ``name`` with ``username`` in the share dialog; returns the (open) dialog."""
-    row(page, name).get_by_role("button", name=f"Share “{name}”").click()
+    menu_click(page, name, "Share…")
     dialog = page.locator("[data-testid=share-dialog]")
     expect(dialog.get_by_role("heading", level=2)).to_have_text(f"Share “{name}”")
     expect(dialog.get_by_label("Their username")).to_be_focused()
@@ -102,7 +104,7 @@ def test_share_a_folder_work_in_it_together_and_publish_a_link(page, browser, li
 
     # The share dialog: an unknown username is explained next to the field, then bob gets "edit".
     page.goto(work_url)
-    row(page, "Team").get_by_role("button", name="Share “Team”").click()
+    menu_click(page, "Team", "Share…")
     dialog = page.locator("[data-testid=share-dialog]")
     dialog.get_by_label("Their username").fill("nobody")
     dialog.get_by_role("button", name="Share", exact=True).click()
@@ -118,7 +120,7 @@ def test_share_a_folder_work_in_it_together_and_publish_a_link(page, browser, li
     screenshot(page, "sharing-dialog")
     dialog.get_by_role("button", name="Close", exact=True).click()
     expect(dialog).to_be_hidden()
-    expect(row(page, "Team").get_by_role("button", name="Share “Team”")).to_be_visible()
+    assert "Share…" in menu_entries(page, "Team")
 
     # The top level lists it under "Shared by me".
     page.goto(f"{base}/files/")
@@ -153,18 +155,19 @@ def test_share_a_folder_work_in_it_together_and_publish_a_link(page, browser, li
             "Shared with you by alice. You can see, download, add, rename and move things here."
         )
         expect(row(bob_page, "plan.txt")).to_have_count(1)
-        expect(bob_page.get_by_role("button", name=re.compile("^Share"))).to_have_count(0)  # only owners share
-        expect(bob_page.get_by_role("button", name=re.compile("^Delete"))).to_have_count(0)  # edit, not delete
+        entries = menu_entries(bob_page, "plan.txt")
+        assert "Share…" not in entries and "Move to trash" not in entries  # only owners share; edit, not delete
+        assert "Rename…" in entries and "Move…" in entries
         upload(bob_page, ("from-bob.txt", FROM_BOB))
 
-        row(bob_page, "plan.txt").get_by_role("button", name="Rename").click()
+        menu_click(bob_page, "plan.txt", "Rename…")
         rename = bob_page.locator("#rename-dialog")
         rename.locator("#rename-input").fill("plan-final.txt")
         rename.get_by_role("button", name="Rename").click()
         expect(rename).to_be_hidden()
         expect(row(bob_page, "plan-final.txt")).to_have_count(1)
 
-        row(bob_page, "data.bin").get_by_role("button", name="Versions").click()
+        menu_click(bob_page, "data.bin", "Versions…")
         versions = bob_page.locator("#versions-dialog")
         versions.locator("#version-input").set_input_files(
             {"name": "data.bin", "mimeType": "application/octet-stream", "buffer": DATA_V2}
@@ -186,7 +189,7 @@ def test_share_a_folder_work_in_it_together_and_publish_a_link(page, browser, li
     expect(row(page, "from-bob.txt")).to_have_count(1)
     expect(row(page, "plan-final.txt")).to_have_count(1)
     expect(row(page, "plan.txt")).to_have_count(0)
-    row(page, "data.bin").get_by_role("button", name="Versions").click()
+    menu_click(page, "data.bin", "Versions…")
     versions = page.locator("#versions-dialog")
     expect(versions.locator("[data-testid=version-row][data-number='2'] [data-testid=version-author]")).to_have_text(
         "by bob"
@@ -198,7 +201,7 @@ def test_share_a_folder_work_in_it_together_and_publish_a_link(page, browser, li
 
     # A password-protected public link to Team; its URL is shown once, in a read-only field.
     page.goto(work_url)
-    row(page, "Team").get_by_role("button", name="Share “Team”").click()
+    menu_click(page, "Team", "Share…")
     dialog = page.locator("[data-testid=share-dialog]")
     expect(dialog.get_by_label("Works for")).to_have_value("7")
     dialog.get_by_label("Password (optional)").fill(LINK_PASSWORD)
@@ -244,7 +247,7 @@ def test_share_a_folder_work_in_it_together_and_publish_a_link(page, browser, li
         visitor.context.close()
 
     # alice's link now shows it was used; she turns it off.
-    row(page, "Team").get_by_role("button", name="Share “Team”").click()
+    menu_click(page, "Team", "Share…")
     links = dialog.locator("[data-testid=link-row]")
     expect(links).not_to_contain_text("0 views")
     expect(links).not_to_contain_text(" 0 downloads")
@@ -282,11 +285,9 @@ def test_view_only_share_hides_changes_and_explains_a_refused_upload(page, brows
         expect(viewer.locator("[data-testid=shared-note]")).to_have_text(
             "Shared with you by dave. You can see and download what is here."
         )
-        cat = row(viewer, "cat.txt")
-        expect(cat.get_by_role("link", name="Download “cat.txt”")).to_be_visible()
-        for action in ("Rename", "Move", "Delete", "Share"):
-            expect(cat.get_by_role("button", name=re.compile(f"^{action}"))).to_have_count(0)
-        expect(viewer.locator("#add-card")).to_be_hidden()  # nothing can be added here
+        assert menu_entries(viewer, "cat.txt") == ["Preview", "Download", "Star", "Details", "Versions…"]
+        for adds in ("New folder", "Upload files", "Upload folder"):  # nothing can be added here
+            expect(viewer.get_by_role("button", name=adds, exact=True)).to_be_hidden()
 
         # A file dropped anyway: nothing is sent, and the page says why in plain words.
         data_transfer = viewer.evaluate_handle(
@@ -299,7 +300,7 @@ def test_view_only_share_hides_changes_and_explains_a_refused_upload(page, brows
         expect(viewer.locator("[data-testid=upload-item]")).to_have_count(0)
 
         # A new version of a file is refused by the server (404): explained, not "No such file."
-        cat.get_by_role("button", name="Versions").click()
+        menu_click(viewer, "cat.txt", "Versions…")
         versions = viewer.locator("#versions-dialog")
         new_cat = {"name": "cat.txt", "mimeType": "text/plain", "buffer": b"x"}
         versions.locator("#version-input").set_input_files(new_cat)

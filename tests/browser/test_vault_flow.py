@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
+from tests.browser.files_page import download_href, menu_click
 from tests.browser.test_accounts_flow import sign_in
 from tests.factories import make_account
 
@@ -154,7 +155,7 @@ def test_upload_folder_move_rename_versions_trash_restore_download(page, live_se
     page.wait_for_function(PART_WAY, arg="photo.bin")
     expect(items.filter(has_text="photo.bin")).to_have_attribute("data-state", "uploading")
     assert page.locator("#upload-overall").evaluate("p => p.value > 0 && p.value < p.max")
-    expect(page.locator("#upload-overall-text")).to_contain_text(" of 768.1 KiB")
+    expect(page.get_by_test_id("upload-overall-bytes")).to_contain_text(" of 768.1 KiB")
     screenshot(page, "vault-uploading", sizes=("desktop",))
     unthrottle(network)
     for spec in files:
@@ -164,7 +165,7 @@ def test_upload_folder_move_rename_versions_trash_restore_download(page, live_se
         expect(item.locator(".upload-status")).to_have_text("Uploaded")
         assert item.locator("progress").evaluate("p => p.value === p.max && p.max >= 1")
     expect(page.locator("#uploads")).to_have_attribute("data-state", "idle")
-    expect(page.locator("#upload-overall-text")).to_have_text("3 of 3 uploaded")
+    expect(page.locator("#upload-overall-text")).to_have_text("3 uploaded")
     assert page.locator("#upload-overall").evaluate("p => p.value === p.max")
     log = page.evaluate("window.uploadLog")
     for spec in files:
@@ -186,6 +187,7 @@ def test_upload_folder_move_rename_versions_trash_restore_download(page, live_se
     expect(names).to_have_text(["budget.csv", "notes.txt", "photo.bin"])
 
     # A folder.
+    page.get_by_role("button", name="New folder", exact=True).click()
     page.fill("#new-folder-name", "Projects")
     page.get_by_role("button", name="Create folder").click()
     expect(page.locator("[data-testid=vault-message]")).to_have_text("Created the folder “Projects”.")
@@ -193,7 +195,7 @@ def test_upload_folder_move_rename_versions_trash_restore_download(page, live_se
     screenshot(page, "vault-files")
 
     # Move notes.txt into it with the "Move" dialog's folder picker.
-    row(page, "notes.txt").get_by_role("button", name="Move").click()
+    menu_click(page, "notes.txt", "Move…")
     dialog = page.locator("#move-dialog")
     expect(dialog).to_be_visible()
     expect(dialog.get_by_role("button", name="Already here")).to_be_disabled()
@@ -212,7 +214,7 @@ def test_upload_folder_move_rename_versions_trash_restore_download(page, live_se
     expect(crumbs).to_have_text(["Files", "Projects"])
     expect(page.get_by_role("heading", name="Projects", exact=True)).to_be_visible()
     expect(page).to_have_title("Projects · Locker")
-    row(page, "notes.txt").get_by_role("button", name="Rename").click()
+    menu_click(page, "notes.txt", "Rename…")
     rename = page.locator("#rename-dialog")
     expect(rename.locator("#rename-input")).to_have_value("notes.txt")
     rename.locator("#rename-input").fill("plan.txt")
@@ -222,7 +224,7 @@ def test_upload_folder_move_rename_versions_trash_restore_download(page, live_se
     expect(row(page, "notes.txt")).to_have_count(0)
 
     # Versions: upload a new one (raw PUT with progress), then restore the first.
-    row(page, "plan.txt").get_by_role("button", name="Versions").click()
+    menu_click(page, "plan.txt", "Versions…")
     versions = page.locator("#versions-dialog")
     expect(versions.get_by_role("heading")).to_have_text("Versions of “plan.txt”")
     expect(versions.locator("[data-testid=version-row]")).to_have_count(1)
@@ -246,7 +248,7 @@ def test_upload_folder_move_rename_versions_trash_restore_download(page, live_se
 
     # Delete (to the trash), after a confirmation.
     confirmed = accept_next_dialog(page, "Move “plan.txt” to the trash?")
-    row(page, "plan.txt").get_by_role("button", name="Delete").click()
+    menu_click(page, "plan.txt", "Move to trash")
     expect(page.locator("[data-testid=vault-message]")).to_contain_text("Moved “plan.txt” to the trash.")
     confirmed()
     expect(page.locator("[data-testid=item-row]")).to_have_count(0)
@@ -270,7 +272,7 @@ def test_upload_folder_move_rename_versions_trash_restore_download(page, live_se
 
     # Download: the restored content (version 1's bytes), under its new name.
     with page.expect_download() as download_info:
-        row(page, "plan.txt").get_by_role("link", name="Download “plan.txt”").click()
+        menu_click(page, "plan.txt", "Download")
     download = download_info.value
     assert download.failure() is None
     assert download.suggested_filename == "plan.txt"
@@ -281,7 +283,7 @@ def test_upload_folder_move_rename_versions_trash_restore_download(page, live_se
     page.locator("[data-testid=breadcrumbs]").get_by_role("link", name="Files").click()
     page.wait_for_url(f"{base}/files/")
     expect(page.locator("[data-testid=item-row]")).to_have_count(3)
-    photo_href = row(page, "photo.bin").get_by_role("link", name="Download “photo.bin”").get_attribute("href")
+    photo_href = download_href(page, "photo.bin")
     assert page.request.get(f"{base}{photo_href}").body() == PHOTO
 
     no_horizontal_overflow(page)
@@ -309,6 +311,7 @@ def test_hostile_names_are_text(page, live_server, screenshot):
     expect(page.locator("[data-testid=upload-item]")).to_have_attribute("data-state", "done")
     expect(page.locator("[data-testid=upload-item] .upload-name")).to_have_text(HOSTILE)
     expect(row(page, HOSTILE)).to_have_count(1)
+    page.get_by_role("button", name="New folder", exact=True).click()
     page.fill("#new-folder-name", FOLDER_NAME)
     page.get_by_role("button", name="Create folder").click()
     expect(page.locator("[data-testid=vault-message]")).to_have_text(f"Created the folder “{FOLDER_NAME}”.")
@@ -323,7 +326,7 @@ def test_hostile_names_are_text(page, live_server, screenshot):
     # No element came out of a name, in the listing, the uploads or the trash.
     assert page.locator("#vault img, #vault svg, #vault b, #vault script").count() == 0
     confirmed = accept_next_dialog(page, f"Move “{HOSTILE}” to the trash?")
-    row(page, HOSTILE).get_by_role("button", name="Delete").click()
+    menu_click(page, HOSTILE, "Move to trash")
     expect(row(page, HOSTILE)).to_have_count(0)
     confirmed()
     page.goto(f"{base}/trash/")
@@ -349,17 +352,32 @@ def test_drop_errors_cancel_and_trash_purge(page, live_server, screenshot, blob_
         return dt;
       }"""
     )
-    page.dispatch_event("#drop-zone", "dragenter", {"dataTransfer": data_transfer})
-    expect(page.locator("#drop-zone")).to_have_class(re.compile(r"\bdragging\b"))
-    page.dispatch_event("#drop-zone", "drop", {"dataTransfer": data_transfer})
-    expect(page.locator("#drop-zone")).not_to_have_class(re.compile(r"\bdragging\b"))
+    # The whole page is the drop target: the overlay names the folder while files are over it.
+    overlay = page.get_by_test_id("drop-overlay")
+    expect(overlay).to_be_hidden()
+    page.dispatch_event("body", "dragenter", {"dataTransfer": data_transfer})
+    page.dispatch_event("body", "dragover", {"dataTransfer": data_transfer})
+    expect(overlay).to_be_visible()
+    expect(overlay).to_have_text("Drop to upload to Files")
+    page.dispatch_event("body", "dragleave", {"dataTransfer": data_transfer})
+    expect(overlay).to_be_hidden()
+    # A row dragged within the page carries no files: no overlay.
+    page.evaluate(
+        """() => { const dt = new DataTransfer(); dt.setData("text/plain", "a row");
+                  document.body.dispatchEvent(new DragEvent("dragenter", {bubbles: true, dataTransfer: dt})); }"""
+    )
+    expect(overlay).to_be_hidden()
+    page.dispatch_event("body", "dragenter", {"dataTransfer": data_transfer})
+    expect(overlay).to_be_visible()
+    page.dispatch_event("body", "drop", {"dataTransfer": data_transfer})
+    expect(overlay).to_be_hidden()
     small = page.locator("[data-testid=upload-item]").filter(has_text="small.txt")
     huge = page.locator("[data-testid=upload-item]").filter(has_text="huge.bin")
     expect(small).to_have_attribute("data-state", "done")
     expect(huge).to_have_attribute("data-state", "error")
     expect(huge.locator(".upload-status[role=alert]")).to_contain_text("bytes of storage")
     expect(huge.get_by_role("button", name=re.compile("Cancel"))).to_have_count(0)
-    expect(page.locator("#upload-overall-text")).to_have_text("1 of 2 uploaded, 1 failed")
+    expect(page.locator("#upload-overall-text")).to_have_text("1 uploaded, 1 failed")
     expect(row(page, "small.txt")).to_have_count(1)
     expect(row(page, "huge.bin")).to_have_count(0)
     assert len([p for p in blob_dir.rglob("*") if p.is_file()]) == 1  # small.txt's, encrypted
@@ -378,20 +396,22 @@ def test_drop_errors_cancel_and_trash_purge(page, live_server, screenshot, blob_
     page.get_by_role("button", name="Clear finished").click()
     expect(page.locator("#uploads")).to_be_hidden()
 
-    # A name taken in the folder: the API's 409 reason, shown on the page.
+    # A name taken in the folder: the API's 409 reason, shown in the dialog, which stays open to fix it.
+    page.get_by_role("button", name="New folder", exact=True).click()
     page.fill("#new-folder-name", "small.txt")
     page.get_by_role("button", name="Create folder").click()
-    expect(page.locator("[data-testid=vault-message]")).to_have_text(
-        'Could not create the folder. "small.txt" already exists in this folder.'
-    )
+    expect(page.locator("#new-folder-error")).to_have_text('"small.txt" already exists in this folder.')
+    page.locator("#new-folder-dialog").get_by_role("button", name="Cancel").click()
+    expect(page.locator("#new-folder-dialog")).to_be_hidden()
 
     # Trash then delete forever, and empty the trash: both ask first and free the storage.
+    page.get_by_role("button", name="New folder", exact=True).click()
     page.fill("#new-folder-name", "Old stuff")
     page.get_by_role("button", name="Create folder").click()
     expect(row(page, "Old stuff")).to_have_count(1)
     for name in ("small.txt", "Old stuff"):
         confirmed = accept_next_dialog(page, "to the trash?")
-        row(page, name).get_by_role("button", name="Delete").click()
+        menu_click(page, name, "Move to trash")
         expect(row(page, name)).to_have_count(0)
         confirmed()
     page.goto(f"{base}/trash/")

@@ -387,7 +387,7 @@ export function setupSharing(browser) {
     if (share.permission === "view") {
       explainNotFound(`This folder is shared with you to view only, so nothing can be added or changed here. Ask ${share.owner} for edit permission.`);
     }
-    $("add-card").hidden = share.permission === "view";
+    for (const button of document.querySelectorAll("[data-adds]")) button.hidden = share.permission === "view";
     if ($("items-loading").hidden) browser.renderListing(); // else the listing, on its way, will use it
   }
 
@@ -400,7 +400,7 @@ export function setupSharing(browser) {
       if (!Array.from(event.dataTransfer.types || []).includes("Files")) return;
       event.preventDefault();
       event.stopImmediatePropagation(); // not for uploads.js: nothing is sent
-      $("drop-zone").classList.remove("dragging");
+      $("drop-overlay").hidden = true;
       say(`This folder is shared with you to view only, so files cannot be added here. Ask ${access.owner} for edit permission.`, "error");
     },
     true,
