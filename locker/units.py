@@ -38,7 +38,7 @@ def parse_size(text, *, maximum: int | None = None) -> int:
     if value < 0:
         raise SizeError("A size cannot be negative.")
     if maximum is not None and value > maximum:
-        raise SizeError(f"At most {format_bytes(maximum, trim=True)}.")
+        raise SizeError(f"At most {format_size_exact(maximum)}.")
     return value
 
 
