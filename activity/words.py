@@ -476,9 +476,11 @@ def notification_summary(notification, *, names: dict | None = None, event=None)
     by = named(data.get("by")).subject if data.get("by") else "Someone"
     kind = notification.kind
     if kind == Kind.UPLOAD_FINISHED:
+        if event is not None:  # "You uploaded report.pdf to Documents", from whichever device it was
+            return event_summary(event, reader=reader, names=names)
         if data.get("action") == actions.FILE_VERSION_ADDED:
             return f"A new version of {item} was saved"
-        return f"{item[:1].upper()}{item[1:]} finished uploading"
+        return "A file finished uploading" if item == thing(notification.object_type) else f"Upload finished: {item}"
     if kind == Kind.DOWNLOADED:
         return f"{by} downloaded {item}"
     if kind in (Kind.SHARE_RECEIVED, Kind.SHARE_CHANGED, Kind.SHARE_REVOKED):

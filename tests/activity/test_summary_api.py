@@ -143,12 +143,12 @@ def alice_id(api) -> str:
 def test_notifications_in_words_with_names_and_the_device(alice):
     upload(alice, "invoice-acme.pdf")
     rows = summaries(alice, "/api/v1/notifications/")
-    assert ("upload.finished", "Invoice-acme.pdf finished uploading") in rows
+    assert ("upload.finished", "You uploaded invoice-acme.pdf") in rows
     assert ("device.signed_in", "A device signed in to your account: Firefox on Linux") in rows
     first = alice.get("/api/v1/notifications/").json()["results"][0]
     assert first["kind"] == "upload.finished" and first["summary"]  # the code stays beside the sentence
     read = alice.post(f"/api/v1/notifications/{first['id']}/read")
-    assert read.status_code == 200 and read.json()["summary"] == "Invoice-acme.pdf finished uploading"
+    assert read.status_code == 200 and read.json()["summary"] == "You uploaded invoice-acme.pdf"
 
 
 def test_the_live_streams_carry_the_sentence_in_neutral_words(alice, account):

@@ -296,7 +296,7 @@ def notification(kind, *, object_type="", object_id="", data=None):
             "upload.finished",
             "file",
             {"action": "file.uploaded"},
-            "Invoice-acme.pdf finished uploading",
+            "Upload finished: invoice-acme.pdf",
             "A file finished uploading",
         ),
         (
@@ -366,7 +366,12 @@ def test_every_notification_kind_is_worded():
         assert "Something happened" not in words.notification_summary(notification(kind)), kind
 
 
-def test_a_notification_reads_its_event_for_the_device_and_the_reason():
+def test_a_notification_reads_its_event_for_the_device_the_reason_and_the_folder():
+    uploaded = on_file(actions.FILE_UPLOADED, folder=DEST)
+    finished = notification("upload.finished", object_type="file", object_id=FILE, data={"action": "file.uploaded"})
+    assert words.notification_summary(finished, event=uploaded, names=NAMES) == (
+        "You uploaded invoice-acme.pdf to Documents"
+    )
     signed_in = event(actions.LOGIN, user_agent=FIREFOX)
     assert words.notification_summary(notification("device.signed_in"), event=signed_in) == (
         "A device signed in to your account: Firefox on Linux"

@@ -1,5 +1,5 @@
 // The activity page (templates/activity/activity.html): the user's events from /api/v1/activity/, newest first, a
-// page at a time, in plain words. The filter form is a plain GET form on the page itself (?type=&outcome=&since=
+// page at a time, in plain words (the server's `summary` of each event). The filter form is a plain GET form on the page itself (?type=&outcome=&since=
 // &until=, days in the browser's time zone); the script reads it back, asks the API with `after` and `before`, and
 // points the CSV link at the same filters.
 import { $, el, localPath } from "../locker.js";
@@ -57,16 +57,25 @@ export function activityPage(root) {
     $("filters-clear").hidden = ![...filters.keys()].length;
   }
 
+  // What happened: the server's sentence (`summary`: the names, who, where and how are in it), or, from a server
+  // that sends none, this page's own label with the item's name and the details under it.
+  function what(event) {
+    const summary = typeof event.summary === "string" && event.summary ? event.summary : "";
+    const details = summary ? "" : actionDetails(event);
+    const name = summary ? "" : event.object_name;
+    return [
+      el("span", { class: "what-label", "data-testid": "activity-summary-text", title: event.action, text: summary || actionLabel(event) }),
+      summary ? el("span", { class: "sr-only", text: ` (code ${event.action})` }) : null,
+      name ? el("span", { class: "what-object", "data-testid": "activity-object", text: name }) : null,
+      details ? el("span", { class: "what-details muted", text: details }) : null,
+    ];
+  }
+
   function row(event) {
-    const details = actionDetails(event);
     const device = deviceOf(event.user_agent);
     return el("tr", { "data-testid": "activity-row", "data-action": event.action, "data-outcome": event.outcome }, [
       el("td", {}, [timeNode(event.created_at)]),
-      el("td", { class: "what" }, [
-        el("span", { class: "what-label", title: event.action, text: actionLabel(event) }),
-        event.object_name ? el("span", { class: "what-object", "data-testid": "activity-object", text: event.object_name }) : null,
-        details ? el("span", { class: "what-details muted", text: details }) : null,
-      ]),
+      el("td", { class: "what" }, what(event)),
       el("td", { class: event.outcome === "failure" ? "failure" : "success", text: OUTCOMES[event.outcome] || event.outcome }),
       el("td", { class: "from" }, [
         el("span", { class: "from-ip", text: event.ip || "—" }),

@@ -65,8 +65,16 @@ function sharedWithMe(n, urls) {
   return { href: `${urls.files}#shared-with-me`, text: "Shared with me" };
 }
 
-// describe(notification, urls) -> {text, link: {href, text} | null}: one plain sentence for each kind.
+// describe(notification, urls) -> {text, link: {href, text} | null}: the server's sentence (`summary`, with the
+// names the reader can open; neutral words on the live stream), or, for a notification without one (an older
+// server), this module's own sentence for its kind; and where it leads.
 export function describe(n, urls) {
+  const own = ownWords(n, urls);
+  const summary = n && typeof n.summary === "string" && n.summary ? n.summary : "";
+  return summary ? { text: summary, link: own.link } : own;
+}
+
+function ownWords(n, urls) {
   const data = (n && n.data) || {};
   switch (n && n.kind) {
     case "upload.finished":
