@@ -119,6 +119,12 @@ class ActivityListApi(ListAPIView):
         user_id = uuid_value(self.request, "user", message="Must be a valid UUID.")
         return event_list(actor=self.request.user, user_id=user_id, every=flag(self.request, "all"))
 
+    def list(self, request, *args, **kwargs):
+        # the user rows come along: an admin reading others' events reads their usernames in the sentences
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()).select_related("user"))
+        context = {**self.get_serializer_context(), "names": naming.names_for(request, page)}
+        return self.get_paginated_response(self.get_serializer(page, many=True, context=context).data)
+
     @extend_schema(
         parameters=[
             uuid_param("user", "Admins only: another user's id (404 for other users, as for any object not theirs)."),
@@ -126,13 +132,9 @@ class ActivityListApi(ListAPIView):
             OpenApiParameter("format", str, enum=["json", "csv"], description="csv: every matching event, streamed."),
         ],
         tags=["activity"],
+        description="My events, newest first. Each has `summary`, the event in one sentence from the reader's point "
+        'of view with the names they can open ("You uploaded invoice.pdf to Documents"); `action` keeps its code.',
     )
-    def list(self, request, *args, **kwargs):
-        # the user rows come along: an admin reading others' events reads their usernames in the sentences
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()).select_related("user"))
-        context = {**self.get_serializer_context(), "names": naming.names_for(request, page)}
-        return self.get_paginated_response(self.get_serializer(page, many=True, context=context).data)
-
     def get(self, request, *args, **kwargs):
         if request.accepted_renderer.format != "csv":
             return super().get(request, *args, **kwargs)
@@ -177,7 +179,8 @@ class NotificationListApi(ListAPIView):
     @extend_schema(
         parameters=[flag_param("unread", "1: only the notifications not read yet.")],
         tags=["activity"],
-        description="My notifications, newest first. Ids only grow: a client resumes after the last one it saw.",
+        description="My notifications, newest first. Ids only grow: a client resumes after the last one it saw. "
+        "Each has `summary`, the sentence to show (with the names I can open); `kind` keeps its code.",
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
