@@ -113,11 +113,15 @@ def test_same_name_upload_asks_replace_keep_both_skip_and_for_the_rest(page, liv
     dialog.get_by_role("button", name="Skip").click()
     expect(item(page, "notes.txt")).to_have_attribute("data-state", "skipped")
     expect(live).to_have_text("0 uploaded, 1 skipped")
-    pick(page, ("notes.txt", b"not wanted either"))
+    pick(page, ("Nötes.txt", b"not wanted either"))  # accents fold too
     expect(dialog).to_be_visible()
+    expect(dialog.locator("#conflict-text")).to_have_text(
+        "“Files” already has a file named “notes.txt”, the same name as “Nötes.txt” to Locker"
+        " (case and accents do not count)."
+    )
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
-    expect(item(page, "notes.txt")).to_have_attribute("data-state", "skipped")
+    expect(item(page, "Nötes.txt")).to_have_attribute("data-state", "skipped")
     listed = files_in(page, base)
     assert sorted(listed) == ["NOTES (2).TXT", "notes.txt"] and listed["notes.txt"]["version"] == 2
     assert content(page, base, listed["notes.txt"]) == NOTES_V2

@@ -140,14 +140,17 @@ export function setupUploads(browser) {
     const group = { folderId: state.folderId || null, folderName: currentName(), choice: null, listings: new Map(), size: looseFiles.length };
     const root = { id: group.folderId, resolved: true, failed: false, path: group.folderName };
     const taken = new Map(); // names in the listing shown now (the folder we upload into)
-    for (const folder of state.folders || []) taken.set(nameKey(folder.name), "folder");
-    for (const file of state.files || []) taken.set(nameKey(file.name), "file");
+    for (const folder of state.folders || []) taken.set(nameKey(folder.name), { kind: "folder", name: folder.name });
+    for (const file of state.files || []) taken.set(nameKey(file.name), { kind: "file", name: file.name });
     for (const file of looseFiles) {
       const u = fileRow(file, group, null, file.name);
       items.push(u);
       uploadList.append(u.li);
       const clash = taken.get(nameKey(file.name));
-      if (clash) askAbout(u, clash === "folder");
+      if (clash) {
+        u.takenBy = clash.name;
+        askAbout(u, clash.kind === "folder");
+      }
     }
     for (const node of nodes) {
       node.kind = "folder";
@@ -318,9 +321,11 @@ export function setupUploads(browser) {
     const where = u.node ? u.node.path : u.group.folderName;
     const folderHas = u.replaceRefused;
     $("conflict-h").textContent = folderHas ? "A folder with this name is already here" : "A file with this name is already here";
+    const there = u.takenBy || u.name;
+    const same = there !== u.name ? `, the same name as ${quoted(u.name)} to Locker (case and accents do not count)` : "";
     $("conflict-text").textContent = folderHas
-      ? `${quoted(where)} has a folder named ${quoted(u.name)}. Keep both to upload the file with a free name, or skip it.`
-      : `${quoted(where)} already has a file named ${quoted(u.name)}.`;
+      ? `${quoted(where)} has a folder named ${quoted(there)}${same}. Keep both to upload the file with a free name, or skip it.`
+      : `${quoted(where)} already has a file named ${quoted(there)}${same}.`;
     $("conflict-replace").hidden = folderHas;
     $("conflict-replace-help").hidden = folderHas;
     const others = u.group.size > 1;
@@ -625,7 +630,7 @@ export function setupUploads(browser) {
   document.addEventListener("dragover", function (event) {
     if (!hasFiles(event)) return;
     event.preventDefault(); // else the browser opens the file instead of dropping it here
-    event.dataTransfer.dropEffect = refusal() ? "none" : "copy";
+    event.dataTransfer.dropEffect = "copy"; // also where uploads are refused: the drop then says why
     if (overlay.hidden) showOverlay();
     // dragover repeats while files are over the page: if it stops (left the window unnoticed), hide
     clearTimeout(dragWatch);
