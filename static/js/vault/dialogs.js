@@ -80,6 +80,7 @@ export function setupDialogs(browser) {
     const one = items.length === 1 && items[0];
     const what = one ? (one.kind === "folder" ? `the folder ${quoted(one.item.name)} and everything in it` : quoted(one.item.name)) : `${items.length} items (folders with everything in them)`;
     if (!window.confirm(`Move ${what} to the trash?`)) return;
+    const before = browser.ordered().map((o) => o.key);
     const failed = [];
     for (const o of items) {
       try {
@@ -94,7 +95,7 @@ export function setupDialogs(browser) {
     else say(`Moved ${label(items)} to the trash.`, "success", el("a", { href: TRASH_URL, text: "Open the trash" }));
     if (done) {
       await browser.loadListing();
-      browser.focusNear(items[0].key);
+      browser.focusNear(items[0].key, before);
     }
   }
 
@@ -151,6 +152,7 @@ export function setupDialogs(browser) {
       say(`Already in ${target.id ? quoted(target.name) : "the top level"}.`, "info");
       return 0;
     }
+    const before = browser.ordered().map((o) => o.key);
     const failed = [];
     for (const o of items) {
       const body = o.kind === "folder" ? { parent: target.id } : { folder: target.id };
@@ -170,7 +172,7 @@ export function setupDialogs(browser) {
     }
     if (moved) {
       await browser.loadListing();
-      browser.focusNear(items[0].key);
+      browser.focusNear(items[0].key, before);
       if (browser.reloadSideFolders) browser.reloadSideFolders();
     }
     return moved;

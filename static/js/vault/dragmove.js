@@ -13,8 +13,10 @@ export function setupDragMove(browser) {
     const holder = event.target.closest && event.target.closest("[data-key][draggable=true]");
     if (!holder) return;
     const key = holder.dataset.key;
-    if (!browser.selection.has(key)) browser.selectOnly(key);
-    dragged = browser.selected().filter((o) => browser.allowed(o.item, "move"));
+    // The selection when the item is part of it, else the item alone (the selection stays: no layout shift
+    // under the pointer while it drags).
+    const chosen = browser.selection.has(key) ? browser.selected() : [browser.itemOf(key)].filter(Boolean);
+    dragged = chosen.filter((o) => browser.allowed(o.item, "move"));
     if (!dragged.length) {
       event.preventDefault();
       return;

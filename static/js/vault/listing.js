@@ -376,10 +376,13 @@ export function createBrowser() {
 
   let lastKeys = [];
   // After an item left the listing (moved, trashed): the focus goes to its neighbour, never lost.
-  browser.focusNear = function (goneKey) {
-    const index = lastKeys.indexOf(goneKey);
+  // ``before``: the order the item was in (default: the last render's).
+  browser.focusNear = function (goneKey, before) {
+    const keys = before || lastKeys;
+    const index = keys.indexOf(goneKey);
     const now = ordered().map((o) => o.key);
-    const next = lastKeys.slice(index + 1).find((k) => now.includes(k)) || lastKeys.slice(0, Math.max(index, 0)).reverse().find((k) => now.includes(k));
+    if (now.includes(goneKey)) return focusItem(goneKey);
+    const next = keys.slice(index + 1).find((k) => now.includes(k)) || keys.slice(0, Math.max(index, 0)).reverse().find((k) => now.includes(k));
     focusItem(next || null);
   };
   browser.afterRender.push(function () {
