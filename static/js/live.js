@@ -6,6 +6,7 @@
 //   "locker:notification"   detail: the notification ({id, kind, object_type, object_id, data, created_at}),
 //                           dispatched once for each one that arrives while the page is open
 //   "locker:unread-count"   detail: {count}, each time the bell's count is known anew
+//   "locker:notification-named"  detail: a notification with its sentence naming its items (see named())
 // and a page that marks notifications read dispatches "locker:notifications-read" (the bells count again).
 //
 // The stream starts after the newest notification that exists when the page loads (?after=), so nothing older is
@@ -54,8 +55,20 @@ async function recount() {
   try {
     const page = await api("GET", "notifications/?unread=1&page_size=1");
     showCount(page.count);
+    named(page.results);
   } catch (err) {
     if (SIGNED_OUT.includes(err.status)) stop();
+  }
+}
+
+// A stream holds no keys, so its sentences say "a file"; the API names what this browser can open. The recount
+// after each notification brings the newest unread one back: its toast and the notifications page take that
+// sentence ("locker:notification-named", detail: the notification as the API gives it).
+function named(results) {
+  for (const notification of results || []) {
+    if (!notification || typeof notification.summary !== "string" || !notification.summary) continue;
+    toasts.retext(notification.id, notification.summary);
+    document.dispatchEvent(new CustomEvent("locker:notification-named", { detail: notification }));
   }
 }
 

@@ -91,7 +91,8 @@ def test_live_toasts_bell_listing_activity_and_notifications_page(page, browser,
         base, "POST", "/api/v1/shares/", bob_token, {"item": holiday["id"], "username": "alice", "permission": "edit"}
     )
     assert status == 201, share
-    shared = toast(page, "bob shared a folder with you (you can edit)")  # the server's words, no names live
+    # The stream's sentence says "a folder" (a stream holds no keys); the toast then takes the API's, which names it.
+    shared = toast(page, "bob shared Holiday with you (you can edit)")
     expect(shared).to_be_visible()
     expect(shared.get_by_role("link", name="Shared with me")).to_have_attribute("href", "/files/#shared-with-me")
     expect_unread(page, 2)
@@ -118,7 +119,7 @@ def test_live_toasts_bell_listing_activity_and_notifications_page(page, browser,
 
         phone.goto(inbox_url)
         upload(phone, ("from-phone.txt", b"written on the phone\n"))
-        uploaded = toast(page, "A file finished uploading")
+        uploaded = toast(page, "You uploaded from-phone.txt to Inbox")
         expect(uploaded).to_be_visible()
         expect(row(page, "from-phone.txt")).to_have_count(1)  # the listing loaded itself again
         expect_unread(page, 4)
@@ -137,7 +138,7 @@ def test_live_toasts_bell_listing_activity_and_notifications_page(page, browser,
     # bob adds a file to the folder she shares: she hears of it, and sees it.
     status, raw = api_upload(base, bob_token, [("from-bob.txt", b"hello from bob\n")], folder=inbox_id)
     assert status == 201, raw
-    expect(toast(page, "bob uploaded a file")).to_be_visible()
+    expect(toast(page, "bob uploaded from-bob.txt to Inbox")).to_be_visible()
     expect(row(page, "from-bob.txt")).to_have_count(1)
     expect_unread(page, 5)
     assert page.locator("[data-testid=toast]").count() <= 3  # a few at most, the oldest leave first
@@ -237,7 +238,7 @@ def test_live_toasts_bell_listing_activity_and_notifications_page(page, browser,
     status, _ = api_json(base, "PATCH", f"/api/v1/shares/{share['id']}/", bob_token, {"permission": "view"})
     assert status == 200
     expect(notices).to_have_count(7)
-    expect(notices.first).to_contain_text("bob changed what you may do with a folder: you can now view")  # live
+    expect(notices.first).to_contain_text("bob changed what you may do with Holiday: you can now view")  # named
     expect(notices.first.locator("[data-testid=notice-unread]")).to_have_count(1)
     expect_unread(page, 6)
     screenshot(page, "notifications-page")

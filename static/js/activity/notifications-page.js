@@ -116,6 +116,17 @@ export function notificationsPage(root) {
   document.addEventListener("locker:notification", function (event) {
     if (event.detail && typeof event.detail.id === "number") add([{ ...event.detail, read: false }], "top");
   });
+  // A notification that came live says "a file"; once live.js has it from the API it names it (not while the focus
+  // is in it: the node is replaced, and its button would lose the focus).
+  document.addEventListener("locker:notification-named", function (event) {
+    const n = event.detail || {};
+    const entry = known.get(n.id);
+    if (!entry || !n.summary || entry.notification.summary === n.summary || entry.node.contains(document.activeElement)) return;
+    entry.notification.summary = n.summary;
+    const node = item(entry.notification);
+    entry.node.replaceWith(node);
+    entry.node = node;
+  });
   document.addEventListener("locker:unread-count", function (event) {
     unreadCount = event.detail.count;
     showState();

@@ -56,5 +56,11 @@ export function createToasts(region) {
     return toast;
   }
 
-  return { show, dismiss };
+  // retext(id, text): the toast of notification `id`, if still shown, says `text` instead (its names opened).
+  function retext(id, text) {
+    const line = region ? region.querySelector(`.toast[data-id="${Number(id)}"] .toast-text`) : null;
+    if (line && text) line.textContent = text;
+  }
+
+  return { show, dismiss, retext };
 }
