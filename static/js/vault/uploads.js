@@ -64,12 +64,13 @@ export function setupUploads(browser) {
 
   // --- rows ---
 
-  function setState(item, next, text) {
+  // An error is announced (role=alert) unless `quiet`: the files of a folder that failed are not, one by one.
+  function setState(item, next, text, quiet) {
     item.state = next;
     item.li.dataset.state = next;
     item.li.classList.toggle("failed", next === "error");
     if (text !== undefined) item.status.textContent = text;
-    if (next === "error") item.status.setAttribute("role", "alert");
+    if (next === "error" && !quiet) item.status.setAttribute("role", "alert");
     else item.status.removeAttribute("role");
     if (!PENDING.has(next) && item.cancel) {
       item.cancel.remove();
@@ -280,7 +281,7 @@ export function setupUploads(browser) {
   function folderFailed(node, text) {
     node.failed = true;
     setState(node, "error", text);
-    for (const u of node.rows) if (u.state === "waiting") fail(u, `Not uploaded: its folder ${quoted(node.path)} could not be created.`);
+    for (const u of node.rows) if (u.state === "waiting") setState(u, "error", `Not uploaded: its folder ${quoted(node.path)} could not be created.`, true);
     updateOverall();
   }
 
@@ -453,7 +454,7 @@ export function setupUploads(browser) {
       const name = result.file ? result.file.name : u.file.name;
       let text = "Uploaded";
       if (result.created === false) text = `Replaced: now version ${result.file ? result.file.version : "new"} of ${quoted(name)}`;
-      else if (nameKey(name) !== nameKey(u.file.name) || u.onConflict === "rename") text = `Uploaded as ${quoted(name)}`;
+      else if (name !== u.file.name.normalize("NFC").trim()) text = `Uploaded as ${quoted(name)}`;
       setState(u, "done", text);
       browser.refreshSoon();
       return;
