@@ -13,6 +13,12 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+# ``modified_at`` is the time the content changed, as a file service shows it (Nextcloud, Seafile, a file's mtime):
+# renaming, moving or retagging leaves it alone. ``changed_at`` (a file's ctime) moves with every change, metadata
+# included, so that whatever must see every change (the data export's ``?since``) sees renames and tags too.
+MODIFIED_AT_HELP = "When the content (a file's bytes, a note's title or body) changed."
+CHANGED_AT_HELP = "When anything about the item last changed (name, place, tags or content)."
+
 
 class Folder(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -24,6 +30,7 @@ class Folder(models.Model):
     tags_sealed = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     modified_at = models.DateTimeField(default=timezone.now)
+    changed_at = models.DateTimeField(default=timezone.now, help_text=CHANGED_AT_HELP)
     trashed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     trashed_with = models.UUIDField(
         null=True, blank=True, help_text="The trash entry that took it (itself or an ancestor)."
@@ -62,7 +69,8 @@ class File(models.Model):
     size = models.BigIntegerField(default=0, help_text="Plaintext size of the current version.")
     mime_type = models.CharField(max_length=128, default="application/octet-stream")
     created_at = models.DateTimeField(default=timezone.now)
-    modified_at = models.DateTimeField(default=timezone.now, db_index=True)
+    modified_at = models.DateTimeField(default=timezone.now, db_index=True, help_text=MODIFIED_AT_HELP)
+    changed_at = models.DateTimeField(default=timezone.now, help_text=CHANGED_AT_HELP)
     trashed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     trashed_with = models.UUIDField(null=True, blank=True)
 
@@ -167,7 +175,8 @@ class Note(models.Model):
     tags_sealed = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Number of the current body.")
     created_at = models.DateTimeField(default=timezone.now)
-    modified_at = models.DateTimeField(default=timezone.now, db_index=True)
+    modified_at = models.DateTimeField(default=timezone.now, db_index=True, help_text=MODIFIED_AT_HELP)
+    changed_at = models.DateTimeField(default=timezone.now, help_text=CHANGED_AT_HELP)
     trashed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     trashed_with = models.UUIDField(null=True, blank=True)
 
@@ -197,9 +206,12 @@ class NoteVersion(models.Model):
 
 
 class Derived(models.Model):
-    """Data derived from a file version's content at upload: a thumbnail blob (encrypted like any blob).
+    """Data derived from a file version's content at upload: a thumbnail blob (encrypted like any blob), and the
+    beginning of the extracted text, sealed, for search snippets.
 
-    Extracted text is never stored: it only feeds the blind index (``content`` field).
+    The extracted words feed the blind index (``content`` field). Only a bounded excerpt of the text is kept
+    (``text_sealed``: at most ``vault.derived.derive.MAX_EXCERPT_CHARS``), sealed under a key derived from the
+    version's content key (``vault.keys.VaultKeys.seal_excerpt``): it is as readable as the file's bytes, no more.
     """
 
     version = models.OneToOneField(FileVersion, on_delete=models.CASCADE, primary_key=True, related_name="derived")
@@ -211,6 +223,9 @@ class Derived(models.Model):
         max_length=200, blank=True, help_text="Why there is no preview (shown to the user)."
     )
     text_indexed = models.BooleanField(default=False)
+    text_sealed = models.TextField(
+        blank=True, help_text="The first characters of the extracted text, sealed (search snippets), or empty."
+    )
 
     def __str__(self):
         return f"derived data of {self.version_id}"

@@ -28,7 +28,8 @@ BATCH = 500
 @dataclass(frozen=True)
 class Section:
     """One top-level entry of the document: ``write(user, keys, request, changed)`` yields its JSON text,
-    where ``changed(queryset, field="modified_at")`` keeps the rows changed since ``?since``."""
+    where ``changed(queryset, field="changed_at")`` keeps the rows changed since ``?since`` (any change: a rename or
+    new tags too, which leave ``modified_at`` alone)."""
 
     label: str
     order: int
@@ -71,7 +72,7 @@ def stream_user_data(*, user, keys: VaultKeys, request, since: datetime | None =
     )
     keys.preload(folders)
 
-    def changed(qs, field: str = "modified_at"):
+    def changed(qs, field: str = "changed_at"):
         return qs.filter(**{f"{field}__gte": since}) if since else qs
 
     profile = {
@@ -150,8 +151,8 @@ def _shares(user, keys, request, changed) -> Iterator[str]:
     """The shares the user made and those made to them: who, what (kind and id), which permission."""
 
     def items():
-        made = changed(Share.objects.filter(owner=user)).select_related("recipient")
-        received = changed(Share.objects.filter(recipient=user)).select_related("owner")
+        made = changed(Share.objects.filter(owner=user), "modified_at").select_related("recipient")
+        received = changed(Share.objects.filter(recipient=user), "modified_at").select_related("owner")
         for direction, rows in (("made", made), ("received", received)):
             for share in rows.order_by("created_at", "id").iterator(BATCH):
                 yield {

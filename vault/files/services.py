@@ -165,7 +165,9 @@ def folder_update(
             folder.key_wrapped = keys.wrap_folder_key(key, folder.pk, target_key)
         if tags is not None:
             folder.tags_sealed = keys.seal_folder_tags(key, folder.pk, clean_tags(tags))
-        folder.modified_at = timezone.now()
+        # A rename, move or new tags change the folder's metadata, not its content: modified_at stays (as on
+        # Nextcloud or Seafile, and like a directory's mtime), changed_at records the change (vault.models).
+        folder.changed_at = timezone.now()
         folder.save()
         index_folder(owner, keys, folder.pk, new_name, keys.folder_tags(folder))
         record(
@@ -229,8 +231,8 @@ def _add_version(user: User, keys: VaultKeys, file: File, file_key: bytes, uploa
     file.current_version = version
     file.size = upload.size
     file.mime_type = upload.mime_type
-    file.modified_at = timezone.now()
-    file.save(update_fields=["current_version", "size", "mime_type", "modified_at"])
+    file.modified_at = file.changed_at = timezone.now()
+    file.save(update_fields=["current_version", "size", "mime_type", "modified_at", "changed_at"])
     # Thumbnail and text were derived before the transaction (vault.derived.derive); the new words replace the old.
     words = derived_store(
         keys=keys, version=version, file_key=file_key, previous_version_id=previous_id, result=upload.derivation
@@ -465,7 +467,9 @@ def file_update(
         if tags is not None:
             tags = clean_tags(tags)
             file.tags_sealed = keys.seal_file_tags(file_key, file.pk, tags)
-        file.modified_at = timezone.now()
+        # Metadata only: the file's Modified time is its content's (a new version), as on Nextcloud or Seafile;
+        # changed_at records that something changed (vault.models).
+        file.changed_at = timezone.now()
         file.save()
         if renamed or tags is not None:  # name and tag tokens only: the content words stay (no decryption here)
             reindex_fields(

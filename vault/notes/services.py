@@ -198,7 +198,9 @@ def note_update(
         new_title = clean_title(title, max_length=MAX_TITLE) if title is not None else old_title
         new_body = _clean_body(body) if body is not None else old_body
         new_tags = clean_tags(tags) if tags is not None else old_tags
+        now = timezone.now()
         if (new_title, new_body) != (old_title, old_body):
+            note.modified_at = now  # the note's content changed; new tags or a move change only changed_at
             NoteVersion.objects.create(
                 note=note, number=note.version, title_sealed=note.title_sealed, body_sealed=note.body_sealed
             )
@@ -215,7 +217,7 @@ def note_update(
             note.folder = target
             note.key_wrapped = rewrap_note_key(keys, note.pk, key, target)
             keys.remember_note_key(note.pk, key)
-        note.modified_at = timezone.now()
+        note.changed_at = now
         note.save()
         index_note(owner, keys, note.pk, new_title, new_body, new_tags)
         record(actions.NOTE_UPDATED, user=user, owner=owner, meta=meta, object_type="note", object_id=note.pk)

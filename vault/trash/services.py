@@ -51,13 +51,13 @@ def item_trash(*, user: User, kind: str, item_id, meta=None) -> None:
             owner = owner_of(user, folder)
             ids = _subtree_folder_ids(owner, folder.pk)
             Folder.objects.filter(owner=owner, pk__in=ids, trashed_at__isnull=True).update(
-                trashed_at=now, trashed_with=folder.pk
+                trashed_at=now, trashed_with=folder.pk, changed_at=now
             )
             File.objects.filter(owner=owner, folder_id__in=ids, trashed_at__isnull=True).update(
-                trashed_at=now, trashed_with=folder.pk
+                trashed_at=now, trashed_with=folder.pk, changed_at=now
             )
             Note.objects.filter(owner=owner, folder_id__in=ids, trashed_at__isnull=True).update(
-                trashed_at=now, trashed_with=folder.pk
+                trashed_at=now, trashed_with=folder.pk, changed_at=now
             )
         elif kind == "note":
             notes = access.items(user, Note, Action.DELETE).filter(trashed_at__isnull=True)
@@ -65,11 +65,11 @@ def item_trash(*, user: User, kind: str, item_id, meta=None) -> None:
             if note is None:
                 raise NotFound("No such note.")
             owner = owner_of(user, note)
-            Note.objects.filter(pk=note.pk).update(trashed_at=now, trashed_with=note.pk)
+            Note.objects.filter(pk=note.pk).update(trashed_at=now, trashed_with=note.pk, changed_at=now)
         else:
             file = owned_file(user, item_id, lock=True, action=Action.DELETE, shared=True)
             owner = owner_of(user, file)
-            File.objects.filter(pk=file.pk).update(trashed_at=now, trashed_with=file.pk)
+            File.objects.filter(pk=file.pk).update(trashed_at=now, trashed_with=file.pk, changed_at=now)
         changed(owner)
         record(actions.ITEM_TRASHED, user=user, owner=owner, meta=meta, object_type=kind, object_id=item_id)
 
@@ -139,8 +139,11 @@ def trash_restore(*, user: User, keys: VaultKeys, item_id, meta=None) -> Folder 
                 old={"name": [old_name]},
                 new={"name": [name]},
             )
+        now = timezone.now()
         for model in (Folder, File, Note):
-            model.objects.filter(owner=user, trashed_with=item.pk).update(trashed_at=None, trashed_with=None)
+            model.objects.filter(owner=user, trashed_with=item.pk).update(
+                trashed_at=None, trashed_with=None, changed_at=now
+            )
         event_record(action=actions.ITEM_RESTORED, user=user, meta=meta, object_type=kind, object_id=item.pk)
     return item
 
@@ -154,6 +157,7 @@ def _note_restore(user: User, keys: VaultKeys, note: Note, meta) -> Note:
         note.folder = None
         note.key_wrapped = rewrap_note_key(keys, note.pk, key, None)
     note.trashed_at = note.trashed_with = None
+    note.changed_at = timezone.now()
     note.save()
     event_record(action=actions.ITEM_RESTORED, user=user, meta=meta, object_type="note", object_id=note.pk)
     return note
