@@ -253,3 +253,40 @@ def test_the_phone_layout_has_a_bottom_action_bar_and_no_sideways_scroll(page, l
     overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, overflow
     assert not page.problems(), page.problems()
+
+
+def test_the_details_panel_shows_the_item_its_tags_and_its_activity_and_an_error_gives_way_to_success(
+    page, live_server
+):
+    base = live_server.url
+    docs, files, _ = setup_files(page, base)
+    api(page, "PATCH", f"files/{files['beta.bin']['id']}/", {"tags": ["taxes"]})
+    page.reload()
+    row(page, "beta.bin").get_by_role("button", name="Actions for “beta.bin”").click()
+    page.get_by_role("menu").get_by_role("menuitem", name="Details").click()
+    details = page.locator("[data-testid=details]")
+    expect(details).to_be_visible()
+    expect(page.locator("#details-h")).to_be_focused()
+    expect(details.locator("[data-testid=details-name]")).to_have_text("beta.bin")
+    expect(details).to_contain_text("16.0 KiB")
+    expect(details.locator("[data-testid=tag-chip]")).to_have_text(["taxes"])
+    expect(details.locator("[data-testid=details-activity] li").first).to_contain_text("beta.bin")
+    expect(page.get_by_role("button", name="Details", exact=True)).to_have_attribute("aria-pressed", "true")
+    # Following the keyboard: another item's name focused shows that item.
+    row(page, "gamma.txt").locator("a.item-name").focus()
+    expect(details.locator("[data-testid=details-name]")).to_have_text("gamma.txt")
+    details.get_by_role("button", name="Close the details").click()
+    expect(details).to_be_hidden()
+    expect(page.get_by_role("button", name="Details", exact=True)).to_be_focused()
+
+    # A refused folder name is said in the dialog; the next success clears any old error from the page.
+    page.get_by_role("button", name="New folder", exact=True).click()
+    page.fill("#new-folder-name", "Docs")
+    page.get_by_role("button", name="Create folder").click()
+    expect(page.locator("#new-folder-error")).to_contain_text("already exists")
+    page.fill("#new-folder-name", "Docs 2")
+    page.get_by_role("button", name="Create folder").click()
+    expect(page.locator("[data-testid=vault-message]")).to_have_text("Created the folder “Docs 2”.")
+    expect(row(page, "Docs 2").locator("a.item-name")).to_be_focused()
+    assert not page.locator(".vault-message .msg.error").count()
+    assert [p for p in page.problems() if "409 (Conflict)" not in p] == []  # the refused name, on purpose

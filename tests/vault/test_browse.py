@@ -313,3 +313,18 @@ def test_hostile_names_stay_inside_the_zip(alice):
     for name in archive.namelist():
         assert not name.startswith("/") and ".." not in name.split("/"), name
     assert "/" not in response["Content-Disposition"].split("filename", 1)[1].replace("filename*=utf-8''", "")
+
+
+# --- an item's own activity (the details panel) ----------------------------------------------
+
+
+def test_the_activity_of_one_item_and_only_the_readers(alice, bob):
+    t = tree(alice)
+    alice.patch(f"/api/v1/files/{t['a']['id']}/", {"name": "renamed.txt"}, format="json")
+    rows = alice.get(f"/api/v1/activity/?object={t['a']['id']}").json()["results"]
+    assert [row["action"] for row in rows] == ["file.renamed", "file.uploaded"]
+    assert all(row["object_id"] == t["a"]["id"] for row in rows)
+    assert "renamed.txt" in rows[0]["summary"]
+    assert bob.get(f"/api/v1/activity/?object={t['a']['id']}").json()["results"] == []  # not his log
+    bad = alice.get("/api/v1/activity/?object=not-an-id")
+    assert bad.status_code == 400 and "object" in bad.json()["errors"]

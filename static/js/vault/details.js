@@ -39,13 +39,13 @@ export function setupDetails(browser) {
     toggle.focus();
   });
 
-  // The item the panel is about: the one selected alone, else the focused one.
+  // The item the panel is about: the one the keyboard is on, else the one selected alone.
   function current() {
-    const chosen = browser.selected();
-    if (chosen.length === 1) return chosen[0];
     const active = document.activeElement;
     const holder = active && browser.container().contains(active) ? active.closest("[data-key]") : null;
-    return holder ? browser.itemOf(holder.dataset.key) : chosen.length ? null : null;
+    if (holder) return browser.itemOf(holder.dataset.key);
+    const chosen = browser.selected();
+    return chosen.length === 1 ? chosen[0] : null;
   }
 
   function fact(label, value) {
