@@ -36,7 +36,8 @@ def close(root):
 def test_open_by_default_as_before(client, api_client):
     assert not SiteSettings.objects.exists() and registration_open()
     assert b"Create your locker" in client.get("/register").content
-    assert b"Create an account" in client.get("/login").content
+    login_page = client.get("/login").content.decode()
+    assert "Create an account" in login_page and 'href="/register">Create account</a>' in login_page
     assert api_client.post("/api/v1/auth/register", REGISTER, format="json").status_code == 201
 
 
@@ -78,7 +79,8 @@ def test_register_page_while_closed_says_so(root, client):
     assert "Registration is closed on this server." in html and 'name="password"' not in html
     response = client.post("/register", {**REGISTER, "password_confirm": DEFAULT_PASSWORD})
     assert response.status_code == 403 and not User.objects.filter(username="carol").exists()
-    assert b"Create an account" not in client.get("/login").content
+    login_page = client.get("/login").content.decode()
+    assert "Create an account" not in login_page and 'href="/register"' not in login_page  # nor in the header
 
 
 def test_admin_closes_and_reopens_registration(admin_client, root, client):
