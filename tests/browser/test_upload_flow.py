@@ -360,3 +360,52 @@ def test_no_uploads_into_recent_or_starred(page, live_server):
     expect(page.get_by_test_id("upload-item")).to_have_count(0)
     assert files_in(page, base) == {}
     assert not page.problems(), page.problems()
+
+
+def test_a_busy_server_is_tried_again_and_cancel_answers_a_waiting_question(page, live_server):
+    base = live_server.url
+    signed_in(page, base, "umar")
+    page.goto(f"{base}/files/")
+    expect(page.locator("#items-empty")).to_be_visible()
+
+    # 429 once (too many uploads): the file waits for Retry-After and goes again by itself.
+    answered = []
+
+    def busy_once(route):
+        if not answered:
+            answered.append(429)
+            route.fulfill(
+                status=429,
+                headers={"Retry-After": "1", "Content-Type": "application/json"},
+                body='{"code": "rate_limited", "detail": "Too many requests."}',
+            )
+        else:
+            route.continue_()
+
+    page.route(
+        "**/api/v1/files/", lambda route: busy_once(route) if route.request.method == "POST" else route.continue_()
+    )
+    pick(page, ("x.txt", b"x"))
+    expect(item(page, "x.txt").locator(".upload-status")).to_have_text(re.compile("trying again in 1 s"))
+    expect(item(page, "x.txt")).to_have_attribute("data-state", "done")
+    assert answered == [429]
+    expect(row(page, "x.txt")).to_have_count(1)
+
+    # Two questions waiting; cancelling the shown one's upload moves on to the next; cancelling that closes it.
+    pick(page, ("y.txt", b"y"))
+    expect(row(page, "y.txt")).to_have_count(1)
+    pick(page, ("x.txt", b"x3"), ("y.txt", b"y3"))
+    dialog = page.get_by_test_id("conflict-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#conflict-more")).to_have_text("1 more file has the same question.")
+    expect(dialog.locator("#conflict-text")).to_contain_text("“x.txt”")
+    page.evaluate("() => document.querySelector('[aria-label=\"Cancel upload of “x.txt”\"]').click()")
+    expect(dialog.locator("#conflict-text")).to_contain_text("“y.txt”")
+    expect(dialog.locator("#conflict-more")).to_have_text("")
+    page.evaluate("() => document.querySelector('[aria-label=\"Cancel upload of “y.txt”\"]').click()")
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#upload-overall-text")).to_have_text("0 uploaded, 2 cancelled")
+    listed = files_in(page, base)
+    assert sorted(listed) == ["x.txt", "y.txt"] and listed["x.txt"]["version"] == 1
+    problems = [p for p in page.problems() if "status of 429" not in p]
+    assert not problems, page.problems()
