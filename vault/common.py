@@ -12,6 +12,7 @@ from accounts.models import User
 from activity import chain
 from activity.services import event_record
 from locker.errors import Conflict, InvalidInput, LockerError, NotFound
+from locker.units import format_bytes
 from vault import access
 from vault.access import Action
 from vault.files.order_cache import bump_after_commit as changed_after_commit
@@ -34,6 +35,17 @@ UNSET = object()
 class QuotaExceeded(LockerError):
     status_code = 413
     code = "quota_exceeded"
+
+    @classmethod
+    def needing(cls, *, needed: int, free: int, quota: int, errors: dict | None = None) -> QuotaExceeded:
+        """The refusal of an upload that needs ``needed`` bytes of storage, in the units the quota bar shows."""
+        free = max(0, free)
+        room = f"only {format_bytes(free)}" if free else "none"
+        return cls(
+            f"This upload needs {format_bytes(needed)} of storage, but {room} of your {format_bytes(quota, trim=True)}"
+            " is free. Delete files for good (empty the trash) to make room, or ask your administrator for more.",
+            errors=errors,
+        )
 
 
 class PreconditionFailed(LockerError):

@@ -196,8 +196,10 @@ def _charge_quota(user: User, upload: EncryptedUpload) -> None:
     locked = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     if locked.storage_used + upload.stored_size > locked.storage_quota:
         free = max(0, locked.storage_quota - locked.storage_used)
-        raise QuotaExceeded(
-            f"This upload needs {upload.stored_size} bytes of storage; {free} are free.",
+        raise QuotaExceeded.needing(
+            needed=upload.stored_size,
+            free=free,
+            quota=locked.storage_quota,
             errors={"quota": [str(locked.storage_quota)], "used": [str(locked.storage_used)]},
         )
     User.objects.filter(pk=user.pk).update(storage_used=F("storage_used") + upload.stored_size)

@@ -44,7 +44,7 @@ def check_declared_size(request, user) -> None:
         return
     free = user.storage_quota - user.storage_used
     if size > free * 1.01 + 1024 * 1024:
-        raise QuotaExceeded(f"This upload is {size} bytes; {max(free, 0)} bytes are free.")
+        raise QuotaExceeded.needing(needed=size, free=free, quota=user.storage_quota)
 
 
 def received_form(request, *, check_size: bool = True) -> tuple[dict, dict[str, list[EncryptedUpload]]]:

@@ -64,6 +64,14 @@ export function trashPage() {
     }
   }
 
+  // The storage a purge gave back, as the quota bar counts it: the encrypted size of every version purged (the
+  // server's `freed`, exactly what GET me's usage went down by). It is a little more than the sizes listed above
+  // (a 26 B file takes 67 B encrypted), so the sentence says "of storage" and the page explains it.
+  function freedText(result) {
+    const freed = typeof result.freed === "number" ? result.freed : 0;
+    return freed ? `${formatBytes(freed)} of storage freed` : "no storage was in use";
+  }
+
   tbody.addEventListener("click", async function (event) {
     const button = event.target.closest("button[data-action]");
     if (!button) return;
@@ -93,7 +101,7 @@ export function trashPage() {
       button.disabled = true;
       try {
         const result = await api("DELETE", `trash/${entry.id}/`);
-        say(`Deleted ${quoted(entry.name)} forever; ${formatBytes(result.freed)} freed.`, "success");
+        say(`Deleted ${quoted(entry.name)} for good: ${freedText(result)}.`, "success");
       } catch (err) {
         sayError(err, `Could not delete ${quoted(entry.name)}.`);
       }
@@ -109,7 +117,7 @@ export function trashPage() {
     button.disabled = true;
     try {
       const result = await api("DELETE", "trash/");
-      say(`Emptied the trash; ${formatBytes(result.freed)} freed.`, "success");
+      say(`Emptied the trash: ${freedText(result)}.`, "success");
     } catch (err) {
       sayError(err, "Could not empty the trash.");
     }
