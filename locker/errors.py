@@ -221,9 +221,31 @@ def page_not_found(request, exception=None):
     return _json_or_none(request, 404, "not_found", "Not found.") or default(request, exception)
 
 
+def permission_denied(request, exception=None):
+    from django.views.defaults import permission_denied as default
+
+    return _json_or_none(request, 403, "permission_denied", "You do not have permission to do this.") or default(
+        request, exception
+    )
+
+
+_BARE_500 = (
+    "<!doctype html><html lang=en><meta charset=utf-8><title>Something went wrong · Locker</title>"
+    "<h1>Something went wrong on our side</h1><p>Nothing that was saved is affected. <a href=/>Go home</a></p>"
+)
+
+
 def server_error(request):
+    """The 500 answer: JSON under /api/, else ``500.html`` with the site header, rendered with no request context
+    (no user, no session, no database: the fault may be any of them); a bare page if even that fails."""
+    from django.http import HttpResponseServerError
     from django.views.defaults import server_error as default
 
-    return _json_or_none(
-        request, 500, "server_error", "Something went wrong on our side; nothing was changed."
-    ) or default(request)
+    response = _json_or_none(request, 500, "server_error", "Something went wrong on our side; nothing was changed.")
+    if response is not None:
+        return response
+    try:
+        return default(request)
+    except Exception:  # noqa: BLE001 - an error page must answer whatever broke
+        logger.exception("The 500 page could not be rendered")
+        return HttpResponseServerError(_BARE_500)

@@ -36,5 +36,6 @@ urlpatterns = [
 ]
 
 handler400 = "locker.errors.bad_request"
+handler403 = "locker.errors.permission_denied"
 handler404 = "locker.errors.page_not_found"
 handler500 = "locker.errors.server_error"
