@@ -425,13 +425,17 @@ def test_drop_errors_cancel_and_trash_purge(page, live_server, screenshot, blob_
     expect(page.locator("[data-testid=trash-row]")).to_have_count(2)
     confirmed = accept_next_dialog(page, "Delete “small.txt” forever?")
     page.get_by_role("button", name="Delete “small.txt” forever").click()
-    expect(page.locator("[data-testid=vault-message]")).to_contain_text("Deleted “small.txt” forever;")
+    expect(page.locator("[data-testid=vault-message]")).to_contain_text(
+        re.compile(r"Deleted “small\.txt” for good: [0-9.]+ (B|KiB) of storage freed\.")
+    )
     confirmed()
     expect(page.locator("[data-testid=trash-row]")).to_have_count(1)
     expect(page.locator("#quota-text")).to_have_text(re.compile(r"^0 B of 64\.0 KiB used$"))
     confirmed = accept_next_dialog(page, "Delete all 1 item in the trash forever?")
     page.get_by_role("button", name="Empty trash").click()
-    expect(page.locator("[data-testid=vault-message]")).to_contain_text("Emptied the trash;")
+    expect(page.locator("[data-testid=vault-message]")).to_contain_text(
+        "Emptied the trash: no storage was in use."
+    )  # an empty folder
     confirmed()
     expect(page.locator("#items-empty")).to_be_visible()
     # Nothing is left on disk: not the refused upload, not the cancelled one, not the purged ones.
