@@ -198,10 +198,15 @@ def test_home_shows_recent_files_starred_storage_and_activity(page, live_server)
     page.emulate_media(color_scheme="light")
     page.set_viewport_size(DESKTOP)
 
-    # The keyboard: the file's name is a link reached with Tab; Enter opens it in its folder with the preview.
-    page.get_by_role("link", name="notes.txt", exact=True).first.focus()
+    # The keyboard: from "All recent files", Tab reaches the first tile's name (its thumbnail is skipped, the same
+    # link twice); Enter opens the file in its folder with the preview showing it.
+    page.get_by_role("link", name="All recent files").focus()
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => [document.activeElement.textContent, document.activeElement.dataset.testid]")
+    assert focused == ["notes.txt", "recent-name"], focused
     page.keyboard.press("Enter")
     page.wait_for_url(lambda url: urlsplit(url).path == "/files/" and f"preview={notes['id']}" in url)
+    expect(page.locator("#preview-dialog")).to_be_visible()
     assert not page.problems(), page.problems()
 
 
@@ -220,4 +225,23 @@ def test_home_empty_states_say_what_to_do(page, live_server):
     page.set_viewport_size(SMALL_PHONE)
     widths = overflow(page)
     assert widths[0] <= 0 and not widths[1:], widths
+    assert not page.problems(), page.problems()
+
+
+def test_home_shows_hostile_names_as_text(page, live_server):
+    base = live_server.url
+    signed_in(page, base, "jade")
+    api = Api(page, base)
+    hostile = "<img src=x onerror=alert(1)>.txt"
+    file = api.upload(hostile, "text/plain", b"not html\n")
+    api.call("PUT", f"files/{file['id']}/star")
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{base}/")
+    wait_loaded(page)
+    expect(page.get_by_test_id("recent-name")).to_have_text([hostile])
+    expect(page.get_by_test_id("starred-name")).to_have_text([hostile])
+    assert page.locator("#home img[src=x]").count() == 0
+    page.wait_for_timeout(200)
+    assert dialogs == []
     assert not page.problems(), page.problems()
