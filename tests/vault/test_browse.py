@@ -11,8 +11,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from activity.models import Event
+from locker.crypto.errors import CryptoError
 from tests.vault.conftest import bearer, content
-from vault.models import Star
+from vault.models import FileVersion, Star
 
 pytestmark = pytest.mark.django_db
 
@@ -328,3 +329,16 @@ def test_the_activity_of_one_item_and_only_the_readers(alice, bob):
     assert bob.get(f"/api/v1/activity/?object={t['a']['id']}").json()["results"] == []  # not his log
     bad = alice.get("/api/v1/activity/?object=not-an-id")
     assert bad.status_code == 400 and "object" in bad.json()["errors"]
+
+
+def test_a_file_damaged_at_rest_ends_the_zip_early_instead_of_zipping_wrong_bytes(alice, blob_dir):
+    t = tree(alice)
+    path = blob_dir / FileVersion.objects.get(file_id=t["top"]["id"]).blob
+    raw = bytearray(path.read_bytes())
+    raw[40] ^= 1
+    path.write_bytes(bytes(raw))
+    response = alice.post("/api/v1/archive", {"files": [t["a"]["id"], t["top"]["id"]]}, format="json")
+    assert response.status_code == 200
+    with pytest.raises(CryptoError):  # the server aborts the stream: the zip is visibly incomplete
+        b"".join(response.streaming_content)
+    assert not Event.objects.filter(action="file.downloaded", data__archive=True).exists()

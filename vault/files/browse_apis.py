@@ -159,9 +159,14 @@ def _archive(request, *, file_ids, folder_ids, name: str | None):
     entries = selectors.archive_entries(user=request.user, keys=keys, file_ids=file_ids, folder_ids=folder_ids)
     files = [file for _, file in entries if file is not None]
     user, meta = request.user, RequestMeta.from_request(request)
-    response = zip_response(keys, entries, filename=f"{name}.zip")
-    # recorded once the body has gone, like a single download
-    response._resource_closers.append(lambda: services.files_download_record(user=user, files=files, meta=meta))
+    sent = []
+    response = zip_response(keys, entries, filename=f"{name}.zip", on_complete=lambda: sent.append(True))
+
+    def record():  # once the whole zip has gone (not one cut short), like a single download
+        if sent:
+            services.files_download_record(user=user, files=files, meta=meta)
+
+    response._resource_closers.append(record)
     return response
 
 

@@ -34,11 +34,18 @@ def _members(keys: VaultKeys, entries: Iterable[tuple[str, File | None]]) -> Ite
 
 
 def zip_response(
-    keys: VaultKeys, entries: Iterable[tuple[str, File | None]], *, filename: str
+    keys: VaultKeys, entries: Iterable[tuple[str, File | None]], *, filename: str, on_complete=None
 ) -> StreamingHttpResponse:
     """``entries`` (``(path, file)``, ``file`` None for an empty folder) as a streamed ``application/zip``
-    attachment named ``filename``."""
-    response = StreamingHttpResponse(stream_zip(_members(keys, entries)), content_type="application/zip")
+    attachment named ``filename``; ``on_complete()`` runs once its last byte has been produced (never for a zip
+    cut short by damaged data or a client that left)."""
+
+    def body():
+        yield from stream_zip(_members(keys, entries))
+        if on_complete is not None:
+            on_complete()
+
+    response = StreamingHttpResponse(body(), content_type="application/zip")
     response["Content-Disposition"] = content_disposition_header(True, filename)
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
