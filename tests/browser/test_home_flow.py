@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from playwright.sync_api import expect
 
 from tests.browser.test_search_notes_flow import png_bytes
@@ -244,4 +245,23 @@ def test_home_shows_hostile_names_as_text(page, live_server):
     assert page.locator("#home img[src=x]").count() == 0
     page.wait_for_timeout(200)
     assert dialogs == []
+    assert not page.problems(), page.problems()
+
+
+def test_home_with_a_locked_vault_shows_storage_and_asks_to_sign_in(page, live_server):
+    """GIVEN a browser whose unlock cookie no longer unlocks (a wrong secret) WHEN it opens home THEN it says the vault
+    is locked, the storage chart (sizes are not secret) still loads, and no sealed list is asked for (no 423)."""
+    base = live_server.url
+    signed_in(page, base, "kira")
+    cookie = next(c for c in page.context.cookies() if c["name"] == settings.LOCKER_UNLOCK_COOKIE)
+    session_id = cookie["value"].split(".")[0]
+    page.context.add_cookies([{**cookie, "value": f"{session_id}.{'A' * 43}"}])
+    asked = []
+    page.on("request", lambda request: "/api/v1/" in request.url and asked.append(urlsplit(request.url).path))
+    page.goto(f"{base}/")
+    wait_loaded(page)
+    expect(page.get_by_test_id("vault-state")).to_contain_text("Vault locked")
+    expect(page.get_by_test_id("recent-locked")).to_contain_text("sign in again")
+    expect(page.get_by_role("img", name=re.compile(r"^Storage used: "))).to_have_count(1)
+    assert "/api/v1/recent/" not in asked and "/api/v1/starred/" not in asked, asked
     assert not page.problems(), page.problems()
