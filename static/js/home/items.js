@@ -1,6 +1,7 @@
 // The home page's recent files (tiles with thumbnails) and starred items (a short list). Every name goes into the
 // page as text (textContent, attributes), never as HTML.
-import { el, filePreviewHref, folderHref, formatBytes, localPath, mimeGroup } from "../locker.js";
+import { el, filePreviewHref, folderHref, formatBytes, localPath } from "../locker.js";
+import { fileIconClass } from "../vault/common.js";
 
 // What was last done with a recent file, from its event's action (GET /api/v1/recent/ `action`).
 export const ACTION_WORDS = {
@@ -15,11 +16,6 @@ export const ACTION_WORDS = {
 
 export function actionWord(action) {
   return ACTION_WORDS[action] || "Changed";
-}
-
-// The icon of a file: "file" plus its MIME group, as the file browser's (vault/common.js fileIconClass).
-function fileIconClass(file) {
-  return `file ${mimeGroup(file && file.mime_type)}`;
 }
 
 const relative = typeof Intl !== "undefined" && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(undefined, { numeric: "auto" }) : null;
