@@ -1,8 +1,10 @@
-"""Keeping public links' secrets out of the logs (SECURITY.md property 10: no log line holds a link's URL).
+"""Keeping public links' secrets out of the logs (SECURITY.md property 10: no log line holds a link's URL), and
+invitation links' alike.
 
-A link's secret is a path segment (``/s/<token>``), so anything that logs a path or a Referer would write it:
-gunicorn's access log (:class:`RedactingGunicornLogger`, named in ``gunicorn.conf.py``) and Django's loggers
-(:class:`RedactLinkTokens`, on the console handler in ``settings.LOGGING``). Both put ``/s/[link]`` instead.
+A link's secret is a path segment (``/s/<token>``, ``/invite/<token>``), so anything that logs a path or a
+Referer would write it: gunicorn's access log (:class:`RedactingGunicornLogger`, named in ``gunicorn.conf.py``)
+and Django's loggers (:class:`RedactLinkTokens`, on the console handler in ``settings.LOGGING``). Both put
+``/s/[link]`` (``/invite/[link]``) instead.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ import re
 
 from gunicorn import glogging
 
-_TOKEN = re.compile(r"/s/[A-Za-z0-9_%-]{8,}")
+_TOKEN = re.compile(r"(/s/|/invite/)[A-Za-z0-9_%-]{8,}")
 
 
 def redact(text: str) -> str:
-    return _TOKEN.sub("/s/[link]", text)
+    return _TOKEN.sub(r"\1[link]", text)
 
 
 def _redacted(value):
@@ -38,7 +40,8 @@ class RedactLinkTokens(logging.Filter):
         if record.args:
             record.args = _redacted(record.args)
         request = getattr(record, "request", None)
-        if request is not None and "/s/" in getattr(request, "path", ""):
+        path = getattr(request, "path", "") if request is not None else ""
+        if "/s/" in path or "/invite/" in path:
             record.request = None  # Django's formatters would print the path (and the Referer) from it
         return True
 

@@ -341,3 +341,18 @@ def test_user_list_says_why_there_is_no_add_user_and_links_to_invite(admin_clien
     assert 'data-testid="no-add-user"' in html and "must never know" in html
     assert "/admin/accounts/invitation/add/" in html
     assert admin_client.get("/admin/accounts/user/add/").status_code == 403
+
+
+def test_invitation_secrets_stay_out_of_the_logs(root, client, caplog):
+    """Like public links' (SECURITY.md property 10): the access log and Django's loggers redact the path."""
+    import logging
+
+    from locker.logredact import RedactLinkTokens, redact
+
+    _, token = invitations.invitation_create(admin=root.user)
+    line = f'"GET /invite/{token} HTTP/1.1" 200 - "https://locker.example/invite/{token}"'
+    assert token not in redact(line) and redact(line).count("/invite/[link]") == 2
+    record = logging.LogRecord("django.request", logging.WARNING, "", 0, "Not Found: %s", (f"/invite/{token}",), None)
+    record.request = client.get(f"/invite/{token}").wsgi_request
+    assert RedactLinkTokens().filter(record)
+    assert token not in record.getMessage() and record.request is None
