@@ -265,3 +265,24 @@ def test_home_with_a_locked_vault_shows_storage_and_asks_to_sign_in(page, live_s
     expect(page.get_by_role("img", name=re.compile(r"^Storage used: "))).to_have_count(1)
     assert "/api/v1/recent/" not in asked and "/api/v1/starred/" not in asked, asked
     assert not page.problems(), page.problems()
+
+
+def test_home_says_which_section_failed_and_keeps_the_others(page, live_server):
+    """GIVEN the recent files' request fails WHEN home opens THEN that section says so in words, and the starred list
+    and the storage chart still load."""
+    base = live_server.url
+    signed_in(page, base, "lena")
+    page.route(
+        "**/api/v1/recent/**",
+        lambda route: route.fulfill(
+            status=503, content_type="application/json", body='{"code": "unavailable", "detail": "Try again soon."}'
+        ),
+    )
+    page.goto(f"{base}/")
+    wait_loaded(page)
+    status = page.locator("#recent-status")
+    expect(status).to_have_text("Could not load your recent files: Try again soon.")
+    expect(status).to_have_class(re.compile(r"\berror\b"))
+    expect(page.get_by_test_id("home-starred")).to_contain_text("Nothing starred yet")
+    expect(page.get_by_test_id("legend-row")).to_have_count(6)
+    assert not page.page_errors, page.page_errors
