@@ -13,6 +13,9 @@
   full-page screenshot is saved under ``test-results/browser/``.
 * ``screenshot``: ``screenshot(page, "name")`` saves full-page PNGs (desktop
   and phone width) under ``test-results/browser/`` for a human to look at.
+* ``axe_source``: the source of axe-core (``AXE_VERSION``), installed from the npm registry on first use into
+  ``~/.cache/locker-tests/axe`` (``LOCKER_AXE_CACHE``), never committed; ``tests/browser/axe.py`` runs it.
+* ``ARTIFACTS_DIR``: ``test-artifacts/screenshots/`` (git-ignored), screenshots kept as CI artefacts.
 * ``live_streams`` (every test): each signed-in page holds a live notification
   stream (``static/js/live.js``), which Django's test server serves from a request
   thread; it ends after 3 s, and the test waits until none is left open. The value
@@ -25,6 +28,8 @@ HTTP server in a thread, hence ``transactional_db``.
 import contextlib
 import os
 import re
+import shutil
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -58,6 +63,9 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
 RESULTS_DIR = Path(__file__).resolve().parents[2] / "test-results" / "browser"
+ARTIFACTS_DIR = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+AXE_VERSION = "4.10.3"
+AXE_CACHE = Path(os.environ.get("LOCKER_AXE_CACHE", Path.home() / ".cache" / "locker-tests" / "axe"))
 DEFAULT_TIMEOUT_MS = 10_000
 
 
@@ -104,6 +112,35 @@ def live_streams(settings, monkeypatch):
     deadline = time.monotonic() + settings.LOCKER_STREAM_SECONDS + 2
     while open_streams and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's browser bundle, from the npm registry into a cache outside the repository (installed once a
+    machine, pinned to ``AXE_VERSION``); skipped, not failed, where npm is missing and nothing is cached."""
+    bundle = AXE_CACHE / "node_modules" / "axe-core" / "axe.min.js"
+    package = AXE_CACHE / "node_modules" / "axe-core" / "package.json"
+    if not (bundle.is_file() and f'"version": "{AXE_VERSION}"' in package.read_text(encoding="utf-8")):
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("npm not found: axe-core cannot be installed")
+        AXE_CACHE.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                npm,
+                "install",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(AXE_CACHE),
+                f"axe-core@{AXE_VERSION}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    return bundle.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
