@@ -103,6 +103,12 @@ class ChatInput(serializers.Serializer):
 CONTENT_HELP = f"At most {settings.LOCKER_MAX_MESSAGE_BYTES} bytes in UTF-8 (400 `message_too_large`)."
 
 
+FOLDER_HELP = (
+    f"One of your folders to keep this message's attachments in (404 for any other id); without it they go to "
+    f"the top-level folder “{services.ATTACHMENTS_FOLDER}”, made on first use."
+)
+
+
 class MessageInput(serializers.Serializer):
     role = serializers.ChoiceField(choices=Message.Role.choices, default=Message.Role.USER)
     content = StrictCharField(
@@ -113,6 +119,11 @@ class MessageInput(serializers.Serializer):
     )
     reply_to = StrictUUIDField(
         required=False, allow_null=True, help_text="A message of this chat (400 when it is not one)."
+    )
+    folder = StrictUUIDField(
+        required=False,
+        allow_null=True,
+        help_text=FOLDER_HELP,
     )
 
 
@@ -223,6 +234,7 @@ MESSAGE_POST_SCHEMA = {
                 },
                 "role": {"type": "string", "enum": list(Message.Role.values)},
                 "reply_to": {"type": "string", "format": "uuid"},
+                "folder": {"type": "string", "format": "uuid", "description": FOLDER_HELP},
                 "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
                 "audio": {"type": "string", "format": "binary"},
             },
@@ -254,14 +266,23 @@ class MessageListCreateApi(GenericAPIView):
                 OpenApiTypes.INT,
                 enum=[0, 1],
                 description="1: start at the newest page (oldest first within it; follow `previous` for older).",
-            )
+            ),
+            OpenApiParameter(
+                "after",
+                OpenApiTypes.UUID,
+                description="Only the messages after this one (a message of this chat, else 400): what a client "
+                "following the chat has not seen yet.",
+            ),
         ],
         responses={200: MessageSerializer(many=True), **ERRORS},
         tags=["chats"],
     )
     def get(self, request, pk):
         keys = vault_keys(request)
-        chat, messages = services.message_list(user=request.user, chat_id=pk)
+        after = request.query_params.getlist("after")
+        if len(after) > 1:
+            raise InvalidInput(errors={"after": ["Give one message id."]})
+        chat, messages = services.message_list(user=request.user, chat_id=pk, after=after[0] if after else None)
         page = self.paginate_queryset(messages)
         return self.get_paginated_response(
             MessageSerializer(page, many=True, context={"keys": keys, "chat": chat, "request": request}).data
@@ -278,7 +299,7 @@ class MessageListCreateApi(GenericAPIView):
         keys = vault_keys(request)
         form, received = received_form(request, check_size=request.content_type.startswith("multipart/"))
         check_form(MessageInput(), form)
-        fields = {k: form.get(k) for k in ("role", "content", "reply_to") if k in form}
+        fields = {k: form.get(k) for k in ("role", "content", "reply_to", "folder") if k in form}
         fields.setdefault("content", "")
         data = validated(MessageInput, fields)
         files = received.get("file", [])
@@ -299,12 +320,30 @@ class MessageListCreateApi(GenericAPIView):
             reply_to=data.get("reply_to"),
             files=files,
             audio=audio,
+            folder_id=data.get("folder"),
             meta=RequestMeta.from_request(request),
         )
         message = services.message_list(user=request.user, chat_id=pk)[1].get(pk=message.pk)
         return Response(
             MessageSerializer(message, context={"keys": keys, "request": request}).data, status=status.HTTP_201_CREATED
         )
+
+
+class AttachmentsFolderSerializer(serializers.Serializer):
+    id = serializers.UUIDField(allow_null=True, help_text="Null until the first attachment makes the folder.")
+    name = serializers.CharField()
+
+
+class AttachmentsFolderApi(APIView):
+    @extend_schema(
+        responses={200: AttachmentsFolderSerializer, **ERRORS},
+        tags=["chats"],
+        description=f"Where attachments go by default: the top-level folder “{services.ATTACHMENTS_FOLDER}” "
+        "(`id` null until the first attachment makes it).",
+    )
+    def get(self, request):
+        folder = services.attachments_folder_find(user=request.user, keys=vault_keys(request))
+        return Response({"id": str(folder.pk) if folder else None, "name": services.ATTACHMENTS_FOLDER})
 
 
 class MessageDetailApi(APIView):

@@ -11,7 +11,7 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from activity import actions
@@ -20,7 +20,7 @@ from chats.audio import probe
 from chats.models import Attachment, Chat, Message
 from locker.crypto.aead import context
 from locker.errors import InvalidInput, LockerError, NotFound
-from vault.common import clean_title, is_uuid
+from vault.common import clean_title, is_uuid, owned_folder
 from vault.derived.derive import derive_upload
 from vault.files import services as vault_services
 from vault.keys import VaultKeys, open_text, seal_text
@@ -131,18 +131,36 @@ class AudioTooLarge(LockerError):
 ATTACHMENTS_FOLDER = "Chat attachments"
 
 
+def attachments_folder_find(*, user, keys: VaultKeys) -> Folder | None:
+    """The top-level "Chat attachments" folder, if it exists yet (live, not in the trash)."""
+    mac = keys.name_mac(keys.folder_key(None), ATTACHMENTS_FOLDER)
+    return Folder.objects.filter(owner=user, parent=None, name_mac=mac, trashed_at__isnull=True).first()
+
+
 def _attachments_folder(user, keys: VaultKeys):
     """The top-level vault folder that holds chat attachments (made on first use)."""
-    mac = keys.name_mac(keys.folder_key(None), ATTACHMENTS_FOLDER)
-    folder = Folder.objects.filter(owner=user, parent=None, name_mac=mac, trashed_at__isnull=True).first()
+    folder = attachments_folder_find(user=user, keys=keys)
     return folder or vault_services.folder_create(user=user, keys=keys, name=ATTACHMENTS_FOLDER, on_conflict="rename")
 
 
 def message_create(
-    *, user, keys: VaultKeys, chat_id, role, content, reply_to=None, files=(), audio=None, meta=None
+    *,
+    user,
+    keys: VaultKeys,
+    chat_id,
+    role,
+    content,
+    reply_to=None,
+    files=(),
+    audio=None,
+    folder_id=None,
+    meta=None,
 ) -> Message:
     """Post a message with any number of file attachments and one optional voice recording, atomically:
-    either the message and all its attachments exist, or none of them (the caller discards the blobs)."""
+    either the message and all its attachments exist, or none of them (the caller discards the blobs).
+
+    The attachments are vault files: in ``folder_id`` (one of the user's own folders; 404 for any other id), or
+    else in the top-level "Chat attachments" folder, made on first use."""
     if role not in Message.Role.values:
         raise InvalidInput(errors={"role": [f"One of: {', '.join(Message.Role.values)}."]})
     content = _clean_content(content)
@@ -171,8 +189,9 @@ def message_create(
                 chat_key(keys, chat), content, aad=context("message", user.pk, chat.pk, message_id)
             ),
         )
+        chosen = owned_folder(user, folder_id) if folder_id is not None else None
         if files or audio is not None:
-            folder = _attachments_folder(user, keys)
+            folder = chosen or _attachments_folder(user, keys)
         for position, upload in enumerate(files):
             stored = vault_services.file_upload(
                 user=user, keys=keys, upload=upload, folder_id=folder.pk, on_conflict="rename", meta=meta
@@ -269,6 +288,14 @@ def chat_get(*, user, chat_id) -> Chat:
     return _chat(user, chat_id)
 
 
-def message_list(*, user, chat_id) -> tuple[Chat, QuerySet[Message]]:
+def message_list(*, user, chat_id, after=None) -> tuple[Chat, QuerySet[Message]]:
+    """A chat and its messages; ``after``: only those that come after that message of the chat (in the list's
+    order: time, then id), for a client that follows a conversation (400 when it is not a message of this chat)."""
     chat = _chat(user, chat_id)
-    return chat, Message.objects.filter(chat=chat).prefetch_related("attachments__file__current_version__derived")
+    messages = Message.objects.filter(chat=chat)
+    if after is not None:
+        seen = messages.filter(pk=after).first() if is_uuid(after) else None
+        if seen is None:
+            raise InvalidInput(errors={"after": ["No such message in this chat."]})
+        messages = messages.filter(Q(created_at__gt=seen.created_at) | Q(created_at=seen.created_at, id__gt=seen.id))
+    return chat, messages.prefetch_related("attachments__file__current_version__derived")
