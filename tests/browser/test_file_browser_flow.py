@@ -279,6 +279,21 @@ def test_the_details_panel_shows_the_item_its_tags_and_its_activity_and_an_error
     expect(details).to_be_hidden()
     expect(page.get_by_role("button", name="Details", exact=True)).to_be_focused()
 
+    # Dialogs hold the focus while open and give it back when closed (Escape), to the control that opened them.
+    page.get_by_role("button", name="New folder", exact=True).click()
+    expect(page.locator("#new-folder-name")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.getElementById('new-folder-dialog').contains(document.activeElement)")
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("button", name="New folder", exact=True)).to_be_focused()
+    row(page, "gamma.txt").get_by_role("button", name="Actions for “gamma.txt”").click()
+    page.get_by_role("menu").get_by_role("menuitem", name="Rename…").click()
+    expect(page.locator("#rename-input")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(row(page, "gamma.txt").get_by_role("button", name="Actions for “gamma.txt”")).to_be_focused()
+
     # A refused folder name is said in the dialog; the next success clears any old error from the page.
     page.get_by_role("button", name="New folder", exact=True).click()
     page.fill("#new-folder-name", "Docs")

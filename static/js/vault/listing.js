@@ -35,8 +35,7 @@ export function createBrowser() {
     access: null, // in a folder shared with us: {owner, permission}
     sharedWithMe: null, // the shares made to us, once a shared folder needed them
   };
-  if (state.place === "recent") state.sort = { key: "used", dir: -1 };
-  if (state.place === "starred") state.sort = { key: "used", dir: -1 };
+  if (state.place !== "folder") state.sort = { key: "used", dir: -1 }; // Recent, Starred: the latest first
   const browser = { state, actions: {}, afterRender: [], afterPath: [], selection: new Set() };
   const tbody = $("items");
   const PLACE_TITLES = { recent: "Recent", starred: "Starred" };
@@ -317,9 +316,7 @@ export function createBrowser() {
     return [...folders.map((item) => ({ kind: "folder", item, key: keyOf("folder", item.id) })), ...files.map((item) => ({ kind: "file", item, key: keyOf("file", item.id) }))];
   }
 
-  function container() {
-    return state.view === "grid" ? $("items-grid") : tbody;
-  }
+  const container = () => (state.view === "grid" ? $("items-grid") : tbody);
 
   // Where the keyboard is in the listing: {key, part} (part: "name", "pick", "menu", "star").
   function focusedSpot() {
@@ -396,9 +393,7 @@ export function createBrowser() {
     return [el("strong", { text: "This folder is empty." }), " Drop files or folders anywhere on this page, or use “Upload files”."];
   }
 
-  function find(kind, id) {
-    return (kind === "folder" ? state.folders : state.files).find((item) => item.id === id);
-  }
+  const find = (kind, id) => (kind === "folder" ? state.folders : state.files).find((item) => item.id === id);
 
   function itemOf(key) {
     const [kind, id] = key.split(":");

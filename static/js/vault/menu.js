@@ -51,7 +51,7 @@ export function setupMenu(browser) {
     const height = menu.offsetHeight;
     const left = Math.max(8, Math.min(at.x, window.innerWidth - width - 8));
     const below = at.y + height + 8 <= window.innerHeight;
-    const top = below ? at.y : Math.max(8, at.y - height);
+    const top = below ? at.y : Math.max(8, (at.top ?? at.y) - height - 2);
     menu.style.left = `${left}px`; // position: fixed (CSS); CSSOM, which the CSP allows
     menu.style.top = `${top}px`;
   }
@@ -71,7 +71,7 @@ export function setupMenu(browser) {
     const holder = browser.container().querySelector(`[data-key="${CSS.escape(key)}"]`);
     const anchor = (holder && holder.querySelector("[data-menu]")) || holder || from;
     const rect = anchor.getBoundingClientRect();
-    open(found, { x: rect.right - 200, y: rect.bottom }, from || anchor);
+    open(found, { x: rect.right - 200, y: rect.bottom + 2, top: rect.top }, from || anchor);
   };
 
   function act(entry) {
@@ -83,7 +83,7 @@ export function setupMenu(browser) {
       close();
       return; // a file's download is the link itself
     }
-    close(action === "star"); // a dialog takes the focus; the star keeps it on the row
+    close(); // the focus goes back to the menu's opener first: a dialog opened now gives it back there
     if (action === "open") {
       const link = browser.container().querySelector(`[data-key="${CSS.escape(found.key)}"] a.item-name`);
       if (found.kind === "file") browser.actions.preview(found.item.id);
@@ -129,7 +129,7 @@ export function setupMenu(browser) {
     }
     const found = browser.itemOf(holder.dataset.key);
     const rect = button.getBoundingClientRect();
-    if (found) open(found, { x: rect.right - 200, y: rect.bottom + 2 }, button);
+    if (found) open(found, { x: rect.right - 200, y: rect.bottom + 2, top: rect.top }, button);
   }
   $("items").addEventListener("click", onClick);
   $("items-grid").addEventListener("click", onClick);
@@ -158,7 +158,7 @@ export function setupMenu(browser) {
     function () {
       if (menu.hidden || !opener || !opener.matches("[data-menu]")) return;
       const rect = opener.getBoundingClientRect();
-      place({ x: rect.right - 200, y: rect.bottom + 2 });
+      place({ x: rect.right - 200, y: rect.bottom + 2, top: rect.top });
     },
     { passive: true, capture: true },
   );

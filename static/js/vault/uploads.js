@@ -9,31 +9,14 @@
 // the bytes are beside it, not announced. Leaving with an upload running asks first.
 import { $, el, formatBytes, parseJson, quoted } from "../locker.js";
 import { api, fetchAll, messageOf, say, xhrTo } from "./common.js";
+import { flatten, nameKey, setupUploadSources } from "./upload-sources.js";
+import { liveLine, plural, summary } from "./upload-status.js";
 
 const MAX_PARALLEL = 3;
 const PENDING = new Set(["queued", "waiting", "asking", "creating", "uploading", "saving"]);
 const SENDING = new Set(["uploading", "saving"]);
 const LIVE_EVERY_MS = 3000; // the live line says how far along at most this often while a batch runs
 const MAX_RETRIES = 3; // of a 429 (too many requests), after its Retry-After
-
-// Names compare as the server's name index does (clean_name, then locker/crypto/blind.py normalize):
-// trimmed, NFC, then compatibility forms, accents dropped, case folded, runs of spaces as one.
-export function nameKey(name) {
-  return String(name)
-    .trim()
-    .normalize("NFC")
-    .normalize("NFKD")
-    .replace(/\p{M}+/gu, "")
-    .toUpperCase()
-    .toLowerCase()
-    .split(/\s+/)
-    .filter(Boolean)
-    .join(" ");
-}
-
-function plural(count, one, many) {
-  return `${count} ${count === 1 ? one : many}`;
-}
 
 export function setupUploads(browser) {
   const { state } = browser;
@@ -176,46 +159,6 @@ export function setupUploads(browser) {
     runFolders();
     pump();
     updateOverall();
-  }
-
-  // A tree from paths: [{path: "Trip/day 1/a.jpg", file}] -> the root's folder nodes, parents first.
-  function treeOf(entries, emptyDirs) {
-    const top = { children: new Map() };
-    function nodeAt(parts) {
-      let here = top;
-      let path = "";
-      for (const part of parts) {
-        path = path ? `${path}/${part}` : part;
-        if (!here.children.has(part)) here.children.set(part, { name: part, path, parent: here === top ? null : here, children: new Map(), files: [], rows: [] });
-        here = here.children.get(part);
-      }
-      return here;
-    }
-    for (const parts of emptyDirs || []) nodeAt(parts);
-    for (const { path, file } of entries) {
-      const parts = path.split("/").filter(Boolean);
-      nodeAt(parts.slice(0, -1)).files.push({ file, path: parts.join("/") });
-    }
-    return top;
-  }
-
-  function flatten(top) {
-    const out = [];
-    const walk = (node) => {
-      for (const child of node.children.values()) {
-        out.push(child);
-        walk(child);
-      }
-    };
-    walk(top);
-    for (const node of out) node.fileCount = count(node);
-    return out;
-  }
-
-  function count(node) {
-    let n = node.files.length;
-    for (const child of node.children.values()) n += count(child);
-    return n;
   }
 
   // --- folders: created one at a time, parents first; files wait for theirs ---
@@ -505,34 +448,8 @@ export function setupUploads(browser) {
 
   // --- the overall line: a bar, the bytes, and a live sentence ---
 
-  let lastLive = 0;
-  let liveTimer = null;
   let announcedRound = 0;
-
-  function setLive(text, now) {
-    clearTimeout(liveTimer);
-    liveTimer = null;
-    const due = lastLive + LIVE_EVERY_MS - Date.now();
-    if (now || due <= 0) {
-      if (liveText.textContent !== text) liveText.textContent = text;
-      lastLive = Date.now();
-    } else {
-      liveTimer = setTimeout(() => setLive(text, true), due);
-    }
-  }
-
-  function summary(current, folders) {
-    const tally = (state) => current.filter((u) => u.state === state).length;
-    const parts = [`${tally("done")} uploaded`];
-    if (tally("skipped")) parts.push(`${tally("skipped")} skipped`);
-    if (tally("error")) parts.push(`${tally("error")} failed`);
-    if (tally("cancelled")) parts.push(`${tally("cancelled")} cancelled`);
-    const made = folders.filter((f) => f.state === "done").length;
-    const broken = folders.filter((f) => f.state === "error").length;
-    if (!current.length && made) parts[0] = `${plural(made, "folder", "folders")} created`;
-    if (broken) parts.push(`${plural(broken, "folder", "folders")} not created`);
-    return parts.join(", ");
-  }
+  const live = liveLine(liveText, LIVE_EVERY_MS);
 
   function updateOverall() {
     const current = files().filter((u) => u.round === round);
@@ -554,11 +471,11 @@ export function setupUploads(browser) {
       const asking = counted.filter((u) => u.state === "asking").length;
       let text = `${done} of ${counted.length} uploaded`;
       if (asking) text += `, ${asking} waiting for your answer`;
-      setLive(text, false);
+      live.set(text, false);
     } else {
       bytesText.textContent = "";
       overall.removeAttribute("aria-valuetext");
-      if (announcedRound !== round || liveTimer) setLive(summary(current, folders), true);
+      if (announcedRound !== round || live.waiting()) live.set(summary(current, folders), true);
       announcedRound = round;
     }
     $("uploads").dataset.state = busy ? "busy" : "idle";
@@ -572,148 +489,7 @@ export function setupUploads(browser) {
     updateOverall();
   });
 
-  // --- the pickers ---
-
-  const picker = $("upload-input");
-  $("choose-files").addEventListener("click", () => picker.click());
-  picker.addEventListener("change", function () {
-    addUpload(Array.from(picker.files || []), null);
-    picker.value = "";
-  });
-
-  const folderPicker = $("folder-input");
-  $("choose-folder").addEventListener("click", () => folderPicker.click());
-  folderPicker.addEventListener("change", function () {
-    const chosen = Array.from(folderPicker.files || []);
-    folderPicker.value = "";
-    const loose = chosen.filter((f) => !(f.webkitRelativePath || "").includes("/"));
-    const inFolders = chosen.filter((f) => (f.webkitRelativePath || "").includes("/"));
-    addUpload(loose, inFolders.length ? treeOf(inFolders.map((file) => ({ path: file.webkitRelativePath, file }))) : null);
-  });
-
-  // --- drag and drop anywhere on the page ---
-
-  const overlay = $("drop-overlay");
-  const overlayText = overlay.querySelector("p") || overlay;
-  const overlayWords = Array.from(overlayText.childNodes);
-  let dragDepth = 0;
-  let dragWatch = null;
-  // Files from outside the page carry "Files"; rows dragged within the page (moves) do not.
-  const hasFiles = (event) => event.dataTransfer && Array.from(event.dataTransfer.types || []).includes("Files");
-
-  function showOverlay() {
-    const why = refusal();
-    overlay.classList.toggle("refused", Boolean(why));
-    if (why) overlayText.replaceChildren(why);
-    else {
-      overlayText.replaceChildren(...overlayWords);
-      $("drop-target-name").textContent = currentName();
-    }
-    overlay.hidden = false;
-  }
-
-  function hideOverlay() {
-    dragDepth = 0;
-    clearTimeout(dragWatch);
-    overlay.hidden = true;
-  }
-
-  document.addEventListener("dragenter", function (event) {
-    if (!hasFiles(event)) return;
-    dragDepth += 1;
-    if (overlay.hidden) showOverlay();
-  });
-  document.addEventListener("dragleave", function (event) {
-    if (!hasFiles(event)) return;
-    dragDepth = Math.max(0, dragDepth - 1);
-    if (!dragDepth) hideOverlay();
-  });
-  document.addEventListener("dragover", function (event) {
-    if (!hasFiles(event)) return;
-    event.preventDefault(); // else the browser opens the file instead of dropping it here
-    event.dataTransfer.dropEffect = "copy"; // also where uploads are refused: the drop then says why
-    if (overlay.hidden) showOverlay();
-    // dragover repeats while files are over the page: if it stops (left the window unnoticed), hide
-    clearTimeout(dragWatch);
-    dragWatch = setTimeout(hideOverlay, 1500);
-  });
-  // The overlay goes whatever handles the drop (a view-only share's own handler stops it on the way).
-  window.addEventListener("drop", hideOverlay, true);
-  window.addEventListener("dragend", hideOverlay, true);
-  document.addEventListener("drop", function (event) {
-    if (!hasFiles(event)) return; // text dropped into an input stays the browser's business
-    event.preventDefault();
-    hideOverlay();
-    const loose = [];
-    const folders = [];
-    const transfer = event.dataTransfer;
-    const dropped = Array.from(transfer.items || []);
-    if (dropped.length) {
-      // entries must be taken now: the items are emptied once this handler returns
-      for (const item of dropped) {
-        if (item.kind !== "file") continue;
-        const entry = item.webkitGetAsEntry ? item.webkitGetAsEntry() : null;
-        if (entry && entry.isDirectory) folders.push(entry);
-        else {
-          const file = item.getAsFile();
-          if (file) loose.push(file);
-        }
-      }
-    } else {
-      loose.push(...Array.from(transfer.files || []));
-    }
-    if (!folders.length) {
-      addUpload(loose, null);
-      return;
-    }
-    if (refusal()) {
-      addUpload([], null); // says why
-      return;
-    }
-    readFolders(folders).then(
-      ({ entries, emptyDirs, unread }) => {
-        if (unread.length) say(`Could not read ${unread.map(quoted).join(", ")} from your computer; the rest is being uploaded.`, "error");
-        addUpload(loose, treeOf(entries, emptyDirs));
-      },
-      () => say("Could not read the dropped folders from your computer; nothing was uploaded.", "error"),
-    );
-  });
-
-  // Every file under the dropped folders, with its path from the dropped folder on, and the folders that
-  // hold none (created too). readEntries answers in chunks: it is called until it returns nothing.
-  async function readFolders(roots) {
-    const entries = [];
-    const emptyDirs = [];
-    const unread = [];
-    async function walk(dir, parts) {
-      let children = [];
-      try {
-        const reader = dir.createReader();
-        for (;;) {
-          const chunk = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
-          if (!chunk.length) break;
-          children = children.concat(Array.from(chunk));
-        }
-      } catch (err) {
-        unread.push(parts.join("/"));
-        return;
-      }
-      if (!children.length) emptyDirs.push(parts);
-      for (const child of children) {
-        if (child.isDirectory) await walk(child, [...parts, child.name]);
-        else if (child.isFile) {
-          try {
-            const file = await new Promise((resolve, reject) => child.file(resolve, reject));
-            entries.push({ path: [...parts, child.name].join("/"), file });
-          } catch (err) {
-            unread.push([...parts, child.name].join("/"));
-          }
-        }
-      }
-    }
-    for (const dir of roots) await walk(dir, [dir.name]);
-    return { entries, emptyDirs, unread };
-  }
+  setupUploadSources({ addUpload, refusal, currentName });
 
   window.addEventListener("beforeunload", function (event) {
     if (pending().length) {
