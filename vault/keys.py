@@ -11,6 +11,9 @@ Associated data binds every wrap and sealed field to its owner and object:
 * thumbnail key: ``("preview-key", owner, version)``, wrapped by the file key; thumbnail blob:
   ``("file-preview", owner, version)``
 * names and tags: ``("folder-name" | "file-name" | "file-tags", owner, object)``, sealed under the object's own key
+* a version's text excerpt (search snippets): ``("text-excerpt", owner, version)``, sealed under a key derived
+  from the version's content key (HKDF), so it is exactly as reachable as the version's bytes: a share, a key
+  rotation (which re-wraps content keys) and a purge (which deletes them) treat both alike
 * name MACs (uniqueness within a folder) are keyed by the *parent's* key, so a later
   share of a folder carries everything needed to keep names unique in it.
 * a share: the item's key wrapped to the recipient's X25519 public key, ``("share-key", kind, item, owner,
@@ -317,6 +320,17 @@ class VaultKeys:
 
     def wrap_content_key(self, key: bytes, version_id, file_key: bytes) -> str:
         return wrap_with_key(key, file_key, aad=aad_content_key(self.owner_id, version_id))
+
+    @staticmethod
+    def _excerpt_key(content_key: bytes) -> bytes:
+        return hkdf(content_key, info=b"locker text excerpt v1")
+
+    def seal_excerpt(self, content_key: bytes, version_id, text: str) -> str:
+        """A version's extracted text excerpt (``Derived.text_sealed``), sealed for search snippets."""
+        return seal_text(self._excerpt_key(content_key), text, aad=context("text-excerpt", self.owner_id, version_id))
+
+    def open_excerpt(self, content_key: bytes, version_id, sealed: str) -> str:
+        return open_text(self._excerpt_key(content_key), sealed, aad=context("text-excerpt", self.owner_id, version_id))
 
     def preview_key(self, derived, file_key: bytes) -> bytes:
         """The content key of a version's thumbnail (``Derived.preview_key_wrapped``)."""

@@ -24,7 +24,9 @@ class SearchView:
     parent: str | None
     url: str
     tags: list[str] = field(default_factory=list)
-    snippet: str | None = None
+    snippet: str | None = None  # plain text around the first matched word (search.snippets.window)
+    parent_name: str | None = None  # the folder it is in, as the reader sees it (None: the top level, "Files")
+    parent_url: str | None = None  # the page of that folder
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from vault import kinds
 from vault.common import MAX_NAME_LENGTH, MAX_TAG_LENGTH, MAX_TAGS, etag_of
 from vault.models import File, Folder, Note, Star
 from vault.notes.services import MAX_TITLE, note_body, note_title
+from vault.search import snippets
 from vault.transfers.integrity import CRYPTO_FAILURES, integrity_failure_record
 
 ON_CONFLICT = [("error", "error"), ("rename", "rename")]
@@ -280,7 +281,19 @@ class SearchResultSerializer(MarksDamage):
     modified_at = serializers.SerializerMethodField()
     score = serializers.IntegerField()
 
-    snippet = serializers.SerializerMethodField(help_text="For notes and messages: text around the first match.")
+    parent_name = serializers.SerializerMethodField(
+        help_text='The name of the folder it is in, as you see it: null at the top level of your files ("Files"), '
+        '"Shared with me" for an item shared with you on its own; for a message, null.'
+    )
+    parent_url = serializers.SerializerMethodField(help_text="The page of that folder (null for a message).")
+    snippet = serializers.SerializerMethodField(
+        help_text="Plain text around the first matched word: a note's words (Markdown's syntax removed, task boxes "
+        "as ☐ and ☑), a message's, or a file's extracted text when a word matched there; else null."
+    )
+    snippet_marks = serializers.SerializerMethodField(
+        help_text="Where the matched words are in ``snippet``: [start, end] pairs in UTF-16 code units (a "
+        "JavaScript string's indexes), matched as the search matched them (case and accents folded, prefixes)."
+    )
     tags = serializers.SerializerMethodField()
 
     def _view(self, result) -> kinds.SearchView:
@@ -304,6 +317,15 @@ class SearchResultSerializer(MarksDamage):
 
     def get_snippet(self, result) -> str | None:
         return self._view(result).snippet
+
+    def get_snippet_marks(self, result) -> list[list[int]]:
+        return snippets.marks(self._view(result).snippet, result.get("words", []))
+
+    def get_parent_name(self, result) -> str | None:
+        return self._view(result).parent_name
+
+    def get_parent_url(self, result) -> str | None:
+        return self._view(result).parent_url
 
     def get_size(self, result) -> int | None:
         return getattr(result["item"], "size", None) if result["kind"] == "file" else None

@@ -103,6 +103,24 @@ export function highlighted(text, query) {
   return out;
 }
 
+// Text with the server's marks (GET search's `snippet_marks`: [start, end] pairs, in this string's indexes)
+// as <mark>s: the words the search matched, found as it finds them (accents and case folded, prefixes).
+// Without marks (an older server, a snippet from elsewhere), the query's words as `highlighted` finds them.
+export function markedText(text, marks, query) {
+  if (!Array.isArray(marks)) return highlighted(text, query);
+  const out = document.createDocumentFragment();
+  let last = 0;
+  for (const pair of marks) {
+    const [start, end] = Array.isArray(pair) ? pair : [];
+    if (!(Number.isInteger(start) && Number.isInteger(end) && start >= last && end > start && end <= (text || "").length)) continue;
+    if (start > last) out.append(text.slice(last, start));
+    out.append(el("mark", { text: text.slice(start, end) }));
+    last = end;
+  }
+  if (last < (text || "").length) out.append(text.slice(last));
+  return out;
+}
+
 // --- search results: what each kind is called and where it opens -------------------------------
 
 // GET /api/v1/search answers mixed results, each with its `kind`; `parent` is the folder of a file, a

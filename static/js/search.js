@@ -5,7 +5,7 @@
 // Keys: ArrowDown/ArrowUp move through the results (aria-activedescendant), Enter opens the chosen
 // one (or, with none chosen, submits the form: the full search page /search/?q=...), Escape closes the
 // list (a second Escape clears the box), Tab leaves. "/" anywhere else on the page focuses the box.
-import { el, highlighted, KIND_LABEL, pageUrls, resultHref, resultKind, SIGNED_OUT } from "./locker.js";
+import { el, highlighted, KIND_LABEL, markedText, pageUrls, resultHref, resultKind, SIGNED_OUT } from "./locker.js";
 
 const form = document.getElementById("site-search");
 const input = document.getElementById("site-search-input");
@@ -72,8 +72,14 @@ function render(query, data) {
     const node = el("li", { id: `site-search-opt-${index}`, role: "option", "aria-selected": "false", class: "ss-option", "data-kind": kind }, [
       el("span", { class: `icon ${kind}`, "aria-hidden": "true" }),
       el("span", { class: "ss-main" }, [
-        el("span", { class: "ss-line" }, [el("span", { class: "ss-kind", text: KIND_LABEL[kind] }), " ", el("span", { class: "ss-name" }, [highlighted(name, query)])]),
-        (kind === "note" || kind === "message") && result.snippet ? el("span", { class: "ss-snippet" }, [highlighted(result.snippet, query)]) : null,
+        el("span", { class: "ss-line" }, [
+          el("span", { class: "ss-kind", text: KIND_LABEL[kind] }),
+          " ",
+          el("span", { class: "ss-name" }, [highlighted(name, query)]),
+          // where it is (a message: its chat's title is its name already); text only inside an option
+          kind !== "message" ? el("span", { class: "ss-where", "data-testid": "site-search-where", text: ` in ${result.parent_name || "Files"}` }) : null,
+        ]),
+        result.snippet ? el("span", { class: "ss-snippet" }, [markedText(result.snippet, result.snippet_marks, query)]) : null,
       ]),
     ]);
     options.push({ href: resultHref(result, URLS), node });

@@ -9,7 +9,10 @@ row next to the version. Videos and other types get no thumbnail (no pure-Python
 grab a video frame without a system binary such as ffmpeg).
 
 Text (``text/*``, JSON, XML, and a PDF's first pages) is split into words that feed the blind
-index of the file (field ``content``) and nothing else: extracted text is never stored, in the
+index of the file (field ``content``). Its beginning (at most ``MAX_EXCERPT_BYTES`` of UTF-8) is kept
+sealed (``Derived.text_sealed``, under a key derived from the version's content key:
+:meth:`vault.keys.VaultKeys.seal_excerpt`), so that a search can show the words around a match; it is
+opened only while answering the reader's search. Extracted text is never stored readable, in the
 database, a file or a log. ``Derived.text_indexed`` is true when the index holds content words
 of that version.
 
@@ -56,6 +59,7 @@ MAX_PDF_BYTES = 100 * 1024 * 1024
 MAX_TEXT_BYTES = 10 * 1024 * 1024
 MAX_CONTENT_WORDS = 5_000  # with their prefixes, about 20,000 index rows: a bound on index size and write time
 MAX_WORD_LENGTH = 40  # longer "words" (hashes, base64) are not indexed
+MAX_EXCERPT_BYTES = 64 * 1024  # of extracted text kept sealed for search snippets (a bound on row size)
 MAX_PREVIEW_BYTES = 4 * 1024 * 1024  # a 512 x 512 WebP is far smaller; anything bigger is not a thumbnail
 TEXT_TYPES = {"application/json", "application/xml"}
 
@@ -84,6 +88,7 @@ class DerivedResult:
     preview_size: int = 0  # plaintext bytes of the thumbnail
     preview_error: str = ""
     words: list[str] = field(default_factory=list, repr=False)
+    text: str = field(default="", repr=False)  # the beginning of the extracted text (MAX_EXCERPT_BYTES), to seal
 
     def discard(self) -> None:
         """Remove the thumbnail blob (the version it was made for was not stored)."""
@@ -150,7 +155,9 @@ def _derive(
     result = DerivedResult()
     try:
         if is_text(mime):
-            result.words = text_words(_limited(chunks(), MAX_TEXT_BYTES))
+            head = _Head(MAX_EXCERPT_BYTES)
+            result.words = text_words(head.keep(_limited(chunks(), MAX_TEXT_BYTES)))
+            result.text = head.text()
             result.preview_error = NO_PREVIEW_TEXT
         elif mime == "application/pdf" or mime.startswith("image/"):
             kind, limit = ("pdf", MAX_PDF_BYTES) if mime == "application/pdf" else ("image", MAX_IMAGE_BYTES)
@@ -162,6 +169,7 @@ def _derive(
             answer = run_worker(kind, chunks(), max_input=limit, text=kind == "pdf", render=preview)
             result.preview_error = answer.error
             result.words = text_words([answer.text]) if answer.text else []
+            result.text = excerpt(answer.text)
             if answer.thumbnail and preview:
                 result.preview_blob, result.preview_key = _write_preview(owner_id, version_id, answer.thumbnail)
                 result.preview_mime, result.preview_size = answer.mime, len(answer.thumbnail)
@@ -186,6 +194,28 @@ def _limited(chunks: Iterable[bytes], limit: int) -> Iterator[bytes]:
         remaining -= len(chunk)
     if hasattr(chunks, "close"):
         chunks.close()  # a generator reading a blob closes it now
+
+
+class _Head:
+    """Keeps the first ``limit`` bytes of the pieces that pass through :meth:`keep`, as text."""
+
+    def __init__(self, limit: int):
+        self.limit, self.data = limit, bytearray()
+
+    def keep(self, pieces: Iterable[bytes]) -> Iterator[bytes]:
+        for piece in pieces:
+            if len(self.data) < self.limit:
+                self.data += piece[: self.limit - len(self.data)]
+            yield piece
+
+    def text(self) -> str:
+        # a character cut at the limit is left out, not replaced; invalid bytes elsewhere become U+FFFD
+        return codecs.getincrementaldecoder("utf-8")("replace").decode(bytes(self.data), final=False)
+
+
+def excerpt(text: str) -> str:
+    """The beginning of ``text``: at most ``MAX_EXCERPT_BYTES`` of UTF-8, whole characters."""
+    return text.encode()[:MAX_EXCERPT_BYTES].decode("utf-8", "ignore") if text else ""
 
 
 def _write_preview(owner_id, version_id, data: bytes) -> tuple[str, bytes]:
@@ -383,6 +413,9 @@ def derived_store(
     """
     derived = None
     if result is not None:
+        text_sealed = ""
+        if result.text and result.words:
+            text_sealed = keys.seal_excerpt(keys.content_key(version, file_key), version.pk, result.text)
         derived = Derived.objects.create(
             version=version,
             preview_blob=result.preview_blob,
@@ -393,6 +426,7 @@ def derived_store(
             preview_size=result.preview_size,
             preview_error=result.preview_error[:200],
             text_indexed=bool(result.words),
+            text_sealed=text_sealed,
         )
     FileVersion.derived.related.set_cached_value(version, derived)  # serializers read it without a query
     if result is not None and result.words:
@@ -402,20 +436,60 @@ def derived_store(
     return None
 
 
-def current_content_words(*, keys: VaultKeys, file_id) -> list[str]:
-    """The content words of a file's current version, read again from its content (they are never stored).
+@dataclass
+class ContentText:
+    """What a file's current version's content gives search, read again: its words, and its text excerpt sealed
+    (empty when the version already has one or has no text)."""
 
-    Used when the file's name or tags are re-indexed, so that its content stays searchable.
+    words: list[str] = field(default_factory=list, repr=False)
+    version_id: object = None
+    excerpt_sealed: str = field(default="", repr=False)
+
+
+def current_content_text(*, keys: VaultKeys, file_id) -> ContentText:
+    """The content words of a file's current version, read again from its content (they are never stored), and
+    its sealed text excerpt if the version has none yet (stored before excerpts were kept).
+
+    Used when the file's index is rebuilt (``reindex``), so that its content stays searchable; run before the
+    file's transaction, never inside one.
     """
     file = File.objects.filter(pk=file_id).select_related("current_version__derived", "folder").first()
     version = file.current_version if file is not None else None
     derived = getattr(version, "derived", None) if version is not None else None
     if derived is None or not derived.text_indexed:
-        return []
+        return ContentText()
     result = derive_for_version(keys=keys, file=file, version=version, preview=False)
     if not result.words:
         logger.warning("Content words of version %s could not be read again: %s", version.pk, result.preview_error)
-    return result.words
+        return ContentText()
+    sealed = ""
+    if not derived.text_sealed and result.text:
+        owner_keys = keys.for_owner(file.owner_id)
+        sealed = owner_keys.seal_excerpt(
+            owner_keys.content_key(version, owner_keys.file_key(file)), version.pk, result.text
+        )
+    return ContentText(words=result.words, version_id=version.pk, excerpt_sealed=sealed)
+
+
+def excerpt_store(content: ContentText) -> None:
+    """Keep a text excerpt read again by :func:`current_content_text` (only where the version has none)."""
+    if content.excerpt_sealed:
+        Derived.objects.filter(version_id=content.version_id, text_sealed="").update(text_sealed=content.excerpt_sealed)
+
+
+def current_content_words(*, keys: VaultKeys, file_id) -> list[str]:
+    """The content words of a file's current version, read again from its content (they are never stored)."""
+    return current_content_text(keys=keys, file_id=file_id).words
+
+
+def excerpt_read(*, keys: VaultKeys, file: File) -> str:
+    """The text excerpt of a file's current version, opened for the reader (a search snippet), or ""."""
+    version = file.current_version if file.current_version_id else None
+    derived = getattr(version, "derived", None) if version is not None else None
+    if derived is None or not derived.text_sealed:
+        return ""
+    keys = keys.for_owner(file.owner_id)
+    return keys.open_excerpt(keys.content_key(version, keys.file_key(file)), version.pk, derived.text_sealed)
 
 
 def preview_blobs(versions) -> list[str]:

@@ -21,7 +21,6 @@ from django.utils import timezone
 from accounts.models import User
 from activity import actions
 from locker.crypto.aead import context
-from locker.crypto.blind import normalize
 from locker.errors import InvalidInput, NotFound
 from vault import access
 from vault.access import Action
@@ -40,6 +39,7 @@ from vault.common import (
 from vault.keys import VaultKeys, open_text, seal_text
 from vault.models import Note, NoteVersion, SearchToken
 from vault.search.index import index_item
+from vault.search.snippets import window
 
 MAX_TITLE = 500
 
@@ -93,14 +93,9 @@ def version_texts(keys: VaultKeys, note: Note, version: NoteVersion) -> tuple[st
 
 
 def snippet(body: str, words: list[str], width: int = 160) -> str:
-    """A window of ``body`` around the first query word found (matched without case or accents)."""
-    flat = normalize(body)
-    at = min((i for i in (flat.find(w) for w in words) if i >= 0), default=0) if words else 0
-    # normalize() may shorten the text (accents, spaces): map the position roughly onto the original.
-    ratio = len(body) / max(len(flat), 1)
-    start = max(0, int(at * ratio) - width // 4)
-    text = " ".join(body[start : start + width].split())
-    return ("…" if start else "") + text + ("…" if start + width < len(body) else "")
+    """A window of plain ``body`` around the first query word found, matched as search matches words (a chat
+    message's; a note's Markdown goes through ``vault.notes.kinds.note_snippet`` first)."""
+    return window(body, words, width)
 
 
 # --- validation --------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 // (/search/?q=...&type=file&type=note&mime_group=image&after=...&tag=...), results as you type, and the
 // tags with their counts. Words alone use the server's ranking across the chosen kinds; with filters the
 // results come from each kind's source (search-sources.js), newest first.
-import { $, chatHref, el, formatBytes, highlighted, KIND_LABEL, localPath, quoted, resultHref, resultKind } from "../locker.js";
+import { $, chatHref, el, formatBytes, highlighted, KIND_LABEL, localPath, markedText, quoted, resultHref, resultKind } from "../locker.js";
 import { api, ApiError, fileIconClass, folderHref, foldTag, sayError, tagChips, timeNode, URLS } from "./common.js";
 import { fromSearchResult, SOURCES } from "./search-sources.js";
 
@@ -59,6 +59,16 @@ export function searchPage() {
 
   // --- results ---
 
+  // The folder a result is in, by name (the server opens it with the reader's keys: `parent_name`, null at the
+  // top of their files, "Shared with me" for an item shared on its own), linking to it. Results from a listing
+  // (filters set) carry no name: "its folder" then.
+  function placeLink(item) {
+    const known = item.parent_name !== undefined;
+    const text = item.parent_name || (item.parent && !known ? "its folder" : "Files");
+    const href = item.parent_url ? localPath(item.parent_url) : folderHref(item.parent);
+    return el("a", { class: "result-folder", href, "data-testid": "result-folder" }, [text]);
+  }
+
   function resultNode(item, query) {
     const kind = resultKind(item);
     const visual = item.preview_url
@@ -73,7 +83,7 @@ export function searchPage() {
       meta.push("sent ", timeNode(item.modified_at), " · in ", el("a", { href: chatHref(URLS, item.parent), text: "its chat" }));
     } else {
       meta.push("changed ", timeNode(item.modified_at));
-      meta.push(" · in ", el("a", { href: folderHref(item.parent), text: item.parent ? "its folder" : "Files" }));
+      meta.push(" · in ", placeLink(item));
     }
     return el("li", { class: "result", "data-testid": "search-result", "data-kind": kind, "data-id": item.id }, [
       visual,
@@ -82,7 +92,7 @@ export function searchPage() {
           el("span", { class: "result-kind", text: KIND_LABEL[kind] }),
           el("a", { class: "result-name", href: resultHref(item, URLS) }, [highlighted(item.name, query)]),
         ]),
-        item.snippet ? el("p", { class: "result-snippet" }, [highlighted(item.snippet, query)]) : null,
+        item.snippet ? el("p", { class: "result-snippet", "data-testid": "result-snippet" }, [markedText(item.snippet, item.snippet_marks, query)]) : null,
         el("p", { class: "result-meta" }, meta),
         tagChips(item.tags, `Tags of ${quoted(item.name)}`),
       ]),

@@ -43,7 +43,19 @@ function inRange(iso, range) {
 // --- one shape for every result ---
 
 export function fromSearchResult(r) {
-  return { kind: r.kind, id: r.id, name: r.name, parent: r.parent, size: r.size, mime_type: r.mime_type, modified_at: r.modified_at, snippet: r.snippet };
+  return {
+    kind: r.kind,
+    id: r.id,
+    name: r.name,
+    parent: r.parent,
+    parent_name: r.parent_name,
+    parent_url: r.parent_url,
+    size: r.size,
+    mime_type: r.mime_type,
+    modified_at: r.modified_at,
+    snippet: r.snippet,
+    snippet_marks: r.snippet_marks,
+  };
 }
 
 function fromFile(f) {
@@ -70,12 +82,26 @@ async function notesMatching(p, signal) {
     fetchAll("notes/?all=1&page_size=200", { signal }),
     p.q ? api("GET", `search?q=${encodeURIComponent(p.q)}&kind=note&page_size=200`, undefined, { signal }) : null,
   ]);
-  const snippets = found ? new Map(found.results.map((r) => [r.id, r.snippet])) : null;
+  const matched = found ? new Map(found.results.map((r) => [r.id, r])) : null;
   const tag = p.tag ? foldTag(p.tag) : null;
   const range = dateRange(p);
   const items = all
-    .filter((n) => (!snippets || snippets.has(n.id)) && (!tag || (n.tags || []).some((t) => foldTag(t) === tag)) && inRange(n.modified_at, range))
-    .map((n) => ({ kind: "note", id: n.id, name: n.title || "Untitled note", parent: n.folder, modified_at: n.modified_at, tags: n.tags, snippet: (snippets && snippets.get(n.id)) || n.excerpt }));
+    .filter((n) => (!matched || matched.has(n.id)) && (!tag || (n.tags || []).some((t) => foldTag(t) === tag)) && inRange(n.modified_at, range))
+    .map((n) => {
+      const hit = matched && matched.get(n.id); // the search's plain snippet, marks and folder name
+      return {
+        kind: "note",
+        id: n.id,
+        name: n.title || "Untitled note",
+        parent: n.folder,
+        parent_name: hit ? hit.parent_name : undefined,
+        parent_url: hit ? hit.parent_url : undefined,
+        modified_at: n.modified_at,
+        tags: n.tags,
+        snippet: hit ? hit.snippet : n.excerpt,
+        snippet_marks: hit ? hit.snippet_marks : undefined,
+      };
+    });
   return { items, notes: [] };
 }
 
