@@ -30,7 +30,8 @@ JSON = {"Content-Type": "application/json"}
 
 
 def bell(page):
-    return page.get_by_role("navigation", name="Main").get_by_role("link", name=re.compile(r"^Notifications"))
+    """The bell, in the header beside the main navigation (outside it since the phone header)."""
+    return page.get_by_role("banner").get_by_role("link", name=re.compile(r"^Notifications"))
 
 
 def expect_unread(page, count: int) -> None:
