@@ -142,6 +142,13 @@ def visit_signed_out(page, site: Site, check) -> None:
         page.goto(_url(site, where))
         settle(page, ready)
         check(name)
+    # A form answered with its errors.
+    page.goto(f"{site.base}/login")
+    page.fill("input[name=username]", ADMIN)
+    page.fill("input[name=password]", "not the password")
+    page.get_by_role("button", name="Sign in and unlock").click()
+    settle(page, "main .errors, main .error, main .msg")
+    check("login-refused")
 
 
 def register_for_recovery_key(page, site: Site, check) -> None:
@@ -167,6 +174,22 @@ def visit_signed_in(page, site: Site, check) -> None:
         page.goto(_url(site, where))
         settle(page, ready)
         check(name)
+    # The typed search's suggestions, open under the header's box (behind its button on a phone).
+    page.goto(f"{site.base}/notes/")
+    settle(page, ".note-item")
+    toggle = page.locator("#search-toggle")
+    if toggle.is_visible():
+        toggle.click()
+    page.fill("#site-search-input", "report")
+    settle(page, "#site-search-results [role=option]")
+    check("search-suggestions")
+    page.keyboard.press("Escape")
+    # The phone header's menu, open.
+    menu = page.locator("#menu-toggle")
+    if menu.is_visible():
+        menu.click()
+        settle(page, "#main-nav a")
+        check("menu-open")
 
 
 # --- The file browser and the home page (rebuilt in their own work; checked here, fixed there) ---

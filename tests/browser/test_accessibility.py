@@ -89,12 +89,12 @@ def test_file_browser_and_home_have_no_serious_violation(
         sign_in_admin(page, site)
         visit_home(page, site, check)
         if scheme == "light":
-            shoot(page, f"home-{size}")
+            shoot(page, f"layout-home-{size}")
         visit_files(page, site, check)
         if scheme == "light":
             page.goto(f"{site.base}/files/")
             page.locator("[data-testid=item-row]").first.wait_for()
-            shoot(page, f"files-{size}")
+            shoot(page, f"layout-files-{size}")
     finally:
         page.context.close()
     assert not found, "axe found serious or critical violations:\n" + axe.describe(found)
