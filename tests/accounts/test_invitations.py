@@ -18,7 +18,7 @@ from tests.factories import DEFAULT_PASSWORD, make_account
 pytestmark = pytest.mark.django_db
 
 KEY_RE = re.compile(r"([A-Z2-7]{4}(?:-[A-Z2-7]{4}){7})")
-LINK_RE = re.compile(r'value="(http://testserver/invite/([A-Z2-7-]+))"')
+LINK_RE = re.compile(r'data-testid="invitation-link"[^>]*>(http://testserver/invite/([A-Z2-7-]+))<')
 
 
 @pytest.fixture

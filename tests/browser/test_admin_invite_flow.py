@@ -57,8 +57,11 @@ def test_admin_invites_a_user_who_signs_up_through_the_link_once(page, browser, 
     page.fill("input[name=valid_days]", "3")
     page.get_by_role("button", name="Create invitation link").click()
     link_box = page.locator("[data-testid=invitation-link]")
-    expect(link_box).to_have_value(re.compile(r"/invite/[A-Z2-7]{4}(-[A-Z2-7]{4}){7}$"))
-    link = link_box.input_value()
+    expect(link_box).to_have_text(re.compile(r"/invite/[A-Z2-7]{4}(-[A-Z2-7]{4}){7}$"))
+    link = link_box.inner_text().strip()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+    page.get_by_role("button", name="Copy link").click()
+    assert page.evaluate("navigator.clipboard.readText()") == link
     screenshot(page, "admin-invitation-created", sizes=("desktop",))
     page.goto(f"{base}/admin/accounts/invitation/")
     expect(page.locator("#result_list")).to_contain_text("Pending")
