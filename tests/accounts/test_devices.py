@@ -262,3 +262,17 @@ def test_rename_service_checks(account, other_account):
         unlock_session_rename(user=other_account.user, session_id=session.pk, udk=udk, name="x")
     renamed = unlock_session_rename(user=account.user, session_id=session.pk, udk=udk, name=" a  b ")
     assert renamed.name == "a b"
+
+
+def test_listing_renamed_devices_takes_a_bounded_number_of_queries(account, django_assert_max_num_queries):
+    from accounts.services import keyring_unlock
+
+    api = _api(account)
+    udk = keyring_unlock(user=account.user, password=account.password)
+    for number in range(6):
+        _api(account, f"Wget/1.{number}")
+    for session in UnlockSession.objects.filter(user=account.user):
+        unlock_session_rename(user=account.user, session_id=session.pk, udk=udk, name=f"device {session.pk}")
+    with django_assert_max_num_queries(8):
+        results = api.get("/api/v1/auth/sessions/").json()["results"]
+    assert len(results) == 7 and all(row["renamed"] and row["name"].startswith("device ") for row in results)
