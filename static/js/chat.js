@@ -6,6 +6,7 @@ import { setupConversation } from "./chat/conversation.js";
 import { setupList } from "./chat/list.js";
 import { setupManage } from "./chat/manage.js";
 import { setupRecorder } from "./chat/recorder.js";
+import { setupWhere } from "./chat/where.js";
 
 if (root) {
   setupList();
@@ -13,6 +14,7 @@ if (root) {
   setupManage();
   setupComposer();
   setupRecorder();
+  setupWhere();
   parts.updateComposer();
   parts.fitSide();
   parts.loadChats(false);

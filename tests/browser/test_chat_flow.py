@@ -7,6 +7,7 @@ tone as the microphone) and ``--use-fake-ui-for-media-stream`` (the permission i
 Screenshots for a human review land in ``test-results/browser/`` (desktop 1280x800 and phone 390x844).
 """
 
+import base64
 import re
 import uuid
 from datetime import date, timedelta
@@ -17,9 +18,10 @@ from playwright.sync_api import expect
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from chats.models import Attachment
+from chats.models import Attachment, Message
 from tests.browser.test_search_notes_flow import fits_phone, png_bytes
 from tests.browser.test_vault_flow import accept_next_dialog, signed_in, throttle, unthrottle
+from vault.models import File, Folder
 
 CHAT_URL = re.compile(r"/chats/[0-9a-f-]{36}/$")
 NOTES = b"Packing list\n- passport\n- charger\n"
@@ -39,6 +41,11 @@ def blob_dir(settings, tmp_path):
 def messages(page):
     """The sent messages in the conversation (not the ones still sending or refused)."""
     return page.locator("[data-testid=message][data-id]")
+
+
+def is_a_read(request) -> bool:
+    """A read of older messages (not the page's look for newer ones, ``?after=``, every few seconds)."""
+    return "/messages/" in request.url and request.method == "GET" and "after=" not in request.url
 
 
 def new_chat(page, title: str) -> str:
@@ -89,9 +96,19 @@ def test_record_voice_and_send_it_with_text_and_two_files_then_play_it_after_rel
     page.wait_for_url(f"{base}/chats/")
     expect(page.locator("#chat-list-empty")).to_be_visible()
     expect(page.locator("#chat-none")).to_be_visible()
+    # The page says who answers: an assistant the user connects, not Locker (no promise of a built-in AI).
+    intro = page.get_by_test_id("chat-intro")
+    expect(intro).to_contain_text("stores them encrypted")
+    expect(intro).to_contain_text("Locker has no built-in AI")
+    expect(intro).to_contain_text("an assistant you connect replies")
+    expect(page.get_by_test_id("assistant-docs-link")).to_have_attribute("href", "/chats/assistant/")
+    expect(page.get_by_test_id("chat-about")).to_contain_text("Replies come from an assistant program")
     screenshot(page, "chat-none")
     chat_id = new_chat(page, "Trip planning")
-    expect(page.locator("#messages-empty")).to_be_visible()
+    empty = page.get_by_test_id("messages-empty")
+    expect(empty).to_be_visible()
+    expect(empty).to_contain_text("Replies come from the assistant you connect")
+    expect(empty.get_by_role("link", name="How to connect an assistant")).to_have_attribute("href", "/chats/assistant/")
 
     # Record about 2.5 seconds: the timer runs while the fake microphone beeps.
     page.get_by_test_id("record").click()
@@ -110,7 +127,8 @@ def test_record_voice_and_send_it_with_text_and_two_files_then_play_it_after_rel
     preview = page.get_by_test_id("rec-audio")
     expect(preview).to_be_visible()
     assert preview.evaluate("a => a.src").startswith("blob:")
-    expect(page.get_by_test_id("rec-length")).to_have_text(re.compile(r"^0:0[23] · \d+(\.\d)? (B|KiB)$"))
+    # its length before it plays, "0:00 / 0:02" (the recorder's count: Chromium's player says Infinity for it)
+    expect(page.get_by_test_id("rec-length")).to_have_text(re.compile(r"^0:00 / 0:0[23] · \d+(\.\d)? (B|KiB)$"))
     assert preview.evaluate(AUDIO_DURATION) > 2
     expect(page.get_by_test_id("record")).to_be_disabled()  # one recording per message
 
@@ -123,6 +141,11 @@ def test_record_voice_and_send_it_with_text_and_two_files_then_play_it_after_rel
         ],
     )
     expect(page.get_by_test_id("composer-file")).to_have_count(2)
+    # The composer says where the attachments will be kept: the folder is not made yet, so no link.
+    where = page.get_by_test_id("composer-where")
+    expect(where).to_be_visible()
+    expect(where).to_contain_text("Attachments are kept in your files, in “Chat attachments” (made when you send")
+    expect(page.get_by_test_id("composer-where-link")).to_be_hidden()
     text = page.get_by_test_id("composer-text")
     text.click()
     page.keyboard.type("Here is the plan")
@@ -164,6 +187,13 @@ def test_record_voice_and_send_it_with_text_and_two_files_then_play_it_after_rel
     expect(page.get_by_test_id("composer-file")).to_have_count(0)
     expect(page.get_by_test_id("recorder")).to_be_hidden()
     expect(page.get_by_test_id("record")).to_be_enabled()
+    expect(where).to_be_hidden()  # nothing attached now
+    # The next attachment names the folder the first one made, with a link to it.
+    folder = Folder.objects.get(parent=None)
+    page.set_input_files("#attach-input", [{"name": "later.txt", "mimeType": "text/plain", "buffer": b"l"}])
+    expect(where).to_contain_text("Attachments are kept in your files, in “Chat attachments”.")
+    expect(page.get_by_test_id("composer-where-link")).to_have_attribute("href", f"/files/{folder.pk}/")
+    page.get_by_role("button", name="Remove “later.txt”").click()
     audio_row = Attachment.objects.get(kind=Attachment.Kind.AUDIO)
     assert audio_row.duration and 2 <= audio_row.duration < 5, audio_row.duration
     assert Attachment.objects.filter(message=audio_row.message).count() == 3
@@ -173,6 +203,8 @@ def test_record_voice_and_send_it_with_text_and_two_files_then_play_it_after_rel
     message = messages(page).first
     expect(message.get_by_test_id("attachment")).to_have_count(3)
     expect(message.get_by_test_id("attachment-duration")).to_have_text(re.compile(r"^0:0[23]$"))
+    # the voice message's length before it plays, from the server's probe: "0:00 / 0:02"
+    expect(message.get_by_test_id("attachment-time")).to_have_text(re.compile(r"^0:00 / 0:0[23]$"))
     expect(message.get_by_test_id("attachment-thumb")).to_have_count(1)
     thumb = message.get_by_test_id("attachment-thumb")
     thumb.evaluate("img => img.decode()")
@@ -184,14 +216,25 @@ def test_record_voice_and_send_it_with_text_and_two_files_then_play_it_after_rel
     assert 2 <= duration < 5, duration
     page.get_by_test_id("chat-title").click()  # a user gesture: the page may play sound
     player.evaluate("a => a.play()")
-    page.wait_for_function("(a) => a.currentTime > 0.3 && !a.paused", arg=player.element_handle(), timeout=10_000)
+    page.wait_for_function("(a) => a.currentTime > 1.1 && !a.paused", arg=player.element_handle(), timeout=10_000)
     player.evaluate("a => a.pause()")
+    # while playing: where it is, and still the whole length
+    expect(message.get_by_test_id("attachment-time")).to_have_text(re.compile(r"^0:0[12] / 0:0[23]$"))
     listed = page.evaluate(
         """async (id) => (await (await fetch(`/api/v1/chats/${id}/messages/`)).json()).results[0].attachments""",
         chat_id,
     )
     assert [a["kind"] for a in listed] == ["file", "file", "audio"]
     assert listed[2]["duration"] > 0 and listed[2]["mime_type"] == "audio/webm"
+
+    # Without the server's duration (a recording the probe could not read), the page asks the player, which
+    # says Infinity for this WebM until it has read it all: the length is still shown, not "Infinity" or "0:00".
+    Attachment.objects.filter(pk=audio_row.pk).update(duration=None)
+    page.reload()
+    message = messages(page).first
+    time_shown = message.get_by_test_id("attachment-time")
+    expect(time_shown).to_have_attribute("data-duration-known", "1")
+    expect(time_shown).to_have_text(re.compile(r"^0:00 / 0:0[23]$"))
 
     screenshot(page, "chat-voice-message")
     fits_phone(page)
@@ -222,7 +265,7 @@ def test_older_messages_on_scroll_refused_message_keeps_the_composer_rename_dele
         response = client.post(url, {"role": role, "content": f"message {n:03d}"}, format="json")
         assert response.status_code == 201, response.content
     reads = []
-    page.on("request", lambda r: reads.append(r.url) if "/messages/" in r.url and r.method == "GET" else None)
+    page.on("request", lambda r: reads.append(r.url) if is_a_read(r) else None)
     page.reload()
 
     # The newest 50 first (one request, however long the chat), scrolled to the bottom; scrolling to the
@@ -376,7 +419,7 @@ def test_a_chat_message_found_by_search_is_labelled_a_message_and_opens_in_its_c
     expect(link).to_have_attribute("href", f"/chats/{chat_id}/#message-{message_id}")
     expect(results.first.get_by_role("link", name="its chat")).to_have_attribute("href", f"/chats/{chat_id}/")
     reads = []
-    page.on("request", lambda r: reads.append(r.url) if "/messages/" in r.url and r.method == "GET" else None)
+    page.on("request", lambda r: reads.append(r.url) if is_a_read(r) else None)
     link.click()
     landed_on_the_message()
     # the newest page (200) did not hold it: the page read back (the `previous` link) until it did
@@ -391,7 +434,8 @@ def test_a_chat_message_found_by_search_is_labelled_a_message_and_opens_in_its_c
     expect(options.first).to_have_attribute("data-kind", "message")
     expect(options.first.locator(".ss-kind")).to_have_text("Message")
     expect(options.first.locator(".ss-name")).to_have_text("Island trip")
-    expect(options.first.locator(".ss-snippet mark")).to_have_text("quokka")
+    # the matched word, marked whole by the server (quokkafest for "quokka")
+    expect(options.first.locator(".ss-snippet mark")).to_have_text(re.compile(r"^quokka"))
     options.first.click()
     landed_on_the_message()
 
@@ -435,3 +479,88 @@ def test_a_chat_message_found_by_search_is_labelled_a_message_and_opens_in_its_c
     expect(messages(page)).to_have_count(231)
     expect(page.locator("[data-testid=message].found")).to_have_count(0)
     assert not page.problems(), page.problems()
+
+
+def test_an_assistants_reply_appears_live_and_attachments_go_to_a_chosen_folder(page, live_server, screenshot):
+    """The reply another client posts (an assistant program, here the API with an app password) shows in the open
+    chat without a reload; the composer names where attachments go, and another folder can be chosen, which
+    this browser remembers until that folder is gone; the page that explains assistants opens from the chat."""
+    base = live_server.url
+    account = signed_in(page, base, "ines")
+    page.goto(f"{base}/chats/")
+    chat_id = new_chat(page, "Questions")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.login(client)['access']}")
+    trips = client.post("/api/v1/folders/", {"name": "Trips"}, format="json").json()
+    made = client.post("/api/v1/auth/app-passwords/", {"name": "assistant"}, format="json").json()
+    bot = APIClient()
+    bot.credentials(HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"ines:{made['password']}".encode()).decode())
+
+    # The user asks; the assistant (another program) answers through the API: the reply appears by itself.
+    text = page.get_by_test_id("composer-text")
+    text.fill("What should I pack?")
+    text.press("Enter")
+    expect(messages(page)).to_have_count(1)
+    question = Message.objects.get()
+    reply = bot.post(
+        f"/api/v1/chats/{chat_id}/messages/",
+        {"role": "assistant", "content": "A raincoat.", "reply_to": str(question.pk)},
+        format="json",
+    )
+    assert reply.status_code == 201, reply.content
+    expect(messages(page)).to_have_count(2, timeout=15_000)
+    answer = messages(page).last
+    expect(answer).to_have_attribute("data-role", "assistant")
+    expect(answer.locator(".message-role")).to_have_text("Assistant")
+    expect(answer.get_by_test_id("message-text")).to_have_text("A raincoat.")
+    page.wait_for_timeout(4500)  # another look for newer messages: nothing twice
+    expect(messages(page)).to_have_count(2)
+
+    # Choose where attachments go: a folder of mine instead of "Chat attachments".
+    page.set_input_files("#attach-input", [{"name": "list.txt", "mimeType": "text/plain", "buffer": b"socks"}])
+    where = page.get_by_test_id("composer-where")
+    expect(where).to_contain_text("“Chat attachments” (made when you send the first one)")
+    page.get_by_test_id("composer-where-change").click()
+    dialog = page.get_by_test_id("chat-folder-dialog")
+    expect(dialog).to_be_visible()
+    select = page.get_by_test_id("chat-folder-select")
+    expect(select.locator("option")).to_have_count(2)
+    expect(select.locator("option").first).to_have_text("Chat attachments (default)")
+    select.select_option(label="Trips")
+    screenshot(page, "chat-attachments-folder", sizes=("desktop",))
+    dialog.get_by_role("button", name="Use this folder").click()
+    expect(dialog).to_be_hidden()
+    link = page.get_by_test_id("composer-where-link")
+    expect(link).to_have_text("“Trips”")
+    expect(link).to_have_attribute("href", f"/files/{trips['id']}/")
+    text.fill("the list")
+    text.press("Enter")
+    expect(messages(page)).to_have_count(3)
+    assert str(File.objects.get().folder_id) == trips["id"]
+    assert not Folder.objects.filter(parent=None).exclude(pk=trips["id"]).exists()  # no "Chat attachments"
+
+    # The choice is remembered after a reload; once the folder is in the trash, the default comes back.
+    page.reload()
+    page.set_input_files("#attach-input", [{"name": "more.txt", "mimeType": "text/plain", "buffer": b"m"}])
+    expect(page.get_by_test_id("composer-where-link")).to_have_text("“Trips”")
+    assert client.delete(f"/api/v1/folders/{trips['id']}/").status_code == 204
+    page.reload()
+    page.set_input_files("#attach-input", [{"name": "more.txt", "mimeType": "text/plain", "buffer": b"m"}])
+    expect(where).to_contain_text("“Chat attachments” (made when you send the first one)")
+    page.get_by_role("button", name="Remove “more.txt”").click()
+
+    # How to connect an assistant: from the chat page to the docs, and the example program.
+    page.get_by_role("link", name="How to connect one").click()
+    page.wait_for_url(f"{base}/chats/assistant/")
+    doc = page.get_by_test_id("assistant-doc")
+    expect(doc.get_by_role("heading", level=1)).to_have_text("Connecting an assistant to your chats")
+    expect(doc).to_contain_text("there is no built-in AI")
+    expect(doc.get_by_role("link", name="examples/assistant_echo.py")).to_have_attribute(
+        "href", "examples/assistant_echo.py"
+    )
+    screenshot(page, "chat-assistant-doc", sizes=("desktop",))
+    example = page.request.get(f"{base}/chats/assistant/examples/assistant_echo.py")
+    assert example.ok and "def main(" in example.text()
+    # (the only console error: the 404 that told the page the chosen folder was gone)
+    problems = [p for p in page.problems() if f"/api/v1/folders/{trips['id']}/" not in p]
+    assert not problems, problems

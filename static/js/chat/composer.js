@@ -6,6 +6,7 @@ import { $, el, formatBytes, mimeGroup, parseJson, quoted, SIGNED_OUT } from "..
 import { ApiError, draft, formatDuration, messageOf, parts, ROLE_LABELS, sayError, state, xhrTo } from "./common.js";
 import { messageNode } from "./messages.js";
 import { recorder, releaseRecording, showRecorder, stopRecording } from "./recorder.js";
+import { chosenFolder } from "./where.js";
 
 const list = $("messages");
 const form = $("composer");
@@ -30,6 +31,7 @@ function updateComposer() {
   form.classList.toggle("is-sending", Boolean(draft.sending));
   for (const button of fileList.querySelectorAll("button[data-remove]")) button.disabled = Boolean(draft.sending);
   $("rec-discard").disabled = Boolean(draft.sending);
+  if (parts.renderWhere) parts.renderWhere();
 }
 
 function addFiles(files) {
@@ -109,6 +111,8 @@ function send() {
   body.append("content", text);
   for (const f of files) body.append("file", f.file, f.file.name);
   if (recording) body.append("audio", recording.blob, recording.name);
+  const folder = files.length || recording ? chosenFolder() : null;
+  if (folder) body.append("folder", folder);
 
   // The parts in the order they travel, to turn bytes sent into a bar per file.
   const pieces = files.map((f) => ({ size: f.file.size, bar: f.bar }));
@@ -190,7 +194,10 @@ function send() {
     if (xhr.status === 201 && data && data.id) {
       clearDraft();
       done();
-      if (state.chatId === chatId && pending.li.isConnected) {
+      if (files.length || recording) parts.attachmentsSent();
+      if (state.chatId === chatId && pending.li.isConnected && state.shownIds.has(data.id)) {
+        pending.li.remove(); // already shown (read with the newer messages meanwhile)
+      } else if (state.chatId === chatId && pending.li.isConnected) {
         state.shownIds.add(data.id);
         pending.li.replaceWith(messageNode(data));
         parts.settle(list.querySelector(`li[data-id="${CSS.escape(data.id)}"]`));
@@ -206,6 +213,7 @@ function send() {
     } else {
       const message = messageOf(xhr.status, data);
       failed(message, true);
+      if (xhr.status === 404 && folder && data && data.detail === "No such folder.") parts.folderGone();
       if (SIGNED_OUT.includes(xhr.status)) sayError(new ApiError(xhr.status, data), "Not sent.");
     }
   });

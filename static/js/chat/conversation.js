@@ -1,14 +1,17 @@
 // One conversation: the newest messages first (one request: ?latest=1), older ones as the reader scrolls
 // up (or presses "Load older messages") without moving what they are looking at; the log stays at its
 // bottom while it is read there. An address ending in #message-<id> (a search result) scrolls to that
-// message and marks it, reading further back first when it is older than what is shown.
+// message and marks it, reading further back first when it is older than what is shown. While the page is
+// in view, messages posted by other clients (the assistant's replies) appear within a few seconds: the page
+// reads what came after the newest message it shows (`?after=`), since chat messages are not notifications.
 import { $, el, localPath } from "../locker.js";
-import { api, chatTitle, CHATS_URL, parts, root, say, sayError, state, unsay } from "./common.js";
+import { api, chatTitle, CHATS_URL, draft, parts, root, say, sayError, state, unsay } from "./common.js";
 import { messageNode } from "./messages.js";
 
 const PAGE_SIZE = 50; // messages shown per step when scrolling up
 const FETCH_SIZE = 200; // messages per request (the API's maximum page size)
 const MAX_REVEAL_READS = 25; // going back to a linked message: at most this many more requests
+const FOLLOW_MS = 4000; // how often an open chat in view asks for newer messages
 const log = $("chat-log");
 const list = $("messages");
 let settleUntil = 0; // until then, media that finish loading keep the log where it should be:
@@ -145,6 +148,43 @@ async function openChat(id, known) {
   }
 }
 
+// Newer messages of the open chat (another client's, the assistant's replies), appended as they come. Not while
+// the chat loads or a message of this page is being sent (its answer shows that one).
+let following = false;
+async function readNewer() {
+  const newest = [...list.querySelectorAll("li.message[data-id]")].pop();
+  if (following || !state.chatId || document.hidden || draft.sending || !$("messages-loading").hidden) return;
+  if (!newest && list.children.length) return;
+  const generation = state.generation;
+  const chatId = state.chatId;
+  following = true;
+  try {
+    let url = `chats/${encodeURIComponent(chatId)}/messages/?page_size=${FETCH_SIZE}${newest ? `&after=${encodeURIComponent(newest.dataset.id)}` : ""}`;
+    while (url) {
+      const page = await api("GET", url);
+      if (generation !== state.generation || draft.sending) return;
+      const bottom = nearBottom();
+      const before = list.children.length;
+      appendMessages(page.results);
+      if (list.children.length !== before) {
+        showEmptyState();
+        if (bottom) {
+          scrollToBottom();
+          settle(list.lastElementChild); // its thumbnails and players: stay at the bottom as they load
+        }
+        const chat = state.chats.find((c) => c.id === chatId);
+        const last = page.results[page.results.length - 1];
+        if (chat && last) parts.upsertChat({ ...chat, updated_at: last.created_at }, true);
+      }
+      url = page.next ? localPath(page.next) : null;
+    }
+  } catch {
+    /* a missed look: the next one reads the same messages (a deleted chat says so when opened again) */
+  } finally {
+    following = false;
+  }
+}
+
 function stick() {
   if (performance.now() >= settleUntil) return;
   if (anchor && anchor.isConnected) anchor.scrollIntoView({ block: "center" });
@@ -219,5 +259,8 @@ export function setupConversation() {
     if (log.scrollTop < 120 && hasOlder() && !state.loadingOlder) loadOlder();
   }, { passive: true });
 
-  Object.assign(parts, { nearBottom, scrollToBottom, showEmptyState, settle, openChat, showTitle, revealLinked });
+  setInterval(readNewer, FOLLOW_MS);
+  document.addEventListener("visibilitychange", () => !document.hidden && readNewer());
+
+  Object.assign(parts, { nearBottom, scrollToBottom, showEmptyState, settle, openChat, showTitle, revealLinked, readNewer });
 }

@@ -2,6 +2,7 @@
 // with a thumbnail or an icon, voice messages with a player).
 import { el, formatBytes, inlineUrl, localPath, mimeGroup, quoted } from "../locker.js";
 import { formatDuration, ROLE_LABELS, timeNode } from "./common.js";
+import { followPlayTime } from "./playtime.js";
 
 const STATUS_LABELS = { sent: "Sent", delivered: "Delivered", read: "Read", error: "Error" };
 
@@ -13,14 +14,19 @@ function attachmentNode(att) {
     : null;
   if (att.kind === "audio") {
     const player = el("audio", { controls: true, preload: "metadata", class: "attachment-audio", "data-testid": "attachment-audio", "aria-label": `Voice message ${name}` });
-    if (content) player.src = inlineUrl(att.content_url);
     const duration = formatDuration(att.duration);
+    // "0:00 / 0:42": the length before it plays, the position while it plays
+    const elapsed = el("span", { "data-testid": "attachment-elapsed", text: "0:00" });
+    const total = el("span", { "data-testid": "attachment-duration", text: duration });
+    const time = el("span", { class: "attachment-meta attachment-time", "data-testid": "attachment-time", "data-duration-known": duration ? "1" : "0", title: "Played / length" }, [elapsed, " / ", total]);
+    followPlayTime(player, elapsed, total, att.duration);
+    if (content) player.src = inlineUrl(att.content_url);
     return el("li", { class: "attachment audio", "data-testid": "attachment", "data-kind": "audio", "data-id": att.id }, [
       el("span", { class: "icon file audio", "aria-hidden": "true" }),
       el("div", { class: "attachment-main" }, [
         el("span", { class: "attachment-line" }, [
-          el("span", { class: "attachment-name", text: duration ? "Voice message" : name, title: name }),
-          duration ? el("span", { class: "attachment-meta", "data-testid": "attachment-duration", text: duration }) : null,
+          el("span", { class: "attachment-name", text: content ? "Voice message" : "Voice message (removed)", title: name }),
+          content ? time : null,
           el("span", { class: "attachment-meta", text: formatBytes(att.size) }),
           download,
         ]),

@@ -3,8 +3,11 @@
 // refused or missing, the composer says why.
 import { $, formatBytes, localDay, pad } from "../locker.js";
 import { draft, formatDuration, parts } from "./common.js";
+import { followPlayTime } from "./playtime.js";
 
 const MAX_RECORDING_MS = 15 * 60 * 1000;
+
+let previewTime = null; // "0:00 / 0:02" of the recording being listened to (playtime.js)
 
 export const recorder = { active: false, media: null, stream: null, chunks: [], started: 0, timer: null, discard: false };
 
@@ -121,8 +124,9 @@ function finishRecording() {
       const now = new Date();
       const stamp = `${localDay(now)} ${pad(now.getHours())}.${pad(now.getMinutes())}.${pad(now.getSeconds())}`;
       draft.recording = { blob, url: URL.createObjectURL(blob), seconds, name: `Voice message ${stamp}.${extensionOf(type)}` };
+      previewTime.reset(seconds); // the recorder's count: MediaRecorder's WebM tells the player no length
       $("rec-audio").src = draft.recording.url;
-      $("rec-length").textContent = `${formatDuration(seconds)} · ${formatBytes(blob.size)}`;
+      $("rec-size").textContent = formatBytes(blob.size);
     }
   }
   showRecorder();
@@ -147,6 +151,7 @@ function discardRecording() {
 }
 
 export function setupRecorder() {
+  previewTime = followPlayTime($("rec-audio"), $("rec-elapsed"), $("rec-total"), null);
   $("record").addEventListener("click", startRecording);
   $("rec-stop").addEventListener("click", () => stopRecording(false));
   $("rec-cancel").addEventListener("click", () => stopRecording(true));
