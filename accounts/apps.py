@@ -10,7 +10,10 @@ class AccountsConfig(AppConfig):
             live_credentials,
             schema,  # noqa: F401 - registers the OpenAPI auth extensions
         )
+        from accounts.activity_names import name_app_passwords
+        from activity import naming
         from activity.live import credentials
 
         # a live stream ends when the session or app password it was opened with does
         credentials.register(identify=live_credentials.identify, valid=live_credentials.valid)
+        naming.register(name_app_passwords)  # the activity log names app passwords for their owner

@@ -1,9 +1,11 @@
 """Names for the items events point at, for the person reading the log: events hold ids only (no content at rest),
 and the names are encrypted, so they are opened at read time with the reader's keys by the app that owns the items
-(the vault registers itself from its ``AppConfig.ready()``; activity never imports it). Nothing is stored.
+(the vault, chats and accounts register themselves from their ``AppConfig.ready()``; activity never imports
+them). Nothing is stored.
 
 An event (or a notification) points at its own item (``object_type``, ``object_id``) and may name others by id in
-its data: ``folder`` is the folder an item was created, uploaded or moved into (null for the top level). A namer
+its data: ``folder`` is the folder an item was created, uploaded or moved into (null for the top level), ``chat``
+the chat a message was written in. A namer
 is given :class:`Ref` objects, each with an ``object_type`` and an ``object_id``, one per distinct item of a page,
 and answers with the names it can open; an item it leaves out gets a neutral word from :mod:`activity.words`.
 """
@@ -20,7 +22,7 @@ Namer = Callable[[object, list], dict[tuple[str, str], str]]  # (request, refs) 
 _namers: list[Namer] = []
 
 # The keys of an event's data that name another item by id, and the kind of item each one names.
-DATA_REFS = {"folder": "folder"}
+DATA_REFS = {"folder": "folder", "chat": "chat"}
 
 
 @dataclass(frozen=True)

@@ -277,9 +277,12 @@ def _integrity(w: Wording) -> str:
 def _message(w: Wording) -> str:
     count = w.number("attachments") or 0
     attached = f" with {count} attachment{'s' if count != 1 else ''}" if count else ""
+    chat = w.data.get("chat")
+    named_chat = w.names.get(("chat", str(chat))) if chat else None
+    where = f" in {named_chat}" if named_chat else ""
     if w.data.get("role") == "assistant":
-        return f"The assistant replied in a chat{attached}"
-    return f"{w.me.subject} sent a message{attached}"
+        return f"The assistant replied in {named_chat or 'a chat'}{attached}"
+    return f"{w.me.subject} sent a message{where}{attached}"
 
 
 def _message_status(w: Wording) -> str:
@@ -393,7 +396,7 @@ WORDINGS: dict[str, Callable[[Wording], str]] = {
     actions.ADMIN_RESET: _simple("An administrator reset {your} password; the files of the old vault were erased"),
     actions.ACCOUNT_UPDATED: _account_updated,
     actions.DATA_EXPORTED: _exported,
-    actions.APP_PASSWORD_CREATED: _simple("{who} created an app password"),
+    actions.APP_PASSWORD_CREATED: _with_name("{who} created the app password {name}", "{who} created an app password"),
     actions.APP_PASSWORD_REVOKED: _simple("{who} revoked an app password"),
     actions.INVITATION_CREATED: _invited,
     actions.INVITATION_REVOKED: _simple("{who} revoked an invitation"),
@@ -416,8 +419,8 @@ WORDINGS: dict[str, Callable[[Wording], str]] = {
     actions.QUOTA_REFUSED: _simple("An upload was refused: {your} storage is full"),
     actions.NOTE_CREATED: _with_name("{who} created the note {name}", "{who} created a note"),
     actions.NOTE_UPDATED: _with_name("{who} edited the note {name}", "{who} edited a note"),
-    actions.CHAT_CREATED: _simple("{who} started a chat"),
-    actions.CHAT_RENAMED: _simple("{who} renamed a chat"),
+    actions.CHAT_CREATED: _with_name("{who} started the chat {name}", "{who} started a chat"),
+    actions.CHAT_RENAMED: _renamed("chat"),
     actions.CHAT_DELETED: _simple("{who} deleted a chat"),
     actions.MESSAGE_CREATED: _message,
     actions.MESSAGE_STATUS_CHANGED: _message_status,

@@ -173,3 +173,20 @@ def test_a_page_of_events_costs_the_same_queries_whatever_its_length(alice):
     assert queries("/api/v1/activity/") == few_events
     assert queries("/api/v1/notifications/") == few_notices
     assert "You uploaded file 14.txt to sub 14" in said(alice)
+
+
+def test_chats_and_app_passwords_are_named_for_their_owner_only(alice, account):
+    chat = alice.post("/api/v1/chats/", {"title": "Trip planning"}, format="json")
+    assert chat.status_code == 201, chat.content
+    sent = alice.post(f"/api/v1/chats/{chat.json()['id']}/messages/", {"role": "user", "content": "hi"}, format="json")
+    assert sent.status_code == 201, sent.content
+    made = alice.post("/api/v1/auth/app-passwords/", {"name": "laptop sync"}, format="json")
+    assert made.status_code == 201, made.content
+    text = said(alice)
+    assert "You started the chat Trip planning" in text
+    assert "You sent a message in Trip planning" in text
+    assert "You created the app password laptop sync" in text
+    admin = make_account("root", role=User.Role.ADMIN)
+    theirs = " ".join(said(bearer(admin), user=str(account.user.pk)))
+    assert "Trip planning" not in theirs and "laptop sync" not in theirs
+    assert "alice started a chat" in theirs and "alice created an app password" in theirs

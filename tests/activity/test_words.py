@@ -10,7 +10,7 @@ from activity.models import Event, Notification
 
 ME = uuid.uuid4()
 READER = SimpleNamespace(pk=ME)
-FILE, FOLDER, DEST, NOTE = (str(uuid.uuid4()) for _ in range(4))
+FILE, FOLDER, DEST, NOTE, CHAT, APP = (str(uuid.uuid4()) for _ in range(6))
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
@@ -39,6 +39,8 @@ NAMES = {
     ("folder", FOLDER): "Holidays",
     ("folder", DEST): "Documents",
     ("note", NOTE): "Plans",
+    ("chat", CHAT): "Trip",
+    ("app_password", APP): "laptop",
 }
 
 # One event of each action with the sentence its owner reads, the items named. A new action in actions.py needs a
@@ -87,7 +89,10 @@ CASES = {
         "An administrator changed your account: role, storage quota",
     ),
     actions.DATA_EXPORTED: (event(actions.DATA_EXPORTED, data={"what": "data"}), "You exported all your data"),
-    actions.APP_PASSWORD_CREATED: (event(actions.APP_PASSWORD_CREATED), "You created an app password"),
+    actions.APP_PASSWORD_CREATED: (
+        event(actions.APP_PASSWORD_CREATED, object_type="app_password", object_id=APP),
+        "You created the app password laptop",
+    ),
     actions.APP_PASSWORD_REVOKED: (event(actions.APP_PASSWORD_REVOKED), "You revoked an app password"),
     actions.FOLDER_CREATED: (
         on_folder(actions.FOLDER_CREATED, folder=DEST),
@@ -136,12 +141,18 @@ CASES = {
         event(actions.NOTE_UPDATED, object_type="note", object_id=NOTE),
         "You edited the note Plans",
     ),
-    actions.CHAT_CREATED: (event(actions.CHAT_CREATED, object_type="chat"), "You started a chat"),
-    actions.CHAT_RENAMED: (event(actions.CHAT_RENAMED, object_type="chat"), "You renamed a chat"),
+    actions.CHAT_CREATED: (
+        event(actions.CHAT_CREATED, object_type="chat", object_id=CHAT),
+        "You started the chat Trip",
+    ),
+    actions.CHAT_RENAMED: (
+        event(actions.CHAT_RENAMED, object_type="chat", object_id=CHAT),
+        "You renamed a chat to Trip",
+    ),
     actions.CHAT_DELETED: (event(actions.CHAT_DELETED, object_type="chat"), "You deleted a chat"),
     actions.MESSAGE_CREATED: (
-        event(actions.MESSAGE_CREATED, object_type="message", data={"role": "user", "attachments": 2}),
-        "You sent a message with 2 attachments",
+        event(actions.MESSAGE_CREATED, object_type="message", data={"chat": CHAT, "role": "user", "attachments": 2}),
+        "You sent a message in Trip with 2 attachments",
     ),
     actions.MESSAGE_STATUS_CHANGED: (
         event(actions.MESSAGE_STATUS_CHANGED, object_type="message", data={"status": "read"}),
