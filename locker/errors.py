@@ -20,6 +20,8 @@ from django.http import Http404, JsonResponse, UnreadablePostError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from locker.units import format_bytes
+
 logger = logging.getLogger(__name__)
 
 
@@ -106,9 +108,9 @@ def multipart_limit_error(exc: Exception) -> LockerError | None:
             code="too_many_fields",
         )
     if isinstance(exc, RequestDataTooBig):
+        limit = format_bytes(settings.DATA_UPLOAD_MAX_MEMORY_SIZE, trim=True)
         return BodyTooLarge(
-            f"Form fields and bodies read into memory are limited to {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes "
-            "(files excepted); nothing was stored."
+            f"Form fields and bodies read into memory are limited to {limit} (files excepted); nothing was stored."
         )
     return None
 

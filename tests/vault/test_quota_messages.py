@@ -111,3 +111,13 @@ def test_size_limit_is_said_in_human_units(account, settings):
     response = post_files(client, ("big.bin", os.urandom(1024 * 1024 + 10)))
     assert response.status_code == 413 and response.json()["code"] == "file_too_large"
     assert response.json()["detail"] == "Files are limited to 1 MiB each."
+
+
+def test_note_and_body_limits_are_said_in_human_units(account, settings):
+    client = bearer(account)
+    settings.LOCKER_MAX_NOTE_BYTES = 2048
+    too_long = client.post("/api/v1/notes/", {"body": "x" * 2049}, format="json")
+    assert too_long.status_code == 400 and too_long.json()["errors"]["body"] == ["At most 2 KiB of text."]
+    huge = client.post("/api/v1/notes/", {"body": "x" * 3_000_000}, format="json")
+    assert huge.status_code == 413 and huge.json()["code"] == "request_too_large"
+    assert not RAW_BYTES.search(huge.json()["detail"]), huge.json()["detail"]

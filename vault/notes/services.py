@@ -22,6 +22,7 @@ from accounts.models import User
 from activity import actions
 from locker.crypto.aead import context
 from locker.errors import InvalidInput, NotFound
+from locker.units import format_size_exact
 from vault import access
 from vault.access import Action
 from vault.common import (
@@ -108,7 +109,7 @@ def _clean_body(body) -> str:
         raise InvalidInput(
             "This note is too long.",
             code="note_too_large",
-            errors={"body": [f"At most {settings.LOCKER_MAX_NOTE_BYTES} bytes."]},
+            errors={"body": [f"At most {format_size_exact(settings.LOCKER_MAX_NOTE_BYTES)} of text."]},
         )
     if "\x00" in body:
         raise InvalidInput(errors={"body": ["Notes cannot contain NUL characters."]})

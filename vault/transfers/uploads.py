@@ -27,7 +27,7 @@ from django.conf import settings
 from locker.crypto.keys import new_key
 from locker.crypto.stream import Encryptor
 from locker.errors import LockerError
-from locker.units import format_size_exact
+from locker.units import format_bytes
 from vault.keys import aad_blob
 from vault.transfers.blobs import BlobWriter, blob_delete
 from vault.transfers.pipeline import HASH_POOL, SEAL_POOL, Stage
@@ -40,7 +40,7 @@ class FileTooLarge(LockerError):
     code = "file_too_large"
 
     def __init__(self, limit: int):
-        super().__init__(f"Files are limited to {format_size_exact(limit)} each.")
+        super().__init__(f"Files are limited to {format_bytes(limit, trim=True)} each.")
 
 
 class StorageFull(LockerError):
