@@ -127,6 +127,16 @@ LOGIN_FAILURES = {
 }
 
 
+INTEGRITY_REASONS = {
+    "missing": "its stored data is missing",
+    "damaged": "its stored data is damaged",
+    "name_damaged": "its name could not be opened",
+    "sealed_field": "some of its details could not be opened",
+    "preview_missing": "its preview is missing",
+    "preview_damaged": "its preview is damaged",
+}
+
+
 def thing(object_type: str) -> str:
     """The neutral word for an item nobody could name."""
     return THINGS.get(object_type, "an item")
@@ -209,7 +219,8 @@ def _account_deleted(w: Wording) -> str:
 
 
 def _account_updated(w: Wording) -> str:
-    fields = [ACCOUNT_FIELDS.get(f, str(f)) for f in w.data.get("fields", []) if isinstance(f, str)]
+    listed = w.data.get("fields")
+    fields = [ACCOUNT_FIELDS.get(f, f) for f in (listed if isinstance(listed, list) else []) if isinstance(f, str)]
     what = f": {', '.join(fields)}" if fields else ""
     if "by" in w.data:  # an admin's id: whoever it was, it was an administrator
         return f"An administrator changed {w.me.possessive} account{what}"
@@ -270,7 +281,7 @@ def _purged(w: Wording) -> str:
 def _integrity(w: Wording) -> str:
     version = w.number("version")
     what = f"Version {version} of {w.item}" if version else w.item[:1].upper() + w.item[1:]
-    why = {"missing": "its stored data is missing"}.get(w.data.get("reason"), "its stored data is damaged")
+    why = INTEGRITY_REASONS.get(w.data.get("reason"), "its stored data is damaged")
     return f"{what} failed its integrity check: {why}"
 
 

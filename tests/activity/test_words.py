@@ -253,6 +253,21 @@ def test_failures_say_so():
     assert words.event_summary(event(actions.LOGOUT, outcome="failure"), reader=READER) == "You signed out (failed)"
 
 
+@pytest.mark.parametrize("reason", ["missing", "damaged", "name_damaged", "sealed_field", "preview_missing", "other"])
+def test_each_integrity_reason_is_worded(reason):
+    row = event(actions.INTEGRITY_FAILED, outcome="failure", object_type="note", data={"reason": reason})
+    text = words.event_summary(row, reader=READER)
+    assert text.startswith("A note failed its integrity check: ") and "_" not in text  # no raw reason code
+
+
+def test_odd_data_never_breaks_a_sentence():
+    row = event(actions.ACCOUNT_UPDATED, data={"fields": "role"})
+    assert words.event_summary(row, reader=READER) == "You changed your settings"
+    assert words.event_summary(event(actions.FILE_DOWNLOADED, data=["not", "a", "dict"]), reader=READER) == (
+        "You downloaded an item"
+    )
+
+
 def test_an_unknown_code_is_worded_with_the_code():
     assert words.event_summary(event("robot.dreamed"), reader=READER) == (
         "You did something this server has no words for (robot.dreamed)"
