@@ -119,6 +119,7 @@ SIGNED_IN = [
     ("note", "/notes/{note}/", "main h1"),
     ("chats", "/chats/", "main"),
     ("chat", "/chats/{chat}/", "[data-testid=message]"),
+    ("chat-assistant", "/chats/assistant/", "main h1"),
     ("notifications", "/notifications", ".notif-text"),
     ("activity", "/activity", "main tbody tr"),
     ("settings", "/settings", "main h1"),
