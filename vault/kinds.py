@@ -40,6 +40,7 @@ class ItemKind:
     date_field: str = "modified_at"  # recency, for ranking and date filters
     folder_field: str | None = "folder_id"  # narrows search to folders; None: not in folders
     select_related: tuple[str, ...] = ()  # what ``describe`` reads beside the row
+    scan_defer: tuple[str, ...] = ()  # what a scan of many rows leaves unread (describe without words needs none)
     wipe: Callable[[Any], None] | None = None  # (user): delete the user's items (account deletion, admin reset)
 
     def rows(self, user) -> models.QuerySet:

@@ -194,13 +194,19 @@ def test_search_in_a_shared_folder_names_the_share(account, other_account):
     holiday = services.folder_create(user=bob, keys=bob_keys, name="Holiday")
     photos = services.folder_create(user=bob, keys=bob_keys, name="Photos", parent_id=holiday.pk)
     services.file_upload(
-        user=bob, keys=bob_keys, upload=make_upload(bob_keys, "beach plan.txt", b"x"), folder_id=holiday.pk
+        user=bob,
+        keys=bob_keys,
+        upload=make_upload(bob_keys, "beach plan.txt", b"pack beach towels"),
+        folder_id=holiday.pk,
     )
     services.file_upload(user=bob, keys=bob_keys, upload=make_upload(bob_keys, "beach.jpg", b"y"), folder_id=photos.pk)
     sharing.share_create(user=bob, keys=bob_keys, item_id=holiday.pk, username=account.username, permission="view")
     client = bearer(account)
     results = {r["name"]: r for r in search(client, "beach", folder=str(holiday.pk), recursive="1")}
     assert results["beach plan.txt"]["parent_name"] == "Holiday"
+    assert results["beach plan.txt"]["snippet"] == "pack beach towels" and marked(results["beach plan.txt"]) == [
+        "beach"
+    ]
     assert results["beach.jpg"]["parent_name"] == "Photos"
     owner = bearer(other_account)  # bob sees the same places in his own search
     assert {r["name"]: r["parent_name"] for r in search(owner, "beach")} == {

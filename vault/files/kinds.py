@@ -122,6 +122,7 @@ def register() -> None:
             describe=describe_file,
             reindex=reindex_files,
             select_related=("folder", "current_version__derived"),
+            scan_defer=("current_version__derived__text_sealed",),
         )
     )
     kinds.register(

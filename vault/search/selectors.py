@@ -79,8 +79,10 @@ def search_shared(*, user, keys, query: str, folder_ids, kinds: list[str] | None
         candidates = access.items(user, kind.model).filter(**{f"{kind.folder_field}__in": folder_ids}, **kind.live)
         if narrow is not None:
             candidates = narrow(kind.name, candidates)
-        for item in candidates.select_related(*kind.select_related):
-            view = kind.describe(keys, item, words)
+        # every item below the folder is opened to match its name and tags: described without the query's words
+        # (no snippet, so a file's text excerpt stays unread); the page's results are described again with them
+        for item in candidates.select_related(*kind.select_related).defer(*kind.scan_defer):
+            view = kind.describe(keys, item, [])
             own = [w for text in [view.name, *view.tags] for w in tokenize(text)]
             hits = [sum(t == w or (len(w) >= 3 and w[:16] in prefixes(t)) for t in own) for w in words]
             if all(hits):
