@@ -2,7 +2,7 @@
 // walks the tree one level at a time), add tags and move to the trash, for one item or a selection, and moving
 // by drag and drop (dragmove.js calls moveTo). After each, the focus stays on the item, or on its neighbour when
 // it left the listing: it is never lost.
-import { $, el, quoted } from "../locker.js";
+import { $, el, quoted, SIGNED_OUT } from "../locker.js";
 import { api, ApiError, collator, fetchAll, folderHref, parseTags, say, sayError, TRASH_URL } from "./common.js";
 
 function itemPath(item, kind) {
@@ -11,6 +11,17 @@ function itemPath(item, kind) {
 
 function label(items) {
   return items.length === 1 ? quoted(items[0].item.name) : `${items.length} items`;
+}
+
+// An error in a dialog is said in the dialog, which stays open to fix it; a lost sign-in (or a locked vault)
+// closes it and says so on the page, with the link to sign in again.
+function dialogError(dialog, id, err, prefix) {
+  if (err instanceof ApiError && SIGNED_OUT.includes(err.status)) {
+    dialog.close();
+    sayError(err, prefix);
+  } else {
+    $(id).textContent = err instanceof ApiError ? err.message : prefix;
+  }
 }
 
 export function setupDialogs(browser) {
@@ -47,7 +58,7 @@ export function setupDialogs(browser) {
       browser.focusItem(keyOf("folder", folder.id));
       if (browser.reloadSideFolders && !state.folderId) browser.reloadSideFolders();
     } catch (err) {
-      $("new-folder-error").textContent = err instanceof ApiError ? err.message : "Could not create the folder.";
+      dialogError(newFolderDialog, "new-folder-error", err, "Could not create the folder.");
       input.focus();
     } finally {
       button.disabled = false;
@@ -138,7 +149,7 @@ export function setupDialogs(browser) {
       await browser.loadListing();
       browser.focusItem(keyOf(kind, item.id));
     } catch (err) {
-      $("rename-error").textContent = err instanceof ApiError ? err.message : "Could not rename.";
+      dialogError(renameDialog, "rename-error", err, "Could not rename.");
     } finally {
       submit.disabled = false;
     }
@@ -218,7 +229,7 @@ export function setupDialogs(browser) {
       if (!choices.length) list.replaceChildren(el("li", { class: "muted", text: "No folders here." }));
     } catch (err) {
       list.replaceChildren();
-      $("move-error").textContent = err instanceof ApiError ? err.message : "Could not list the folders.";
+      dialogError(moveDialog, "move-error", err, "Could not list the folders.");
     }
   }
 
@@ -288,7 +299,7 @@ export function setupDialogs(browser) {
       await browser.loadListing();
       browser.focusItem(items[0].key);
     } catch (err) {
-      $("tags-error").textContent = err instanceof ApiError ? err.message : "Could not add the tags.";
+      dialogError(tagsDialog, "tags-error", err, "Could not add the tags.");
       browser.loadListing();
     } finally {
       submit.disabled = false;
