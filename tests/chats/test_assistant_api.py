@@ -227,3 +227,16 @@ def test_the_assistant_page_shows_the_docs_and_the_example(client, account):
     assert example.status_code == 200 and example["Content-Type"].startswith("text/plain")
     assert b"def main(" in example.content
     assert client.post("/chats/assistant/").status_code == 405
+
+
+def test_messages_are_not_notifications_but_their_files_are_uploads(api, chat):
+    """What docs/assistant.md says of the live streams: a message writes no notification (an assistant polls);
+    an attachment gives the "upload finished" of its file, like any upload."""
+    from activity.models import Notification
+
+    before = set(Notification.objects.values_list("pk", flat=True))  # the sign-in's
+    api.post(messages_url(chat), {"content": "text only"}, format="json")
+    assert set(Notification.objects.values_list("pk", flat=True)) == before
+    api.post(messages_url(chat), {"file": [SimpleUploadedFile("a.txt", b"a")]}, format="multipart")
+    [notification] = Notification.objects.exclude(pk__in=before)
+    assert notification.kind == Notification.Kind.UPLOAD_FINISHED and notification.object_type == "file"
