@@ -342,3 +342,12 @@ def test_a_file_damaged_at_rest_ends_the_zip_early_instead_of_zipping_wrong_byte
     with pytest.raises(CryptoError):  # the server aborts the stream: the zip is visibly incomplete
         b"".join(response.streaming_content)
     assert not Event.objects.filter(action="file.downloaded", data__archive=True).exists()
+
+
+def test_an_oversize_archive_body_is_413_and_a_body_that_is_not_json_is_400(alice, settings):
+    ids = [str(uuid.uuid4())] * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 36 + 10)
+    too_big = alice.post("/api/v1/archive", {"files": ids}, format="json")
+    assert too_big.status_code == 413 and too_big.json()["code"] == "request_too_large"
+    not_json = alice.generic("POST", "/api/v1/archive", b"{files: [", content_type="application/json")
+    assert not_json.status_code == 400
+    assert alice.post("/api/v1/archive", b"x", content_type="text/plain").status_code == 415
