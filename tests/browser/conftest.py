@@ -26,6 +26,7 @@ HTTP server in a thread, hence ``transactional_db``.
 """
 
 import contextlib
+import fcntl
 import os
 import re
 import shutil
@@ -120,11 +121,20 @@ def axe_source() -> str:
     machine, pinned to ``AXE_VERSION``); skipped, not failed, where npm is missing and nothing is cached."""
     bundle = AXE_CACHE / "node_modules" / "axe-core" / "axe.min.js"
     package = AXE_CACHE / "node_modules" / "axe-core" / "package.json"
-    if not (bundle.is_file() and f'"version": "{AXE_VERSION}"' in package.read_text(encoding="utf-8")):
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip("npm not found: axe-core cannot be installed")
-        AXE_CACHE.mkdir(parents=True, exist_ok=True)
+
+    def installed() -> bool:
+        return bundle.is_file() and f'"version": "{AXE_VERSION}"' in package.read_text(encoding="utf-8")
+
+    if installed():
+        return bundle.read_text(encoding="utf-8")
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip("npm not found: axe-core cannot be installed")
+    AXE_CACHE.mkdir(parents=True, exist_ok=True)
+    with open(AXE_CACHE / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # test processes running at once install it once
+        if installed():
+            return bundle.read_text(encoding="utf-8")
         subprocess.run(
             [
                 npm,
