@@ -79,6 +79,7 @@ NOT_ACTIONS = {
     "vault.notes.services.version_texts": "a read",
     "vault.notes.services.snippet": "a format",
     "vault.notes.services.rewrap_note_key": "a step of folder moves (audited as the move)",
+    "chats.services.attachments_folder_find": "a read",
     "chats.services.chat_get": "a read",
     "chats.services.chat_key": "a read",
     "chats.services.chat_list": "a read",
