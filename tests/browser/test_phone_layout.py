@@ -113,6 +113,7 @@ def test_phone_header_menu_and_search(browser, live_server, transactional_db):
         expect(box).to_be_visible()
         expect(box).to_be_focused()
         expect(search).to_have_attribute("aria-expanded", "true")
+        shoot(page, "layout-phone-search-open")
         page.keyboard.press("Escape")
         expect(box).to_be_hidden()
         expect(search).to_be_focused()
