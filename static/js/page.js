@@ -131,6 +131,14 @@ document.addEventListener("click", function (event) {
   }
 });
 
+// Tabbing out of the open menu closes it: the panel would otherwise cover what the focus moved to.
+document.addEventListener("focusin", function (event) {
+  for (const toggle of toggles) {
+    if (toggle.panel.id !== "main-nav" || !toggle.isOpen()) continue;
+    if (!toggle.button.contains(event.target) && !toggle.panel.contains(event.target)) toggle.set(false);
+  }
+});
+
 // Back to a wide window: nothing stays open out of sight.
 const wide = window.matchMedia("(min-width: 701px)");
 wide.addEventListener("change", function () {

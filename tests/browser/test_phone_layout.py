@@ -100,6 +100,13 @@ def test_phone_header_menu_and_search(browser, live_server, transactional_db):
         expect(nav).to_be_hidden()
         expect(menu).to_be_focused()
 
+        # Tabbing past its last entry closes it (it would cover where the focus went).
+        menu.click()
+        nav.get_by_role("button", name="Sign out").focus()
+        page.keyboard.press("Tab")
+        expect(nav).to_be_hidden()
+        expect(menu).to_have_attribute("aria-expanded", "false")
+
         # A link in the panel goes where it says.
         menu.click()
         nav.get_by_role("link", name="Trash").click()
