@@ -38,7 +38,7 @@ def test_plain_text_drops_markdown_and_shows_task_boxes():
     text = plain_text(
         "# Trip plan\n\n- [ ] call **Bob** about [the ferry](https://example.org)\n- [x] buy `sun cream`\n"
         "1. [X] book\n\n> *quoted* words\n\n```\ncode stays\n```\n\n| day | place |\n|---|---|\n| 1 | Crete |\n\n"
-        "![a map](map.png) and <b>raw html</b>\n\nnot [ ] a task"
+        "![a map](map.png) and <b>raw html</b>\n\nnot [ ] a task\n\n- call [x] later"
     )
     assert text.splitlines() == [
         "Trip plan",
@@ -51,6 +51,7 @@ def test_plain_text_drops_markdown_and_shows_task_boxes():
         "1 Crete",
         "a map and <b>raw html</b>",
         "not [ ] a task",
+        "call [x] later",  # a box only at an item's start
     ]
 
 

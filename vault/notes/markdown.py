@@ -32,7 +32,7 @@ def render(markdown_text: str) -> str:
     )
 
 
-_TASK = re.compile(r"\[([ xX])\]\s+")
+_TASK = re.compile(r"^\[([ xX])\]\s+")
 TASK_OPEN, TASK_DONE = "☐", "☑"
 
 
