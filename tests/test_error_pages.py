@@ -113,3 +113,15 @@ def test_500_falls_back_to_a_bare_page_when_its_template_fails(monkeypatch):
     monkeypatch.setattr(defaults, "server_error", broken)
     response = errors.server_error(RequestFactory().get("/anything"))
     assert response.status_code == 500 and b"Something went wrong" in response.content
+
+
+@pytest.mark.django_db
+def test_a_form_without_its_csrf_token_gets_the_sites_page():
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_account("alice").user)
+    response = client.post("/logout")
+    assert response.status_code == 403
+    html = page(response)
+    assert_site_page(html)
+    assert 'data-testid="csrf-failed"' in html and "This form has expired" in html
+    assert client.get("/files/").status_code == 200  # still signed in: nothing was changed
