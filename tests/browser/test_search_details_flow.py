@@ -80,6 +80,20 @@ def test_results_show_plain_snippets_marks_and_their_folder(page, live_server, s
     expect(option.get_by_test_id("site-search-where")).to_have_text(" in Taxes")
     expect(option.locator(".ss-snippet")).to_contain_text("Zanzibar Ltd")
 
+    # Hostile names and words stay text: the folder's name is shown as typed, nothing runs.
+    alerts = []
+    page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
+    hostile = services.folder_create(user=user, keys=keys, name='<img src=x onerror=alert(1)> "kayak"')
+    notes.note_create(
+        user=user, keys=keys, title="Paddle", body="<b>kayak</b> <script>alert(2)</script>", folder_id=hostile.pk
+    )
+    page.goto(f"{base}/search/?q=kayak")
+    result = page.get_by_test_id("search-result").filter(has_text="Paddle")
+    expect(result.get_by_test_id("result-folder")).to_have_text('<img src=x onerror=alert(1)> "kayak"')
+    expect(result.get_by_test_id("result-snippet")).to_have_text("<b>kayak</b> <script>alert(2)</script>")
+    expect(result.locator(".result-snippet mark")).to_have_text(["kayak"])
+    assert page.locator("main img[src=x], main script:not([src])").count() == 0 and alerts == []
+
 
 def test_purge_says_the_storage_freed_and_the_usage_agrees(page, live_server):
     base = live_server.url
