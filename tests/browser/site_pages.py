@@ -110,6 +110,7 @@ SIGNED_OUT = [
     ("link", "link", "main h1"),
     ("link-password", "link_password", "input[type=password]"),
     ("link-gone", "link_gone", "main h1"),
+    ("invitation-invalid", "/invite/no-such-invitation", "[data-testid=invitation-invalid]"),
     ("not-found", "/no-such-page", "[data-testid=not-found]"),
 ]
 SIGNED_IN = [
@@ -119,6 +120,7 @@ SIGNED_IN = [
     ("note", "/notes/{note}/", "main h1"),
     ("chats", "/chats/", "main"),
     ("chat", "/chats/{chat}/", "[data-testid=message]"),
+    ("chat-assistant", "/chats/assistant/", "[data-testid=assistant-doc]"),
     ("chat-assistant", "/chats/assistant/", "main h1"),
     ("notifications", "/notifications", ".notif-text"),
     ("activity", "/activity", "main tbody tr"),
