@@ -80,6 +80,12 @@ def test_results_show_plain_snippets_marks_and_their_folder(page, live_server, s
     expect(option.get_by_test_id("site-search-where")).to_have_text(" in Taxes")
     expect(option.locator(".ss-snippet")).to_contain_text("Zanzibar Ltd")
 
+    # With filters the files come from the listing, which has no folder names: each folder is read once.
+    page.goto(f"{base}/search/?q=letter&mime_group=text")
+    result = page.get_by_test_id("search-result").filter(has_text="letter.txt")
+    expect(result.get_by_test_id("result-folder")).to_have_text("Taxes")
+    expect(result.get_by_test_id("result-folder")).to_have_attribute("href", f"/files/{taxes.pk}/")
+
     # Hostile names and words stay text: the folder's name is shown as typed, nothing runs.
     alerts = []
     page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))

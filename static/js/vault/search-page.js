@@ -66,7 +66,26 @@ export function searchPage() {
     const known = item.parent_name !== undefined;
     const text = item.parent_name || (item.parent && !known ? "its folder" : "Files");
     const href = item.parent_url ? localPath(item.parent_url) : folderHref(item.parent);
-    return el("a", { class: "result-folder", href, "data-testid": "result-folder" }, [text]);
+    const pending = item.parent && !known ? item.parent : null; // named once its folder is read (nameFolders)
+    return el("a", { class: "result-folder", href, "data-testid": "result-folder", "data-folder-pending": pending }, [text]);
+  }
+
+  // Results from a listing name their folders by reading each folder once (at most 30 per page of results).
+  const folderNames = new Map(); // folder id -> Promise<name or null>
+  function nameFolders() {
+    const links = [...list.querySelectorAll("a[data-folder-pending]")];
+    const ids = [...new Set(links.map((link) => link.dataset.folderPending))].slice(0, 30);
+    for (const id of ids) {
+      if (!folderNames.has(id)) folderNames.set(id, api("GET", `folders/${id}/`).then((f) => f.name || null, () => null));
+    }
+    for (const link of links) {
+      const name = folderNames.get(link.dataset.folderPending);
+      if (!name) continue;
+      name.then((text) => {
+        if (text) link.textContent = text;
+        link.removeAttribute("data-folder-pending");
+      });
+    }
   }
 
   function resultNode(item, query) {
@@ -101,6 +120,7 @@ export function searchPage() {
 
   function showResults(items, p, count, notes) {
     list.replaceChildren(...items.map((item) => resultNode(item, p.q)));
+    nameFolders();
     const total = typeof count === "number" ? count : items.length;
     const what = [p.q ? `for ${quoted(p.q)}` : null, p.tag ? `tagged ${quoted(p.tag)}` : null].filter(Boolean).join(" ");
     summary.textContent = total ? `${total} result${total === 1 ? "" : "s"}${what ? " " + what : ""}.` : `Nothing found${what ? " " + what : ""}.`;
