@@ -172,11 +172,32 @@ def sign_in_admin(page, site: Site) -> None:
     page.wait_for_url(re.compile(r"/$"))
 
 
+# Dialogs of the pages above: (page name, the button that opens it, what the check calls it).
+DIALOGS = {
+    "note": [("#versions-button", "note-versions"), ("#share-note", "note-share")],
+    "chat": [("#rename-chat", "chat-rename")],
+}
+
+
+def open_dialog(page, button: str, check, name: str) -> None:
+    opener = page.locator(button)
+    expect(opener).to_be_enabled()
+    opener.click()
+    dialog = page.locator("dialog[open]")
+    expect(dialog).to_be_visible()
+    page.wait_for_timeout(300)  # its contents load
+    check(name)
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+
+
 def visit_signed_in(page, site: Site, check) -> None:
     for name, where, ready in SIGNED_IN:
         page.goto(_url(site, where))
         settle(page, ready)
         check(name)
+        for button, dialog in DIALOGS.get(name, ()):
+            open_dialog(page, button, check, dialog)
     # The typed search's suggestions, open under the header's box (behind its button on a phone).
     page.goto(f"{site.base}/notes/")
     settle(page, ".note-item")
