@@ -20,6 +20,7 @@ from chats.audio import probe
 from chats.models import Attachment, Chat, Message
 from locker.crypto.aead import context
 from locker.errors import InvalidInput, LockerError, NotFound
+from locker.units import format_bytes
 from vault.common import clean_title, is_uuid, owned_folder
 from vault.derived.derive import derive_upload
 from vault.files import services as vault_services
@@ -58,7 +59,7 @@ def _clean_content(content) -> str:
         raise InvalidInput(
             "This message is too long.",
             code="message_too_large",
-            errors={"content": [f"At most {settings.LOCKER_MAX_MESSAGE_BYTES} bytes."]},
+            errors={"content": [f"At most {format_bytes(settings.LOCKER_MAX_MESSAGE_BYTES, trim=True)} of text."]},
         )
     return content
 
@@ -227,7 +228,7 @@ def _probe_recording(keys: VaultKeys, upload) -> tuple[str, float | None]:
     """``(MIME type, duration)`` of a recording upload, read through its encrypted blob; refuses what is not one."""
     if upload.size > settings.LOCKER_MAX_AUDIO_SIZE:
         upload.discard()
-        raise AudioTooLarge(f"Recordings are limited to {settings.LOCKER_MAX_AUDIO_SIZE} bytes.")
+        raise AudioTooLarge(f"Recordings are limited to {format_bytes(settings.LOCKER_MAX_AUDIO_SIZE, trim=True)}.")
     reader = PlaintextReader.of_upload(keys.owner_id, upload)
     try:
         mime, duration = probe(reader)
