@@ -130,6 +130,10 @@ def test_phone_header_menu_and_search(browser, live_server, transactional_db):
         expect(page.get_by_role("navigation", name="Main")).to_be_visible()
         expect(page.get_by_role("button", name="Menu")).to_be_hidden()
         expect(page.locator("#site-search-input")).to_be_visible()
+        # Nor does the header push the page sideways at the sizes in between.
+        for width in (701, 760, 900, 1024):
+            page.set_viewport_size({"width": width, "height": 800})
+            assert axe.overflow(page) is None, width
     finally:
         page.context.close()
 
