@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import AppPassword, UnlockSession, User
 from chats.models import Chat, Message
+from locker.units import format_bytes
 from tests.vault.conftest import blob_files
 from vault.models import Derived, File, FileVersion, Folder, Note
 
@@ -249,7 +250,7 @@ def test_a_huge_field_after_a_file_is_a_clear_413_and_keeps_nothing(auth_client,
     response = auth_client.post(path, {"file": SimpleUploadedFile("a.bin", PAYLOAD), "content": big})
     assert response.status_code == 413, response.content
     assert response.json()["code"] == "request_too_large"
-    assert str(settings.DATA_UPLOAD_MAX_MEMORY_SIZE) in response.json()["detail"]
+    assert format_bytes(settings.DATA_UPLOAD_MAX_MEMORY_SIZE) in response.json()["detail"]  # "2.1 MiB"
     assert stored_blobs(blob_dir) == set() and usage(account.user) == 0
 
 
