@@ -74,14 +74,8 @@ def test_every_page_has_no_serious_violation(browser, live_server, transactional
     assert not found, "axe found serious or critical violations:\n" + axe.describe(found)
 
 
-# The file browser and the home page were rebuilt in their own work, which fixes what remains in the file
-# browser: the grid view's tiles carry aria-selected without a role that allows it (axe aria-allowed-attr,
-# critical; static/js/vault/listing.js). Not strict: those cases pass again once that is fixed.
-GRID_TILES = pytest.mark.xfail(
-    strict=False, reason="aria-allowed-attr: the file browser's grid tiles (li.tile) carry aria-selected, no role"
-)
 BROWSER_CASES = [pytest.param("home", size, scheme, id=f"home-{size}-{scheme}") for size, scheme in CASES] + [
-    pytest.param("files", size, scheme, id=f"files-{size}-{scheme}", marks=GRID_TILES) for size, scheme in CASES
+    pytest.param("files", size, scheme, id=f"files-{size}-{scheme}") for size, scheme in CASES
 ]
 
 

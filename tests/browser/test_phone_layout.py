@@ -201,14 +201,7 @@ def test_every_page_fits_360px_with_44px_targets(browser, live_server, transacti
     assert not found, report(found)
 
 
-# The file browser's own dialogs (its rebuild owns them): the share dialog's close button and the preview's
-# previous/next/close buttons are 35px wide (.dialog-head button, .preview-nav button: min-width 2.2rem).
-SMALL_DIALOG_BUTTONS = pytest.mark.xfail(
-    strict=False, reason="tap targets under 44px: the file browser's share dialog close and preview nav buttons"
-)
-
-
-@pytest.mark.parametrize("part", ["home", pytest.param("files", marks=SMALL_DIALOG_BUTTONS)])
+@pytest.mark.parametrize("part", ["home", "files"])
 def test_file_browser_and_home_fit_360px_with_44px_targets(browser, live_server, transactional_db, part):
     site = make_site(live_server.url)
     page = phone_page(browser, SMALL_PHONE)

@@ -132,7 +132,7 @@ def accept_next_dialog(page, expected: str):
 def test_upload_folder_move_rename_versions_trash_restore_download(page, live_server, screenshot):
     base = live_server.url
     signed_in(page, base, "vera")
-    expect(page.get_by_role("link", name="Open your files")).to_be_visible()
+    expect(page.get_by_test_id("open-files")).to_be_visible()  # the home page's "Upload" into the files
 
     # The file browser, empty, from the header.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Files").click()

@@ -247,7 +247,7 @@ export function createBrowser() {
       "data-id": item.id,
       "data-key": keyOf(kind, item.id),
       class: `${base.class || ""}${selected ? " selected" : ""}`.trim() || null,
-      "aria-selected": String(selected),
+      "aria-selected": base["data-testid"] === "item-row" ? String(selected) : null, // rows only (a list item has no such state: its checkbox says it)
       draggable: allowed(item, "move") ? "true" : null,
     };
   }

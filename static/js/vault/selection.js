@@ -18,7 +18,7 @@ export function setupSelection(browser) {
     for (const holder of browser.container().querySelectorAll("[data-key]")) {
       const on = selection.has(holder.dataset.key);
       holder.classList.toggle("selected", on);
-      holder.setAttribute("aria-selected", String(on));
+      if (holder.tagName === "TR") holder.setAttribute("aria-selected", String(on));
       const box = holder.querySelector("[data-pick]");
       if (box) box.checked = on;
     }
