@@ -114,3 +114,16 @@ def test_admin_index_lists_what_an_admin_needs_and_no_internal_tables(admin_clie
     for internal in ("Outstanding tokens", "Blacklisted tokens", "Groups", "token_blacklist", "Unlock sessions"):
         assert internal not in html, internal
     assert admin_client.get("/admin/token_blacklist/outstandingtoken/").status_code == 404
+
+
+def test_the_header_renders_without_create_account_when_the_switch_cannot_be_read(monkeypatch):
+    """An error page (a refused form on a server whose database does not answer) still renders its header."""
+    from django.db import DatabaseError
+
+    from accounts.templatetags import site_switches
+
+    def broken():
+        raise DatabaseError("no such table: accounts_sitesettings")
+
+    monkeypatch.setattr(site_switches, "registration_open", broken)
+    assert site_switches.registration_is_open() is False
