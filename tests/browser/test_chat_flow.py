@@ -13,7 +13,6 @@ import uuid
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
-import pytest
 from playwright.sync_api import expect
 from rest_framework.test import APIClient
 
@@ -25,17 +24,6 @@ from vault.models import File, Folder
 
 CHAT_URL = re.compile(r"/chats/[0-9a-f-]{36}/$")
 NOTES = b"Packing list\n- passport\n- charger\n"
-
-
-@pytest.fixture(autouse=True)
-def blob_dir(settings, tmp_path):
-    """The live server's encrypted blobs go to a per-test directory, not the data dir."""
-    path = tmp_path / "blobs"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "vault": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(path)}},
-    }
-    return path
 
 
 def messages(page):

@@ -12,7 +12,6 @@ import wave
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
@@ -23,17 +22,6 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 SMALL_PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
 NOTES = b"Shopping list\nmilk\neggs\nbread\n" * 40
-
-
-@pytest.fixture(autouse=True)
-def blob_dir(settings, tmp_path):
-    """The live server's encrypted blobs go to a per-test directory, not the data dir."""
-    path = tmp_path / "blobs"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "vault": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(path)}},
-    }
-    return path
 
 
 def wav_bytes(seconds: float = 0.5, rate: int = 8000) -> bytes:

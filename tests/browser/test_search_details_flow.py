@@ -9,7 +9,6 @@ usage went down by. The 404 page has the site header and a way back to the files
 import re
 from urllib.parse import urlsplit
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_vault_flow import signed_in
@@ -17,17 +16,6 @@ from tests.vault.conftest import keys_for, make_upload
 from vault.files import services
 from vault.notes import services as notes
 from vault.trash import services as trash
-
-
-@pytest.fixture(autouse=True)
-def blob_dir(settings, tmp_path):
-    """The live server's encrypted blobs go to a per-test directory, not the data dir."""
-    path = tmp_path / "blobs"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "vault": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(path)}},
-    }
-    return path
 
 
 def test_results_show_plain_snippets_marks_and_their_folder(page, live_server, screenshot):

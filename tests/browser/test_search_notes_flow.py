@@ -13,7 +13,6 @@ import io
 import re
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
@@ -34,17 +33,6 @@ HOSTILE_BODY = """<script>alert(1)</script>
 <img src=x onerror=alert(4)>
 """
 CODE = b'#!/usr/bin/env python3\nprint("<script>alert(5)</script>")\n'
-
-
-@pytest.fixture(autouse=True)
-def blob_dir(settings, tmp_path):
-    """The live server's encrypted blobs go to a per-test directory, not the data dir."""
-    path = tmp_path / "blobs"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "vault": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(path)}},
-    }
-    return path
 
 
 def png_bytes(width: int = 320, height: int = 200) -> bytes:

@@ -6,24 +6,12 @@ and the overall line ends a batch with one sentence. Every result is checked thr
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_vault_flow import row, signed_in
 
 NOTES_V1 = b"notes, first\n"
 NOTES_V2 = b"notes, second and longer\n"
-
-
-@pytest.fixture(autouse=True)
-def blob_dir(settings, tmp_path):
-    """The live server's encrypted blobs go to a per-test directory, not the data dir."""
-    path = tmp_path / "blobs"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "vault": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(path)}},
-    }
-    return path
 
 
 def get(page, base: str, path: str):

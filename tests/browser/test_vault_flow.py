@@ -9,7 +9,6 @@ import os
 import re
 from urllib.parse import urlsplit
 
-import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
@@ -24,17 +23,6 @@ CSV = b"name,amount\nrent,1200\nfood,300\n"
 HOSTILE = "<img src=x onerror=alert(1)>.txt"
 FOLDER_NAME = "<svg onload=alert(2)> & <b>bold"  # names cannot hold "/", so no closing tags
 FOLDER_URL = re.compile(r"/files/[0-9a-f-]{36}/$")
-
-
-@pytest.fixture(autouse=True)
-def blob_dir(settings, tmp_path):
-    """The live server's encrypted blobs go to a per-test directory, not the data dir."""
-    path = tmp_path / "blobs"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "vault": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(path)}},
-    }
-    return path
 
 
 def path_of(page) -> str:
