@@ -59,12 +59,20 @@ def aad_app_password_name(user_id, app_password_id) -> bytes:
     return context("app-password-name", user_id, app_password_id)
 
 
-def app_password_name_seal(*, user_id, app_password_id, udk: bytes, name: str) -> tuple[str, str]:
-    """``(key_wrapped, name_sealed)`` for a new app password: a fresh key wrapped by the UDK, the name under it."""
+def _name_seal(udk: bytes, name: str, *, key_aad: bytes, name_aad: bytes) -> tuple[str, str]:
+    """``(key_wrapped, name_sealed)``: a fresh key wrapped by the UDK, the name sealed under it."""
     key = new_key()
-    key_wrapped = wrap_with_key(key, udk, aad=aad_app_password_key(user_id, app_password_id))
-    sealed = aead.seal(key, name.encode(), aad=aad_app_password_name(user_id, app_password_id))
-    return key_wrapped, b64e(sealed)
+    return wrap_with_key(key, udk, aad=key_aad), b64e(aead.seal(key, name.encode(), aad=name_aad))
+
+
+def app_password_name_seal(*, user_id, app_password_id, udk: bytes, name: str) -> tuple[str, str]:
+    """``(key_wrapped, name_sealed)`` for a new app password."""
+    return _name_seal(
+        udk,
+        name,
+        key_aad=aad_app_password_key(user_id, app_password_id),
+        name_aad=aad_app_password_name(user_id, app_password_id),
+    )
 
 
 def aad_session_name_key(user_id, session_id) -> bytes:
@@ -76,11 +84,10 @@ def aad_session_name(user_id, session_id) -> bytes:
 
 
 def session_name_seal(*, user_id, session_id, udk: bytes, name: str) -> tuple[str, str]:
-    """``(name_key_wrapped, name_sealed)`` for a device's name: a fresh key wrapped by the UDK, the name under it."""
-    key = new_key()
-    key_wrapped = wrap_with_key(key, udk, aad=aad_session_name_key(user_id, session_id))
-    sealed = aead.seal(key, name.encode(), aad=aad_session_name(user_id, session_id))
-    return key_wrapped, b64e(sealed)
+    """``(name_key_wrapped, name_sealed)`` for a device's name."""
+    return _name_seal(
+        udk, name, key_aad=aad_session_name_key(user_id, session_id), name_aad=aad_session_name(user_id, session_id)
+    )
 
 
 class AccountKeys:

@@ -26,13 +26,9 @@ MAX_ARCHIVE_ITEMS = 1000  # ids in one archive request (each folder brings every
 ZIP = OpenApiResponse(OpenApiTypes.BINARY, description="application/zip, streamed while it is built.")
 
 
-def _item(request, keys, kind: str, item) -> dict:
-    serializer = FolderSerializer if kind == "folder" else FileSerializer
-    return serializer(item, context={"keys": keys, "request": request, "_starred": request._starred}).data
-
-
-def _starred_context(request) -> None:
-    request._starred = selectors.starred_ids(user=request.user)
+def _item(context: dict, kind: str, item) -> dict:
+    """One row's item; ``context`` is shared by a response's rows (the starred flags are then read once)."""
+    return (FolderSerializer if kind == "folder" else FileSerializer)(item, context=context).data
 
 
 # --- stars ---------------------------------------------------------------------------------
@@ -78,12 +74,10 @@ class StarredListApi(GenericAPIView):
     @extend_schema(responses={200: BrowseItemSerializer(many=True), **ERRORS}, tags=["vault"])
     def get(self, request):
         """The folders and files you starred that you can still see, the newest star first."""
-        keys = vault_keys(request)
-        _starred_context(request)
-        rows = selectors.starred_list(user=request.user)
-        page = self.paginate_queryset(rows)
+        context = {"keys": vault_keys(request), "request": request}
+        page = self.paginate_queryset(selectors.starred_list(user=request.user))
         return self.get_paginated_response(
-            [{"kind": kind, "at": at, kind: _item(request, keys, kind, item)} for kind, at, item in page]
+            [{"kind": kind, "at": at, kind: _item(context, kind, item)} for kind, at, item in page]
         )
 
 
@@ -101,13 +95,11 @@ class RecentListApi(GenericAPIView):
         raw = request.query_params.get("limit", "30")
         if not raw.isdigit() or not 1 <= int(raw) <= 100:
             raise InvalidInput(errors={"limit": ["A whole number from 1 to 100."]})
-        keys = vault_keys(request)
-        _starred_context(request)
-        rows = selectors.recent_files(user=request.user, limit=int(raw))
-        page = self.paginate_queryset(rows)
+        context = {"keys": vault_keys(request), "request": request}
+        page = self.paginate_queryset(selectors.recent_files(user=request.user, limit=int(raw)))
         return self.get_paginated_response(
             [
-                {"kind": "file", "at": at, "action": action, "file": _item(request, keys, "file", file)}
+                {"kind": "file", "at": at, "action": action, "file": _item(context, "file", file)}
                 for at, action, file in page
             ]
         )
@@ -155,9 +147,13 @@ class ArchiveInput(serializers.Serializer):
 
 
 def _archive(request, *, file_ids, folder_ids, name: str | None):
+    """The zip of a selection, named ``name`` (cleaned); without one, a single folder's own name, else "Locker
+    files"."""
     keys = vault_keys(request)
     entries = selectors.archive_entries(user=request.user, keys=keys, file_ids=file_ids, folder_ids=folder_ids)
     files = [file for _, file in entries if file is not None]
+    one_folder = entries[0][0].split("/", 1)[0] if len(folder_ids) == 1 and not file_ids and entries else None
+    name = _zip_name(name, one_folder or "Locker files")
     user, meta = request.user, RequestMeta.from_request(request)
     sent = []
     response = zip_response(keys, entries, filename=f"{name}.zip", on_complete=lambda: sent.append(True))
@@ -190,19 +186,11 @@ class ArchiveApi(APIView):
     )
     def post(self, request):
         data = validated(ArchiveInput, request.data)
-        keys = vault_keys(request)
-        fallback = "Locker files"
-        if len(data["folders"]) == 1 and not data["files"]:
-            fallback = keys.folder_name(selectors.folder_get(user=request.user, folder_id=data["folders"][0]))
-        return _archive(
-            request, file_ids=data["files"], folder_ids=data["folders"], name=_zip_name(data.get("name"), fallback)
-        )
+        return _archive(request, file_ids=data["files"], folder_ids=data["folders"], name=data.get("name"))
 
 
 class FolderArchiveApi(APIView):
     @extend_schema(responses={(200, "application/zip"): ZIP, **ERRORS}, tags=["vault"])
     def get(self, request, pk):
         """The folder and everything live in it as one zip (a link a page or a client can follow)."""
-        keys = vault_keys(request)
-        folder = selectors.folder_get(user=request.user, folder_id=pk)
-        return _archive(request, file_ids=[], folder_ids=[folder.pk], name=keys.folder_name(folder))
+        return _archive(request, file_ids=[], folder_ids=[pk], name=None)

@@ -167,14 +167,6 @@ def starred_list(*, user) -> list[tuple[str, object, Folder | File]]:
     return rows
 
 
-def starred_ids(*, user) -> set:
-    """The ids of everything the user starred (one query; listings mark their rows with it)."""
-    return {
-        folder_id or file_id
-        for folder_id, file_id in Star.objects.filter(user=user).values_list("folder_id", "file_id")
-    }
-
-
 # What counts as using a file, for the Recent view: the user's own actions (not those of a share's recipient that
 # its owner's log also records, marked "by").
 RECENT_ACTIONS = (

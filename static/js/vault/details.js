@@ -3,6 +3,7 @@
 // (versions, share, rename, move). Toggled by "Details" or the "i" key, remembered in this browser.
 import { $, el, formatBytes, quoted } from "../locker.js";
 import { api, fetchAll, tagChips, timeNode } from "./common.js";
+import { keyOf } from "./listing.js";
 
 const OPEN_KEY = "locker.files.details";
 
@@ -139,10 +140,10 @@ export function setupDetails(browser) {
   $("select-all").addEventListener("change", follow);
 
   browser.actions.details = function (item, kind) {
-    browser.selectOnly(`${kind}:${item.id}`);
+    browser.selectOnly(keyOf(kind, item.id));
     if (panel.hidden) setOpen(true, true);
     else {
-      show({ item, kind, key: `${kind}:${item.id}` }, true);
+      show({ item, kind, key: keyOf(kind, item.id) }, true);
       $("details-h").focus();
     }
   };

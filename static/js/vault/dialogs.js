@@ -4,9 +4,15 @@
 // it left the listing: it is never lost.
 import { $, el, quoted, SIGNED_OUT } from "../locker.js";
 import { api, ApiError, collator, fetchAll, folderHref, parseTags, say, sayError, TRASH_URL } from "./common.js";
+import { keyOf } from "./listing.js";
 
 function itemPath(item, kind) {
   return kind === "folder" ? `folders/${item.id}/` : `files/${item.id}/`;
+}
+
+// The folder an item is in (null: the top level).
+function originOf(o) {
+  return (o.kind === "folder" ? o.item.parent : o.item.folder) || null;
 }
 
 function label(items) {
@@ -26,7 +32,6 @@ function dialogError(dialog, id, err, prefix) {
 
 export function setupDialogs(browser) {
   const { state } = browser;
-  const keyOf = (kind, id) => `${kind}:${id}`;
 
   // --- create a folder ---
 
@@ -158,7 +163,8 @@ export function setupDialogs(browser) {
   // --- move: to a folder chosen in a picker, or dropped on ---
 
   // Moves each item into target ({id, name}; id null: the top level); returns how many moved.
-  async function moveTo(items, target) {
+  async function moveTo(chosen, target) {
+    const items = chosen.filter((o) => originOf(o) !== target.id); // what is already there stays
     if (!items.length) {
       say(`Already in ${target.id ? quoted(target.name) : "the top level"}.`, "info");
       return 0;
@@ -199,10 +205,6 @@ export function setupDialogs(browser) {
     $("move-error").textContent = "";
     moveDialog.showModal();
     showMoveLevel();
-  }
-
-  function originOf(o) {
-    return (o.kind === "folder" ? o.item.parent : o.item.folder) || null;
   }
 
   async function showMoveLevel() {
@@ -253,10 +255,7 @@ export function setupDialogs(browser) {
     const button = $("move-confirm");
     button.disabled = true;
     moveDialog.close();
-    const moved = await moveTo(
-      items.filter((o) => originOf(o) !== target.id),
-      target,
-    );
+    const moved = await moveTo(items, target);
     if (!moved) button.disabled = false;
   });
 

@@ -76,7 +76,7 @@ export function setupDragMove(browser) {
     const items = dragged;
     dragged = null;
     if (target.trash) browser.actions.trashMany(items);
-    else browser.moveTo(items.filter((o) => ((o.kind === "folder" ? o.item.parent : o.item.folder) || null) !== target.id), target);
+    else browser.moveTo(items, target);
   });
   document.addEventListener("dragend", function () {
     dragged = null;

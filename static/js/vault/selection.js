@@ -3,7 +3,7 @@
 // remove it, a click on a row's empty part to select just it. With anything selected, the selection bar offers:
 // download as one zip (a form post, so the browser streams it to disk), move, add tags, move to the trash.
 // browser.selection holds "kind:id" keys; browser.selected() gives the items.
-import { $, el, quoted } from "../locker.js";
+import { $, el } from "../locker.js";
 import { API, root } from "./common.js";
 
 export function setupSelection(browser) {
@@ -153,9 +153,4 @@ export function setupSelection(browser) {
     else if (what === "tag") browser.actions.tagMany(items);
     else if (what === "trash") browser.actions.trashMany(items);
   });
-
-  // Phones: the bar is at the bottom of the screen; the page gets room for it (CSS: .has-selection).
-  browser.selectionLabel = function (items) {
-    return items.length === 1 ? quoted(items[0].item.name) : `${items.length} items`;
-  };
 }
