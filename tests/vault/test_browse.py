@@ -351,3 +351,20 @@ def test_an_oversize_archive_body_is_413_and_a_body_that_is_not_json_is_400(alic
     not_json = alice.generic("POST", "/api/v1/archive", b"{files: [", content_type="application/json")
     assert not_json.status_code == 400
     assert alice.post("/api/v1/archive", b"x", content_type="text/plain").status_code == 415
+
+
+def test_a_file_part_sent_to_the_archive_or_a_star_is_refused_and_nothing_stays(alice, blob_dir):
+    t = tree(alice)
+    stored = sorted(p for p in blob_dir.rglob("*") if p.is_file())
+    sneaky = alice.post(
+        "/api/v1/archive", {"files": [t["top"]["id"]], "file": [SimpleUploadedFile("x.bin", b"x" * 5000)]}
+    )
+    assert sneaky.status_code == 400 and sneaky.json()["code"] == "files_not_accepted"
+    star = alice.generic(
+        "PUT",
+        f"/api/v1/files/{t['top']['id']}/star",
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.bin"\r\n\r\nxxxx\r\n--b--\r\n',
+        content_type="multipart/form-data; boundary=b",
+    )
+    assert star.status_code == 204  # the body is never read: starring takes none, and stores nothing
+    assert sorted(p for p in blob_dir.rglob("*") if p.is_file()) == stored
