@@ -1,11 +1,15 @@
 """Sharing a folder of 5,000 and of 50,000 files with another user and revoking it; listing a shared folder of
-10,000 files as the recipient beside the owner.
+10,000 files as the recipient beside the owner; searching the content words of a shared folder as the recipient
+beside the owner.
 
 The folders are seeded with rows whose keys are wrapped and names sealed as uploads do (``bench_listing.seed``).
 Share and revoke go through the real API in-process (``POST /api/v1/shares/``, ``DELETE /api/v1/shares/{id}/``),
 three rounds each, with their SQL queries and key operations counted (every AEAD seal and open, and every X25519
 exchange: wraps, unwraps and sealed fields). Listing reads every page (50 per page) of
-``GET /api/v1/files/?folder=<id>`` as the owner and as the recipient, interleaved, three rounds.
+``GET /api/v1/files/?folder=<id>`` as the owner and as the recipient, interleaved, three rounds. Search seeds a
+folder whose files each have 100 content words (the owner's blind-index tokens and the sealed word list an upload
+makes) and asks ``GET /api/v1/search?q=..&folder=<id>`` as both, interleaved: the owner through the index, the
+recipient by opening each file's word list with the share's keys (docs/sharing.md).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from unittest import mock
 
 SIZES = [int(n) for n in os.environ.get("BENCH_SHARING_SIZES", "5000,50000").split(",")]
 LISTED = int(os.environ.get("BENCH_SHARING_LISTED", "10000"))
+SEARCHED = int(os.environ.get("BENCH_SHARING_SEARCHED", "2000"))
+WORDS_PER_FILE = 100
 ROUNDS = 3
 
 
@@ -83,6 +89,46 @@ def _pages(client, folder_id) -> list[float]:
         page += 1
 
 
+def _seed_words(owner, keys, folder) -> None:
+    """Give each file of ``folder`` 100 content words as an upload would: index tokens and a sealed word list.
+    Every file has "everywhere"; one in a hundred has "seldomword"; the rest come from 5,000 made-up words."""
+    import random
+
+    from vault.models import ContentWords, File, SearchToken
+    from vault.search.index import index_item
+
+    rng = random.Random(7)
+    vocabulary = [f"{rng.choice('bcdfgklmnprstv')}{rng.randrange(10**6):06d}word" for _ in range(5000)]
+    files = list(File.objects.filter(folder=folder).select_related("current_version"))
+    folder_key = keys.folder_key(folder)
+    rows = []
+    for n, file in enumerate(files):
+        words = ["everywhere", *rng.sample(vocabulary, WORDS_PER_FILE - 2)] + (["seldomword"] if n % 100 == 0 else [])
+        index_item(
+            owner_id=owner.pk,
+            keys=keys.search,
+            kind=SearchToken.Kind.FILE,
+            item_id=file.pk,
+            fields={"name": [f"document {n:05d}.txt"], "content": words},
+        )
+        content_key = keys.content_key(file.current_version, keys.file_key(file, folder_key))
+        rows.append(
+            ContentWords(
+                version_id=file.current_version_id,
+                words_sealed=keys.seal_words(content_key, file.current_version_id, words),
+            )
+        )
+    ContentWords.objects.bulk_create(rows, batch_size=500)
+
+
+def _search(client, folder_id: str, query: str) -> float:
+    start = time.perf_counter()
+    response = client.get("/api/v1/search", {"q": query, "folder": folder_id})
+    elapsed = (time.perf_counter() - start) * 1000
+    assert response.status_code == 200 and response.json()["count"], response.content
+    return elapsed
+
+
 def run() -> str:
     from bench.bench_listing import percentile, seed
     from tests.factories import make_account
@@ -132,6 +178,24 @@ def run() -> str:
         for who, times in by.items()
     ]
     ratio = statistics.median(by["recipient"]) / statistics.median(by["owner"])
+
+    searched = services.folder_create(user=owner.user, keys=keys, name="searched")
+    seed(owner.user, keys, searched, SEARCHED)
+    _seed_words(owner.user, keys, searched)
+    body = {"item": str(searched.pk), "username": "recipient", "permission": "view"}
+    assert alice.post("/api/v1/shares/", body, format="json").status_code == 201
+    queries = {"seldomword": "1 in 100 files", "everywhere": "every file", "every": "a prefix, every file"}
+    found = {(query, who): [] for query in queries for who in ("owner", "recipient")}
+    for _ in range(ROUNDS + 2):
+        for query in queries:
+            for who, client in (("owner", alice), ("recipient", bob)):
+                found[query, who].append(_search(client, str(searched.pk), query))
+    searching = [
+        f"| `{query}` ({what}) | {statistics.median(found[query, 'owner']):.0f} | "
+        f"{statistics.median(found[query, 'recipient']):.0f} | "
+        f"{statistics.median(found[query, 'recipient']) / statistics.median(found[query, 'owner']):.1f} |"
+        for query, what in queries.items()
+    ]
     return "\n".join(
         [
             "## Sharing a folder with another user",
@@ -156,5 +220,14 @@ def run() -> str:
             "| who | pages | p50 ms/page | p95 ms/page |",
             "|---|---:|---:|---:|",
             *listing,
+            "",
+            f"Searching a shared folder of {SEARCHED:,} files with {WORDS_PER_FILE} content words each",
+            f"(`GET /api/v1/search?q=..&folder=<id>`, first page), both interleaved, {ROUNDS + 2} rounds:",
+            "the owner asks the blind index; the recipient opens every file's name and sealed word list with the",
+            "share's keys, so the recipient's time grows with the folder's size (`docs/sharing.md`).",
+            "",
+            "| query | owner p50 ms | recipient p50 ms | recipient ÷ owner |",
+            "|---|---:|---:|---:|",
+            *searching,
         ]
     )

@@ -332,6 +332,21 @@ class VaultKeys:
     def open_excerpt(self, content_key: bytes, version_id, sealed: str) -> str:
         return open_text(self._excerpt_key(content_key), sealed, aad=context("text-excerpt", self.owner_id, version_id))
 
+    @staticmethod
+    def _words_key(content_key: bytes) -> bytes:
+        return hkdf(content_key, info=b"locker content words v1")
+
+    def seal_words(self, content_key: bytes, version_id, words: list[str]) -> str:
+        """A version's distinct content words, sorted (``ContentWords.words_sealed``): a share's recipient searches
+        them (docs/sharing.md)."""
+        text = "\n".join(sorted(set(words)))
+        return seal_text(self._words_key(content_key), text, aad=context("content-words", self.owner_id, version_id))
+
+    def open_words(self, content_key: bytes, version_id, sealed: str) -> list[str]:
+        """The sorted words :meth:`seal_words` sealed."""
+        text = open_text(self._words_key(content_key), sealed, aad=context("content-words", self.owner_id, version_id))
+        return text.split("\n") if text else []
+
     def preview_key(self, derived, file_key: bytes) -> bytes:
         """The content key of a version's thumbnail (``Derived.preview_key_wrapped``)."""
         return unwrap_with_key(

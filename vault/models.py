@@ -231,6 +231,24 @@ class Derived(models.Model):
         return f"derived data of {self.version_id}"
 
 
+class ContentWords(models.Model):
+    """The distinct words of a version's extracted text (those its ``content`` tokens were made from), sorted and
+    sealed under a key derived from the version's content key (``vault.keys.VaultKeys.seal_words``).
+
+    The owner searches content through the blind index; a share's recipient, who must not hold the owner's index
+    keys, searches the words of what is shared here, opened with the keys the share gives (docs/sharing.md). As
+    readable as the file's bytes, no more. A table of its own so that listings, which read ``Derived``, never load it.
+    """
+
+    version = models.OneToOneField(
+        FileVersion, on_delete=models.CASCADE, primary_key=True, related_name="content_words"
+    )
+    words_sealed = models.TextField()
+
+    def __str__(self):
+        return f"content words of {self.version_id}"
+
+
 class TagIndex(models.Model):
     """One tag of one item, for tag counts and tag filters without a plaintext tag table.
 

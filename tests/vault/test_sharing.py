@@ -505,6 +505,76 @@ def test_a_recipient_searches_names_and_tags_inside_a_shared_folder_and_nothing_
     assert bob.get("/api/v1/search", {"q": "report"}).json()["results"] == []  # his own vault: nothing
 
 
+def test_a_recipient_finds_the_content_words_of_files_and_notes_inside_a_shared_folder(alice, bob_account):
+    """Content words reach a recipient through the sealed word list of each version (opened with the share's keys),
+    never through the owner's index keys: the owner's other files with the same words stay out of reach."""
+    folder, files = folder_with_files(
+        alice, files=(("minutes.txt", b"The wombatquill migrates northward in May."), ("plain.txt", b"nothing"))
+    )
+    sub = alice.post("/api/v1/folders/", {"name": "deeper", "parent": folder["id"]}, format="json").json()
+    alice.post("/api/v1/files/", {"file": [SimpleUploadedFile("deep.txt", b"wombatquill again")], "folder": sub["id"]})
+    note = alice.post(
+        "/api/v1/notes/", {"title": "Diary", "body": "a *northward* walk", "folder": folder["id"]}, format="json"
+    )
+    assert note.status_code == 201, note.content
+    private = alice.post("/api/v1/files/", {"file": [SimpleUploadedFile("own.txt", b"wombatquill in private")]})
+    assert private.status_code == 201
+    assert share(alice, folder["id"], permission="edit").status_code == 201
+    bob = bearer(bob_account)
+
+    def found(query, **params):
+        response = bob.get("/api/v1/search", {"q": query, "folder": folder["id"], **params})
+        assert response.status_code == 200, response.content
+        return sorted(r["name"] for r in response.json()["results"])
+
+    assert found("wombatquill") == ["minutes.txt"]
+    assert found("wombatq", recursive="1") == ["deep.txt", "minutes.txt"]  # a prefix of a content word
+    assert found("northward") == ["Diary", "minutes.txt"]  # a note's text too
+    assert found("northward wombatquill") == ["minutes.txt"]  # every word, across fields
+    assert found("wombatquills") == [] and found("private", recursive="1") == []
+    hit = bob.get("/api/v1/search", {"q": "migrates", "folder": folder["id"]}).json()["results"][0]
+    assert "wombatquill migrates northward" in hit["snippet"]  # the words around it, opened with the share's keys
+
+    # what the recipient writes is found by both: by him through its word list, by the owner through her index
+    written = bob.post(
+        "/api/v1/files/", {"file": [SimpleUploadedFile("by bob.txt", b"zebrafinch sightings")], "folder": folder["id"]}
+    )
+    assert written.status_code == 201, written.content
+    assert found("zebrafinch") == ["by bob.txt"]
+    assert [r["name"] for r in alice.get("/api/v1/search", {"q": "zebrafinch"}).json()["results"]] == ["by bob.txt"]
+    # a new version's words replace the old ones
+    put = bob.generic(
+        "PUT", f"/api/v1/files/{files['minutes.txt']}/content", b"quiet now", content_type="application/octet-stream"
+    )
+    assert put.status_code == 200, put.content
+    assert found("wombatquill") == [] and found("quiet") == ["minutes.txt"]
+
+
+def test_files_stored_before_word_lists_were_kept_get_them_when_the_owner_reindexes(alice, account, bob_account):
+    from vault.models import ContentWords
+
+    folder, _ = folder_with_files(alice, files=(("old.txt", b"heliotrope summary"),))
+    share(alice, folder["id"])
+    ContentWords.objects.all().delete()  # as stored by an earlier release
+    bob = bearer(bob_account)
+    assert bob.get("/api/v1/search", {"q": "heliotrope", "folder": folder["id"]}).json()["results"] == []
+    assert alice.post("/api/v1/search/reindex").status_code == 200
+    results = bob.get("/api/v1/search", {"q": "heliotrope", "folder": folder["id"]}).json()["results"]
+    assert [r["name"] for r in results] == ["old.txt"]
+    assert ContentWords.objects.count() == 1
+
+
+def test_a_revoked_recipient_finds_nothing_more(alice, bob_account):
+    folder, _ = folder_with_files(alice, files=(("kept.txt", b"marmalade recipe"),))
+    made = share(alice, folder["id"]).json()
+    bob = bearer(bob_account)
+    assert len(bob.get("/api/v1/search", {"q": "marmalade", "folder": folder["id"]}).json()["results"]) == 1
+    assert alice.delete(f"/api/v1/shares/{made['id']}/").status_code == 204
+    after = bob.get("/api/v1/search", {"q": "marmalade", "folder": folder["id"]})
+    assert after.status_code == 404, after.content  # the folder is a stranger's again
+    assert bob.get("/api/v1/search", {"q": "marmalade"}).json()["results"] == []
+
+
 def test_a_recipient_with_little_storage_of_their_own_writes_into_a_share_at_the_owners_expense(alice, bob_account):
     """The early size check (before the body is read) asks the quota of whoever pays: the owner."""
     from accounts.models import User

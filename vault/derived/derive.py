@@ -9,7 +9,8 @@ row next to the version. Videos and other types get no thumbnail (no pure-Python
 grab a video frame without a system binary such as ffmpeg).
 
 Text (``text/*``, JSON, XML, and a PDF's first pages) is split into words that feed the blind
-index of the file (field ``content``). Its beginning (at most ``MAX_EXCERPT_BYTES`` of UTF-8) is kept
+index of the file (field ``content``) and are kept, sorted and sealed, for a share's recipient to search
+(:class:`~vault.models.ContentWords`). Its beginning (at most ``MAX_EXCERPT_BYTES`` of UTF-8) is kept
 sealed (``Derived.text_sealed``, under a key derived from the version's content key:
 :meth:`vault.keys.VaultKeys.seal_excerpt`), so that a search can show the words around a match; it is
 opened only while answering the reader's search. Extracted text is never stored readable, in the
@@ -48,7 +49,7 @@ from locker.crypto.stream import Encryptor, decrypt_iter
 from locker.errors import NotFound
 from vault.derived import preview_worker
 from vault.keys import VaultKeys, aad_blob, aad_preview
-from vault.models import Derived, File, FileVersion
+from vault.models import ContentWords, Derived, File, FileVersion
 from vault.transfers.blobs import BlobWriter, blob_delete, blob_open
 from vault.transfers.downloads import plaintext_chunks
 
@@ -430,6 +431,9 @@ def derived_store(
         )
     FileVersion.derived.related.set_cached_value(version, derived)  # serializers read it without a query
     if result is not None and result.words:
+        ContentWords.objects.create(
+            version=version, words_sealed=keys.seal_words(keys.content_key(version, file_key), version.pk, result.words)
+        )
         return result.words
     if previous_version_id and Derived.objects.filter(version_id=previous_version_id, text_indexed=True).exists():
         return []  # the old version's words must go
@@ -438,17 +442,18 @@ def derived_store(
 
 @dataclass
 class ContentText:
-    """What a file's current version's content gives search, read again: its words, and its text excerpt sealed
-    (empty when the version already has one or has no text)."""
+    """What a file's current version's content gives search, read again: its words, and its text excerpt and word
+    list sealed (each empty when the version already has one or has no text)."""
 
     words: list[str] = field(default_factory=list, repr=False)
     version_id: object = None
     excerpt_sealed: str = field(default="", repr=False)
+    words_sealed: str = field(default="", repr=False)
 
 
 def current_content_text(*, keys: VaultKeys, file_id) -> ContentText:
     """The content words of a file's current version, read again from its content (they are never stored), and
-    its sealed text excerpt if the version has none yet (stored before excerpts were kept).
+    its sealed text excerpt and word list if the version has none yet (stored before they were kept).
 
     Used when the file's index is rebuilt (``reindex``), so that its content stays searchable; run before the
     file's transaction, never inside one.
@@ -462,19 +467,26 @@ def current_content_text(*, keys: VaultKeys, file_id) -> ContentText:
     if not result.words:
         logger.warning("Content words of version %s could not be read again: %s", version.pk, result.preview_error)
         return ContentText()
+    owner_keys = keys.for_owner(file.owner_id)
+    content_key = owner_keys.content_key(version, owner_keys.file_key(file))
     sealed = ""
     if not derived.text_sealed and result.text:
-        owner_keys = keys.for_owner(file.owner_id)
-        sealed = owner_keys.seal_excerpt(
-            owner_keys.content_key(version, owner_keys.file_key(file)), version.pk, result.text
-        )
-    return ContentText(words=result.words, version_id=version.pk, excerpt_sealed=sealed)
+        sealed = owner_keys.seal_excerpt(content_key, version.pk, result.text)
+    words_sealed = ""
+    if not ContentWords.objects.filter(version=version).exists():
+        words_sealed = owner_keys.seal_words(content_key, version.pk, result.words)
+    return ContentText(words=result.words, version_id=version.pk, excerpt_sealed=sealed, words_sealed=words_sealed)
 
 
 def excerpt_store(content: ContentText) -> None:
-    """Keep a text excerpt read again by :func:`current_content_text` (only where the version has none)."""
+    """Keep a text excerpt and a word list read again by :func:`current_content_text` (only where the version has
+    none)."""
     if content.excerpt_sealed:
         Derived.objects.filter(version_id=content.version_id, text_sealed="").update(text_sealed=content.excerpt_sealed)
+    if content.words_sealed and FileVersion.objects.filter(pk=content.version_id).exists():
+        ContentWords.objects.get_or_create(
+            version_id=content.version_id, defaults={"words_sealed": content.words_sealed}
+        )
 
 
 def current_content_words(*, keys: VaultKeys, file_id) -> list[str]:
@@ -490,6 +502,21 @@ def excerpt_read(*, keys: VaultKeys, file: File) -> str:
         return ""
     keys = keys.for_owner(file.owner_id)
     return keys.open_excerpt(keys.content_key(version, keys.file_key(file)), version.pk, derived.text_sealed)
+
+
+def words_read(*, keys: VaultKeys, files: list[File]) -> dict:
+    """The content words of each file's current version, opened with the reader's keys: ``{file id: sorted
+    words}`` (files without any are left out). One query for the lot; each list is one decryption."""
+    by_version = {file.current_version_id: file for file in files if file.current_version_id}
+    out = {}
+    for version_id, sealed in ContentWords.objects.filter(version_id__in=list(by_version)).values_list(
+        "version_id", "words_sealed"
+    ):
+        file = by_version[version_id]
+        owner_keys = keys.for_owner(file.owner_id)
+        content_key = owner_keys.content_key(file.current_version, owner_keys.file_key(file))
+        out[file.pk] = owner_keys.open_words(content_key, version_id, sealed)
+    return out
 
 
 def preview_blobs(versions) -> list[str]:

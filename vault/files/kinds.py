@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from locker.errors import NotFound
 from vault import kinds
-from vault.derived.derive import current_content_text, excerpt_read, excerpt_store
+from vault.derived.derive import current_content_text, excerpt_read, excerpt_store, words_read
 from vault.files.services import index_file, index_folder
 from vault.models import File, Folder, SearchToken
 from vault.notes.markdown import plain_text
@@ -123,6 +123,7 @@ def register() -> None:
             reindex=reindex_files,
             select_related=("folder", "current_version__derived"),
             scan_defer=("current_version__derived__text_sealed",),
+            content_words=lambda keys, files: words_read(keys=keys, files=files),
         )
     )
     kinds.register(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from locker.crypto.blind import tokenize
 from vault import kinds
 from vault.files.kinds import place_of
 from vault.models import Note, SearchToken
@@ -42,6 +43,11 @@ def _texts(keys, note: Note) -> tuple[str, str, list[str]]:
     return notes.note_title(keys, note, key), notes.note_body(keys, note, key), notes.note_tags(keys, note, key)
 
 
+def body_words(keys, items: list[Note]) -> dict:
+    """The words of each note's text (a share's recipient searches them: docs/sharing.md)."""
+    return {note.pk: sorted(tokenize(notes.note_body(keys, note, keys.note_key(note)))) for note in items}
+
+
 def reindex_notes(user, keys, step) -> int:
     return kinds.reindex_rows(
         Note.objects.filter(owner=user),
@@ -60,5 +66,6 @@ def register() -> None:
             describe=describe_note,
             reindex=reindex_notes,
             select_related=("folder",),
+            content_words=body_words,
         )
     )

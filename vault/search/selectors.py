@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from django.db import transaction
 from django.db.models import Count, Max, Q, QuerySet
 
-from locker.crypto.blind import prefixes, tokenize
+from locker.crypto.blind import MAX_PREFIX, MIN_PREFIX, prefixes, tokenize
 from vault import kinds
 from vault.models import File, Folder, IndexPending, Note, SearchToken, TagIndex
 from vault.search.index import MAX_QUERY_WORDS, apply_pending, matching_items
@@ -64,10 +66,10 @@ def search(*, user, keys, query: str, kinds: list[str] | None = None, narrow=Non
 
 def search_shared(*, user, keys, query: str, folder_ids, kinds: list[str] | None = None, narrow=None) -> list[dict]:
     """Search inside a folder someone shares with ``user``: the owner's blind-index keys stay with the owner (a
-    recipient holding them could test words against the owner's whole index), so the names and tags of the items
-    below the folder are opened with the share's keys and matched here as the index matches them (each word, or a
-    prefix of 3 or more characters, in the name or a tag). Content words are the owner's to search
-    (docs/sharing.md). Same result rows and ranking as :func:`search`."""
+    recipient holding them could test words against the owner's whole index), so the items below the folder are
+    opened with the share's keys and matched here as the index matches them: each word, or a prefix of 3 or more
+    characters, in the name, a tag or the content (a file's sealed word list, a note's text: docs/sharing.md).
+    Same result rows and ranking as :func:`search`."""
     from vault import access
     from vault import kinds as registry
 
@@ -81,14 +83,38 @@ def search_shared(*, user, keys, query: str, folder_ids, kinds: list[str] | None
             candidates = narrow(kind.name, candidates)
         # every item below the folder is opened to match its name and tags: described without the query's words
         # (no snippet, so a file's text excerpt stays unread); the page's results are described again with them
-        for item in candidates.select_related(*kind.select_related).defer(*kind.scan_defer):
+        items = list(candidates.select_related(*kind.select_related).defer(*kind.scan_defer))
+        content = kind.content_words(keys, items) if kind.content_words else {}
+        for item in items:
             view = kind.describe(keys, item, [])
             own = [w for text in [view.name, *view.tags] for w in tokenize(text)]
-            hits = [sum(t == w or (len(w) >= 3 and w[:16] in prefixes(t)) for t in own) for w in words]
+            hits = [_hits(word, own, content.get(item.pk, ())) for word in words]
             if all(hits):
                 ranked.append((-sum(hits), -getattr(item, kind.date_field).timestamp(), str(item.pk), kind.name, item))
     ranked.sort(key=lambda row: row[:3])
     return [{"kind": name, "item": item, "score": -score, "words": words} for score, _, _, name, item in ranked]
+
+
+def _hits(word: str, own: list[str], content) -> int:
+    """How many tokens of an item the blind index would match for ``word``: in its name and tags each matching word
+    counts, in its content (sorted words) the exact word and the prefix count once each, as the index's tokens do."""
+    hits = sum(t == word or (len(word) >= MIN_PREFIX and word[:MAX_PREFIX] in prefixes(t)) for t in own)
+    if content:
+        hits += _contains(content, word)
+        if len(word) >= MIN_PREFIX:
+            start = word[:MAX_PREFIX]
+            at = bisect_left(content, start)
+            while at < len(content) and content[at].startswith(start):
+                if len(content[at]) > len(start):
+                    hits += 1
+                    break
+                at += 1
+    return hits
+
+
+def _contains(words, word: str) -> bool:
+    at = bisect_left(words, word)
+    return at < len(words) and words[at] == word
 
 
 class SearchResults:
