@@ -42,6 +42,8 @@ class ItemKind:
     select_related: tuple[str, ...] = ()  # what ``describe`` reads beside the row
     scan_defer: tuple[str, ...] = ()  # what a scan of many rows leaves unread (describe without words needs none)
     wipe: Callable[[Any], None] | None = None  # (user): delete the user's items (account deletion, admin reset)
+    # (keys, item) -> its name and tags as the reader opens them, for a scan of many items (else ``describe``)
+    texts: Callable[[Any, Any], list[str]] | None = None
     # (keys, items) -> {item id: its content words}: what a share's recipient searches beside names and tags
     content_words: Callable[[Any, list], dict] | None = None
 

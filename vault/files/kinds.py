@@ -123,6 +123,7 @@ def register() -> None:
             reindex=reindex_files,
             select_related=("folder", "current_version__derived"),
             scan_defer=("current_version__derived__text_sealed",),
+            texts=lambda keys, file: [keys.file_name(file), *keys.file_tags(file)],
             content_words=lambda keys, files: words_read(keys=keys, files=files),
         )
     )
@@ -135,5 +136,6 @@ def register() -> None:
             reindex=reindex_folders,
             folder_field="parent_id",
             select_related=("parent",),
+            texts=lambda keys, folder: [keys.folder_name(folder), *keys.folder_tags(folder)],
         )
     )

@@ -43,6 +43,11 @@ def _texts(keys, note: Note) -> tuple[str, str, list[str]]:
     return notes.note_title(keys, note, key), notes.note_body(keys, note, key), notes.note_tags(keys, note, key)
 
 
+def title_and_tags(keys, note: Note) -> list[str]:
+    key = keys.note_key(note)
+    return [notes.note_title(keys, note, key), *notes.note_tags(keys, note, key)]
+
+
 def body_words(keys, items: list[Note]) -> dict:
     """The words of each note's text (a share's recipient searches them: docs/sharing.md)."""
     return {note.pk: sorted(tokenize(notes.note_body(keys, note, keys.note_key(note)))) for note in items}
@@ -66,6 +71,7 @@ def register() -> None:
             describe=describe_note,
             reindex=reindex_notes,
             select_related=("folder",),
+            texts=title_and_tags,
             content_words=body_words,
         )
     )

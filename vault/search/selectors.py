@@ -81,13 +81,13 @@ def search_shared(*, user, keys, query: str, folder_ids, kinds: list[str] | None
         candidates = access.items(user, kind.model).filter(**{f"{kind.folder_field}__in": folder_ids}, **kind.live)
         if narrow is not None:
             candidates = narrow(kind.name, candidates)
-        # every item below the folder is opened to match its name and tags: described without the query's words
-        # (no snippet, so a file's text excerpt stays unread); the page's results are described again with them
+        # every item below the folder is opened to match its name, tags and content words (a file's text excerpt
+        # stays unread); the page's results are described with the query's words by the serializer
         items = list(candidates.select_related(*kind.select_related).defer(*kind.scan_defer))
         content = kind.content_words(keys, items) if kind.content_words else {}
         for item in items:
-            view = kind.describe(keys, item, [])
-            own = [w for text in [view.name, *view.tags] for w in tokenize(text)]
+            texts = kind.texts(keys, item) if kind.texts else [(view := kind.describe(keys, item, [])).name, *view.tags]
+            own = [w for text in texts for w in tokenize(text)]
             hits = [_hits(word, own, content.get(item.pk, ())) for word in words]
             if all(hits):
                 ranked.append((-sum(hits), -getattr(item, kind.date_field).timestamp(), str(item.pk), kind.name, item))
