@@ -32,6 +32,7 @@ export function searchPage() {
       min_mb: number("f-min"),
       max_mb: number("f-max"),
       tag: $("f-tag").value.trim(),
+      folder: $("f-folder").value,
     };
   }
 
@@ -39,7 +40,7 @@ export function searchPage() {
     const params = new URLSearchParams();
     if (p.q) params.set("q", p.q);
     for (const type of p.types) params.append("type", type);
-    for (const key of ["mime_group", "after", "before", "min_mb", "max_mb", "tag"]) if (p[key]) params.set(key, p[key]);
+    for (const key of ["mime_group", "after", "before", "min_mb", "max_mb", "tag", "folder"]) if (p[key]) params.set(key, p[key]);
     const text = params.toString();
     return text ? `?${text}` : "";
   }
@@ -55,6 +56,48 @@ export function searchPage() {
     $("f-min").value = params.get("min_mb") || "";
     $("f-max").value = params.get("max_mb") || "";
     $("f-tag").value = params.get("tag") || "";
+    const folder = params.get("folder") || "";
+    $("f-folder").value = /^[0-9a-f-]{36}$/i.test(folder) ? folder : "";
+    showScope();
+  }
+
+  // --- a search inside one folder and the folders below it (?folder=<id>: its own or one shared with the reader) ---
+
+  function showScope() {
+    const id = $("f-folder").value;
+    $("search-scope").hidden = !id;
+    if (!id) return;
+    $("scope-folder").href = folderHref(id);
+    $("scope-folder").textContent = "this folder";
+    api("GET", `folders/${id}/`).then(
+      (folder) => {
+        if ($("f-folder").value === id) $("scope-folder").textContent = quoted(folder.name);
+      },
+      () => {},
+    );
+  }
+
+  $("scope-clear").addEventListener("click", function () {
+    $("f-folder").value = "";
+    showScope();
+    run();
+    qInput.focus();
+  });
+
+  // The search API's parameters for words in a folder, with the form's filters.
+  function inFolderParams(p, kinds) {
+    const params = new URLSearchParams({ q: p.q, folder: p.folder, recursive: "1", page_size: "50", kind: kinds.join(",") });
+    if (p.mime_group) params.set("mime_group", p.mime_group);
+    if (p.min_mb) params.set("min_size", String(Math.ceil(Number(p.min_mb) * 1024 * 1024)));
+    if (p.max_mb) params.set("max_size", String(Math.floor(Number(p.max_mb) * 1024 * 1024)));
+    if (p.after) params.set("modified_after", new Date(`${p.after}T00:00:00`).toISOString());
+    if (p.before) {
+      const end = new Date(`${p.before}T00:00:00`);
+      end.setDate(end.getDate() + 1);
+      params.set("modified_before", end.toISOString());
+    }
+    if (p.tag) params.set("tag", p.tag);
+    return params;
   }
 
   // --- results ---
@@ -129,9 +172,9 @@ export function searchPage() {
     $("results-more").hidden = !state.next;
   }
 
-  function prompt() {
+  function prompt(text) {
     list.replaceChildren();
-    summary.textContent = "Type words to search for, or choose a tag.";
+    summary.textContent = text || "Type words to search for, or choose a tag.";
     $("results-notes").replaceChildren();
     $("results-empty").hidden = true;
     $("results-more").hidden = true;
@@ -150,10 +193,11 @@ export function searchPage() {
     const fileOnly = Boolean(p.mime_group || p.min_mb || p.max_mb);
     let kinds = p.noType ? [] : p.types.length ? p.types : KINDS;
     if (fileOnly) kinds = kinds.filter((k) => k === "file");
+    if (p.folder) kinds = kinds.filter((k) => k !== "message"); // chat messages live in no folder
     $("file-only-hint").classList.toggle("active", fileOnly);
     state.next = null;
-    if (!p.q && !p.tag && !fileOnly && !p.after && !p.before) {
-      prompt();
+    if (!p.q && (p.folder || (!p.tag && !fileOnly && !p.after && !p.before))) {
+      prompt(p.folder ? "Type words to search for in this folder." : undefined);
       return;
     }
     if (!kinds.length) {
@@ -164,7 +208,14 @@ export function searchPage() {
     summary.textContent = "Searching…";
     $("results").setAttribute("aria-busy", "true");
     try {
-      if (p.q && !p.tag && !fileOnly && !p.after && !p.before) {
+      if (p.folder) {
+        // inside a folder: the server's search narrowed to it (for a shared folder, through the share's keys)
+        const page = await api("GET", `search?${inFolderParams(p, kinds)}`, undefined, { signal });
+        if (generation !== state.generation) return;
+        state.next = page.next ? localPath(page.next) : null;
+        state.query = p;
+        showResults(page.results.map(fromSearchResult), p, page.count, []);
+      } else if (p.q && !p.tag && !fileOnly && !p.after && !p.before) {
         // words only: the server's ranking (best match first) across the chosen kinds
         const page = await api("GET", `search?q=${encodeURIComponent(p.q)}${kinds.length < KINDS.length ? `&kind=${kinds.join(",")}` : ""}&page_size=50`, undefined, { signal });
         if (generation !== state.generation) return;
