@@ -169,6 +169,9 @@ TEMPLATES = [
     },
 ]
 
+# While an instance backup runs, blob deletions wait in a list here (vault.transfers.blobs, docs/backup.md).
+LOCKER_BACKUP_HOLDS_DIR = Path(os.environ.get("LOCKER_BACKUP_HOLDS_DIR", LOCKER_DATA_DIR / "backup-holds"))
+
 # Database: SQLite in the data dir unless DATABASE_URL says otherwise. SQLite
 # runs in WAL mode with IMMEDIATE transactions and a busy timeout, so that
 # concurrent writers queue instead of failing with "database is locked".

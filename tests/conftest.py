@@ -56,6 +56,7 @@ def auth_client(account):
 def blob_dir(settings, tmp_path):
     """Encrypted blobs of every test go to its own directory (the vault storage is a settings entry)."""
     path = tmp_path / "blobs"
+    settings.LOCKER_BACKUP_HOLDS_DIR = tmp_path / "backup-holds"
     settings.STORAGES = {
         **settings.STORAGES,
         "vault": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(path)}},

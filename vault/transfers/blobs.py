@@ -20,7 +20,10 @@ import ctypes
 import os
 import secrets
 import tempfile
+import threading
+import time
 from collections.abc import Iterable
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.files import File as DjangoFile
@@ -168,6 +171,129 @@ def blob_size(name: str, storage: Storage | None = None) -> int:
 
 
 def blob_delete(name: str, storage: Storage | None = None) -> None:
+    """Delete a blob, or, while an instance backup is being taken (:func:`deletions_held`), note it for deletion
+    when the backup ends: the backup's database snapshot may still hold its row."""
+    if storage is None and deletions_held():
+        _defer_deletion(name)
+        return
     storage = storage or blob_storage()
     if storage.exists(name):
         storage.delete(name)
+
+
+def blob_put(name: str, pieces: Iterable[bytes], storage: Storage | None = None) -> int:
+    """Write a blob under a given name (a restore), atomically like :class:`BlobWriter`: a temporary name,
+    fsync, rename. Returns its size."""
+    storage = storage or blob_storage()
+    size = 0
+    if isinstance(storage, FileSystemStorage):
+        final = storage.path(name)
+        os.makedirs(os.path.dirname(final), mode=0o700, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=os.path.dirname(final))
+        try:
+            for piece in pieces:
+                _write_all(fd, [piece])
+                size += len(piece)
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            os.unlink(tmp)
+            raise
+        os.close(fd)
+        os.replace(tmp, final)
+        return size
+    with tempfile.TemporaryFile(dir=settings.LOCKER_DATA_DIR) as handle:
+        for piece in pieces:
+            handle.write(piece)
+            size += len(piece)
+        handle.seek(0)
+        if storage.exists(name):
+            storage.delete(name)
+        storage.save(name, DjangoFile(handle))
+    return size
+
+
+# --- holding deletions while a backup reads the blobs ------------------------------------------------------------
+# A backup reads its rows from one database snapshot and then the blobs they name. A blob whose row is deleted
+# after the snapshot must still be there when the backup reaches it, so while a backup runs, deletions are noted in
+# a list and carried out when the last backup ends (or by ``manage.py locker_cleanup`` after a crash). A hold is a
+# file under the data directory, touched every HOLD_BEAT seconds by the backup; one untouched for HOLD_STALE
+# seconds is a crashed backup's and no longer holds anything.
+HOLD_BEAT = 20
+HOLD_STALE = 300
+
+
+def _hold_dir() -> str:
+    return str(settings.LOCKER_BACKUP_HOLDS_DIR)
+
+
+def deletions_held() -> bool:
+    directory = _hold_dir()
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        return False
+    now = time.time()
+    for name in names:
+        if name.endswith(".hold"):
+            try:
+                if now - os.stat(os.path.join(directory, name)).st_mtime < HOLD_STALE:
+                    return True
+            except FileNotFoundError:
+                continue
+    return False
+
+
+def _defer_deletion(name: str) -> None:
+    os.makedirs(_hold_dir(), mode=0o700, exist_ok=True)
+    fd = os.open(os.path.join(_hold_dir(), "deferred"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.write(fd, f"{name}\n".encode())
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def deletions_hold():
+    """Hold blob deletions for the duration of the block (an instance backup), then carry out those noted."""
+    os.makedirs(_hold_dir(), mode=0o700, exist_ok=True)
+    path = os.path.join(_hold_dir(), f"{os.getpid()}-{secrets.token_hex(8)}.hold")
+    open(path, "w").close()
+    stop = threading.Event()
+
+    def beat():
+        while not stop.wait(HOLD_BEAT):
+            try:
+                os.utime(path)
+            except FileNotFoundError:
+                return
+
+    beater = threading.Thread(target=beat, name="backup-hold", daemon=True)
+    beater.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        beater.join()
+        os.unlink(path)
+        release_held_deletions()
+
+
+def release_held_deletions() -> int:
+    """Delete the blobs noted while deletions were held, unless a backup still holds them. Returns how many."""
+    if deletions_held():
+        return 0
+    listed = os.path.join(_hold_dir(), "deferred")
+    taken = f"{listed}.{secrets.token_hex(8)}"
+    try:
+        os.replace(listed, taken)  # a deletion noted from now on lands in a new list
+    except FileNotFoundError:
+        return 0
+    with open(taken) as handle:
+        names = [line.strip() for line in handle if line.strip()]
+    storage = blob_storage()
+    for name in names:
+        if storage.exists(name):
+            storage.delete(name)
+    os.unlink(taken)
+    return len(names)

@@ -1,0 +1,1 @@
+"""Instance backups: ``manage.py backup``, ``backup_verify`` and ``restore`` (docs/backup.md)."""
