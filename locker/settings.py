@@ -261,7 +261,7 @@ STORAGES = {
     "vault": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {
-            "location": LOCKER_DATA_DIR / "blobs",
+            "location": Path(os.environ.get("LOCKER_BLOB_DIR", LOCKER_DATA_DIR / "blobs")),
             "directory_permissions_mode": 0o700,
             "file_permissions_mode": 0o600,
         },

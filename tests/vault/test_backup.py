@@ -216,3 +216,276 @@ def test_an_archive_moves_from_sqlite_to_postgresql_and_back_unchanged(tmp_path)
     original = contents(first)
     assert contents(second) == original and contents(third) == original
     assert len(original[1]) >= 8  # versions, thumbnails, the attachment and the recording
+
+
+# --- encryption, damage and hostile archives: a clear error, nothing written ------------------------------------
+
+
+@pytest.fixture
+def archive(tmp_path):
+    """A real archive of a small instance (one user, a few files), and the instance emptied of it."""
+    populate(login(make_account("alice")), login(make_account("bob")))
+    path = tmp_path / "instance.tar"
+    call_command("backup", str(path), "--no-progress", stdout=io.StringIO())
+    return path
+
+
+def empty_instance(blob_dir) -> None:
+    """Make this instance the fresh one an archive is restored into: no rows of any user, no blobs."""
+    from django.apps import apps
+
+    for model in apps.get_models():
+        if model._meta.app_label in ("accounts", "vault", "chats", "activity", "token_blacklist"):
+            model._base_manager.all().delete()
+    wipe_blobs(blob_dir)
+
+
+def assert_nothing_restored(blob_dir) -> None:
+    from accounts.models import User
+
+    assert not User.objects.exists()
+    assert not [p for p in blob_dir.rglob("*") if p.is_file()]
+
+
+def rewritten(source, target, change) -> None:
+    """Copy a tar archive member by member through ``change(info, data) -> [(info, data), ...]``."""
+    import tarfile
+
+    with tarfile.open(source, "r|") as tar_in, tarfile.open(target, "w|", format=tarfile.PAX_FORMAT) as tar_out:
+        for info in tar_in:
+            data = tar_in.extractfile(info).read() if info.isreg() else b""
+            for new_info, new_data in change(info, data):
+                new_info.size = len(new_data) if new_info.isreg() else 0
+                tar_out.addfile(new_info, io.BytesIO(new_data) if new_info.isreg() else None)
+
+
+def test_an_encrypted_archive_needs_its_passphrase(tmp_path, blob_dir):
+    populate(login(make_account("alice")), login(make_account("bob")))
+    secret = tmp_path / "passphrase"
+    secret.write_text("correct horse battery staple\n")
+    path = tmp_path / "instance.tar.enc"
+    call_command("backup", str(path), "--passphrase-file", str(secret), "--no-progress", stdout=io.StringIO())
+    assert path.read_bytes().startswith(b"LOCKER-BACKUP-ENCRYPTED 1 ")
+    assert b"manifest.json" not in path.read_bytes() and b"alice" not in path.read_bytes()
+    with pytest.raises(CommandError, match="encrypted: give its passphrase"):
+        call_command("backup_verify", str(path), "--no-progress")
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not it\n")
+    with pytest.raises(CommandError, match="does not decrypt"):
+        call_command("backup_verify", str(path), "--passphrase-file", str(wrong), "--no-progress")
+    out = io.StringIO()
+    call_command("backup_verify", str(path), "--passphrase-file", str(secret), "--no-progress", stdout=out)
+    assert "sound" in out.getvalue()
+    empty_instance(blob_dir)
+    with pytest.raises(CommandError, match="does not decrypt"):
+        call_command("restore", str(path), "--passphrase-file", str(wrong), "--no-progress")
+    assert_nothing_restored(blob_dir)
+    call_command("restore", str(path), "--passphrase-file", str(secret), "--no-progress", stdout=io.StringIO())
+    from accounts.models import User
+    from tests.factories import DEFAULT_PASSWORD, Account
+
+    alice = login(Account(user=User.objects.get(username="alice"), password=DEFAULT_PASSWORD, recovery_key=None))
+    assert alice.get("/api/v1/files/?all=1").json()["count"] == 5  # plan, r.bin, deep, the chat's memo and voice
+
+
+def _flip_blob(info, data):
+    if info.name.startswith("blobs/") and data:
+        data = bytes([data[0] ^ 1]) + data[1:]
+    return [(info, data)]
+
+
+def _after_manifest(info, data):
+    import tarfile
+
+    out = [(info, data)]
+    if info.name == "manifest.json":
+        extra = tarfile.TarInfo("db/999999.jsonl.gz")
+        out.append((extra, b""))
+    return out
+
+
+def _symlink(info, data):
+    import tarfile
+
+    out = [(info, data)]
+    if info.name == "locker-backup.json":
+        link = tarfile.TarInfo("blobs/evil")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        out.append((link, b""))
+    return out
+
+
+def _escape(info, data):
+    import tarfile
+
+    out = [(info, data)]
+    if info.name == "locker-backup.json":
+        out.append((tarfile.TarInfo("../../outside"), b"x"))
+    return out
+
+
+def _lying_manifest(info, data):
+    import json
+
+    if info.name == "manifest.json":
+        manifest = json.loads(data)
+        manifest["counts"]["accounts.user"] += 1
+        data = json.dumps(manifest).encode()
+    return [(info, data)]
+
+
+def _no_manifest(info, data):
+    return [] if info.name == "manifest.json" else [(info, data)]
+
+
+def _zip_bomb(info, data):
+    import gzip
+
+    if info.name == "db/000001.jsonl.gz":
+        data = gzip.compress(b" " * (300 * 1024 * 1024), compresslevel=9)  # 300 MiB of spaces, about 300 KB packed
+    return [(info, data)]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_flip_blob, "does not match the manifest"),
+        (_after_manifest, "members after its manifest"),
+        (_symlink, "link or a special file"),
+        (_escape, "unexpected member"),
+        (_lying_manifest, "row counts differ"),
+        (_no_manifest, "no manifest"),
+        (_zip_bomb, "unpacks to more than"),
+    ],
+    ids=["flipped-byte", "after-manifest", "symlink", "path-escape", "lying-manifest", "no-manifest", "zip-bomb"],
+)
+def test_a_damaged_or_hostile_archive_is_refused_and_nothing_is_written(archive, tmp_path, blob_dir, change, message):
+    bad = tmp_path / "bad.tar"
+    rewritten(archive, bad, change)
+    with pytest.raises(CommandError, match=message):
+        call_command("backup_verify", str(bad), "--no-progress")
+    empty_instance(blob_dir)
+    with pytest.raises(CommandError, match=f"Nothing was restored: .*{message}"):
+        call_command("restore", str(bad), "--no-progress")
+    assert_nothing_restored(blob_dir)
+
+
+def test_a_truncated_archive_or_another_format_is_refused(archive, tmp_path, blob_dir):
+    data = archive.read_bytes()
+    cut = tmp_path / "cut.tar"
+    cut.write_bytes(data[: len(data) // 2])
+    other = tmp_path / "other.zip"
+    import zipfile
+
+    with zipfile.ZipFile(other, "w") as z:
+        z.writestr("locker-backup.json", "{}")
+    empty_instance(blob_dir)
+    for path, message in ((cut, "truncated"), (other, "not a Locker backup")):
+        with pytest.raises(CommandError, match=message):
+            call_command("backup_verify", str(path), "--no-progress")
+        with pytest.raises(CommandError, match=f"Nothing was restored: .*{message}"):
+            call_command("restore", str(path), "--no-progress")
+        assert_nothing_restored(blob_dir)
+
+
+def test_backup_refuses_to_overwrite_and_restore_asks_before_deleting(archive, tmp_path, monkeypatch):
+    with pytest.raises(CommandError, match="exists"):
+        call_command("backup", str(archive), "--no-progress")
+    monkeypatch.setattr("builtins.input", lambda prompt: "no")
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="Nothing was changed"):
+        call_command("restore", str(archive), "--force", "--no-progress", stdout=out)
+    assert "deletes everything this instance holds" in out.getvalue() and "accounts.user" in out.getvalue()
+
+
+def test_a_backup_taken_while_files_come_and_go_restores_without_orphans_or_missing_blobs(tmp_path, blob_dir):
+    """Another thread uploads and purges files during the backup: the archive holds exactly the blobs of its snapshot,
+    purges wait for the backup's end and then happen."""
+    import threading
+    import time
+
+    from vault.backup import write
+    from vault.transfers.fsck import vault_fsck
+
+    account = make_account("alice")
+    api = login(account)
+    for n in range(12):
+        api.post("/api/v1/files/", {"file": [SimpleUploadedFile(f"before-{n}.bin", os.urandom(50_000))]})
+    stop, errors, purged = threading.Event(), [], []
+
+    def writer():
+        from django.db import connection
+
+        mine = login(account)
+        try:
+            n = 0
+            while not stop.is_set():
+                part = SimpleUploadedFile(f"during-{n}.bin", os.urandom(30_000))
+                made = mine.post("/api/v1/files/", {"file": [part]})
+                assert made.status_code == 201, made.content
+                file_id = made.json()[0]["file"]["id"]
+                if n % 2:  # every other one is trashed and purged at once: its blob deletion must wait
+                    assert mine.delete(f"/api/v1/files/{file_id}/").status_code == 204
+                    assert mine.delete(f"/api/v1/trash/{file_id}/").status_code in (200, 204)
+                    purged.append(file_id)
+                n += 1
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    slow_open = write.blob_open
+
+    def opening(name):
+        time.sleep(0.05)  # the other thread gets its turns while the blobs are read
+        return slow_open(name)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(write, "blob_open", opening)
+            path = tmp_path / "busy.tar"
+            call_command("backup", str(path), "--no-progress", stdout=io.StringIO())
+    finally:
+        stop.set()
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert purged, "the writer purged nothing during the backup"
+    assert vault_fsck(remove=False, min_age_seconds=0).clean  # purges happened once the backup ended
+    call_command("backup_verify", str(path), "--no-progress", stdout=io.StringIO())
+
+    empty_instance(blob_dir)
+    call_command("restore", str(path), "--no-progress", stdout=io.StringIO())
+    report = vault_fsck(remove=False, min_age_seconds=0)
+    assert report.clean, (report.orphans, report.missing)
+
+
+def test_a_backup_piped_to_standard_output_verifies_from_standard_input(archive, tmp_path, blob_dir):
+    """``backup -`` writes the archive to a pipe; ``backup_verify -`` reads one (in a real shell pipeline)."""
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the pipeline reads this test's SQLite file")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+        "LOCKER_BACKUP_HOLDS_DIR": str(tmp_path / "holds"),
+        "LOCKER_BLOB_DIR": str(blob_dir),
+    }
+    backup = subprocess.Popen([sys.executable, "manage.py", "backup", "-"], stdout=subprocess.PIPE, env=env)
+    verify = subprocess.run(
+        [sys.executable, "manage.py", "backup_verify", "-", "--no-progress"],
+        stdin=backup.stdout,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    backup.stdout.close()
+    assert backup.wait(timeout=300) == 0
+    assert verify.returncode == 0 and "The archive is sound" in verify.stdout, verify.stderr

@@ -58,7 +58,10 @@ class ReadReport:
 def _hashed(source: BinaryIO, size: int, sha256) -> Iterator[bytes]:
     remaining = size
     while remaining:
-        piece = source.read(min(READ_SIZE, remaining))
+        try:
+            piece = source.read(min(READ_SIZE, remaining))
+        except tarfile.ReadError:
+            piece = b""
         if not piece:
             raise BackupError("The archive ends in the middle of a member: it is truncated.")
         sha256.update(piece)
