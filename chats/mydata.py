@@ -1,4 +1,6 @@
-"""Chats with their messages as a section of the data export (``vault.export.services``), registered at start-up."""
+"""Chats with their messages in the data export (``vault.export.services``: a section of ``GET /api/v1/me/data``)
+and in the personal zip export (``vault.export.archive``: ``Chats/<title>/chat.md`` and ``chat.json``), registered
+at start-up."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ from collections.abc import Iterator
 
 from chats.models import Chat, Message
 from chats.services import chat_title, message_content
+from vault.export.archive import Export, bytes_member, register_part, safe_name
 from vault.export.services import BATCH, array, dump, register_section
 
 
@@ -39,5 +42,50 @@ def write_chats(user, keys, request, changed) -> Iterator[str]:
     yield "]"
 
 
+def chats_part(export: Export) -> Iterator:
+    """Each chat as Markdown (for reading) and JSON (for an import), attachments linked to their files in the zip."""
+    keys = export.keys
+    for chat in Chat.objects.filter(owner=export.user).order_by("created_at", "id").iterator(BATCH):
+        title = chat_title(keys, chat)
+        directory = export.paths.unique("Chats", safe_name(title, "chat"))
+        messages = []
+        lines = [f"# {title}", ""]
+        rows = Message.objects.filter(chat=chat).order_by("created_at", "id").prefetch_related("attachments")
+        for message in rows.iterator(BATCH):
+            content = message_content(keys, message, chat)
+            attachments = [
+                {
+                    "kind": a.kind,
+                    "duration": a.duration,
+                    "path": export.file_paths.get(a.file_id),  # None: the file is gone or in the trash
+                }
+                for a in message.attachments.all()
+            ]
+            messages.append(
+                {
+                    "id": str(message.pk),
+                    "role": message.role,
+                    "status": message.status,
+                    "content": content,
+                    "reply_to": str(message.reply_to_id) if message.reply_to_id else None,
+                    "created_at": message.created_at.isoformat(),
+                    "attachments": attachments,
+                }
+            )
+            who = "You" if message.role == Message.Role.USER else message.role.capitalize()
+            lines += [f"**{who}** · {message.created_at:%Y-%m-%d %H:%M} UTC", "", content, ""]
+            for a in attachments:
+                link = "../../" + a["path"] if a["path"] else None
+                label = "Voice recording" if a["kind"] == "audio" else "Attachment"
+                lines.append(f"- {label}: [{a['path'].rsplit('/', 1)[-1]}](<{link}>)" if link else f"- {label} (gone)")
+            if attachments:
+                lines.append("")
+        record = {"id": str(chat.pk), "title": title, "path": directory, "created_at": chat.created_at.isoformat()}
+        export.entries("chats").append(record)
+        yield bytes_member(f"{directory}/chat.md", "\n".join(lines).encode(), chat.updated_at)
+        yield bytes_member(f"{directory}/chat.json", dump({**record, "messages": messages}).encode(), chat.updated_at)
+
+
 def register() -> None:
     register_section("chats", 40, write_chats)
+    register_part("chats", 40, chats_part)

@@ -33,6 +33,7 @@ urlpatterns = [
         name="api-file-version-restore",
     ),
     path("me/data", export_apis.MyDataApi.as_view(), name="api-me-data"),
+    path("me/export", export_apis.MyExportApi.as_view(), name="api-me-export"),
     path("search", search_apis.SearchApi.as_view(), name="api-search"),
     path("search/reindex", search_apis.ReindexApi.as_view(), name="api-search-reindex"),
     path("tags/", search_apis.TagListApi.as_view(), name="api-tags"),
