@@ -86,7 +86,8 @@ def test_the_export_opens_in_7zip_with_the_passphrase_and_holds_everything(tmp_p
         assert hashlib.sha256((out / entry["path"]).read_bytes()).hexdigest() == entry["sha256"]
     plan = next(e for e in manifest["files"] if e["name"] == "plan.txt")
     assert plan["current"]["number"] == 4 and plan["versions"] == []
-    assert {(f["path"], tuple(f["tags"])) for f in manifest["folders"]} >= {("Projects", ("work",)), ("Projects/2026", ())}
+    folders = {(f["path"], tuple(f["tags"])) for f in manifest["folders"]}
+    assert folders >= {("Projects", ("work",)), ("Projects/2026", ())}
     assert [n["tags"] for n in manifest["notes"]] == [["me"]]
 
 
