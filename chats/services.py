@@ -213,6 +213,41 @@ def message_create(
     return message
 
 
+def message_import(*, user, keys: VaultKeys, chat_id, role, content, attachments=(), meta=None) -> Message:
+    """A message brought back by an import (``vault.export.imports``): its text, and attachments that are files
+    the import already stored (``(file id, kind, duration)``), linked instead of uploaded again."""
+    if role not in Message.Role.values:
+        raise InvalidInput(errors={"role": [f"One of: {', '.join(Message.Role.values)}."]})
+    content = _clean_content(content)
+    with transaction.atomic():
+        chat = _chat(user, chat_id, lock=True)
+        message_id = uuid.uuid4()
+        message = Message.objects.create(
+            id=message_id,
+            chat=chat,
+            owner=user,
+            role=role,
+            content_sealed=seal_text(
+                chat_key(keys, chat), content, aad=context("message", user.pk, chat.pk, message_id)
+            ),
+        )
+        for position, (file_id, kind, duration) in enumerate(attachments):
+            if kind not in Attachment.Kind.values:
+                kind = Attachment.Kind.FILE
+            Attachment.objects.create(message=message, file_id=file_id, kind=kind, duration=duration, position=position)
+        index_message(user=user, keys=keys, message_id=message_id, content=content)
+        Chat.objects.filter(pk=chat.pk).update(updated_at=timezone.now())
+        event_record(
+            action=actions.MESSAGE_CREATED,
+            user=user,
+            meta=meta,
+            object_type="message",
+            object_id=message_id,
+            data={"chat": str(chat.pk), "role": role, "attachments": len(attachments), "imported": True},
+        )
+    return message
+
+
 def index_message(*, user, keys: VaultKeys, message_id, content: str) -> None:
     """A message's words in the vault's blind index (inside the write's transaction)."""
     index_item(

@@ -169,6 +169,9 @@ TEMPLATES = [
     },
 ]
 
+# The largest archive POST /api/v1/me/import takes, and the most its members may unpack to.
+LOCKER_IMPORT_MAX_BYTES = env_int("LOCKER_IMPORT_MAX_BYTES", 50 * 1024**3)
+
 # While an instance backup runs, blob deletions wait in a list here (vault.transfers.blobs, docs/backup.md).
 LOCKER_BACKUP_HOLDS_DIR = Path(os.environ.get("LOCKER_BACKUP_HOLDS_DIR", LOCKER_DATA_DIR / "backup-holds"))
 

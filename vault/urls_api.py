@@ -34,6 +34,7 @@ urlpatterns = [
     ),
     path("me/data", export_apis.MyDataApi.as_view(), name="api-me-data"),
     path("me/export", export_apis.MyExportApi.as_view(), name="api-me-export"),
+    path("me/import", export_apis.MyImportApi.as_view(), name="api-me-import"),
     path("search", search_apis.SearchApi.as_view(), name="api-search"),
     path("search/reindex", search_apis.ReindexApi.as_view(), name="api-search-reindex"),
     path("tags/", search_apis.TagListApi.as_view(), name="api-tags"),

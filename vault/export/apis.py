@@ -93,3 +93,67 @@ class MyExportApi(APIView):
         response["Cache-Control"] = "no-store"
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+class ImportInput(serializers.Serializer):
+    archive = serializers.FileField(help_text="A zip made by POST /api/v1/me/export.")
+    passphrase = StrictCharField(max_length=1024, trim_whitespace=False, help_text="The export's passphrase.")
+    mode = serializers.ChoiceField(
+        choices=["new_folder", "merge"],
+        required=False,
+        default="new_folder",
+        help_text="new_folder: everything goes into a new top folder named after the export (the default); "
+        "merge: into the account's own folders, beside what is there.",
+    )
+    dry_run = serializers.BooleanField(
+        required=False, default=False, help_text="Report what would happen; write nothing."
+    )
+
+
+class MyImportApi(APIView):
+    upload_fields = ("archive",)  # streamed to an encrypted blob like any upload, read back twice, then deleted
+
+    @extend_schema(
+        request={"multipart/form-data": ImportInput},
+        responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT, 413: OpenApiTypes.OBJECT, **ERRORS},
+        tags=["accounts"],
+        description="Bring back an export made by POST /api/v1/me/export: folders, files (with their versions when "
+        "the export has them), tags, notes and chats. The whole archive is checked first (passphrase, paths, sizes "
+        "and checksums against its manifest, limits against zip bombs, the quota): anything wrong is a 400 (or 413) "
+        "and nothing is written. What is already there (same place, same content) is skipped, so a second import "
+        "creates nothing. Answers the report: what was (or, with dry_run, would be) created and skipped, and what "
+        "failed. 201 when it wrote, 200 for a dry run.",
+    )
+    def post(self, request):
+        from django.conf import settings
+
+        from locker.errors import BodyTooLarge
+        from vault.export.imports import Importer
+        from vault.transfers.receive import received_form
+
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if declared.isdigit() and int(declared) > settings.LOCKER_IMPORT_MAX_BYTES:
+            raise BodyTooLarge(f"An archive to import may be at most {settings.LOCKER_IMPORT_MAX_BYTES:,} bytes.")
+        form, files = received_form(request, check_size=False)  # the import checks the quota for what it writes
+        parts = files.get("archive", [])
+        if len(parts) != 1:
+            raise InvalidInput(errors={"archive": ["Send one archive, as a file part."]})
+        data = validated(ImportInput, {**{k: form.get(k) for k in form}, "archive": request.FILES["archive"]})
+        encrypted = parts[0]
+        keys = vault_keys(request)
+        importer = Importer(
+            user=request.user,
+            keys=keys,
+            upload=encrypted,
+            passphrase=data["passphrase"],
+            mode=data["mode"],
+            dry_run=data["dry_run"],
+            meta=RequestMeta.from_request(request),
+        )
+        try:
+            report = importer.run()
+        finally:
+            encrypted.discard()  # the archive itself is never kept
+        from rest_framework.response import Response
+
+        return Response(report.as_dict(), status=200 if data["dry_run"] else 201)
