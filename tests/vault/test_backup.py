@@ -489,3 +489,39 @@ def test_a_backup_piped_to_standard_output_verifies_from_standard_input(archive,
     backup.stdout.close()
     assert backup.wait(timeout=300) == 0
     assert verify.returncode == 0 and "The archive is sound" in verify.stdout, verify.stderr
+
+
+def test_progress_bars_show_on_a_terminal_only():
+    from vault.backup.progress import progress_bars
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    shown, hidden = Terminal(), io.StringIO()
+    for stream, quiet in ((shown, False), (hidden, False), (Terminal(), True)):
+        with progress_bars(quiet=quiet, stream=stream) as bars:
+            step = bars.task("Blobs", 10, "MiB")
+            step(10)
+    assert "Blobs" in shown.getvalue() and "10 of 10 MiB" in shown.getvalue()
+    assert hidden.getvalue() == ""
+
+
+def test_deletions_held_by_a_crashed_backup_are_carried_out_by_fsck(tmp_path, blob_dir, settings):
+    """A hold nobody touches any more holds nothing; the list it left is worked off by vault_fsck."""
+    from vault.transfers import blobs
+
+    api = login(make_account("alice"))
+    made = api.post("/api/v1/files/", {"file": [SimpleUploadedFile("gone.txt", b"soon gone")]}).json()[0]
+    holds = settings.LOCKER_BACKUP_HOLDS_DIR
+    holds.mkdir(parents=True, exist_ok=True)
+    (holds / "1-crashed.hold").touch()
+    api.delete(f"/api/v1/files/{made['file']['id']}/")
+    api.delete(f"/api/v1/trash/{made['file']['id']}/")
+    assert len([p for p in blob_dir.rglob("*") if p.is_file()]) == 1  # held: the blob is still there
+    old = os.path.getmtime(holds / "1-crashed.hold") - blobs.HOLD_STALE - 1
+    os.utime(holds / "1-crashed.hold", (old, old))
+    out = io.StringIO()
+    call_command("vault_fsck", "--min-age", "3600", stdout=out)
+    assert "carried out 1 blob deletion" in out.getvalue()
+    assert not [p for p in blob_dir.rglob("*") if p.is_file()]

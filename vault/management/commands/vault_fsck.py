@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
+from vault.transfers.blobs import release_held_deletions
 from vault.transfers.fsck import vault_fsck
 
 
@@ -15,6 +16,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, dry_run=False, min_age=3600, **options):
+        if not dry_run:
+            released = release_held_deletions()  # deletions a crashed backup left waiting (docs/backup.md)
+            if released:
+                self.stdout.write(f"carried out {released} blob deletion(s) held by an earlier backup")
         report = vault_fsck(remove=not dry_run, min_age_seconds=min_age)
         for name in report.orphans:
             self.stdout.write(f"orphan blob{' (removed)' if name in report.removed else ''}: {name}")
