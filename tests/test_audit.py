@@ -158,6 +158,7 @@ EXPECTED = {
     "chats.services.chat_update": "chat.renamed",
     "chats.services.chat_delete": "chat.deleted",
     "chats.services.message_create": "message.created",
+    "chats.services.message_import": "message.created",
     "chats.services.message_status_update": "message.status_changed",
     "vault.sharing.services.share_create": "share.created",
     "vault.sharing.services.share_update": "share.changed",
@@ -347,6 +348,9 @@ def _scenarios():
         ),
         "chats.services.chat_delete": lambda w: chats.chat_delete(user=w["user"], chat_id=chat(w).pk),
         "chats.services.message_create": message,
+        "chats.services.message_import": lambda w: chats.message_import(
+            user=w["user"], keys=w["keys"], chat_id=chat(w).pk, role="assistant", content="imported"
+        ),
         "chats.services.message_status_update": lambda w: chats.message_status_update(
             user=w["user"], message_id=message(w).pk, status="read"
         ),
