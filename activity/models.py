@@ -64,6 +64,7 @@ class Notification(models.Model):
         NEW_DEVICE = "device.signed_in", "A device signed in to your account"
         QUOTA_90 = "quota.90", "Your storage is 90% full"
         QUOTA_100 = "quota.100", "Your storage is full"
+        EXPORT_READY = "export.ready", "Your export is ready to download"
 
     id = models.BigAutoField(primary_key=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")

@@ -530,9 +530,13 @@ def notification_summary(notification, *, names: dict | None = None, event=None)
             else 90
         )
         return f"Your storage is {share}% full"
-    if kind == Kind.QUOTA_100:
-        return "Your storage is full: new uploads will be refused"
-    return f"Something happened in your account ({kind})"
+    return FIXED_SENTENCES.get(kind, f"Something happened in your account ({kind})")
+
+
+FIXED_SENTENCES = {
+    Kind.QUOTA_100: "Your storage is full: new uploads will be refused",
+    Kind.EXPORT_READY: "Your export is ready to download (in Settings, Your data)",
+}
 
 
 @dataclass(frozen=True)

@@ -169,6 +169,9 @@ TEMPLATES = [
     },
 ]
 
+# How long an export built in the background waits to be downloaded (docs/export.md).
+LOCKER_EXPORT_KEEP_HOURS = env_int("LOCKER_EXPORT_KEEP_HOURS", 24)
+
 # The largest archive POST /api/v1/me/import takes, and the most its members may unpack to.
 LOCKER_IMPORT_MAX_BYTES = env_int("LOCKER_IMPORT_MAX_BYTES", 50 * 1024**3)
 

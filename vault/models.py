@@ -425,3 +425,37 @@ class Star(models.Model):
 
     def __str__(self):
         return f"star of {'folder' if self.folder_id else 'file'} {self.folder_id or self.file_id}"
+
+
+class ExportJob(models.Model):
+    """A personal export built in the background (``vault.export.jobs``), kept until downloaded or expired.
+
+    The zip (AES-encrypted under the user's passphrase, but with readable member names: a zip's directory is not
+    encrypted) is stored once more encrypted, as an LKS1 blob under a random key wrapped by the owner's data key
+    (``key_wrapped``, purpose ``export-key``): at rest it is as closed as any file of theirs.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Being built"
+        READY = "ready", "Ready to download"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="export_jobs")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    all_versions = models.BooleanField(default=False)
+    total_bytes = models.BigIntegerField(default=0, help_text="Bytes of files to put in the zip (an estimate).")
+    done_bytes = models.BigIntegerField(default=0)
+    blob = models.CharField(max_length=255, blank=True)
+    key_wrapped = models.TextField(blank=True)
+    size = models.BigIntegerField(default=0, help_text="Bytes of the finished zip.")
+    error = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "-created_at"], name="vault_export_owner")]
+
+    def __str__(self):
+        return f"export {self.pk} ({self.status})"

@@ -121,8 +121,9 @@ def test_names_that_no_file_system_takes_are_made_safe_and_unique(tmp_path):
         ({"passphrase": 12345678}, "passphrase"),
         ({"passphrase": "x" * 1025}, "passphrase"),
         ({"passphrase": PASSPHRASE, "all_versions": "perhaps"}, "all_versions"),
+        ({"passphrase": PASSPHRASE, "background": [1]}, "background"),
     ],
-    ids=["missing", "too-short", "a-number", "too-long", "not-a-boolean"],
+    ids=["missing", "too-short", "a-number", "too-long", "not-a-boolean", "background-not-a-boolean"],
 )
 def test_a_bad_request_gets_a_clear_error_and_no_zip(body, field):
     alice = login(make_account("alice"))

@@ -61,6 +61,28 @@ class ExportInput(serializers.Serializer):
         help_text=f"The zip's password ({MIN_PASSPHRASE} to 1,024 characters): 7-Zip and other tools ask for it.",
     )
     all_versions = serializers.BooleanField(required=False, default=False, help_text="Older versions of files too.")
+    background = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Build it in the background (202 with the job; GET /api/v1/me/exports/{id}/ follows it): for "
+        "accounts too large to wait for in one request.",
+    )
+
+
+class ExportJobSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField(help_text="running, ready or failed.")
+    all_versions = serializers.BooleanField()
+    total_bytes = serializers.IntegerField(help_text="Bytes of files to put in the zip.")
+    done_bytes = serializers.IntegerField(help_text="Bytes of files in it so far.")
+    size = serializers.IntegerField(help_text="Bytes of the finished zip.")
+    error = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(help_text="When it is deleted if not before.")
+    content_url = serializers.SerializerMethodField()
+
+    def get_content_url(self, job) -> str | None:
+        return f"/api/v1/me/exports/{job.id}/content" if job.status == "ready" else None
 
 
 class MyExportApi(APIView):
@@ -82,8 +104,17 @@ class MyExportApi(APIView):
             user=request.user,
             what="zip",
             meta=RequestMeta.from_request(request),
-            data={"all_versions": data["all_versions"]},
+            data={"all_versions": data["all_versions"], "background": data["background"]},
         )
+        if data["background"]:
+            from rest_framework.response import Response
+
+            from vault.export.jobs import export_job_start
+
+            job = export_job_start(
+                user=request.user, keys=keys, passphrase=data["passphrase"], all_versions=data["all_versions"]
+            )
+            return Response(ExportJobSerializer(job).data, status=202)
         body = export_zip(
             user=request.user, keys=keys, passphrase=data["passphrase"], all_versions=data["all_versions"]
         )
@@ -157,3 +188,51 @@ class MyImportApi(APIView):
         from rest_framework.response import Response
 
         return Response(report.as_dict(), status=200 if data["dry_run"] else 201)
+
+
+class MyExportJobListApi(APIView):
+    @extend_schema(responses={200: ExportJobSerializer(many=True), **ERRORS}, tags=["accounts"])
+    def get(self, request):
+        """My exports built in the background, newest first (kept until deleted or expired)."""
+        from rest_framework.response import Response
+
+        from vault.export.jobs import export_job_list
+
+        return Response({"results": ExportJobSerializer(export_job_list(user=request.user), many=True).data})
+
+
+class MyExportJobApi(APIView):
+    @extend_schema(responses={200: ExportJobSerializer, **ERRORS}, tags=["accounts"])
+    def get(self, request, pk):
+        """One export job: its status and progress."""
+        from rest_framework.response import Response
+
+        from vault.export.jobs import export_job_get
+
+        return Response(ExportJobSerializer(export_job_get(user=request.user, job_id=pk)).data)
+
+    @extend_schema(responses={204: None, **ERRORS}, tags=["accounts"])
+    def delete(self, request, pk):
+        """Delete an export (its zip goes at once)."""
+        from rest_framework.response import Response
+
+        from vault.export.jobs import export_job_delete
+
+        export_job_delete(user=request.user, job_id=pk)
+        return Response(status=204)
+
+
+class MyExportJobContentApi(APIView):
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY, **ERRORS}, tags=["accounts"])
+    def get(self, request, pk):
+        """A ready export's zip (404 until it is ready)."""
+        from vault.export.jobs import export_job_content
+
+        job, body = export_job_content(user=request.user, keys=vault_keys(request), job_id=pk)
+        response = StreamingHttpResponse(body, content_type="application/zip")
+        name = f"locker-{request.user.username}-{job.created_at:%Y-%m-%d}.zip"
+        response["Content-Disposition"] = content_disposition_header(True, name)
+        response["Content-Length"] = str(job.size)
+        response["Cache-Control"] = "no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response

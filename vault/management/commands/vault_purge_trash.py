@@ -1,8 +1,9 @@
-"""Purge trash entries older than LOCKER_TRASH_DAYS (crypto-shred: keys first, then blobs)."""
+"""Purge trash entries older than LOCKER_TRASH_DAYS (crypto-shred: keys first, then blobs), and expired exports."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from vault.export.jobs import export_jobs_expire
 from vault.trash.services import trash_purge_expired
 
 
@@ -16,3 +17,6 @@ class Command(BaseCommand):
         days = settings.LOCKER_TRASH_DAYS if days is None else days
         count = trash_purge_expired(days=days)
         self.stdout.write(f"Purged {count} trash entr{'y' if count == 1 else 'ies'} older than {days} days.")
+        exports = export_jobs_expire()
+        if exports:
+            self.stdout.write(f"Deleted {exports} expired export(s).")
