@@ -178,6 +178,27 @@ def contents(archive) -> tuple[list, dict]:
     return sorted(rows, key=lambda row: (row["model"], str(row["pk"]))), blobs
 
 
+READ_AS_ALICE = """
+from accounts.models import User
+from accounts.services import keyring_unlock
+from vault.keys import VaultKeys
+from vault.models import File
+user = User.objects.get(username="alice")
+keys = VaultKeys(user.pk, keyring_unlock(user=user, password="%s"))
+print(sorted(keys.file_name(f) for f in File.objects.filter(owner=user, trashed_at__isnull=True)))
+"""
+
+
+def signs_in_and_reads(env) -> list[str]:
+    """In the restored instance's own process: alice's password opens her keys, and they open her file names."""
+    import ast
+
+    from tests.factories import DEFAULT_PASSWORD
+
+    done = manage(env, "shell", "-c", READ_AS_ALICE % DEFAULT_PASSWORD)
+    return ast.literal_eval(done.stdout.strip().splitlines()[-1])
+
+
 def postgres_database():
     """A new, empty PostgreSQL database on 127.0.0.1 (skips when there is no server), dropped afterwards."""
     import uuid
@@ -204,6 +225,8 @@ def test_an_archive_moves_from_sqlite_to_postgresql_and_back_unchanged(tmp_path)
         manage(on_postgres, "restore", str(first), "--no-progress")
         second = tmp_path / "second.tar"
         manage(on_postgres, "backup", str(second), "--no-progress")
+        # (after the backup: a sign-in under production settings re-wraps the data key with stronger Argon2 costs)
+        assert signs_in_and_reads(on_postgres) == sorted(["plan.txt", "r.bin", "deep.txt", "memo.txt", "v.wav"])
         on_sqlite = instance_env(tmp_path / "sqlite", None)
         manage(on_sqlite, "restore", str(second), "--no-progress")
         third = tmp_path / "third.tar"
