@@ -144,6 +144,19 @@ def _attachments_folder(user, keys: VaultKeys):
     return folder or vault_services.folder_create(user=user, keys=keys, name=ATTACHMENTS_FOLDER, on_conflict="rename")
 
 
+def _message_row(user, keys: VaultKeys, chat: Chat, role, content: str, reply_to=None) -> Message:
+    """A message's row, its text sealed under the chat's key (inside the caller's transaction)."""
+    message_id = uuid.uuid4()
+    return Message.objects.create(
+        id=message_id,
+        chat=chat,
+        owner=user,
+        role=role,
+        reply_to=reply_to,
+        content_sealed=seal_text(chat_key(keys, chat), content, aad=context("message", user.pk, chat.pk, message_id)),
+    )
+
+
 def message_create(
     *,
     user,
@@ -179,17 +192,8 @@ def message_create(
                 raise InvalidInput(errors={"reply_to": ["No such message in this chat."]})
         if not content and not files and audio is None:
             raise InvalidInput("A message needs text, a file or a recording.", code="empty_message")
-        message_id = uuid.uuid4()
-        message = Message.objects.create(
-            id=message_id,
-            chat=chat,
-            owner=user,
-            role=role,
-            reply_to=parent,
-            content_sealed=seal_text(
-                chat_key(keys, chat), content, aad=context("message", user.pk, chat.pk, message_id)
-            ),
-        )
+        message = _message_row(user, keys, chat, role, content, reply_to=parent)
+        message_id = message.pk
         chosen = owned_folder(user, folder_id) if folder_id is not None else None
         if files or audio is not None:
             folder = chosen or _attachments_folder(user, keys)
@@ -221,16 +225,8 @@ def message_import(*, user, keys: VaultKeys, chat_id, role, content, attachments
     content = _clean_content(content)
     with transaction.atomic():
         chat = _chat(user, chat_id, lock=True)
-        message_id = uuid.uuid4()
-        message = Message.objects.create(
-            id=message_id,
-            chat=chat,
-            owner=user,
-            role=role,
-            content_sealed=seal_text(
-                chat_key(keys, chat), content, aad=context("message", user.pk, chat.pk, message_id)
-            ),
-        )
+        message = _message_row(user, keys, chat, role, content)
+        message_id = message.pk
         for position, (file_id, kind, duration) in enumerate(attachments):
             if kind not in Attachment.Kind.values:
                 kind = Attachment.Kind.FILE

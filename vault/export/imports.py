@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import io
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -35,6 +34,7 @@ from vault.keys import VaultKeys, aad_blob
 from vault.models import File, Folder, Note
 from vault.notes import services as note_services
 from vault.transfers.blobs import blob_open
+from vault.transfers.downloads import PlaintextReader
 from vault.transfers.uploads import upload_from_iterable
 
 MAX_MEMBERS = 100_000
@@ -142,52 +142,17 @@ def _unzip_problem(exc: Exception) -> str:
     return f"This is not a readable zip archive ({name})."
 
 
-class _SeekablePlaintext(io.RawIOBase):
-    """The uploaded archive's plaintext as a seekable file, decrypted a chunk range at a time (for zipfile, which
-    reads the central directory at the end)."""
-
-    def __init__(self, upload, handle):
-        self._upload, self._handle, self._pos = upload, handle, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        self._pos = {0: offset, 1: self._pos + offset, 2: self._upload.size + offset}[whence]
-        return self._pos
-
-    def readinto(self, buffer) -> int:
-        from locker.crypto.stream import decrypt_range
-
-        end = min(self._pos + len(buffer), self._upload.size) - 1
-        if end < self._pos:
-            return 0
-        upload = self._upload
-        aad = aad_blob(upload.writer_id, upload.version_id)
-        data = b"".join(decrypt_range(upload.content_key, self._handle, upload.stored_size, self._pos, end, aad=aad))
-        buffer[: len(data)] = data
-        self._pos += len(data)
-        return len(data)
-
-
 def _directory_check(upload) -> None:
     """The zip's central directory: a zip at all, no link or special file, no path that leaves the archive, no name
     twice, sizes within reason. Read first, before any member is decompressed."""
     import stat
     import zipfile
 
-    with blob_open(upload.blob) as handle:
-        try:
-            with zipfile.ZipFile(io.BufferedReader(_SeekablePlaintext(upload, handle), 1024 * 1024)) as archive:
-                infos = archive.infolist()
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-            raise ImportRefused("This is not a zip archive (or it is truncated): not a Locker export.") from None
+    try:
+        with PlaintextReader.of_upload(upload.writer_id, upload) as plain, zipfile.ZipFile(plain) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise ImportRefused("This is not a zip archive (or it is truncated): not a Locker export.") from None
     if len(infos) > MAX_MEMBERS:
         raise ImportRefused(f"The archive holds more than {MAX_MEMBERS:,} members.")
     seen: set[str] = set()
