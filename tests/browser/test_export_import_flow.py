@@ -307,3 +307,33 @@ def test_the_section_fits_a_phone_and_works_from_the_keyboard(page, live_server,
     expect(report).to_be_empty()
     problems = [p for p in page.problems() if "status of 413" not in p or "/api/v1/me/import" not in p]
     assert not problems, problems
+
+
+def test_a_large_export_is_prepared_in_the_background_then_downloaded_and_deleted(page, live_server, tmp_path):
+    """ "Prepare it in the background": the list under the form follows the job to "Ready", the download opens in
+    7-Zip, Delete removes it; the notification says it is ready."""
+    account = signed_in(page, live_server.url, "alice")
+    populate(login(account))
+    page.goto(f"{live_server.url}/settings")
+    page.fill("#export-passphrase", PASSPHRASE)
+    page.fill("#export-confirm", PASSPHRASE)
+    page.check("#export-background")
+    page.click("#export-submit")
+    expect(page.get_by_test_id("export-status")).to_contain_text("Locker is preparing your export")
+    job = page.get_by_test_id("export-job")
+    expect(job).to_have_attribute("data-status", "ready", timeout=30_000)
+    expect(page.locator("#export-passphrase")).to_have_value("")
+    with page.expect_download() as caught:
+        job.get_by_test_id("export-job-download").click()
+    saved = tmp_path / "background.zip"
+    caught.value.save_as(saved)
+    opened = seven_zip_extract(saved, tmp_path / "out", PASSPHRASE)
+    if opened is not None:
+        assert opened.returncode == 0, opened.stderr
+        assert (tmp_path / "out" / "Files" / "photo.bin").read_bytes() == PHOTO
+    ready = [n for n in login(account).get("/api/v1/notifications/").json()["results"] if n["kind"] == "export.ready"]
+    assert ready, "no notification said the export was ready"
+    job.get_by_test_id("export-job-delete").click()
+    expect(page.get_by_test_id("export-job")).to_have_count(0)
+    expect(page.locator("#export-jobs")).to_be_hidden()
+    assert not page.problems(), page.problems()

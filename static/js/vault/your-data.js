@@ -8,6 +8,7 @@
 // progress; then the server checks the whole archive and writes (or, for "Check only", reports what it would write).
 // Its report is shown in words; its errors (`detail`) in the section's alert region.
 import { $, el, formatBytes, jsonApi, quoted, SIGNED_OUT } from "../locker.js";
+import { exportJobs } from "./export-jobs.js";
 
 const MIN_PASSPHRASE = 8;
 const MAX_PASSPHRASE = 1024;
@@ -74,13 +75,21 @@ function setInvalid(input, invalid) {
   else input.removeAttribute("aria-invalid");
 }
 
-function exportPart() {
+function exportPart(root) {
   const form = $("export-form");
   const passphrase = $("export-passphrase");
   const confirm = $("export-confirm");
   const error = $("export-error");
   const status = $("export-status");
   if (!form || !passphrase || !confirm) return;
+  const { api } = jsonApi({ base: "/api/v1/", csrf: root.dataset.csrf || "", fields: ["passphrase", "non_field_errors"] });
+  const jobs = exportJobs({
+    api,
+    say: function (text, bad) {
+      status.textContent = bad ? "" : text;
+      if (bad) error.replaceChildren(el("p", { class: "msg error", text }));
+    },
+  });
 
   function problem() {
     if (length(passphrase.value) < MIN_PASSPHRASE) {
@@ -111,8 +120,29 @@ function exportPart() {
       input.focus();
       return;
     }
-    // The post goes ahead (the token is the page's own, in the form); the browser saves the answer as a download.
     error.replaceChildren();
+    if ($("export-background") && $("export-background").checked) {
+      event.preventDefault(); // the server builds it; the list below the form follows it
+      const submit = $("export-submit");
+      submit.disabled = true;
+      jobs
+        .start(passphrase.value, $("export-versions").checked)
+        .then(
+          function () {
+            status.textContent = "Locker is preparing your export: it shows below, and you are told when it is ready.";
+            passphrase.value = "";
+            confirm.value = "";
+          },
+          function (err) {
+            error.replaceChildren(el("p", { class: "msg error", text: err.message || "Could not start the export." }));
+          },
+        )
+        .finally(function () {
+          submit.disabled = false;
+        });
+      return;
+    }
+    // The post goes ahead (the token is the page's own, in the form); the browser saves the answer as a download.
     status.textContent = "Your download starts in a moment; your browser shows its progress. The zip is built while it downloads, so its size is not known in advance.";
     // Cleared once the browser has read the form (after this event): the passphrase does not stay in the page.
     setTimeout(function () {
@@ -256,6 +286,6 @@ function importPart(root) {
 }
 
 export function yourData(root) {
-  exportPart();
+  exportPart(root);
   importPart(root);
 }
