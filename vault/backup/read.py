@@ -91,7 +91,9 @@ class _Reader:
     def walk(self, *, on_header: Callable, on_rows: Callable, on_blob: Callable) -> dict:
         self._on = {"header": on_header, "rows": on_rows, "blob": on_blob}
         try:
-            tar = tarfile.open(fileobj=self.stream, mode="r|", bufsize=READ_SIZE)  # noqa: SIM115
+            # a file is read in place (seeking past headers); a pipe or a decryption as a stream
+            mode = "r:" if self.stream.seekable() else "r|"
+            tar = tarfile.open(fileobj=self.stream, mode=mode, bufsize=READ_SIZE)  # noqa: SIM115
         except tarfile.ReadError:
             raise BackupError(
                 "This is not a Locker backup (not a tar archive, or an encrypted one without its passphrase)."

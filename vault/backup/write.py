@@ -92,60 +92,45 @@ def read_snapshot():
             cursor.execute("ROLLBACK")
 
 
-class _Hashing(io.RawIOBase):
-    """Reads ``source`` through, hashing what passes."""
-
-    def __init__(self, source: BinaryIO):
-        self._source = source
-        self.sha256 = hashlib.sha256()
-        self.size = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        data = self._source.read(len(buffer))
-        buffer[: len(data)] = data
-        self.sha256.update(data)
-        self.size += len(data)
-        return len(data)
-
-
-class _Counting(io.RawIOBase):
-    def __init__(self, target):
-        self._target = target
-        self.size = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:
-        self.size += len(data)
-        return self._target.write(data)
-
-
 class ArchiveWriter:
-    """Adds members to a tar stream and remembers each one's size and SHA-256 for the manifest."""
+    """Writes a tar stream (PAX headers from ``tarfile``), each member's data straight through in large pieces, and
+    remembers each member's size and SHA-256 for the manifest. (``tarfile``'s own stream mode gathers what it writes
+    by concatenating bytes, which copies a 1 MiB buffer over and over: a third of the speed on large archives.)"""
 
     def __init__(self, out: BinaryIO):
-        self._tar = tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT, bufsize=READ_SIZE)  # noqa: SIM115
+        self._out = out
         self.members: dict[str, dict] = {}
         self._now = int(time.time())
+        self._written = 0
+
+    def _write(self, data) -> None:
+        self._out.write(data)
+        self._written += len(data)
 
     def add(self, name: str, source: BinaryIO, size: int) -> None:
         info = tarfile.TarInfo(name)
         info.size, info.mtime, info.mode = size, self._now, 0o600
-        hashing = _Hashing(source)
-        self._tar.addfile(info, io.BufferedReader(hashing, READ_SIZE))
-        if hashing.size != size:
+        self._write(info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
+        sha256, remaining = hashlib.sha256(), size
+        while remaining:
+            piece = source.read(min(READ_SIZE, remaining))
+            if not piece:
+                raise OSError(f"{name} changed size while it was read")
+            sha256.update(piece)
+            self._write(piece)
+            remaining -= len(piece)
+        if source.read(1):
             raise OSError(f"{name} changed size while it was read")
-        self.members[name] = {"size": size, "sha256": hashing.sha256.hexdigest()}
+        self._write(bytes(-size % tarfile.BLOCKSIZE))
+        self.members[name] = {"size": size, "sha256": sha256.hexdigest()}
 
     def add_bytes(self, name: str, data: bytes) -> None:
         self.add(name, io.BytesIO(data), len(data))
 
     def close(self) -> None:
-        self._tar.close()
+        """The end-of-archive marker (two zero blocks), padded to a whole tar record as tar writes them."""
+        end = self._written + 2 * tarfile.BLOCKSIZE
+        self._write(bytes(2 * tarfile.BLOCKSIZE + (-end % tarfile.RECORDSIZE)))
 
 
 class ExactEncoder(DjangoJSONEncoder):
@@ -159,25 +144,21 @@ class ExactEncoder(DjangoJSONEncoder):
 
 
 def _chunk(rows: Iterator, serializer) -> tuple[bytes, int, bool]:
-    """The next gzip'd JSON-lines chunk of ``rows``: ``(data, rows in it, whether rows may remain)``."""
+    """The next gzip'd JSON-lines chunk of ``rows``: ``(data, rows in it, whether rows may remain)``. The JSON is
+    gathered as text and compressed once (the serializer writes token by token)."""
     state = {"taken": 0, "more": False}
-    buffer = io.BytesIO()
-    with gzip.GzipFile(fileobj=buffer, mode="wb", compresslevel=1, mtime=0) as gz:
-        counting = _Counting(gz)
-        text = io.TextIOWrapper(counting, encoding="utf-8", write_through=True)
+    text = io.StringIO()
 
-        def limited():
-            for row in rows:
-                yield row
-                state["taken"] += 1
-                if state["taken"] >= CHUNK_ROWS or counting.size >= CHUNK_BYTES:
-                    state["more"] = True
-                    return
+    def limited():
+        for row in rows:
+            yield row
+            state["taken"] += 1
+            if state["taken"] >= CHUNK_ROWS or text.tell() >= CHUNK_BYTES:
+                state["more"] = True
+                return
 
-        serializer().serialize(limited(), stream=text, cls=ExactEncoder)
-        text.flush()
-        text.detach()
-    return buffer.getvalue(), state["taken"], state["more"]
+    serializer().serialize(limited(), stream=text, cls=ExactEncoder)
+    return gzip.compress(text.getvalue().encode(), compresslevel=1, mtime=0), state["taken"], state["more"]
 
 
 def _db_chunks(models, step_rows) -> Iterator[tuple[bytes, str, int]]:

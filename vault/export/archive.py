@@ -19,16 +19,19 @@ apps above it add theirs from their ``AppConfig.ready()``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
 import json
 import re
 import stat
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.utils import timezone
-from stream_zip import ZIP_32, ZIP_AUTO, stream_zip
+from stream_zip import NO_COMPRESSION_32, NO_COMPRESSION_64, ZIP_32, ZIP_AUTO, stream_zip
 
 from vault.keys import VaultKeys
 from vault.models import File, FileVersion, Folder, Note
@@ -38,7 +41,8 @@ from vault.transfers.downloads import plaintext_chunks
 FORMAT = "locker-export"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
-LEVEL = 1  # deflate level of every member: cheap on what does not compress (docs/benchmarks.md)
+LEVEL = 1  # deflate level of the members that compress (docs/benchmarks.md)
+SAMPLE = 64 * 1024  # bytes of a file tried with deflate to decide whether it is worth deflating
 BATCH = 500
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 
@@ -114,6 +118,23 @@ def hashed(chunks: Iterable[bytes], entry: dict) -> Iterator[bytes]:
 
 def file_member(path: str, modified: datetime, size: int, chunks: Iterable[bytes]) -> Member:
     return path, modified, stat.S_IFREG | 0o600, ZIP_AUTO(size, level=LEVEL), chunks
+
+
+def vault_member(path: str, modified: datetime, size: int, read: Callable[[], Iterable[bytes]], entry: dict) -> Member:
+    """A member whose bytes ``read()`` gives (a file's version, decrypted), hashed into ``entry``. Deflated (level
+    1) when its first 64 KiB compress; stored otherwise (photos, videos, archives: deflating them costs time and
+    saves nothing). A stored member needs its CRC-32 up front, so such a file is read twice: once for the CRC (a
+    decryption, far cheaper than deflate), once into the zip."""
+    pieces = iter(read())
+    first = bytes(next(pieces, b""))
+    sample = first[:SAMPLE]
+    if size < SAMPLE or len(zlib.compress(sample, LEVEL)) < 0.97 * len(sample):
+        return file_member(path, modified, size, hashed(itertools.chain([first], pieces), entry))
+    crc = zlib.crc32(first)
+    for piece in pieces:
+        crc = zlib.crc32(piece, crc)
+    method = NO_COMPRESSION_64(size, crc) if size >= 0xFFFFFFFF else NO_COMPRESSION_32(size, crc)
+    return path, modified, stat.S_IFREG | 0o600, method, hashed(read(), entry)
 
 
 def bytes_member(path: str, data: bytes, modified: datetime | None = None) -> Member:
@@ -194,7 +215,8 @@ def files_part(export: Export) -> Iterator[Member]:
                 )
         current = file.current_version
         entry["current"] = {"number": current.number, "created_at": current.created_at.isoformat()}
-        yield file_member(path, file.modified_at, file.size, hashed(plaintext_chunks(keys, file, current), entry))
+        read = functools.partial(plaintext_chunks, keys, file, current)
+        yield vault_member(path, file.modified_at, file.size, read, entry)
     for folder in folders:  # folders with nothing in them still show (as their own entries), with their tags
         path = export.folder_paths[folder.pk]
         export.entries("folders").append({"id": str(folder.pk), "path": path, "tags": keys.folder_tags(folder)})
