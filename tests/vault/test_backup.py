@@ -101,6 +101,14 @@ def state(api) -> dict:
     return seen
 
 
+def manifest_of(archive) -> dict:
+    import json
+    import tarfile
+
+    with tarfile.open(archive) as tar:
+        return json.loads(tar.extractfile("manifest.json").read())
+
+
 def wipe_blobs(blob_dir) -> None:
     shutil.rmtree(blob_dir)
     blob_dir.mkdir()
@@ -117,6 +125,10 @@ def test_backup_and_restore_give_back_every_listing_and_every_byte(tmp_path, blo
     out = io.StringIO()
     call_command("backup", str(archive), "--no-progress", stdout=out)
     assert "Backed up" in out.getvalue() and archive.stat().st_mode & 0o777 == 0o600
+    manifest = manifest_of(archive)
+    assert manifest["format"] == "locker-backup" and manifest["app_version"] and manifest["migrations"]["vault"]
+    assert manifest["counts"]["accounts.user"] == 2 and manifest["blobs"] >= 8
+    assert all(len(m["sha256"]) == 64 for m in manifest["members"].values())
     out = io.StringIO()
     call_command("backup_verify", str(archive), "--no-progress", stdout=out)
     assert "The archive is sound" in out.getvalue()

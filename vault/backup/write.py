@@ -28,6 +28,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.models import Sum
+from django.utils import timezone
 
 from vault.backup.format import (
     BLOB_PREFIX,
@@ -185,7 +186,9 @@ def backup_write(out: BinaryIO, *, passphrase: bytes | None = None, bars=None) -
     blobs = blob_bytes = 0
     with deletions_hold(), read_snapshot():
         models = dumped_models()
+        created_at = timezone.now().isoformat()
         header = {
+            "created_at": created_at,
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "app_version": app_version(),
@@ -209,8 +212,8 @@ def backup_write(out: BinaryIO, *, passphrase: bytes | None = None, bars=None) -
             blob_bytes += size
             step_bytes(size / 2**20)
     manifest = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        **header,  # what wrote it, again: the manifest alone describes the archive
+        "created_at": created_at,
         "counts": counts,
         "blobs": blobs,
         "blob_bytes": blob_bytes,
