@@ -43,6 +43,7 @@ from vault.backup.format import (
 )
 from vault.models import Derived, FileVersion
 from vault.transfers.blobs import blob_open, deletions_hold
+from vault.transfers.pipeline import HASH_POOL, Stage
 
 CHUNK_BYTES = 16 * 1024 * 1024  # a db member closes after this many bytes of JSON, or CHUNK_ROWS rows
 
@@ -113,13 +114,17 @@ class ArchiveWriter:
         info.size, info.mtime, info.mode = size, self._now, 0o600
         self._write(info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
         sha256, remaining = hashlib.sha256(), size
-        while remaining:
-            piece = source.read(min(READ_SIZE, remaining))
-            if not piece:
-                raise OSError(f"{name} changed size while it was read")
-            sha256.update(piece)
-            self._write(piece)
-            remaining -= len(piece)
+        hashing = Stage(HASH_POOL)  # a piece is hashed on another core while it is written (both free the GIL)
+        try:
+            while remaining:
+                piece = source.read(min(READ_SIZE, remaining))
+                if not piece:
+                    raise OSError(f"{name} changed size while it was read")
+                hashing.submit(sha256.update, piece)
+                self._write(piece)
+                remaining -= len(piece)
+        finally:
+            hashing.wait()
         if source.read(1):
             raise OSError(f"{name} changed size while it was read")
         self._write(bytes(-size % tarfile.BLOCKSIZE))
