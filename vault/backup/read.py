@@ -10,7 +10,6 @@ the blobs it wrote.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import json
 import re
@@ -33,6 +32,7 @@ from vault.backup.format import (
     MANIFEST,
     READ_SIZE,
     BackupError,
+    Crc32,
     open_archive,
 )
 from vault.backup.write import applied_migrations, dumped_models
@@ -55,7 +55,7 @@ class ReadReport:
     blob_bytes: int = 0
 
 
-def _hashed(source: BinaryIO, size: int, sha256) -> Iterator[bytes]:
+def _hashed(source: BinaryIO, size: int, checksum) -> Iterator[bytes]:
     remaining = size
     while remaining:
         try:
@@ -64,7 +64,7 @@ def _hashed(source: BinaryIO, size: int, sha256) -> Iterator[bytes]:
             piece = b""
         if not piece:
             raise BackupError("The archive ends in the middle of a member: it is truncated.")
-        sha256.update(piece)
+        checksum.update(piece)
         remaining -= len(piece)
         yield piece
 
@@ -108,21 +108,21 @@ class _Reader:
                 raise BackupError(f"The archive holds {info.name!r} twice.")
             if number == 0 and info.name != HEADER:
                 raise BackupError("This is not a Locker backup: it does not start with its header.")
-            source, sha256 = tar.extractfile(info), hashlib.sha256()
+            source, checksum = tar.extractfile(info), Crc32()
             if info.name == MANIFEST:
-                manifest = self._json(source, info.size, sha256, MAX_MANIFEST, "manifest")
+                manifest = self._json(source, info.size, checksum, MAX_MANIFEST, "manifest")
                 continue
-            self._member(number, info, source, sha256)
-            self.seen[info.name] = {"size": info.size, "sha256": sha256.hexdigest()}
+            self._member(number, info, source, checksum)
+            self.seen[info.name] = {"size": info.size, "crc32": checksum.hexdigest()}
         if manifest is None:
             raise BackupError("The archive has no manifest: it is truncated.")
         self._check(manifest)
         return manifest
 
-    def _member(self, number: int, info: tarfile.TarInfo, source, sha256) -> None:
+    def _member(self, number: int, info: tarfile.TarInfo, source, checksum) -> None:
         name = info.name
         if name == HEADER and number == 0:
-            header = self._json(source, info.size, sha256, MAX_HEADER, "header")
+            header = self._json(source, info.size, checksum, MAX_HEADER, "header")
             if header.get("format") != FORMAT:
                 raise BackupError("This is not a Locker backup.")
             if header.get("format_version") != FORMAT_VERSION:
@@ -133,7 +133,7 @@ class _Reader:
         elif DB_MEMBER.match(name):
             if self.blobs_seen:
                 raise BackupError("The archive has database rows after its blobs.")
-            rows = self._rows(self._lines(b"".join(_hashed(source, info.size, sha256)), name), name)
+            rows = self._rows(self._lines(b"".join(_hashed(source, info.size, checksum)), name), name)
             self._on["rows"](rows)
             self._step_rows(len(rows))
         elif BLOB_MEMBER.match(name):
@@ -142,7 +142,7 @@ class _Reader:
                 raise BackupError(f"The archive holds a blob no row names ({blob}).")
             if self._step_blobs is None:
                 self._step_blobs = self.bars.task("Blobs", None, "MiB")
-            self._on["blob"](blob, _hashed(source, info.size, sha256))
+            self._on["blob"](blob, _hashed(source, info.size, checksum))
             self.blobs_seen.add(blob)
             self.report.blobs += 1
             self.report.blob_bytes += info.size
@@ -150,11 +150,11 @@ class _Reader:
         else:
             raise BackupError(f"The archive holds an unexpected member {name!r}: refused.")
 
-    def _json(self, source, size: int, sha256, limit: int, what: str) -> dict:
+    def _json(self, source, size: int, checksum, limit: int, what: str) -> dict:
         if size > limit:
             raise BackupError(f"The archive's {what} is far too large.")
         try:
-            value = json.loads(b"".join(_hashed(source, size, sha256)))
+            value = json.loads(b"".join(_hashed(source, size, checksum)))
         except ValueError:
             raise BackupError(f"The archive's {what} is not JSON.") from None
         if not isinstance(value, dict):

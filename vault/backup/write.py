@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import gzip
-import hashlib
 import io
 import json
 import tarfile
@@ -23,12 +22,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from django.apps import apps
-from django.core import serializers
+from django.core.serializers import jsonl
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
+from django.db import connection, models
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.encoding import is_protected_type
 
 from vault.backup.format import (
     BLOB_PREFIX,
@@ -39,6 +39,7 @@ from vault.backup.format import (
     HEADER,
     MANIFEST,
     READ_SIZE,
+    Crc32,
     EncryptingWriter,
 )
 from vault.models import Derived, FileVersion
@@ -96,7 +97,7 @@ def read_snapshot():
 
 class ArchiveWriter:
     """Writes a tar stream (PAX headers from ``tarfile``), each member's data straight through in large pieces, and
-    remembers each member's size and SHA-256 for the manifest. (``tarfile``'s own stream mode gathers what it writes
+    remembers each member's size and CRC-32 for the manifest. (``tarfile``'s own stream mode gathers what it writes
     by concatenating bytes, which copies a 1 MiB buffer over and over: a third of the speed on large archives.)"""
 
     def __init__(self, out: BinaryIO):
@@ -113,14 +114,14 @@ class ArchiveWriter:
         info = tarfile.TarInfo(name)
         info.size, info.mtime, info.mode = size, self._now, 0o600
         self._write(info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
-        sha256, remaining = hashlib.sha256(), size
-        hashing = Stage(HASH_POOL)  # a piece is hashed on another core while it is written (both free the GIL)
+        checksum, remaining = Crc32(), size
+        hashing = Stage(HASH_POOL)  # a piece is summed on another core while it is written (both free the GIL)
         try:
             while remaining:
                 piece = source.read(min(READ_SIZE, remaining))
                 if not piece:
                     raise OSError(f"{name} changed size while it was read")
-                hashing.submit(sha256.update, piece)
+                hashing.submit(checksum.update, piece)
                 self._write(piece)
                 remaining -= len(piece)
         finally:
@@ -128,7 +129,7 @@ class ArchiveWriter:
         if source.read(1):
             raise OSError(f"{name} changed size while it was read")
         self._write(bytes(-size % tarfile.BLOCKSIZE))
-        self.members[name] = {"size": size, "sha256": sha256.hexdigest()}
+        self.members[name] = {"size": size, "crc32": checksum.hexdigest()}
 
     def add_bytes(self, name: str, data: bytes) -> None:
         self.add(name, io.BytesIO(data), len(data))
@@ -149,35 +150,71 @@ class ExactEncoder(DjangoJSONEncoder):
         return super().default(o)
 
 
-def _chunk(rows: Iterator, serializer) -> tuple[bytes, int, bool]:
-    """The next gzip'd JSON-lines chunk of ``rows``: ``(data, rows in it, whether rows may remain)``. The JSON is
-    gathered as text and compressed once (the serializer writes token by token)."""
-    state = {"taken": 0, "more": False}
-    text = io.StringIO()
+class RowSerializer(jsonl.Serializer):
+    """Django's JSON-lines serializer, each row encoded in one call (``json.dumps`` uses the C encoder; the
+    ``json.dump`` Django calls streams through the pure-Python one, four times slower)."""
 
-    def limited():
-        for row in rows:
-            yield row
-            state["taken"] += 1
-            if state["taken"] >= CHUNK_ROWS or text.tell() >= CHUNK_BYTES:
-                state["more"] = True
-                return
-
-    serializer().serialize(limited(), stream=text, cls=ExactEncoder)
-    return gzip.compress(text.getvalue().encode(), compresslevel=1, mtime=0), state["taken"], state["more"]
+    def end_object(self, obj):
+        self.stream.write(json.dumps(self.get_dump_object(obj), **self.json_kwargs))
+        self.stream.write("\n")
+        self._current = None
 
 
-def _db_chunks(models, step_rows) -> Iterator[tuple[bytes, str, int]]:
+def _fields(model) -> list | None:
+    """The fields Django's serializer writes for ``model``, when its rows can be written from plain tuples (no
+    many-to-many, no binary or file field): then :func:`row_lines` writes the same lines without model instances."""
+    if model._meta.many_to_many:
+        return None
+    fields = [f for f in model._meta.concrete_model._meta.local_fields if f.serialize]
+    if any(isinstance(f, models.BinaryField | models.FileField) for f in fields):
+        return None
+    return fields
+
+
+def _plain(value, field):
+    """What Django's serializer makes of a value: kept when JSON has it (or it is a date, a number), else its text."""
+    if is_protected_type(value) or isinstance(field, models.JSONField):
+        return value
+    return str(value)
+
+
+def row_lines(model, queryset=None) -> Iterator[str]:
+    """The JSON lines Django's ``jsonl`` serializer writes for every row of ``model`` (times to the microsecond),
+    read as tuples: four times faster than serializing model instances."""
+    fields = _fields(model)
+    label = model._meta.label_lower
+    queryset = model._base_manager.order_by("pk") if queryset is None else queryset
+    if fields is None:
+        for row in queryset.iterator(chunk_size=1000):
+            text = io.StringIO()
+            RowSerializer().serialize([row], stream=text, cls=ExactEncoder)
+            yield text.getvalue()
+        return
+    pk = model._meta.pk
+    names = [f.name for f in fields]
+    encoder = ExactEncoder(separators=(",", ": "), ensure_ascii=False)
+    for values in queryset.values_list(pk.attname, *[f.attname for f in fields]).iterator(chunk_size=2000):
+        row = {"model": label, "pk": _plain(values[0], pk)}
+        row["fields"] = {
+            name: _plain(value, field) for name, field, value in zip(names, fields, values[1:], strict=True)
+        }
+        yield encoder.encode(row) + "\n"
+
+
+def _db_chunks(models_, step_rows) -> Iterator[tuple[bytes, str, int]]:
     """gzip'd JSON-lines chunks of every model's rows: ``(data, model label, rows)``."""
-    serializer = serializers.get_serializer("jsonl")
-    for model in models:
-        rows = model._base_manager.order_by("pk").iterator(chunk_size=1000)
-        more = True
-        while more:
-            data, taken, more = _chunk(rows, serializer)
-            if taken:
+    for model in models_:
+        text, taken = io.StringIO(), 0
+        for line in row_lines(model):
+            text.write(line)
+            taken += 1
+            if taken >= CHUNK_ROWS or text.tell() >= CHUNK_BYTES:
                 step_rows(taken)
-                yield data, model._meta.label_lower, taken
+                yield gzip.compress(text.getvalue().encode(), compresslevel=1, mtime=0), model._meta.label_lower, taken
+                text, taken = io.StringIO(), 0
+        if taken:
+            step_rows(taken)
+            yield gzip.compress(text.getvalue().encode(), compresslevel=1, mtime=0), model._meta.label_lower, taken
 
 
 def backup_write(out: BinaryIO, *, passphrase: bytes | None = None, bars=None) -> dict:
