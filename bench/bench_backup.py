@@ -154,6 +154,7 @@ def export_child(data_dir: str, out: str) -> None:
 def measure(cmd: list[str], *, env=None, cwd=ROOT, output: list | None = None) -> tuple[float, float]:
     """Run ``cmd`` to its end: (wall seconds, that process's peak RSS in MiB); its standard output is appended
     to ``output`` when given. Raises on a failure."""
+    os.sync()  # what the step before left to write back does not slow this one (outside the timing)
     with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as out:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=err)
@@ -490,7 +491,8 @@ def section(big: Instance, small: Instance, res: dict, load: Load, zipper: str |
             "",
             f"Data and archives on the same disk as the project; with {_ram_gib():.0f} GiB of RAM the "
             f"{gib:.1f} GiB stays in the page cache, so reads are from memory and the fsyncs are what reaches the "
-            f"disk. Load average {load.before:.2f} → {load.after:.2f}; other processes used "
+            "disk; every command starts after a `sync` (outside its timing), so that the previous step's writeback "
+            f"does not slow it. Load average {load.before:.2f} → {load.after:.2f}; other processes used "
             f"{load.cores(load.others):.2f} cores on average meanwhile.",
             "",
             "Reproduce: `make bench BENCH=backup` (`BENCH_BACKUP_MB=2048`, `BENCH_BACKUP_FILE_KIB=1024`, "
