@@ -157,6 +157,20 @@ def _message_row(user, keys: VaultKeys, chat: Chat, role, content: str, reply_to
     )
 
 
+def _message_made(user, keys: VaultKeys, chat: Chat, message: Message, content: str, meta, **data) -> None:
+    """What a new message does after its row (inside its transaction): index its words, touch its chat, record it."""
+    index_message(user=user, keys=keys, message_id=message.pk, content=content)
+    Chat.objects.filter(pk=chat.pk).update(updated_at=timezone.now())
+    event_record(
+        action=actions.MESSAGE_CREATED,
+        user=user,
+        meta=meta,
+        object_type="message",
+        object_id=message.pk,
+        data={"chat": str(chat.pk), "role": message.role, **data},
+    )
+
+
 def message_create(
     *,
     user,
@@ -193,7 +207,6 @@ def message_create(
         if not content and not files and audio is None:
             raise InvalidInput("A message needs text, a file or a recording.", code="empty_message")
         message = _message_row(user, keys, chat, role, content, reply_to=parent)
-        message_id = message.pk
         chosen = owned_folder(user, folder_id) if folder_id is not None else None
         if files or audio is not None:
             folder = chosen or _attachments_folder(user, keys)
@@ -204,16 +217,7 @@ def message_create(
             Attachment.objects.create(message=message, file=stored.file, kind=Attachment.Kind.FILE, position=position)
         if audio is not None:
             _attach_audio(user, keys, message, folder, audio, recording, position=len(files), meta=meta)
-        index_message(user=user, keys=keys, message_id=message_id, content=content)
-        Chat.objects.filter(pk=chat.pk).update(updated_at=timezone.now())
-        event_record(
-            action=actions.MESSAGE_CREATED,
-            user=user,
-            meta=meta,
-            object_type="message",
-            object_id=message_id,
-            data={"chat": str(chat.pk), "role": role, "attachments": len(files) + (audio is not None)},
-        )
+        _message_made(user, keys, chat, message, content, meta, attachments=len(files) + (audio is not None))
     return message
 
 
@@ -226,21 +230,11 @@ def message_import(*, user, keys: VaultKeys, chat_id, role, content, attachments
     with transaction.atomic():
         chat = _chat(user, chat_id, lock=True)
         message = _message_row(user, keys, chat, role, content)
-        message_id = message.pk
         for position, (file_id, kind, duration) in enumerate(attachments):
             if kind not in Attachment.Kind.values:
                 kind = Attachment.Kind.FILE
             Attachment.objects.create(message=message, file_id=file_id, kind=kind, duration=duration, position=position)
-        index_message(user=user, keys=keys, message_id=message_id, content=content)
-        Chat.objects.filter(pk=chat.pk).update(updated_at=timezone.now())
-        event_record(
-            action=actions.MESSAGE_CREATED,
-            user=user,
-            meta=meta,
-            object_type="message",
-            object_id=message_id,
-            data={"chat": str(chat.pk), "role": role, "attachments": len(attachments), "imported": True},
-        )
+        _message_made(user, keys, chat, message, content, meta, attachments=len(attachments), imported=True)
     return message
 
 
