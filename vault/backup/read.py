@@ -334,3 +334,18 @@ def _reset_sequences(models: list) -> None:
         with connection.cursor() as cursor:
             for sql in statements:
                 cursor.execute(sql)
+
+
+def read_archive(path: str, *, passphrase_file: str | None, quiet: bool, run: Callable, **options) -> ReadReport:
+    """``run(source, passphrase=, bars=, **options)`` (:func:`backup_verify`, :func:`backup_restore`) on the archive
+    at ``path`` ("-": standard input), with the passphrase from ``passphrase_file`` and progress bars unless quiet.
+    The commands' shared part; a problem is a :class:`BackupError` or an ``OSError``."""
+    import sys
+
+    from vault.backup.format import read_passphrase
+    from vault.backup.progress import progress_bars
+
+    passphrase = read_passphrase(passphrase_file) if passphrase_file else None
+    source = open(sys.stdin.fileno(), "rb", closefd=False) if path == "-" else open(path, "rb")  # noqa: SIM115
+    with source, progress_bars(quiet=quiet) as bars:
+        return run(source, passphrase=passphrase, bars=bars, **options)

@@ -1,12 +1,9 @@
 """``manage.py backup_verify ARCHIVE``: check an instance archive's structure and every checksum, restore nothing."""
 
-import sys
-
 from django.core.management.base import BaseCommand, CommandError
 
-from vault.backup.format import BackupError, read_passphrase
-from vault.backup.progress import progress_bars
-from vault.backup.read import backup_verify
+from vault.backup.format import BackupError
+from vault.backup.read import backup_verify, read_archive
 
 
 class Command(BaseCommand):
@@ -19,9 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, archive, passphrase_file=None, no_progress=False, **options):
         try:
-            passphrase = read_passphrase(passphrase_file) if passphrase_file else None
-            with _open(archive) as source, progress_bars(quiet=no_progress) as bars:
-                report = backup_verify(source, passphrase=passphrase, bars=bars)
+            report = read_archive(archive, passphrase_file=passphrase_file, quiet=no_progress, run=backup_verify)
         except (BackupError, OSError) as exc:
             raise CommandError(f"The archive is not sound: {exc}") from None
         rows = sum(report.counts.values())
@@ -31,9 +26,3 @@ class Command(BaseCommand):
                 f"({report.blob_bytes / 2**20:,.1f} MiB), written by Locker {report.header.get('app_version')}."
             )
         )
-
-
-def _open(archive: str):
-    if archive == "-":
-        return open(sys.stdin.fileno(), "rb", closefd=False)
-    return open(archive, "rb")

@@ -3,10 +3,8 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from vault.backup.format import BackupError, read_passphrase
-from vault.backup.progress import progress_bars
-from vault.backup.read import backup_restore, instance_contents, instance_is_empty
-from vault.management.commands.backup_verify import _open
+from vault.backup.format import BackupError
+from vault.backup.read import backup_restore, instance_contents, instance_is_empty, read_archive
 
 
 class Command(BaseCommand):
@@ -40,9 +38,9 @@ class Command(BaseCommand):
                 if answer.strip() != "delete":
                     raise CommandError("Nothing was changed.")
         try:
-            passphrase = read_passphrase(passphrase_file) if passphrase_file else None
-            with _open(archive) as source, progress_bars(quiet=no_progress) as bars:
-                report = backup_restore(source, passphrase=passphrase, force=force, bars=bars)
+            report = read_archive(
+                archive, passphrase_file=passphrase_file, quiet=no_progress, run=backup_restore, force=force
+            )
         except (BackupError, OSError) as exc:
             raise CommandError(f"Nothing was restored: {exc}") from None
         rows = sum(report.counts.values())
