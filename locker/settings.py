@@ -172,6 +172,10 @@ TEMPLATES = [
 # How long an export built in the background waits to be downloaded (docs/export.md).
 LOCKER_EXPORT_KEEP_HOURS = env_int("LOCKER_EXPORT_KEEP_HOURS", 24)
 
+# How long an unfinished resumable upload (tus, /api/v1/uploads/) keeps its bytes and its quota reservation
+# after its last change (docs/uploads.md); housekeeping (manage.py vault_purge_trash) removes expired ones.
+LOCKER_UPLOAD_EXPIRE_HOURS = env_int("LOCKER_UPLOAD_EXPIRE_HOURS", 24)
+
 # The largest archive POST /api/v1/me/import takes, and the most its members may unpack to.
 LOCKER_IMPORT_MAX_BYTES = env_int("LOCKER_IMPORT_MAX_BYTES", 50 * 1024**3)
 

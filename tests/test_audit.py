@@ -37,6 +37,7 @@ SERVICE_MODULES = [
     "vault.notes.services",
     "vault.sharing.services",
     "vault.sharing.links",
+    "vault.transfers.tus.services",
     "chats.services",
 ]
 
@@ -62,6 +63,15 @@ NOT_ACTIONS = {
     "vault.notes.services.index_note": "a step of note writes (inside their transactions)",
     "vault.common.clean_name": "input cleaning",
     "vault.files.services.star_set": "a personal marker: changes no data, and nobody else sees it",
+    "vault.files.services.reserved_bytes": "a read: the room held by uploads in progress",
+    "vault.transfers.tus.services.upload_create": "holds room for bytes to come; the file's event is recorded when "
+    "its last byte arrives (file_upload, file_version_add: tests/vault/test_tus.py checks it)",
+    "vault.transfers.tus.services.upload_append": "bytes of an upload in progress; the last one finishes it through "
+    "file_upload or file_version_add, which record file.uploaded or file.version_added",
+    "vault.transfers.tus.services.upload_get": "a read",
+    "vault.transfers.tus.services.upload_terminate": "drops bytes that never became a file: no vault data changes",
+    "vault.transfers.tus.services.uploads_expire": "housekeeping of bytes that never became a file",
+    "vault.transfers.tus.services.metadata_parse": "input parsing",
     "vault.common.clean_tags": "input cleaning",
     "vault.common.clean_title": "input cleaning",
     "vault.common.etag_of": "a format",

@@ -396,6 +396,26 @@ class VaultKeys:
         self._object_keys.pop(("note-key", note_id), None)
         return wrap_with_key(key, self.folder_key(folder), aad=context("note-key", self.owner_id, note_id))
 
+    # --- resumable uploads (vault.transfers.tus) ----------------------------------------------------------------
+    # The content key of an upload in progress is wrapped by the uploader's data key; its sealed target (name,
+    # folder, tags) and the plaintext after its last whole chunk are sealed under keys derived from it, so an
+    # unfinished upload is as closed at rest as a finished file.
+    def upload_key(self, upload) -> bytes:
+        return self.object_key("upload-key", upload.pk, upload.key_wrapped)
+
+    def wrap_upload_key(self, upload_id, key: bytes) -> str:
+        return self.wrap_object_key("upload-key", upload_id, key)
+
+    def seal_upload_part(self, content_key: bytes, upload_id, part: str, data: bytes, *, position: int = 0) -> bytes:
+        """``part`` ("meta", "pending") of an upload sealed; ``position``: the offset it was sealed at (a pending
+        tail from another offset does not open)."""
+        key = hkdf(content_key, info=b"locker upload " + part.encode() + b" v1")
+        return aead.seal(key, data, aad=context("upload-" + part, self.owner_id, upload_id, position))
+
+    def open_upload_part(self, content_key: bytes, upload_id, part: str, sealed: bytes, *, position: int = 0) -> bytes:
+        key = hkdf(content_key, info=b"locker upload " + part.encode() + b" v1")
+        return aead.open_sealed(key, bytes(sealed), aad=context("upload-" + part, self.owner_id, upload_id, position))
+
     @staticmethod
     def new_key() -> bytes:
         return new_key()

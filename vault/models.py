@@ -459,3 +459,49 @@ class ExportJob(models.Model):
 
     def __str__(self):
         return f"export {self.pk} ({self.status})"
+
+
+class Upload(models.Model):
+    """A resumable upload (tus, ``vault.transfers.tus``) while its bytes arrive, and for a while after it finished.
+
+    Its bytes are encrypted as they arrive, in the stream format, under a content key wrapped by the uploader's data
+    key (``key_wrapped``, purpose ``upload-key``): whole chunks go to ``blob`` (a blob being written, named like any
+    other), the plaintext after the last whole chunk (less than 64 KiB) is kept sealed in ``pending_sealed`` until the
+    next bytes complete it. Name, folder, tags and target file are sealed too (``meta_sealed``). ``reserved`` bytes of
+    ``quota_user``'s quota are held from creation until the upload finishes or expires. ``busy_until`` is the lease of
+    the one request appending to it (a second one is refused, never interleaved).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="uploads")
+    quota_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="upload_reservations"
+    )
+    version_id = models.UUIDField(default=uuid.uuid4, help_text="The file version the finished upload becomes.")
+    length = models.BigIntegerField(help_text="Upload-Length: the plaintext's size in bytes.")
+    offset = models.BigIntegerField(default=0, help_text="Upload-Offset: plaintext bytes received.")
+    reserved = models.BigIntegerField(default=0, help_text="Quota bytes held: the finished blob's stored size.")
+    key_wrapped = models.TextField()
+    meta_sealed = models.TextField()
+    header = models.BinaryField(max_length=64, help_text="The stream's header (its salt), written first to the blob.")
+    sealed_chunks = models.BigIntegerField(default=0)
+    blob = models.CharField(max_length=255)
+    blob_size = models.BigIntegerField(default=0, help_text="Bytes of the blob that count: more is a torn append.")
+    pending_sealed = models.BinaryField(default=b"")
+    busy_until = models.DateTimeField(null=True, blank=True)
+    file_id = models.UUIDField(null=True, blank=True, help_text="The file it became, once finished.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["quota_user", "file_id"], name="vault_upload_reserved"),
+            models.Index(fields=["expires_at"], name="vault_upload_expires"),
+        ]
+
+    def __str__(self):
+        return f"upload {self.pk} ({self.offset}/{self.length})"
+
+    @property
+    def finished(self) -> bool:
+        return self.file_id is not None

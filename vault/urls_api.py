@@ -5,6 +5,7 @@ from vault.files import apis, browse_apis
 from vault.notes import apis as notes_apis
 from vault.search import apis as search_apis
 from vault.sharing import apis as sharing_apis
+from vault.transfers.tus import apis as tus_apis
 from vault.trash import apis as trash_apis
 
 urlpatterns = [
@@ -17,6 +18,8 @@ urlpatterns = [
     path("recent/", browse_apis.RecentListApi.as_view(), name="api-recent"),
     path("archive", browse_apis.ArchiveApi.as_view(), name="api-archive"),
     path("me/storage", browse_apis.StorageApi.as_view(), name="api-me-storage"),
+    path("uploads/", tus_apis.UploadCreateApi.as_view(), name="api-uploads"),
+    path("uploads/<uuid:pk>", tus_apis.UploadApi.as_view(), name="api-upload"),
     path("files/", apis.FileListCreateApi.as_view(), name="api-files"),
     path("files/<uuid:pk>/", apis.FileDetailApi.as_view(), name="api-file"),
     path("files/<uuid:pk>/content", apis.FileContentApi.as_view(), name="api-file-content"),

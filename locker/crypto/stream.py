@@ -118,6 +118,25 @@ class Encryptor:
         self._header_sent = False
         self._finished = False
 
+    @classmethod
+    def resume(cls, content_key: bytes, *, aad: bytes, header: bytes, sealed_chunks: int, pending: bytes) -> Encryptor:
+        """An encryptor that continues a stream already begun (a resumable upload, across requests): its header
+        (already written), how many chunks were sealed, and the plaintext received after them (at most one chunk),
+        which :meth:`state` gave."""
+        chunk_size, salt = decode_header(header)
+        if len(pending) > chunk_size:
+            raise ValueError("more than one chunk pending")
+        encryptor = cls(content_key, aad=aad, chunk_size=chunk_size, salt=salt)
+        encryptor._counter = sealed_chunks
+        encryptor._buffer = bytearray(pending)
+        encryptor._header_sent = True
+        return encryptor
+
+    def state(self) -> tuple[int, bytes]:
+        """``(chunks sealed so far, plaintext pending after them)``: with the header, what :meth:`resume` needs.
+        The pending plaintext is the caller's to keep safe (sealed, never at rest in the clear)."""
+        return self._counter, bytes(self._buffer)
+
     def _take_header(self) -> bytes:
         if self._header_sent:
             return b""

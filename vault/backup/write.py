@@ -49,10 +49,19 @@ from vault.transfers.pipeline import HASH_POOL, Stage
 CHUNK_BYTES = 16 * 1024 * 1024  # a db member closes after this many bytes of JSON, or CHUNK_ROWS rows
 
 
+# Rows of work in progress, whose blobs the archive does not hold: a resumable upload not finished (its client
+# starts it again) and a personal export waiting to be downloaded (its owner asks for it again).
+TRANSIENT = {"vault.upload", "vault.exportjob"}
+
+
 def dumped_models() -> list:
     """Every table's model whose rows the archive holds, in a fixed order: all of them, content types and
     permissions too (rows refer to them by id, and a fresh instance's migrate may number them otherwise)."""
-    models = [model for model in apps.get_models() if model._meta.managed and not model._meta.proxy]
+    models = [
+        model
+        for model in apps.get_models()
+        if model._meta.managed and not model._meta.proxy and model._meta.label_lower not in TRANSIENT
+    ]
     return sorted(models, key=lambda model: model._meta.label_lower)
 
 

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -39,7 +39,7 @@ from vault.common import (
 )
 from vault.derived.derive import derive_upload, derived_store, preview_blobs
 from vault.keys import VaultKeys
-from vault.models import File, FileVersion, Folder, SearchToken, Star
+from vault.models import File, FileVersion, Folder, SearchToken, Star, Upload
 from vault.search.index import index_item, reindex_fields
 from vault.transfers.downloads import plaintext_chunks
 from vault.transfers.uploads import EncryptedUpload, upload_from_iterable
@@ -194,8 +194,9 @@ def _charge_quota(user: User, upload: EncryptedUpload) -> None:
     # FOR NO KEY UPDATE (PostgreSQL): the usage changes, never the key, so rows that point at the user (the events
     # of the same transaction in another user's log, say) need not wait for it, nor make it wait in a cycle.
     locked = User.objects.select_for_update(no_key=True).get(pk=user.pk)
-    if locked.storage_used + upload.stored_size > locked.storage_quota:
-        free = max(0, locked.storage_quota - locked.storage_used)
+    held = reserved_bytes(user)  # resumable uploads in progress hold their room
+    if locked.storage_used + held + upload.stored_size > locked.storage_quota:
+        free = max(0, locked.storage_quota - locked.storage_used - held)
         raise QuotaExceeded.needing(
             needed=upload.stored_size,
             free=free,
@@ -209,6 +210,12 @@ def _charge_quota(user: User, upload: EncryptedUpload) -> None:
         before=locked.storage_used,
         after=locked.storage_used + upload.stored_size,
     )
+
+
+def reserved_bytes(user: User) -> int:
+    """Bytes of ``user``'s quota held by resumable uploads in progress (``vault.transfers.tus``), not expired."""
+    held = Upload.objects.filter(quota_user=user, file_id__isnull=True, expires_at__gt=timezone.now())
+    return held.aggregate(total=Sum("reserved"))["total"] or 0
 
 
 def _record_quota_refusal(user, meta, size) -> None:

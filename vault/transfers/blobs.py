@@ -53,6 +53,43 @@ def _find_sync_file_range():
 _sync_file_range = _find_sync_file_range()
 
 
+class Writeback:
+    """Starts the kernel's writeback of a file every :data:`WRITEBACK_EVERY` bytes written to it (without waiting
+    for it), so that a final fsync has little left to flush: writing to disk overlaps the rest of the work."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self._unsynced = 0
+        self._written_back = 0
+
+    def wrote(self, size: int) -> None:
+        self._unsynced += size
+        if self._unsynced >= WRITEBACK_EVERY:
+            if _sync_file_range is not None:
+                _sync_file_range(self.fd, self._written_back, self._unsynced, SYNC_FILE_RANGE_WRITE)
+            self._written_back += self._unsynced
+            self._unsynced = 0
+
+
+class WritebackFile:
+    """A binary file (an archive being written) that starts its own writeback as it grows (:class:`Writeback`)."""
+
+    def __init__(self, handle):
+        self._handle = handle
+        self._writeback = Writeback(handle.fileno())
+
+    def write(self, data) -> int:
+        written = self._handle.write(data)
+        self._writeback.wrote(len(data))
+        return written
+
+    def flush(self) -> None:
+        self._handle.flush()
+
+    def fileno(self) -> int:
+        return self._handle.fileno()
+
+
 def _write_all(fd: int, pieces: list) -> None:
     """``writev`` the pieces, continuing after short writes."""
     views = [memoryview(piece) for piece in pieces]
@@ -93,8 +130,7 @@ class BlobWriter:
         self._fd = fd
         self._closed = False
         self._writes = Stage(WRITE_POOL)
-        self._unsynced = 0
-        self._written_back = 0
+        self._writeback = Writeback(fd)
 
     def write(self, data: bytes | Iterable[bytes]) -> None:
         """Queue ``data`` (bytes, or a list of pieces written as one batch) after what came before."""
@@ -107,16 +143,7 @@ class BlobWriter:
 
     def _write_now(self, pieces: list, size: int) -> None:
         _write_all(self._fd, pieces)
-        self._unsynced += size
-        if self._unsynced >= WRITEBACK_EVERY:
-            self._start_writeback()
-
-    def _start_writeback(self) -> None:
-        """Start asynchronous writeback of what is written so far; only a hint (fsync at commit is what counts)."""
-        if _sync_file_range is not None:
-            _sync_file_range(self._fd, self._written_back, self._unsynced, SYNC_FILE_RANGE_WRITE)
-        self._written_back += self._unsynced
-        self._unsynced = 0
+        self._writeback.wrote(size)  # only a hint: the fsync at commit is what counts
 
     def _close(self) -> None:
         if not self._closed:

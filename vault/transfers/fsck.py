@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from django.core.files.storage import FileSystemStorage
 
-from vault.models import Derived, FileVersion
+from vault.models import Derived, ExportJob, FileVersion, Upload
 from vault.transfers.blobs import TMP_PREFIX, blob_storage
 
 
@@ -29,6 +29,10 @@ def vault_fsck(*, remove: bool = False, min_age_seconds: int = 3600) -> FsckRepo
     report = FsckReport()
     known = dict(FileVersion.objects.values_list("blob", "pk"))
     previews = set(Derived.objects.exclude(preview_blob="").values_list("preview_blob", flat=True))
+    # blobs of work in progress are nobody's version yet, and no orphans: an export waiting to be downloaded, an
+    # unfinished resumable upload (a finished one's blob is its version's)
+    previews |= set(ExportJob.objects.exclude(blob="").values_list("blob", flat=True))
+    previews |= set(Upload.objects.filter(file_id__isnull=True).values_list("blob", flat=True))
     present: set[str] = set()
     now = time.time()
     if isinstance(storage, FileSystemStorage) and os.path.isdir(storage.location):

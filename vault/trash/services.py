@@ -29,7 +29,7 @@ from vault.common import (
 from vault.derived.derive import preview_blobs
 from vault.files.services import index_folder
 from vault.keys import VaultKeys
-from vault.models import File, FileVersion, Folder, Note, SearchToken, TagIndex
+from vault.models import File, FileVersion, Folder, Note, SearchToken, TagIndex, Upload
 from vault.search.index import reindex_fields, unindex
 
 
@@ -265,6 +265,10 @@ def vault_wipe(*, user: User) -> int:
     Folder.objects.filter(owner=user).delete()
     SearchToken.objects.filter(owner=user).delete()
     TagIndex.objects.filter(owner=user).delete()
+    # resumable uploads not finished: theirs, and others' into their shared folders (which are gone)
+    unfinished = Upload.objects.filter(Q(owner=user) | Q(quota_user=user), file_id__isnull=True)
+    blobs += list(unfinished.values_list("blob", flat=True))
+    Upload.objects.filter(Q(owner=user) | Q(quota_user=user)).delete()
     User.objects.filter(pk=user.pk).update(storage_used=0)
     delete_blobs_after_commit(blobs)
     return freed

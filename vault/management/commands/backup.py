@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from vault.backup.format import BackupError, read_passphrase
 from vault.backup.progress import progress_bars
 from vault.backup.write import backup_write
+from vault.transfers.blobs import WritebackFile
 
 
 class Command(BaseCommand):
@@ -38,7 +39,8 @@ class Command(BaseCommand):
             raise CommandError(f"{out} exists: choose another name (a backup never overwrites a file).") from None
         try:
             with os.fdopen(fd, "wb") as handle, progress_bars(quiet=no_progress) as bars:
-                manifest = backup_write(handle, passphrase=passphrase, bars=bars)
+                # the archive goes to disk while it is written, so the fsync at the end has little left to do
+                manifest = backup_write(WritebackFile(handle), passphrase=passphrase, bars=bars)
                 handle.flush()
                 os.fsync(handle.fileno())
         except BaseException:

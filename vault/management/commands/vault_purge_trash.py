@@ -1,9 +1,11 @@
-"""Purge trash entries older than LOCKER_TRASH_DAYS (crypto-shred: keys first, then blobs), and expired exports."""
+"""Purge trash entries older than LOCKER_TRASH_DAYS (crypto-shred: keys first, then blobs), expired exports and
+expired resumable uploads (their bytes and the room they held)."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from vault.export.jobs import export_jobs_expire
+from vault.transfers.tus.services import uploads_expire
 from vault.trash.services import trash_purge_expired
 
 
@@ -20,3 +22,6 @@ class Command(BaseCommand):
         exports = export_jobs_expire()
         if exports:
             self.stdout.write(f"Deleted {exports} expired export(s).")
+        uploads = uploads_expire()
+        if uploads:
+            self.stdout.write(f"Removed {uploads} expired upload(s).")

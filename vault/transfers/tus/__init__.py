@@ -1,0 +1,1 @@
+"""Resumable uploads over tus 1.0 (docs/uploads.md)."""
