@@ -103,7 +103,7 @@ class TusApi(APIView):
         return response
 
     def _appended(self, request, upload_id, offset: int) -> tuple[services.AppendResult, dict]:
-        if request.content_type != OFFSET_TYPE:
+        if request.content_type != OFFSET_TYPE and request.META.get("CONTENT_LENGTH", "0") not in {"", "0"}:
             raise NotOffsetStream()
         checksum = _checksum(request)
         result = services.upload_append(
@@ -155,6 +155,10 @@ class UploadCreateApi(TusApi):
         if "Upload-Defer-Length" in request.headers:
             raise InvalidInput("Upload-Length is needed: deferred lengths are not supported.", code="invalid_header")
         length = _int_header(request, "Upload-Length")
+        body_length = request.META.get("CONTENT_LENGTH", "")
+        with_body = body_length.isdigit() and int(body_length) > 0
+        if with_body and request.content_type != OFFSET_TYPE:
+            raise NotOffsetStream()
         metadata = services.metadata_parse(request.headers.get("Upload-Metadata", ""))
         upload = services.upload_create(
             user=request.user,
@@ -167,8 +171,7 @@ class UploadCreateApi(TusApi):
             "Location": request.build_absolute_uri(reverse("api-upload", args=[upload.pk])),
             "Upload-Expires": _expires(upload),
         }
-        body_length = request.META.get("CONTENT_LENGTH", "")
-        if length == 0 or (body_length.isdigit() and int(body_length) > 0):
+        if length == 0 or with_body:
             try:
                 _, appended = self._appended(request, upload.pk, 0)
             except LockerError as exc:

@@ -427,7 +427,7 @@ def upload_terminate(*, user: User, upload_id) -> None:
     with transaction.atomic():
         deleted, _ = Upload.objects.filter(pk=upload.pk, busy_until=held).delete()
     if deleted:
-        transaction.on_commit(lambda: blob_delete(upload.blob))
+        blob_delete(upload.blob)
 
 
 def uploads_expire(*, now=None) -> int:
