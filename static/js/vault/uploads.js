@@ -1,6 +1,6 @@
 // The file browser's uploads: files from "Upload files" (#upload-input), folders from "Upload folder"
 // (#folder-input, webkitRelativePath) and anything dropped anywhere on the page (folders read with
-// webkitGetAsEntry). One request per file, at most MAX_PARALLEL at once, each with its own progress bar,
+// webkitGetAsEntry). One request per file (large ones resumable: resumable.js), at most MAX_PARALLEL at once, each with its own progress bar,
 // status and Cancel; folders are created first (a same-name folder already there is reused, empty ones too),
 // each shown on its own row. A name already taken asks first (#conflict-dialog: Replace, Keep both, Skip,
 // optionally for the rest of that upload) while the other uploads go on; files with no known conflict are
@@ -9,6 +9,7 @@
 // the bytes are beside it, not announced. Leaving with an upload running asks first.
 import { $, el, formatBytes, parseJson, quoted } from "../locker.js";
 import { api, fetchAll, messageOf, say, xhrTo } from "./common.js";
+import { RESUMABLE_FROM, startResumable } from "./resumable.js";
 import { flatten, nameKey, setupUploadSources } from "./upload-sources.js";
 import { liveLine, plural, summary } from "./upload-status.js";
 
@@ -349,6 +350,7 @@ export function setupUploads(browser) {
   }
 
   function start(u) {
+    if (u.file.size >= RESUMABLE_FROM) return startResumable(u, { setState, updateOverall, finished, fail, pump });
     const xhr = xhrTo("POST", "files/");
     u.xhr = xhr;
     u.loaded = 0;
@@ -427,9 +429,7 @@ export function setupUploads(browser) {
     fail(u, status !== 404 && result && result.detail ? result.detail : messageOf(status, body));
   }
 
-  function fail(u, text) {
-    setState(u, "error", text);
-  }
+  const fail = (u, text) => setState(u, "error", text);
 
   function cancel(u) {
     if (u.xhr) {
