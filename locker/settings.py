@@ -408,6 +408,9 @@ LOCKER_RATELIMITS = {
     # a public link's password: per link and per address
     "link_password_link": os.environ.get("LOCKER_RATE_LINK_PASSWORD_LINK", "10/m"),
     "link_password_ip": os.environ.get("LOCKER_RATE_LINK_PASSWORD_IP", "30/m"),
+    # WebDAV's HTTP Basic with an app password: failed attempts per account and per address (docs/webdav.md)
+    "dav_user": os.environ.get("LOCKER_RATE_DAV_USER", "10/m"),
+    "dav_ip": os.environ.get("LOCKER_RATE_DAV_IP", "30/m"),
 }
 
 LOGGING = {

@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("activity.urls")),
     path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
+    path("dav", include("vault.transfers.dav.urls")),  # WebDAV: docs/webdav.md
 ]
 
 handler400 = "locker.errors.bad_request"

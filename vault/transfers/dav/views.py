@@ -1,0 +1,102 @@
+"""``/dav/``: one Django view for every method, so the request goes through the same server, middleware and
+database handling as the rest of Locker (gunicorn in production, Django's live server in the tests).
+
+The view authenticates (``auth``), serves a file's GET itself with the API's download response (Range, ETag,
+decryption straight into the socket under Locker's gunicorn worker), and hands everything else to the WsgiDAV
+application (``app``) with the request's WSGI environ, its ``PATH_INFO`` relative to ``/dav``.
+"""
+
+from __future__ import annotations
+
+from itertools import chain
+
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from wsgidav import util
+from wsgidav.dav_error import DAVError
+
+from locker.errors import LockerError, RateLimited
+from vault.files import services
+from vault.transfers.dav.app import MOUNT, dav_app
+from vault.transfers.dav.auth import REALM, dav_authenticate
+from vault.transfers.dav.provider import DavSession, FileResource
+from vault.transfers.http import content_response
+
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authenticate"}
+_SENT = {200, 206}
+
+
+def _refusal(exc: LockerError) -> HttpResponse:
+    response = JsonResponse({"code": exc.code, "detail": str(exc.detail)}, status=exc.status_code)
+    if exc.status_code == 401:
+        response["WWW-Authenticate"] = f'Basic realm="{REALM}", charset="UTF-8"'
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@csrf_exempt
+def dav_view(request, path: str = ""):
+    try:
+        session = dav_authenticate(request)
+    except LockerError as exc:
+        return _refusal(exc)
+    environ = dict(request.environ)
+    raw_path = request.path_info  # decoded from UTF-8 by Django (WSGI's own is Latin-1)
+    script = environ.get("SCRIPT_NAME", "").rstrip("/")
+    environ["PATH_INFO"] = raw_path[len(MOUNT) :] if raw_path.startswith(MOUNT) else raw_path
+    environ["SCRIPT_NAME"] = script
+    environ["locker.dav"] = session
+    environ["wsgidav.auth.user_name"] = session.user.username
+    environ["wsgidav.auth.realm"] = REALM
+    if request.method == "GET":
+        response = _download(request, environ, session)
+        if response is not None:
+            return response
+    return _run(request, environ)
+
+
+def _download(request, environ: dict, session: DavSession) -> HttpResponse | None:
+    """A file's GET, as the API serves it; None for anything else (a collection: WsgiDAV's answer)."""
+    app = dav_app()
+    try:
+        path = util.normalize_path(environ["PATH_INFO"] or "/")
+    except DAVError:
+        return None  # WsgiDAV answers it (400)
+    _share, provider = app.resolve_provider(path or "/")
+    environ["wsgidav.provider"] = provider
+    node = provider.get_resource_inst(path or "/", environ)
+    if not isinstance(node, FileResource) or node.item is None or not node.item.current_version_id:
+        return None if node is not None else _not_found()
+    file = node.item
+    file.current_version = node.version()
+    keys = session.keys
+    response = content_response(request, keys=keys, file=file, version=file.current_version, name=node.name)
+    if response.status_code in _SENT:
+        user, meta = session.user, session.meta
+        response._resource_closers.append(lambda: services.file_download_record(user=user, file=file, meta=meta))
+    return response
+
+
+def _not_found() -> HttpResponse:
+    return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
+
+
+def _run(request, environ: dict) -> HttpResponse:
+    captured: dict = {}
+
+    def start_response(status, headers, exc_info=None):
+        captured["status"], captured["headers"] = status, headers
+
+    app_iter = dav_app()(environ, start_response)
+    pieces = iter(app_iter)
+    first = next(pieces, b"")
+    code, _, reason = captured["status"].partition(" ")
+    response = StreamingHttpResponse(chain([first], pieces), status=int(code), reason=reason or None)
+    response._resource_closers.append(getattr(app_iter, "close", lambda: None))
+    gunicorn = "gunicorn.socket" in environ
+    for name, value in captured["headers"]:
+        if name.lower() in _HOP_BY_HOP and not (gunicorn and name.lower() == "connection"):
+            continue
+        response[name] = value
+    return response
