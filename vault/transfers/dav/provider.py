@@ -138,7 +138,7 @@ class LockerProvider(DAVProvider):
 
     def get_resource_inst(self, path: str, environ: dict):
         session = _session(environ)
-        path = "/" + path.strip("/")
+        path = "/" + "/".join(part for part in path.split("/") if part)  # WsgiDAV's copies join "a/" + "/b"
         if path in session.nodes:
             return session.nodes[path]
         node = self._resolve(path, environ, session)
@@ -148,7 +148,7 @@ class LockerProvider(DAVProvider):
     def _resolve(self, path: str, environ: dict, session: DavSession):
         if path == "/":
             return RootCollection(environ)
-        parts = [_nfc(part) for part in path.strip("/").split("/")]
+        parts = [_nfc(part) for part in path.strip("/").split("/")]  # no empty part: see get_resource_inst
         if not all(usable(part) for part in parts) or any(is_junk(part) for part in parts):
             return None
         if parts[0] == SHARED:
@@ -728,6 +728,9 @@ class JunkResource(DAVNonCollection):
 
     def support_etag(self):
         return False
+
+    def get_content(self):
+        raise DAVError(HTTP_NOT_FOUND)
 
     def begin_write(self, *, content_type=None):
         return _Discard()

@@ -44,7 +44,11 @@ def dav_view(request, path: str = ""):
     environ = dict(request.environ)
     raw_path = request.path_info  # decoded from UTF-8 by Django (WSGI's own is Latin-1)
     script = environ.get("SCRIPT_NAME", "").rstrip("/")
-    environ["PATH_INFO"] = raw_path[len(MOUNT) :] if raw_path.startswith(MOUNT) else raw_path
+    try:
+        # WsgiDAV refuses a path that climbs above the root from inside a generator that loses its body: refused here
+        environ["PATH_INFO"] = util.normalize_path(raw_path[len(MOUNT) :] if raw_path.startswith(MOUNT) else raw_path)
+    except DAVError:
+        return JsonResponse({"code": "invalid_path", "detail": "The path climbs above /dav/."}, status=400)
     environ["SCRIPT_NAME"] = script
     environ["locker.dav"] = session
     environ["wsgidav.auth.user_name"] = session.user.username
@@ -59,10 +63,7 @@ def dav_view(request, path: str = ""):
 def _download(request, environ: dict, session: DavSession) -> HttpResponse | None:
     """A file's GET, as the API serves it; None for anything else (a collection: WsgiDAV's answer)."""
     app = dav_app()
-    try:
-        path = util.normalize_path(environ["PATH_INFO"] or "/")
-    except DAVError:
-        return None  # WsgiDAV answers it (400)
+    path = environ["PATH_INFO"] or "/"
     _share, provider = app.resolve_provider(path or "/")
     environ["wsgidav.provider"] = provider
     node = provider.get_resource_inst(path or "/", environ)

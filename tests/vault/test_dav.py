@@ -1,0 +1,231 @@
+"""WebDAV at /dav/ against the live server: who may sign in, what each user sees, and what every write leaves."""
+
+import base64
+import http.client
+
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from tests.vault.conftest import blob_files, keys_for
+from tests.vault.dav_helpers import Dav, dav_user
+from vault.models import File, FileVersion, Folder
+from vault.sharing.services import share_create
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def alice():
+    return dav_user("alice")
+
+
+@pytest.fixture
+def dav(live_server, alice):
+    return Dav(live_server.url, alice)
+
+
+# --- signing in ------------------------------------------------------------------------------------------------
+
+
+def test_refusals_without_a_right_app_password(live_server, alice):
+    anonymous = Dav(live_server.url, None, auth=("", ""))
+    anonymous.session.auth = None
+    response = anonymous.propfind("/")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Basic realm=")
+    assert Dav(live_server.url, None, auth=(alice.username, "WRONG-PASS")).propfind("/").status_code == 401
+    assert Dav(live_server.url, None, auth=("nobody", alice.password)).propfind("/").status_code == 401
+    # the account password is no app password
+    assert Dav(live_server.url, None, auth=(alice.username, alice.account.password)).propfind("/").status_code == 401
+    assert Dav(live_server.url, alice).propfind("/").status_code == 207
+
+
+def test_failed_attempts_are_rate_limited_per_account_then_even_the_right_password_waits(live_server, alice, settings):
+    settings.LOCKER_RATELIMITS = {**settings.LOCKER_RATELIMITS, "dav_user": "3/m", "dav_ip": "100/m"}
+    wrong = Dav(live_server.url, None, auth=(alice.username, "WRONG-PASS"))
+    assert [wrong.propfind("/").status_code for _ in range(3)] == [401, 401, 401]
+    refused = wrong.propfind("/")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    right = Dav(live_server.url, alice).propfind("/")
+    assert right.status_code == 429 and right.json()["code"] == "rate_limited"
+
+
+def test_failed_attempts_are_rate_limited_per_address(live_server, alice, settings):
+    settings.LOCKER_RATELIMITS = {**settings.LOCKER_RATELIMITS, "dav_user": "100/m", "dav_ip": "2/m"}
+    for name in ("x1", "x2"):
+        assert Dav(live_server.url, None, auth=(name, "nope")).propfind("/").status_code == 401
+    assert Dav(live_server.url, None, auth=("x3", "nope")).propfind("/").status_code == 429
+
+
+# --- what a user sees ------------------------------------------------------------------------------------------
+
+
+def test_other_users_items_are_not_found(live_server, dav):
+    bob = Dav(live_server.url, dav_user("bob"))
+    assert bob.put("secret.txt", b"bob's").status_code == 201
+    assert bob.mkcol("Private").status_code == 201
+    assert dav.get("secret.txt").status_code == 404
+    assert dav.propfind("Private").status_code == 404
+    assert dav.delete("secret.txt").status_code == 404
+    listing = dav.propfind("/").text
+    assert "secret.txt" not in listing and "Private" not in listing
+
+
+def _shared_folder(permission: str):
+    bob = dav_user("bob")
+    keys = keys_for(bob.account)
+    from vault.files.services import folder_create
+
+    folder = folder_create(user=bob.user, keys=keys, name="Team")
+    share_create(user=bob.user, keys=keys, item_id=folder.pk, username="alice", permission=permission)
+    return bob, folder
+
+
+def test_shared_view_only_reads_and_refuses_writes_with_403(live_server, dav):
+    bob, folder = _shared_folder("view")
+    owner = Dav(live_server.url, bob)
+    assert owner.put("Team/plan.txt", b"the plan").status_code == 201
+    assert "Team" in dav.propfind("Shared").text
+    assert dav.get("Shared/Team/plan.txt").content == b"the plan"
+    assert dav.put("Shared/Team/plan.txt", b"mine now").status_code == 403
+    assert dav.put("Shared/Team/new.txt", b"new").status_code == 403
+    assert dav.mkcol("Shared/Team/Sub").status_code == 403
+    assert dav.delete("Shared/Team/plan.txt").status_code == 403
+    assert dav.move("Shared/Team/plan.txt", "Shared/Team/renamed.txt").status_code == 403
+    assert dav.put("Shared/loose.txt", b"x").status_code == 403
+    assert owner.get("Team/plan.txt").content == b"the plan"
+    assert File.objects.filter(trashed_at__isnull=True).count() == 1
+
+
+def test_shared_with_edit_writes_into_the_owners_vault(live_server, dav):
+    bob, folder = _shared_folder("edit")
+    owner = Dav(live_server.url, bob)
+    assert dav.put("Shared/Team/from alice.txt", b"hello bob").status_code == 201
+    assert owner.get("Team/from alice.txt").content == b"hello bob"
+    assert File.objects.get(folder=folder).owner_id == bob.user.pk
+    assert dav.put("Shared/Team/from alice.txt", b"v2").status_code == 204
+    assert FileVersion.objects.filter(file__folder=folder).count() == 2
+    assert dav.delete("Shared/Team/from alice.txt").status_code == 403  # edit is not delete
+    assert dav.delete("Shared/Team").status_code == 403  # leaving a share is the web page's
+
+
+# --- writes ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", [".DS_Store", "._photo.jpg", "desktop.ini", "Thumbs.db"])
+def test_junk_files_are_accepted_and_dropped(dav, name, blob_dir):
+    assert dav.mkcol("Folder").status_code == 201
+    assert dav.put(f"Folder/{name}", b"\x00junk").status_code in (201, 204)
+    assert not File.objects.exists()
+    assert dav.get(f"Folder/{name}").status_code == 404
+    assert name not in dav.propfind("Folder").text
+    assert blob_files(blob_dir) == []
+
+
+def test_put_of_an_existing_file_adds_a_version_with_a_new_etag(dav):
+    first = dav.put("notes.txt", b"one")
+    assert first.status_code == 201
+    second = dav.put("notes.txt", b"two")
+    assert second.status_code == 204
+    assert first.headers["ETag"] != second.headers["ETag"]
+    file = File.objects.get()
+    assert list(file.versions.order_by("number").values_list("number", flat=True)) == [1, 2]
+    got = dav.get("notes.txt")
+    assert got.content == b"two" and got.headers["ETag"] == second.headers["ETag"]
+
+
+def test_delete_moves_to_the_trash(dav):
+    dav.mkcol("Box")
+    dav.put("Box/a.txt", b"a")
+    dav.put("b.txt", b"b")
+    assert dav.delete("b.txt").status_code == 204
+    assert dav.delete("Box").status_code == 204
+    assert File.objects.filter(trashed_at__isnull=True).count() == 0
+    assert File.objects.filter(trashed_at__isnull=False).count() == 2  # in the trash, restorable
+    assert Folder.objects.get().trashed_at is not None
+    assert dav.get("b.txt").status_code == 404
+
+
+def test_quota_refusal_is_507_and_stores_nothing(dav, alice, blob_dir):
+    User.objects.filter(pk=alice.user.pk).update(storage_quota=100_000)
+    used = User.objects.get(pk=alice.user.pk).storage_used
+    assert dav.put("big.bin", b"x" * 200_000).status_code == 507  # refused from its declared length
+    # fits as plaintext, not once encrypted: refused exactly, after encryption, in the service's transaction
+    free = 100_000 - used
+    assert dav.put("edge.bin", b"y" * (free - 5)).status_code == 507
+    assert not File.objects.exists() and not FileVersion.objects.exists()
+    assert User.objects.get(pk=alice.user.pk).storage_used == used
+    assert blob_files(blob_dir) == []
+
+
+def test_too_large_file_is_413(dav, settings, blob_dir):
+    settings.LOCKER_MAX_UPLOAD_SIZE = 50_000
+    assert dav.put("huge.bin", b"z" * 60_000).status_code == 413
+    assert not File.objects.exists() and blob_files(blob_dir) == []
+
+
+def test_range_get_and_conditional_requests(dav):
+    data = bytes(range(256)) * 1000
+    etag = dav.put("data.bin", data).headers["ETag"]
+    part = dav.get("data.bin", headers={"Range": "bytes=1000-1999"})
+    assert part.status_code == 206 and part.content == data[1000:2000]
+    assert part.headers["Content-Range"] == f"bytes 1000-1999/{len(data)}"
+    assert dav.get("data.bin", headers={"If-None-Match": etag}).status_code == 304
+    assert dav.put("data.bin", b"stale", headers={"If-Match": '"0000"'}).status_code == 412
+    assert dav.put("data.bin", b"fresh", headers={"If-Match": etag}).status_code == 204
+    assert dav.get("data.bin").content == b"fresh"
+
+
+@pytest.mark.parametrize(
+    ("raw_path", "statuses"),
+    [
+        ("/dav/a/../../escape.txt", {400}),
+        ("/dav/nul%00name.txt", {400, 404}),
+        ("/dav/" + "n" * 300 + ".txt", {400}),
+        ("/dav/back%5Cslash.txt", {400}),
+        ("/dav/tab%09name.txt", {400}),
+    ],
+)
+def test_hostile_names_are_refused_cleanly(live_server, alice, raw_path, statuses, blob_dir):
+    """Sent as they are (no client normalizing the path first)."""
+    host, port = live_server.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    token = base64.b64encode(f"{alice.username}:{alice.password}".encode()).decode()
+    connection.request("PUT", raw_path, body=b"x", headers={"Authorization": f"Basic {token}"})
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    assert response.status in statuses
+    assert not File.objects.exists() and blob_files(blob_dir) == []
+
+
+def test_copy_and_move_keep_content_and_names(dav):
+    dav.mkcol("Src")
+    dav.mkcol("Src/Inner")
+    dav.put("Src/Inner/é # ? + %.txt", b"content")
+    assert dav.move("Src/Inner/é # ? + %.txt", "Src/Inner/renamed.txt").status_code == 201
+    assert dav.move("Src/Inner/renamed.txt", "moved.txt", method="COPY").status_code == 201
+    assert dav.move("Src", "Copy of Src", method="COPY").status_code == 201
+    assert dav.get("Copy of Src/Inner/renamed.txt").content == b"content"
+    assert dav.get("moved.txt").content == b"content"
+    assert dav.move("Copy of Src", "Src/Nested").status_code == 201
+    assert dav.get("Src/Nested/Inner/renamed.txt").content == b"content"
+
+
+def test_propfind_of_a_large_folder_takes_a_few_queries(alice, django_assert_max_num_queries):
+    """Two queries for the children, whatever their number (names decrypted in one pass), plus authentication."""
+    from tests.vault.conftest import make_upload
+    from vault.files.services import file_upload, folder_create
+
+    keys = keys_for(alice.account)
+    folder = folder_create(user=alice.user, keys=keys, name="Many")
+    for i in range(150):
+        file_upload(user=alice.user, keys=keys, upload=make_upload(keys, f"f{i}.txt", b"x"), folder_id=folder.pk)
+    auth = base64.b64encode(f"{alice.username}:{alice.password}".encode()).decode()
+    client = Client()
+    with django_assert_max_num_queries(8):
+        response = client.generic("PROPFIND", "/dav/Many/", HTTP_DEPTH="1", HTTP_AUTHORIZATION=f"Basic {auth}")
+        body = b"".join(response.streaming_content)
+    assert response.status_code == 207
+    assert body.count(b"<d:response>") + body.count(b"<D:response>") + body.count(b"response>") // 2 >= 151
