@@ -1,5 +1,6 @@
 from django.urls import path
 
+from vault.changes import apis as changes_apis
 from vault.export import apis as export_apis
 from vault.files import apis, browse_apis
 from vault.notes import apis as notes_apis
@@ -18,6 +19,7 @@ urlpatterns = [
     path("recent/", browse_apis.RecentListApi.as_view(), name="api-recent"),
     path("archive", browse_apis.ArchiveApi.as_view(), name="api-archive"),
     path("me/storage", browse_apis.StorageApi.as_view(), name="api-me-storage"),
+    path("changes", changes_apis.ChangeFeedApi.as_view(), name="api-changes"),
     path("uploads/", tus_apis.UploadCreateApi.as_view(), name="api-uploads"),
     path("uploads/<uuid:pk>", tus_apis.UploadApi.as_view(), name="api-upload"),
     path("files/", apis.FileListCreateApi.as_view(), name="api-files"),

@@ -1,0 +1,1 @@
+"""The change feed for sync clients (docs/changes.md)."""
