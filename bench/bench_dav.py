@@ -177,13 +177,78 @@ def one_round(round_: int, servers: list, source: Path, results: dict) -> None:
 # table by tus_rows().
 
 
+TUS_PIECE_MIB = 64  # the second tus row sends the file in PATCHes of this size, as a resuming client would
+
+
+def _tus(locker, name: str, pieces: list[Path], size: int) -> float:
+    """A tus upload with curl: POST (creation), then one PATCH per piece (``curl -T`` streams each from disk)."""
+    import base64
+
+    api = locker.base.removesuffix("/dav") + "/api/v1/uploads/"
+    tus = ["-sS", "-f", *locker.auth, "-H", "Tus-Resumable: 1.0.0"]
+    meta = "name " + base64.b64encode(name.encode()).decode()
+    started = time.perf_counter()
+    created = subprocess.run(
+        ["curl", *tus, "-X", "POST", "-H", f"Upload-Length: {size}", "-H", f"Upload-Metadata: {meta}", "-D", "-"]
+        + ["-o", "/dev/null", api],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=COMMAND_TIMEOUT,
+    )
+    location = re.search(r"(?im)^location:\s*(\S+)", created.stdout).group(1)
+    offset = 0
+    for piece in pieces:
+        headers = ["-H", f"Upload-Offset: {offset}", "-H", "Content-Type: application/offset+octet-stream"]
+        subprocess.run(
+            ["curl", *tus, "-X", "PATCH", *headers, "-T", str(piece), "-o", "/dev/null", location],
+            check=True,
+            timeout=COMMAND_TIMEOUT,
+        )
+        offset += piece.stat().st_size
+    return time.perf_counter() - started
+
+
+def _pieces(source: Path) -> list[Path]:
+    """The source cut into TUS_PIECE_MIB pieces beside it (once, outside any timing)."""
+    folder = source.with_name("tus-pieces")
+    if not folder.exists():
+        folder.mkdir()
+        step = TUS_PIECE_MIB << 20
+        with source.open("rb") as handle:
+            number = 0
+            while chunk := handle.read(step):
+                (folder / f"{number:04d}").write_bytes(chunk)
+                number += 1
+    return sorted(folder.iterdir())
+
+
 def tus_rounds(round_: int, servers: list, source: Path, results: dict) -> None:
-    """Nothing yet: tus uploads join the interleaved rounds here."""
+    """tus uploads of the same file into Locker, in one PATCH and in 64 MiB PATCHes (copyparty speaks no tus)."""
+    locker = next(server for server in servers if server.name == "Locker")
+    size = source.stat().st_size
+    pieces = _pieces(source)
+    one = _tus(locker, f"tus-one-{round_}.bin", [source], size)
+    results.setdefault(("Locker", "tus"), []).append(one)
+    many = _tus(locker, f"tus-pieces-{round_}.bin", pieces, size)
+    results.setdefault(("Locker", "tus-pieces"), []).append(many)
 
 
 def tus_rows(results: dict) -> list[str]:
-    """Nothing yet: the table rows of the tus uploads."""
-    return []
+    """tus rows: Locker's speed, and its ratio to copyparty's WebDAV upload of the same file in the same round."""
+    if ("Locker", "tus") not in results:
+        return []
+    rows = []
+    theirs = results[("copyparty", "upload")]
+    labels = {"tus": "tus upload, one PATCH", "tus-pieces": f"tus upload, PATCHes of {TUS_PIECE_MIB} MiB"}
+    for op, label in labels.items():
+        ours = results[("Locker", op)]
+        ratio = [t / o for o, t in zip(ours, theirs, strict=True)]
+        rows.append(
+            f"| {label} ({SIZE_MIB} MiB) | MiB/s | {spread([SIZE_MIB / v for v in ours])} | "
+            f"WebDAV upload: {spread([SIZE_MIB / v for v in theirs])} | {spread(ratio, 2)} | — | |"
+        )
+    return rows
 
 
 # --------------------------------------------------------------------------------------------------------------

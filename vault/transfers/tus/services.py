@@ -42,7 +42,8 @@ from vault.derived.derive import derive_upload
 from vault.files import services as files
 from vault.keys import VaultKeys, aad_blob
 from vault.models import Upload
-from vault.transfers.blobs import _write_all, blob_delete, blob_storage, new_blob_name
+from vault.transfers.blobs import Writeback, _write_all, blob_delete, blob_storage, new_blob_name
+from vault.transfers.pipeline import HASH_POOL, SEAL_POOL, Stage
 from vault.transfers.receive import IncompleteUpload
 from vault.transfers.uploads import SNIFF_BYTES, EncryptedUpload, FileTooLarge, sniff_mime
 
@@ -228,28 +229,46 @@ class _Append:
         self.mac = hmac.new(keys.content_mac_key(), digestmod=hashlib.sha256) if upload.offset == 0 else None
         self.head = bytearray()
         self.fd = os.open(_blob_path(upload), os.O_WRONLY | os.O_CREAT, 0o600)
+        self._writeback = Writeback(self.fd)
         os.ftruncate(self.fd, upload.blob_size)  # a torn append's bytes go
         os.lseek(self.fd, upload.blob_size, os.SEEK_SET)
         self.written = upload.blob_size
         if upload.blob_size == 0:
             self._write([bytes(upload.header)])
         self.received = 0
+        self._hashing = Stage(HASH_POOL)
+        self._sealing = Stage(SEAL_POOL)
 
     def _write(self, pieces) -> None:
         pieces = [piece for piece in pieces if piece]
         _write_all(self.fd, pieces)
-        self.written += sum(len(piece) for piece in pieces)
+        size = sum(len(piece) for piece in pieces)
+        self.written += size
+        self._writeback.wrote(size)  # to disk while more arrives: the fsync at the end has little left
 
     def add(self, piece: bytes) -> None:
+        # This thread goes back to reading the body while others hash the piece and seal and write it (as
+        # vault.transfers.uploads does: each step keeps its order, one piece in flight).
         if self.mac is not None:
-            self.mac.update(piece)
+            self._hashing.submit(self.mac.update, piece)
             if len(self.head) < SNIFF_BYTES:
                 self.head += piece[: SNIFF_BYTES - len(self.head)]
-        self._write(self.encryptor.update_pieces(piece))
+        self._sealing.submit(self._seal, piece)
         self.received += len(piece)
 
+    def _seal(self, piece: bytes) -> None:
+        self._write(self.encryptor.update_pieces(piece))
+
+    def settle(self) -> None:
+        """Wait for the pieces in flight (raising what went wrong in them)."""
+        self._hashing.wait()
+        self._sealing.wait()
+
     def rollback(self) -> None:
-        os.ftruncate(self.fd, self.upload.blob_size)
+        self._hashing.drain()
+        self._sealing.drain()
+        if self.fd is not None:
+            os.ftruncate(self.fd, self.upload.blob_size)
         self.close()
 
     def close(self) -> None:
@@ -259,6 +278,7 @@ class _Append:
 
     def save(self) -> int:
         """Make what arrived durable and save the new offset; returns it."""
+        self.settle()
         os.fsync(self.fd)
         self.close()
         sealed_chunks, pending = self.encryptor.state()
@@ -278,6 +298,7 @@ class _Append:
 
     def finalize(self) -> EncryptedUpload:
         """The final chunk written, the blob durable: the upload as an encrypted file, ready for the services."""
+        self.settle()
         self._write([self.encryptor.finalize()])
         os.fsync(self.fd)
         self.close()
