@@ -7,10 +7,13 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from tests.vault.conftest import blob_files, keys_for
+from tests.vault.conftest import blob_files, content, keys_for, make_upload
 from tests.vault.dav_helpers import Dav, dav_user
+from vault.files.services import file_upload, folder_create
 from vault.models import File, FileVersion, Folder
 from vault.sharing.services import share_create
+from vault.transfers.dav import views
+from vault.transfers.dav.app import dav_app
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -75,8 +78,6 @@ def test_other_users_items_are_not_found(live_server, dav):
 def _shared_folder(permission: str):
     bob = dav_user("bob")
     keys = keys_for(bob.account)
-    from vault.files.services import folder_create
-
     folder = folder_create(user=bob.user, keys=keys, name="Team")
     share_create(user=bob.user, keys=keys, item_id=folder.pk, username="alice", permission=permission)
     return bob, folder
@@ -213,19 +214,79 @@ def test_copy_and_move_keep_content_and_names(dav):
     assert dav.get("Src/Nested/Inner/renamed.txt").content == b"content"
 
 
-def test_propfind_of_a_large_folder_takes_a_few_queries(alice, django_assert_max_num_queries):
-    """Two queries for the children, whatever their number (names decrypted in one pass), plus authentication."""
-    from tests.vault.conftest import make_upload
-    from vault.files.services import file_upload, folder_create
+@pytest.fixture
+def no_dead_props_or_locks():
+    """WsgiDAV's in-process lock and property storages as a fresh server has them (other tests leave some)."""
+    app = dav_app()
+    app.lock_manager.storage.clear()
+    if app.prop_manager._dict is not None:
+        app.prop_manager._dict.clear()
 
+
+def _basic(who) -> str:
+    return "Basic " + base64.b64encode(f"{who.username}:{who.password}".encode()).decode()
+
+
+def test_propfind_of_a_large_folder_takes_a_few_queries(alice, no_dead_props_or_locks, django_assert_max_num_queries):
+    """Two queries for the children, whatever their number (names decrypted in one pass), plus authentication."""
     keys = keys_for(alice.account)
     folder = folder_create(user=alice.user, keys=keys, name="Many")
     for i in range(150):
         file_upload(user=alice.user, keys=keys, upload=make_upload(keys, f"f{i}.txt", b"x"), folder_id=folder.pk)
-    auth = base64.b64encode(f"{alice.username}:{alice.password}".encode()).decode()
-    client = Client()
     with django_assert_max_num_queries(8):
-        response = client.generic("PROPFIND", "/dav/Many/", HTTP_DEPTH="1", HTTP_AUTHORIZATION=f"Basic {auth}")
-        body = b"".join(response.streaming_content)
+        response = Client().generic("PROPFIND", "/dav/Many/", HTTP_DEPTH="1", HTTP_AUTHORIZATION=_basic(alice))
     assert response.status_code == 207
-    assert body.count(b"<d:response>") + body.count(b"<D:response>") + body.count(b"response>") // 2 >= 151
+    assert content(response).count(b"<D:response>") == 151
+
+
+PROPS = (
+    b'<?xml version="1.0"?><propfind xmlns="DAV:" xmlns:x="urn:x"><prop><getetag/><displayname/>'
+    b"<getcontentlength/><x:color/><resourcetype/></prop></propfind>"
+)
+
+
+@pytest.mark.parametrize("body", [b"", b'<?xml version="1.0"?><propfind xmlns="DAV:"><allprop/></propfind>', PROPS])
+def test_the_direct_listing_answers_as_wsgidav_does(alice, no_dead_props_or_locks, monkeypatch, body):
+    """GIVEN a folder with a subfolder and files (odd names) WHEN PROPFIND Depth 1 is answered by the direct
+    listing and then by WsgiDAV itself THEN both answers hold the same responses, properties and values."""
+    keys = keys_for(alice.account)
+    folder = folder_create(user=alice.user, keys=keys, name="Mixed & <odd>")
+    folder_create(user=alice.user, keys=keys, parent_id=folder.pk, name="sub #1")
+    for name in ("a b.txt", "é % ? + #.bin", "日本.txt"):
+        file_upload(user=alice.user, keys=keys, upload=make_upload(keys, name, b"data"), folder_id=folder.pk)
+
+    def answer(path):
+        response = Client().generic(
+            "PROPFIND", path, body, content_type="application/xml", HTTP_DEPTH="1", HTTP_AUTHORIZATION=_basic(alice)
+        )
+        assert response.status_code == 207
+        return _responses(content(response))
+
+    for path in ("/dav/Mixed%20%26%20%3Codd%3E/", "/dav/"):
+        direct = answer(path)
+        with monkeypatch.context() as patched:
+            patched.setattr(views, "propfind_response", lambda *args: None)
+            by_wsgidav = answer(path)
+        assert direct == by_wsgidav
+        assert len(direct) >= 3
+
+
+def _tree(element) -> tuple:
+    """An element as its tag, text and children, whatever namespace declarations it carries."""
+    return element.tag, (element.text or "").strip(), tuple(_tree(child) for child in element)
+
+
+def _responses(xml: bytes) -> dict:
+    """``{href: {(status, property): text}}`` of a multistatus answer."""
+    from lxml import etree
+
+    found = {}
+    for response in etree.fromstring(xml).iter("{DAV:}response"):
+        href = response.findtext("{DAV:}href")
+        props = {}
+        for propstat in response.iter("{DAV:}propstat"):
+            status = propstat.findtext("{DAV:}status")
+            for prop in propstat.find("{DAV:}prop"):
+                props[status, prop.tag] = _tree(prop)
+        found[href] = props
+    return found

@@ -8,6 +8,7 @@ application (``app``) with the request's WSGI environ, its ``PATH_INFO`` relativ
 
 from __future__ import annotations
 
+import io
 from itertools import chain
 
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
@@ -19,6 +20,7 @@ from locker.errors import LockerError, RateLimited
 from vault.files import services
 from vault.transfers.dav.app import MOUNT, dav_app
 from vault.transfers.dav.auth import REALM, dav_authenticate
+from vault.transfers.dav.listing import MAX_BODY, propfind_response
 from vault.transfers.dav.provider import DavSession, FileResource
 from vault.transfers.http import content_response
 
@@ -57,16 +59,35 @@ def dav_view(request, path: str = ""):
         response = _download(request, environ, session)
         if response is not None:
             return response
+    if request.method == "PROPFIND":
+        response = _propfind(request, environ)
+        if response is not None:
+            return response
     return _run(request, environ)
+
+
+def _propfind(request, environ: dict) -> HttpResponse | None:
+    """A folder's ``Depth: 1`` listing written directly (``listing``); None for WsgiDAV to answer. The (small)
+    body is read here and handed on to WsgiDAV as it was."""
+    declared = environ.get("CONTENT_LENGTH") or "0"
+    if not declared.isdigit() or int(declared) > MAX_BODY or environ.get("HTTP_TRANSFER_ENCODING"):
+        return None
+    body = request.body
+    environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+    environ["locker.dav.body"] = body
+    node = _node(environ)
+    return propfind_response(request, environ, node, MOUNT) if node is not None else None
+
+
+def _node(environ: dict):
+    _share, provider = dav_app().resolve_provider(environ["PATH_INFO"] or "/")
+    environ["wsgidav.provider"] = provider
+    return provider.get_resource_inst(environ["PATH_INFO"] or "/", environ)
 
 
 def _download(request, environ: dict, session: DavSession) -> HttpResponse | None:
     """A file's GET, as the API serves it; None for anything else (a collection: WsgiDAV's answer)."""
-    app = dav_app()
-    path = environ["PATH_INFO"] or "/"
-    _share, provider = app.resolve_provider(path or "/")
-    environ["wsgidav.provider"] = provider
-    node = provider.get_resource_inst(path or "/", environ)
+    node = _node(environ)
     if not isinstance(node, FileResource) or node.item is None or not node.item.current_version_id:
         return None if node is not None else _not_found()
     file = node.item
