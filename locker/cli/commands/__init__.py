@@ -1,0 +1,1 @@
+"""The commands of ``locker``, one module a concern; :mod:`locker.cli.main` imports them all."""
