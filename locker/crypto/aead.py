@@ -50,12 +50,22 @@ def seal(key: bytes, plaintext: bytes, *, aad: bytes) -> bytes:
 def open_sealed(key: bytes, sealed: bytes, *, aad: bytes) -> bytes:
     """Decrypt a value made by :func:`seal`; raise DecryptionError if it does not authenticate."""
     _check_key(key)
+    return open_with(AESGCM(bytes(key)), sealed, aad=aad)
+
+
+def check_key(key: bytes) -> None:
+    """ValueError unless ``key`` is a 256-bit key (for callers that keep one :class:`AESGCM` for many values)."""
+    _check_key(key)
+
+
+def open_with(cipher: AESGCM, sealed: bytes, *, aad: bytes) -> bytes:
+    """:func:`open_sealed` with an AES-GCM context already made for the key (many values under one key)."""
     if not sealed or len(sealed) < OVERHEAD:
         raise FormatError("sealed value too short")
     if sealed[0] != VERSION:
         raise FormatError(f"unknown sealed-value version {sealed[0]}")
     nonce, body = sealed[1 : 1 + NONCE_SIZE], sealed[1 + NONCE_SIZE :]
     try:
-        return AESGCM(bytes(key)).decrypt(nonce, body, aad)
+        return cipher.decrypt(nonce, body, aad)
     except InvalidTag:
         raise DecryptionError("value does not authenticate") from None

@@ -13,12 +13,11 @@ WsgiDAV answers instead.
 
 from __future__ import annotations
 
-from collections import namedtuple
-from email.utils import formatdate
-from time import gmtime, strftime
+from datetime import UTC, datetime
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
+from django.db import connections
 from django.http import HttpResponse
 from wsgidav.xml_tools import string_to_xml
 
@@ -34,6 +33,18 @@ _LOCKS = (
     "<D:write/></D:locktype></D:lockentry></D:supportedlock>"
 )
 _OK, _MISSING = "HTTP/1.1 200 OK", "HTTP/1.1 404 Not Found"
+# quote(name, safe=_SAFE) for ASCII names, as one str.translate
+_QUOTE_ASCII = {
+    code: f"%{code:02X}"
+    for code in range(128)
+    if not (chr(code).isascii() and (chr(code).isalnum() or chr(code) in "_.-~" + _SAFE))
+}
+
+
+def _quote(name: str) -> str:
+    return name.translate(_QUOTE_ASCII) if name.isascii() else quote(name, safe=_SAFE)
+
+
 LIVE = (
     "resourcetype",
     "creationdate",
@@ -46,11 +57,6 @@ LIVE = (
     "getetag",
     "lockdiscovery",
     "supportedlock",
-)
-
-FolderRow = namedtuple("FolderRow", "pk owner_id parent_id key_wrapped name_sealed created_at modified_at")
-FileRow = namedtuple(
-    "FileRow", "pk owner_id folder_id key_wrapped name_sealed current_version_id size mime_type created_at modified_at"
 )
 
 
@@ -88,12 +94,43 @@ def _dead_or_locked(provider, prefix: str) -> bool:
     return lock_manager is not None and (locks is None or len(locks) > 0)
 
 
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _utc(dt) -> datetime:
+    """A stored time in UTC (naive from SQLite's own cursor, aware from Django and PostgreSQL)."""
+    return dt.astimezone(UTC).replace(tzinfo=None) if dt.tzinfo is not None else dt
+
+
 def _rfc1123(dt) -> str:
-    return formatdate(dt.timestamp(), usegmt=True)
+    """``getlastmodified`` as WsgiDAV writes it (``email.utils.formatdate(usegmt=True)``), locale-free."""
+    dt = _utc(dt)
+    return (
+        f"{_DAYS[dt.weekday()]}, {dt.day:02d} {_MONTHS[dt.month - 1]} {dt.year:04d} "
+        f"{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d} GMT"
+    )
 
 
 def _rfc3339(dt) -> str:
-    return strftime("%Y-%m-%dT%H:%M:%SZ", gmtime(dt.timestamp()))
+    dt = _utc(dt)
+    return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}Z"
+
+
+def _uuid_text(value) -> str:
+    """An id as ``str(uuid.UUID)`` writes it, from what the database driver returned (text or a UUID)."""
+    if isinstance(value, str) and len(value) == 32:
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+    return str(value)
+
+
+def _raw_rows(queryset) -> list[tuple]:
+    """The rows of a ``values_list`` queryset straight from the cursor, without Django's per-value converters
+    (ids and times are formatted here directly; converting 10,000 rows cost 0.1 s)."""
+    sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 class _Writer:
@@ -146,17 +183,18 @@ def _collection_props(*, created, modified, name, quota) -> dict:
     return props
 
 
-def _file_props(row: FileRow, name: str) -> dict:
+def _file_props(row: tuple, name: str) -> dict:
+    _id, _wrapped, _sealed, version_id, size, mime_type, created_at, modified_at = row
     props = {
         "resourcetype": "",
-        "creationdate": _rfc3339(row.created_at),
-        "getcontentlength": str(row.size),
-        "getcontenttype": escape(row.mime_type),
-        "getlastmodified": _rfc1123(row.modified_at),
+        "creationdate": _rfc3339(created_at),
+        "getcontentlength": str(size),
+        "getcontenttype": escape(mime_type),
+        "getlastmodified": _rfc1123(modified_at),
         "displayname": escape(name),
     }
-    if row.current_version_id:
-        props["getetag"] = row.current_version_id.hex
+    if version_id:
+        props["getetag"] = version_id if isinstance(version_id, str) else version_id.hex
     return props
 
 
@@ -167,6 +205,21 @@ def _with_locks(props: dict) -> dict:
 
 
 class _AllPropWriter(_Writer):
+    def add_file(self, base_href: str, row: tuple, name: str) -> None:
+        """A file's response for allprop, straight from a template (the hot path of a large folder)."""
+        _id, _wrapped, _sealed, version_id, size, mime_type, created_at, modified_at = row
+        etag = ""
+        if version_id:
+            etag = f"<D:getetag>{version_id if isinstance(version_id, str) else version_id.hex}</D:getetag>"
+        self.parts.append(
+            f"<D:response><D:href>{base_href}{_quote(name)}</D:href><D:propstat><D:prop>"
+            f"<D:resourcetype></D:resourcetype><D:creationdate>{_rfc3339(created_at)}</D:creationdate>"
+            f"<D:getcontentlength>{size}</D:getcontentlength><D:getcontenttype>{escape(mime_type)}"
+            f"</D:getcontenttype><D:getlastmodified>{_rfc1123(modified_at)}</D:getlastmodified>"
+            f"<D:displayname>{escape(name)}</D:displayname>{etag}{_LOCKS}</D:prop>"
+            f"<D:status>{_OK}</D:status></D:propstat></D:response>"
+        )
+
     def add(self, path: str, props: dict[str, str]) -> None:
         inner = "".join(
             value if name in ("lockdiscovery", "supportedlock") else f"<D:{name}>{value}</D:{name}>"
@@ -206,40 +259,30 @@ def propfind_response(request, environ: dict, node, mount: str) -> HttpResponse 
         writer.add(f"/{SHARED}/", _with_locks(props))
     keys = session.keys.for_owner(node.owner_id)
     parent_key = node.folder_key()
-    folder_id = node.folder_id()
     live = {"owner_id": node.owner_id, "trashed_at__isnull": True}
-    folders = Folder.objects.filter(parent_id=folder_id, **live).values_list(*_folder_columns())
-    for values in folders:
-        row = FolderRow(*values)
-        name = keys.folder_name(row)
-        if is_junk(name) or (isinstance(node, RootCollection) and name == SHARED):
-            continue
-        props = _collection_props(created=row.created_at, modified=row.modified_at, name=name, quota=quota)
-        writer.add(f"{base}/{name}/", _with_locks(props))
-    files = File.objects.filter(folder_id=folder_id, **live).values_list(*_file_columns())
-    for values in files:
-        row = FileRow(*values)
-        name = keys.file_name(row, parent_key)
-        if is_junk(name):
-            continue
-        writer.add(f"{base}/{name}", _with_locks(_file_props(row, name)))
-    return HttpResponse(writer.body(), status=207, content_type="application/xml; charset=utf-8")
-
-
-def _folder_columns():
-    return ("pk", "owner_id", "parent_id", "key_wrapped", "name_sealed", "created_at", "modified_at")
-
-
-def _file_columns():
-    return (
-        "pk",
-        "owner_id",
-        "folder_id",
-        "key_wrapped",
-        "name_sealed",
-        "current_version_id",
-        "size",
-        "mime_type",
-        "created_at",
-        "modified_at",
+    folders = _raw_rows(
+        Folder.objects.filter(parent_id=node.folder_id(), **live).values_list(
+            "id", "key_wrapped", "name_sealed", "created_at", "modified_at"
+        )
     )
+    names = keys.child_names(parent_key, "folder", [(_uuid_text(r[0]), r[1], r[2]) for r in folders])
+    for (_id, _wrapped, _sealed, created_at, modified_at), name in zip(folders, names, strict=True):
+        if name is None or is_junk(name) or (isinstance(node, RootCollection) and name == SHARED):
+            continue  # a name that fails to open cannot be listed by name (the web page marks it damaged)
+        props = _collection_props(created=created_at, modified=modified_at, name=name, quota=quota)
+        writer.add(f"{base}/{name}/", _with_locks(props))
+    files = _raw_rows(
+        File.objects.filter(folder_id=node.folder_id(), **live).values_list(
+            "id", "key_wrapped", "name_sealed", "current_version_id", "size", "mime_type", "created_at", "modified_at"
+        )
+    )
+    names = keys.child_names(parent_key, "file", [(_uuid_text(r[0]), r[1], r[2]) for r in files])
+    base_href = writer.href(base + "/")
+    for row, name in zip(files, names, strict=True):
+        if name is None or is_junk(name):
+            continue
+        if isinstance(writer, _AllPropWriter):
+            writer.add_file(base_href, row, name)
+        else:
+            writer.add(f"{base}/{name}", _with_locks(_file_props(row, name)))
+    return HttpResponse(writer.body(), status=207, content_type="application/xml; charset=utf-8")
