@@ -47,6 +47,7 @@ class Remote:
     def __init__(self, api: Api):
         self.api = api
         self._folders: dict[tuple, dict] = {}
+        self.on_folder = None  # called with each folder this makes (a sync keeps its remote tree up to date)
 
     # --- listing and lookup ---------------------------------------------------------------------------------
     def folders(self, folder_id: str | None) -> list[dict]:
@@ -110,6 +111,8 @@ class Remote:
             raise error_of(response)
         folder = response.json()
         self._folders[(parent_id, name)] = folder
+        if self.on_folder is not None:
+            self.on_folder(folder)
         return folder
 
     # --- bytes ------------------------------------------------------------------------------------------------
@@ -121,13 +124,16 @@ class Remote:
         name: str | None = None,
         file_id: str | None = None,
         progress: Callable[[int], None] | None = None,
+        on_tus: Callable[[str], None] | None = None,
     ) -> dict:
         """Upload ``local`` as ``name`` into the folder (a new version when the name exists), or as a new version
         of ``file_id``. Returns the file's representation."""
         name = unicodedata.normalize("NFC", name or local.name)
         size = local.stat().st_size
         if size >= TUS_FROM:
-            return self._upload_tus(local, size, folder_id=folder_id, name=name, file_id=file_id, progress=progress)
+            return self._upload_tus(
+                local, size, folder_id=folder_id, name=name, file_id=file_id, progress=progress, on_tus=on_tus
+            )
         if file_id is not None:
             with local.open("rb") as handle:
                 body = self.api.json("PUT", f"files/{file_id}/content", content=handle.read())
@@ -145,7 +151,7 @@ class Remote:
             progress(size)
         return body
 
-    def _upload_tus(self, local: Path, size: int, *, folder_id, name, file_id, progress) -> dict:
+    def _upload_tus(self, local: Path, size: int, *, folder_id, name, file_id, progress, on_tus=None) -> dict:
         meta = (
             {"file": file_id}
             if file_id
@@ -156,6 +162,8 @@ class Remote:
             "POST", "uploads/", headers={**TUS, "Upload-Length": str(size), "Upload-Metadata": encoded}, ok=(201,)
         )
         location = created.headers["Location"]
+        if on_tus is not None:
+            on_tus(location)  # a sync remembers it, to resume after an interruption
         return self.resume_tus(local, location, progress=progress)
 
     def resume_tus(self, local: Path, location: str, *, progress=None) -> dict:
