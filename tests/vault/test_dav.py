@@ -290,3 +290,13 @@ def _responses(xml: bytes) -> dict:
                 props[status, prop.tag] = _tree(prop)
         found[href] = props
     return found
+
+
+def test_settings_page_shows_the_webdav_address_built_from_the_request(alice, settings):
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "files.example.org"]
+    browser = Client(HTTP_HOST="files.example.org")
+    browser.force_login(alice.user)
+    html = browser.get("/settings").content.decode()
+    assert 'data-testid="webdav-url" id="webdav-url">http://files.example.org/dav/</code>' in html
+    assert "dav://files.example.org/dav/" in html
+    assert "rclone config create locker webdav url=http://files.example.org/dav/ vendor=other user=alice" in html

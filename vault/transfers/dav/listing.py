@@ -18,6 +18,8 @@ from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from django.db import connections
+from django.db.models import CharField
+from django.db.models.functions import Cast
 from django.http import HttpResponse
 from wsgidav.xml_tools import string_to_xml
 
@@ -103,18 +105,30 @@ def _utc(dt) -> datetime:
     return dt.astimezone(UTC).replace(tzinfo=None) if dt.tzinfo is not None else dt
 
 
-def _rfc1123(dt) -> str:
-    """``getlastmodified`` as WsgiDAV writes it (``email.utils.formatdate(usegmt=True)``), locale-free."""
-    dt = _utc(dt)
+def _rfc1123(value) -> str:
+    """``getlastmodified`` as WsgiDAV writes it (``email.utils.formatdate(usegmt=True)``), locale-free. ``value``:
+    a datetime, or the text of a UTC time as the database casts it (``YYYY-MM-DD HH:MM:SS...``)."""
+    if isinstance(value, str):
+        day = datetime.fromisoformat(value[:10])
+        return f"{_DAYS[day.weekday()]}, {value[8:10]} {_MONTHS[day.month - 1]} {value[:4]} {value[11:19]} GMT"
+    dt = _utc(value)
     return (
         f"{_DAYS[dt.weekday()]}, {dt.day:02d} {_MONTHS[dt.month - 1]} {dt.year:04d} "
         f"{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d} GMT"
     )
 
 
-def _rfc3339(dt) -> str:
-    dt = _utc(dt)
+def _rfc3339(value) -> str:
+    if isinstance(value, str):
+        return f"{value[:10]}T{value[11:19]}Z"
+    dt = _utc(value)
     return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}Z"
+
+
+def _as_text(field: str) -> Cast:
+    """A stored time as the database's text of it, in UTC (SQLite keeps UTC; Django's PostgreSQL connections use
+    the UTC time zone): sliced into the two formats, where a datetime per value cost more than the rest."""
+    return Cast(field, output_field=CharField())
 
 
 def _uuid_text(value) -> str:
@@ -261,9 +275,9 @@ def propfind_response(request, environ: dict, node, mount: str) -> HttpResponse 
     parent_key = node.folder_key()
     live = {"owner_id": node.owner_id, "trashed_at__isnull": True}
     folders = _raw_rows(
-        Folder.objects.filter(parent_id=node.folder_id(), **live).values_list(
-            "id", "key_wrapped", "name_sealed", "created_at", "modified_at"
-        )
+        Folder.objects.filter(parent_id=node.folder_id(), **live)
+        .annotate(created=_as_text("created_at"), modified=_as_text("modified_at"))
+        .values_list("id", "key_wrapped", "name_sealed", "created", "modified")
     )
     names = keys.child_names(parent_key, "folder", [(_uuid_text(r[0]), r[1], r[2]) for r in folders])
     for (_id, _wrapped, _sealed, created_at, modified_at), name in zip(folders, names, strict=True):
@@ -272,8 +286,10 @@ def propfind_response(request, environ: dict, node, mount: str) -> HttpResponse 
         props = _collection_props(created=created_at, modified=modified_at, name=name, quota=quota)
         writer.add(f"{base}/{name}/", _with_locks(props))
     files = _raw_rows(
-        File.objects.filter(folder_id=node.folder_id(), **live).values_list(
-            "id", "key_wrapped", "name_sealed", "current_version_id", "size", "mime_type", "created_at", "modified_at"
+        File.objects.filter(folder_id=node.folder_id(), **live)
+        .annotate(created=_as_text("created_at"), modified=_as_text("modified_at"))
+        .values_list(
+            "id", "key_wrapped", "name_sealed", "current_version_id", "size", "mime_type", "created", "modified"
         )
     )
     names = keys.child_names(parent_key, "file", [(_uuid_text(r[0]), r[1], r[2]) for r in files])
