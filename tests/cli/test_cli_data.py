@@ -2,6 +2,7 @@
 gives back the same bytes (and versions), a dry run writes nothing, a wrong passphrase is refused in one line, the
 passphrase is read from a file or asked for and kept nowhere."""
 
+import json
 import os
 import subprocess
 
@@ -135,3 +136,43 @@ def test_export_asks_for_the_passphrase_twice_and_refuses_a_short_one(signed_in_
     assert nowhere.returncode == 7 and "no such folder here" in said(nowhere)
     missing = cli.run("export", "--out", str(tmp_path / "x.zip"), "--passphrase-file", str(tmp_path / "none"))
     assert missing.returncode == 2 and "cannot read the passphrase" in said(missing)
+
+
+def on_a_terminal(cli, *args) -> tuple[int, str]:
+    """Run the CLI with its stdout on a pseudo-terminal (where progress bars show); its exit status and output."""
+    import pty
+    import threading
+
+    leader, follower = pty.openpty()
+    env = {**cli.env, "COLUMNS": "100", "TERM": "xterm"}
+    process = subprocess.Popen([*ENTRY, *args], stdout=follower, stderr=subprocess.PIPE, env=env)
+    os.close(follower)
+    seen = bytearray()
+
+    def drain():
+        while True:
+            try:
+                data = os.read(leader, 4096)
+            except OSError:
+                return
+            if not data:
+                return
+            seen.extend(data)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    status = process.wait(timeout=120)
+    reader.join(timeout=10)
+    os.close(leader)
+    return status, seen.decode(errors="replace")
+
+
+def test_progress_shows_on_a_terminal_and_the_commands_still_finish(exported, dave_cli, tmp_path):
+    archive, secret = exported
+    status, shown = on_a_terminal(dave_cli, "import", str(archive), "--passphrase-file", str(secret), "--dry-run")
+    assert status == 0 and "Would create" in shown and "Uploading" in shown
+    copy = tmp_path / "again.zip"
+    status, shown = on_a_terminal(dave_cli, "export", "--out", str(copy), "--passphrase-file", str(secret))
+    assert status == 0 and "Exporting" in shown and "Exported to" in shown and copy.stat().st_size > 0
+    status, shown = on_a_terminal(dave_cli, "--json", "export", "--out", str(copy), "--passphrase-file", str(secret))
+    assert status == 0 and "Exporting" not in shown and json.loads(shown)["size"] > 0
