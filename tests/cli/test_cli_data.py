@@ -176,3 +176,20 @@ def test_progress_shows_on_a_terminal_and_the_commands_still_finish(exported, da
     assert status == 0 and "Exporting" in shown and "Exported to" in shown and copy.stat().st_size > 0
     status, shown = on_a_terminal(dave_cli, "--json", "export", "--out", str(copy), "--passphrase-file", str(secret))
     assert status == 0 and "Exporting" not in shown and json.loads(shown)["size"] > 0
+
+
+def test_an_unreachable_server_is_one_line_and_exit_3(tmp_path):
+    cli = Cli("http://127.0.0.1:9", tmp_path)
+    home = tmp_path / "config"
+    home.mkdir()
+    profile = {"server": cli.base, "username": "carol", "app_password_id": "x", "secret_in": "file"}
+    (home / "config.json").write_text(json.dumps(profile))
+    (home / "credentials").write_text(json.dumps({"password": "an app password"}))
+    secret = tmp_path / "passphrase"
+    secret.write_text(PASSPHRASE + "\n")
+    archive = tmp_path / "some.zip"
+    archive.write_bytes(b"PK not really")
+    for args in (("export", "--out", str(tmp_path / "x.zip")), ("import", str(archive))):
+        done = cli.run(*args, "--passphrase-file", str(secret))
+        assert done.returncode == 3 and "Cannot reach" in said(done), args
+    assert not (tmp_path / "x.zip").exists() and not list(tmp_path.glob(".*.locker-part"))

@@ -98,6 +98,8 @@ def test_share_with_another_account_and_its_refusals(signed_in_cli, tmp_path):
     assert bad.returncode == 2 and "--permission" in one_line(bad)
     missing = cli.run("share", "/Not here", "dave")
     assert missing.returncode == 7 and one_line(missing)
+    yourself = cli.run("share", "/Shared out", "carol")
+    assert yourself.returncode == 1 and "cannot share with yourself" in said(yourself)
     top = cli.run("share", "/", "dave")
     assert top.returncode == 2 and one_line(top)
     assert Share.objects.count() == 1

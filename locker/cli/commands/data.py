@@ -119,6 +119,8 @@ def export(
                 response = stack.enter_context(api.http.stream("POST", "me/export", json=body, timeout=LONG))
             except httpx.ConnectError as exc:
                 raise CliError(f"Cannot reach {api.server}: {exc}", CliError.OFFLINE) from exc
+            except httpx.TransportError as exc:  # a timeout connecting, a connection closed before the answer
+                raise CliError(f"The export broke off: {exc or exc.__class__.__name__}", CliError.OFFLINE) from exc
             if response.status_code != 200:
                 response.read()
                 raise error_of(response)
