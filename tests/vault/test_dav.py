@@ -300,3 +300,35 @@ def test_settings_page_shows_the_webdav_address_built_from_the_request(alice, se
     assert 'data-testid="webdav-url" id="webdav-url">http://files.example.org/dav/</code>' in html
     assert "dav://files.example.org/dav/" in html
     assert "rclone config create locker webdav url=http://files.example.org/dav/ vendor=other user=alice" in html
+
+
+LOCK = (
+    b'<?xml version="1.0"?><lockinfo xmlns="DAV:"><lockscope><exclusive/></lockscope>'
+    b"<locktype><write/></locktype><owner>test</owner></lockinfo>"
+)
+PROPPATCH = (
+    b'<?xml version="1.0"?><propertyupdate xmlns="DAV:" xmlns:x="urn:x"><set><prop><x:color>red</x:color></prop>'
+    b"</set></propertyupdate>"
+)
+
+
+def test_locks_and_dead_properties_are_each_users_own(live_server, dav):
+    """GIVEN alice and bob each with a file at the same path WHEN alice locks hers and sets a property on it
+    THEN bob writes his own file freely and sees no property of hers; alice's lock holds against her own write."""
+    bob = Dav(live_server.url, dav_user("bob"))
+    assert dav.put("same.txt", b"alice").status_code == 201
+    assert bob.put("same.txt", b"bob").status_code == 201
+    assert dav.request("PROPPATCH", "same.txt", data=PROPPATCH).status_code == 207
+    locked = dav.request("LOCK", "same.txt", data=LOCK, headers={"Timeout": "Second-60"})
+    assert locked.status_code == 200
+    assert "<D:href>/dav/same.txt</D:href>" in locked.text  # the lock's root, as the client named it
+    assert bob.put("same.txt", b"bob 2").status_code == 204
+    assert dav.put("same.txt", b"no token").status_code == 423
+    token = locked.headers["Lock-Token"]
+    assert dav.put("same.txt", b"with token", headers={"If": f"({token})"}).status_code == 204
+    asked = b'<?xml version="1.0"?><propfind xmlns="DAV:" xmlns:x="urn:x"><prop><x:color/></prop></propfind>'
+    assert b"red" in dav.request("PROPFIND", "same.txt", data=asked, headers={"Depth": "0"}).content
+    assert b"red" not in bob.request("PROPFIND", "same.txt", data=asked, headers={"Depth": "0"}).content
+    listing = dav.request("PROPFIND", "", headers={"Depth": "1"}).text
+    assert "activelock" in listing and "/dav/same.txt" in listing  # alice's listing shows her lock
+    assert "activelock" not in bob.request("PROPFIND", "", headers={"Depth": "1"}).text

@@ -86,14 +86,18 @@ def _requested(body: bytes) -> list[tuple[str, str]] | None:
     return wanted or None
 
 
-def _dead_or_locked(provider, prefix: str) -> bool:
+def _dead_or_locked(provider, prefix: str, user_prefix: str) -> bool:
+    """Whether a dead property is stored under the folder (``prefix``: its ref URL), or the user holds any lock
+    (a lock on an ancestor shows in every child's ``lockdiscovery``). Ref URLs start with the user's id."""
     prop_manager, lock_manager = provider.prop_manager, provider.lock_manager
     props = getattr(prop_manager, "_dict", None) or {}  # None until WsgiDAV stores the first one
     if any(url.startswith(prefix) for url in props):
         return True
     storage = getattr(lock_manager, "storage", None) if lock_manager is not None else None
     locks = getattr(storage, "_dict", None)
-    return lock_manager is not None and (locks is None or len(locks) > 0)
+    if lock_manager is None:
+        return False
+    return locks is None or any(key.startswith("URL2TOKEN:" + user_prefix) for key in locks)
 
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -251,7 +255,8 @@ def propfind_response(request, environ: dict, node, mount: str) -> HttpResponse 
         return None
     body = environ["locker.dav.body"]
     wanted = _requested(body)
-    if wanted is None or _dead_or_locked(node.provider, node.get_ref_url()):
+    user_prefix = f"/{environ['locker.dav'].user.pk}/"
+    if wanted is None or _dead_or_locked(node.provider, node.get_ref_url(), user_prefix):
         return None
     writer = _AllPropWriter(mount, wanted) if not wanted else _Writer(mount, wanted)
     session = environ["locker.dav"]

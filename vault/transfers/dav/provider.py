@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from urllib.parse import quote, unquote
 
 from django.conf import settings
 from wsgidav import util
@@ -107,6 +108,19 @@ def _nfc(name: str) -> str:
     return unicodedata.normalize("NFC", name)
 
 
+# --- locks and dead properties are each user's own ------------------------------------------------------------
+
+
+class _Scoped:
+    """WsgiDAV keys locks and dead properties by a resource's ref URL; every user's tree has the same paths
+    (``/notes.txt``), so the ref URL starts with the user's id: one user's lock never blocks another's file, and
+    one user's properties never show on another's. A shared item is reached by its owner and its recipients
+    under different paths and keeps a lock per user (docs/webdav.md)."""
+
+    def get_ref_url(self):
+        return quote(f"/{_session(self.environ).user.pk}{self.get_preferred_path()}")
+
+
 # --- a place writes go to ------------------------------------------------------------------------------------
 
 
@@ -135,6 +149,11 @@ class LockerProvider(DAVProvider):
 
     def is_readonly(self):
         return False
+
+    def ref_url_to_path(self, ref_url):
+        """The path of a lock's root: its ref URL without the user's id (:class:`_Scoped`)."""
+        parts = unquote(ref_url).split("/", 2)
+        return "/" + (parts[2] if len(parts) > 2 else "")
 
     def get_resource_inst(self, path: str, environ: dict):
         session = _session(environ)
@@ -170,7 +189,7 @@ class LockerProvider(DAVProvider):
 # --- collections -------------------------------------------------------------------------------------------
 
 
-class _VaultCollection(_Place, DAVCollection):
+class _VaultCollection(_Scoped, _Place, DAVCollection):
     """A collection holding vault items: the user's top level or a folder."""
 
     def _children(self) -> tuple[list[Folder], list[File]]:
@@ -294,7 +313,7 @@ class RootCollection(_VaultCollection):
         raise _forbidden("The top level cannot be deleted.")
 
 
-class SharedCollection(DAVCollection):
+class SharedCollection(_Scoped, DAVCollection):
     """``/Shared``: each folder or file another user shares with this one, under its name (the owner's username
     added when two are called the same). Read-only itself; what is inside follows each share's permission."""
 
@@ -545,7 +564,7 @@ class FolderResource(_Item, _VaultCollection):
         self._copied_props(dest_path)
 
 
-class FileResource(_Item, _Place, DAVNonCollection):
+class FileResource(_Scoped, _Item, _Place, DAVNonCollection):
     kind = "file"
 
     def __init__(self, path, environ, *, item: File, name: str, place: _Place | None):
@@ -713,7 +732,7 @@ class NewFileResource(FileResource):
         self.item = result.file
 
 
-class JunkResource(DAVNonCollection):
+class JunkResource(_Scoped, DAVNonCollection):
     """A file manager's own file (``.DS_Store``, ``._*``, ``Thumbs.db``, ``desktop.ini``): its body is read and
     dropped, the PUT succeeds, and it is never listed (docs/webdav.md)."""
 
