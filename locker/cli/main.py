@@ -16,7 +16,7 @@ def main() -> None:
     except CliError as exc:
         if state.debug:
             err.print_exception()
-        err.print(f"locker: {exc.message}", markup=False, highlight=False)
+        err.print(f"locker: {exc.message}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.code)
     except KeyboardInterrupt:
         err.print("locker: interrupted.")

@@ -67,7 +67,7 @@ def sync(
                 dry_run=dry_run,
                 delete=delete,
                 on_progress=_Bytes(bar if shown else None),
-                on_note=lambda text: err.print(text, markup=False, highlight=False),
+                on_note=lambda text: err.print(text, markup=False, highlight=False, soft_wrap=True),
             )
             summary = engine.run()
     finally:
