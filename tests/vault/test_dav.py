@@ -332,3 +332,9 @@ def test_locks_and_dead_properties_are_each_users_own(live_server, dav):
     listing = dav.request("PROPFIND", "", headers={"Depth": "1"}).text
     assert "activelock" in listing and "/dav/same.txt" in listing  # alice's listing shows her lock
     assert "activelock" not in bob.request("PROPFIND", "", headers={"Depth": "1"}).text
+
+
+def test_propfind_of_infinite_depth_is_refused(dav):
+    for headers in ({"Depth": "infinity"}, {}):
+        response = dav.request("PROPFIND", "", headers=headers)
+        assert response.status_code == 403 and b"propfind-finite-depth" in response.content

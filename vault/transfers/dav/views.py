@@ -60,6 +60,8 @@ def dav_view(request, path: str = ""):
         if response is not None:
             return response
     if request.method == "PROPFIND":
+        if environ.get("HTTP_DEPTH", "infinity").strip().lower() == "infinity":
+            return _infinite_depth()
         response = _propfind(request, environ)
         if response is not None:
             return response
@@ -98,6 +100,13 @@ def _download(request, environ: dict, session: DavSession) -> HttpResponse | Non
         user, meta = session.user, session.meta
         response._resource_closers.append(lambda: services.file_download_record(user=user, file=file, meta=meta))
     return response
+
+
+def _infinite_depth() -> HttpResponse:
+    """PROPFIND of a whole tree at once (``Depth: infinity``, or no Depth) is refused, as RFC 4918 section 9.1
+    allows and as Nextcloud and Apache do by default: it would walk a whole vault in one request."""
+    body = b'<?xml version="1.0" encoding="utf-8"?>\n<D:error xmlns:D="DAV:"><D:propfind-finite-depth/></D:error>'
+    return HttpResponse(body, status=403, content_type="application/xml; charset=utf-8")
 
 
 def _not_found() -> HttpResponse:
