@@ -7,7 +7,7 @@ import sys
 
 from locker.cli.app import app, err, state
 from locker.cli.client import CliError
-from locker.cli.commands import account, data, files, sync, vault  # noqa: F401 - they register their commands
+from locker.cli.commands import account, data, files, sync, vault, watch  # noqa: F401 - they register their commands
 
 
 def main() -> None:
