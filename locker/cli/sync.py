@@ -111,6 +111,8 @@ class Sync:
         self.progress = on_progress or (lambda path, done: None)
         self.note = on_note or (lambda text: None)
         self.summary = Summary()
+        self.sizes: dict[str, int] = {}  # bytes each planned transfer moves, for the progress bar's total
+        self.on_total: Callable[[int], None] = lambda total: None
         self.tree: dict[str, RemoteItem] = {}
         self.root_id: str | None = None
         remote.on_folder = self._remember_folder
@@ -402,6 +404,7 @@ class Sync:
         pushing, pulling = self.mode != "pull", self.mode != "push"
         upload = (f"upload {path}", lambda: self._push(path, here, there.id if there else None))
         download = (f"download {path}", lambda: self._pull(path, there))
+        self.sizes[path] = (here.size if here else 0) or (there.size if there else 0) or 0
         if here and there:
             local_changed, remote_changed = self._local_changed(entry, here), self._remote_changed(entry, there)
             if not (local_changed or remote_changed) or (entry is None and self._same_content(path, here, there)):
@@ -449,6 +452,7 @@ class Sync:
         if self.dry_run:
             self.summary.planned += [what for what, _ in jobs]
             return
+        self.on_total(sum(self.sizes.get(what.split(" ", 1)[1], 0) for what, _ in jobs))
         with ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="locker-sync") as pool:
             futures = {pool.submit(job): what for what, job in jobs}
             for future in as_completed(futures):

@@ -27,6 +27,10 @@ class _Bytes:
         self.done: dict[str, int] = {}
         self.lock = threading.Lock()
 
+    def total(self, size: int) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, total=size)
+
     def __call__(self, path: str, done: int) -> None:
         if self.progress is None:
             return
@@ -56,6 +60,7 @@ def sync(
     sync_state = State(profile.server, profile.username, local, remote_path)
     shown = sys.stdout.isatty() and not state.json
     bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=out)
+    progress = _Bytes(bar if shown else None)
     try:
         with bar if shown else _nothing():
             engine = Sync(
@@ -66,9 +71,10 @@ def sync(
                 mode=mode,
                 dry_run=dry_run,
                 delete=delete,
-                on_progress=_Bytes(bar if shown else None),
+                on_progress=progress,
                 on_note=lambda text: err.print(text, markup=False, highlight=False, soft_wrap=True),
             )
+            engine.on_total = progress.total
             summary = engine.run()
     finally:
         sync_state.close()
