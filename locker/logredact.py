@@ -4,7 +4,7 @@ invitation links' alike.
 A link's secret is a path segment (``/s/<token>``, ``/invite/<token>``), so anything that logs a path or a
 Referer would write it: gunicorn's access log (:class:`RedactingGunicornLogger`, named in ``gunicorn.conf.py``)
 and Django's loggers (:class:`RedactLinkTokens`, on the console handler in ``settings.LOGGING``). Both put
-``/s/[link]`` (``/invite/[link]``) instead.
+``/s/[link]`` (``/invite/[link]``) instead, and ``/dav/[path]`` for a WebDAV path (it is made of names).
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ import re
 from gunicorn import glogging
 
 _TOKEN = re.compile(r"(/s/|/invite/)[A-Za-z0-9_%-]{8,}")
+# WebDAV paths are folder and file names (vault.transfers.dav), which are content (SECURITY.md): never logged
+_DAV_PATH = re.compile(r"(/dav/)[^\s\"]+")
 
 
 def redact(text: str) -> str:
-    return _TOKEN.sub(r"\1[link]", text)
+    return _DAV_PATH.sub(r"\1[path]", _TOKEN.sub(r"\1[link]", text))
 
 
 def _redacted(value):
@@ -41,7 +43,7 @@ class RedactLinkTokens(logging.Filter):
             record.args = _redacted(record.args)
         request = getattr(record, "request", None)
         path = getattr(request, "path", "") if request is not None else ""
-        if "/s/" in path or "/invite/" in path:
+        if "/s/" in path or "/invite/" in path or path.startswith("/dav/"):
             record.request = None  # Django's formatters would print the path (and the Referer) from it
         return True
 

@@ -2,11 +2,17 @@
 
 import base64
 import http.client
+import json
+import subprocess
+import sys
 
 import pytest
+import requests
 from django.test import Client
 
 from accounts.models import User
+from locker.logredact import redact
+from tests.test_server import ROOT, Server
 from tests.vault.conftest import blob_files, content, keys_for, make_upload
 from tests.vault.dav_helpers import Dav, dav_user
 from vault.files.services import file_upload, folder_create
@@ -338,3 +344,42 @@ def test_propfind_of_infinite_depth_is_refused(dav):
     for headers in ({"Depth": "infinity"}, {}):
         response = dav.request("PROPFIND", "", headers=headers)
         assert response.status_code == 403 and b"propfind-finite-depth" in response.content
+
+
+def test_webdav_paths_never_reach_the_logs():
+    """Folder and file names are content: the access log and Django's loggers write /dav/[path]."""
+    line = '127.0.0.1 - alice "PUT /dav/Taxes%202025/secret%20plan.pdf HTTP/1.1" 201 0 "-" "rclone/v1.60"'
+    assert redact(line) == '127.0.0.1 - alice "PUT /dav/[path] HTTP/1.1" 201 0 "-" "rclone/v1.60"'
+    assert redact("Internal Server Error: /dav/Taxes/plan.pdf") == "Internal Server Error: /dav/[path]"
+    assert redact("GET /dav/ HTTP/1.1") == "GET /dav/ HTTP/1.1"
+
+
+def test_no_log_line_of_the_real_server_holds_a_webdav_path(tmp_path):
+    """gunicorn (Locker's worker and access log) serving WebDAV: names in paths are written /dav/[path]."""
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "LOCKER_DATA_DIR": str(tmp_path), "LOCKER_HTTPS": "0"},
+        check=True,
+    )
+    server = Server(tmp_path, RATELIMIT_ENABLE="0")
+    base = f"http://127.0.0.1:{server.port}"
+    try:
+        credentials = {"username": "owner", "password": "a long and unusual passphrase 7"}
+        api = requests.Session()
+        assert api.post(f"{base}/api/v1/auth/register", json={**credentials, "email": "o@x.org"}).status_code == 201
+        access = api.post(f"{base}/api/v1/auth/token", json=credentials).json()["access"]
+        api.headers["Authorization"] = f"Bearer {access}"
+        created = api.post(f"{base}/api/v1/auth/app-passwords/", json={"name": "dav"})
+        password = json.loads(created.content)["password"]
+        who = type("Who", (), {"username": "owner", "password": password})()
+        dav = Dav(base, who)
+        assert dav.mkcol("Secret Plans").status_code == 201
+        assert dav.put("Secret Plans/merger memo.txt", b"x").status_code == 201
+        assert dav.get("Secret Plans/merger memo.txt").content == b"x"
+        assert dav.propfind("Secret Plans").status_code == 207
+    finally:
+        server.stop()
+    log = server.log.read_text()
+    assert "/dav/[path]" in log
+    assert "Secret" not in log and "merger" not in log and "memo" not in log
