@@ -355,7 +355,8 @@ def test_webdav_paths_never_reach_the_logs():
 
 
 def test_no_log_line_of_the_real_server_holds_a_webdav_path(tmp_path):
-    """gunicorn (Locker's worker and access log) serving WebDAV: names in paths are written /dav/[path]."""
+    """gunicorn (Locker's worker and access log) serving WebDAV: names in paths are written /dav/[path]; a chunked
+    PUT streams in."""
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
         cwd=ROOT,
@@ -378,6 +379,10 @@ def test_no_log_line_of_the_real_server_holds_a_webdav_path(tmp_path):
         assert dav.put("Secret Plans/merger memo.txt", b"x").status_code == 201
         assert dav.get("Secret Plans/merger memo.txt").content == b"x"
         assert dav.propfind("Secret Plans").status_code == 207
+        # a body of unknown length (Transfer-Encoding: chunked), as gunicorn passes it on
+        chunked = dav.put("Secret Plans/streamed.bin", data=iter([b"a" * 70_000, b"b" * 70_000]))
+        assert chunked.status_code == 201
+        assert dav.get("Secret Plans/streamed.bin").content == b"a" * 70_000 + b"b" * 70_000
     finally:
         server.stop()
     log = server.log.read_text()
