@@ -169,8 +169,9 @@ class Sync:
             body = response.json()
             if body["reset"]:
                 return None
-            for change in body["changes"]:
-                self._apply_remote(change)
+            with self.state.batch():
+                for change in body["changes"]:
+                    self._apply_remote(change)
             cursor = body["cursor"]
             if not body["has_more"]:
                 return cursor

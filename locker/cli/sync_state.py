@@ -13,6 +13,7 @@ Each change is committed as soon as it is done on both sides, so a sync killed m
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -143,6 +144,18 @@ class State:
     def remote_drop(self, item_id: str) -> None:
         with self.lock:
             self.db.execute("DELETE FROM remote WHERE id = ?", (item_id,))
+
+    @contextlib.contextmanager
+    def batch(self):
+        """Many writes as one transaction (a page of the change feed): one commit instead of one each."""
+        with self.lock:
+            self.db.execute("BEGIN")
+            try:
+                yield
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
 
     def remote_replace(self, items: list[RemoteItem]) -> None:
         with self.lock:
