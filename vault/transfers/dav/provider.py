@@ -604,8 +604,7 @@ class FileResource(_Scoped, _Item, _Place, DAVNonCollection):
         """The body streams into the encrypting sink; nothing is stored until it has arrived whole."""
         self._check_writable_file()
         _refuse_early(self.environ, self._quota_owner())
-        self._sink = UploadSink(owner_id=self.sink_args()["owner_id"], mac_key=self.sink_args()["mac_key"])
-        self._sink.name = self.name
+        self._sink = UploadSink(**self.sink_args())
         return _SinkWriter(self._sink)
 
     def _check_writable_file(self):
@@ -637,6 +636,7 @@ class FileResource(_Scoped, _Item, _Place, DAVNonCollection):
     def store(self, upload):
         """A new version of this file (``If-Match`` checked again inside the service's transaction)."""
         session = _session(self.environ)
+        upload.modified_at = client_mtime(self.environ)
         if_match = self.environ.get("HTTP_IF_MATCH")
         if_match = if_match if if_match and "," not in if_match else None
         try:
@@ -689,6 +689,21 @@ class FileResource(_Scoped, _Item, _Place, DAVNonCollection):
         self._copied_props(dest_path)
 
 
+def client_mtime(environ):
+    """The content's modification time a client sends with a PUT (``X-OC-Mtime``, Unix seconds, as Nextcloud and
+    ownCloud take it: rclone's ``owncloud`` and ``nextcloud`` vendors, the desktop clients), or None (now). Times
+    before 1970 or more than a day ahead are ignored."""
+    raw = environ.get("HTTP_X_OC_MTIME", "").strip()
+    try:
+        seconds = float(raw)
+    except ValueError:
+        return None
+    if not 0 <= seconds <= time.time() + 86400:
+        return None
+    environ["locker.dav.mtime_accepted"] = True
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
 class NewFileResource(FileResource):
     """A file a PUT (or a LOCK on an unmapped URL) is creating: stored by ``file_upload`` once its body is whole."""
 
@@ -716,6 +731,7 @@ class NewFileResource(FileResource):
 
     def store(self, upload):
         session = _session(self.environ)
+        upload.modified_at = client_mtime(self.environ)
         try:
             result = services.file_upload(
                 user=session.user,
