@@ -240,7 +240,8 @@ def _add_version(user: User, keys: VaultKeys, file: File, file_key: bytes, uploa
     file.current_version = version
     file.size = upload.size
     file.mime_type = upload.mime_type
-    file.modified_at = file.changed_at = timezone.now()
+    file.changed_at = timezone.now()
+    file.modified_at = upload.modified_at or file.changed_at
     file.save(update_fields=["current_version", "size", "mime_type", "modified_at", "changed_at"])
     # Thumbnail and text were derived before the transaction (vault.derived.derive); the new words replace the old.
     words = derived_store(

@@ -64,6 +64,7 @@ class EncryptedUpload:
     name: str
     writer_id: Any = None  # the account whose id binds the blob (FileVersion.author)
     derivation: Any = None  # vault.derived.derive.DerivedResult, once derived (its thumbnail blob goes with the upload)
+    modified_at: Any = None  # the content's time as the client gives it (WebDAV's X-OC-Mtime); None: now
 
     def discard(self) -> None:
         blob_delete(self.blob)

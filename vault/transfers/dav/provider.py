@@ -13,8 +13,10 @@ The request's :class:`DavSession` (user, keys, request metadata) is put in the W
 
 from __future__ import annotations
 
+import time
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from urllib.parse import quote, unquote
 
 from django.conf import settings

@@ -130,4 +130,6 @@ def _run(request, environ: dict) -> HttpResponse:
         if name.lower() in _HOP_BY_HOP and not (gunicorn and name.lower() == "connection"):
             continue
         response[name] = value
+    if environ.get("locker.dav.mtime_accepted") and 200 <= int(code) < 300:
+        response["X-OC-Mtime"] = "accepted"  # as Nextcloud answers: the client's time was kept
     return response
