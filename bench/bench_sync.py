@@ -108,7 +108,7 @@ class Tools:
             "RCLONE_CONFIG": str(work / "rclone.conf"),
             "RCLONE_CONFIG_LOCKER_TYPE": "webdav",
             "RCLONE_CONFIG_LOCKER_URL": f"{self.base}/dav/",
-            "RCLONE_CONFIG_LOCKER_VENDOR": "other",
+            "RCLONE_CONFIG_LOCKER_VENDOR": "owncloud",  # X-OC-Mtime: bisync needs times it can set
             "RCLONE_CONFIG_LOCKER_USER": USERNAME,
             "RCLONE_CONFIG_LOCKER_PASS": obscured.strip(),
             "XDG_CACHE_HOME": str(work / "rclone-cache"),
