@@ -12,7 +12,8 @@ each tool, for each tree, into a new remote folder of its own:
 
 Every figure is a whole command (a new process each time: the CLI's start, or rclone's), median (min–max) over the
 rounds; a ratio is rclone's time over Locker's in the same round, then its median. rclone 1.60 from Debian (WebDAV,
-vendor ``other``, the app password obscured with ``rclone obscure``; ``--checkers 8 --transfers 4``).
+vendor ``owncloud``, which sends ``X-OC-Mtime``: bisync needs times it can set; the app password obscured with
+``rclone obscure``; ``--checkers 8 --transfers 4``).
 """
 
 from __future__ import annotations
