@@ -388,3 +388,28 @@ def test_no_log_line_of_the_real_server_holds_a_webdav_path(tmp_path):
     log = server.log.read_text()
     assert "/dav/[path]" in log
     assert "Secret" not in log and "merger" not in log and "memo" not in log
+
+
+def test_a_lock_on_a_shared_item_holds_for_its_owner_and_its_recipient(live_server, dav):
+    """GIVEN bob shares his folder Work/Team with alice (edit) WHEN alice locks Shared/Team/doc.txt THEN bob's
+    own write to Work/Team/doc.txt without the token is 423 and his listing shows the lock, rooted at his path;
+    once alice unlocks, bob writes."""
+    bob = dav_user("bob")
+    owner = Dav(live_server.url, bob)
+    assert owner.mkcol("Work").status_code == 201
+    assert owner.mkcol("Work/Team").status_code == 201
+    assert owner.put("Work/Team/doc.txt", b"v1").status_code == 201
+    team = Folder.objects.get(parent__isnull=False)
+    share_create(user=bob.user, keys=keys_for(bob.account), item_id=team.pk, username="alice", permission="edit")
+    locked = dav.request("LOCK", "Shared/Team/doc.txt", data=LOCK, headers={"Timeout": "Second-60"})
+    assert locked.status_code == 200
+    assert "<D:href>/dav/Shared/Team/doc.txt</D:href>" in locked.text
+    assert owner.put("Work/Team/doc.txt", b"bob's").status_code == 423
+    seen = owner.request("PROPFIND", "Work/Team/doc.txt", headers={"Depth": "0"}).text
+    assert "activelock" in seen and "<D:href>/dav/Work/Team/doc.txt</D:href>" in seen
+    assert "activelock" in owner.request("PROPFIND", "Work/Team/", headers={"Depth": "1"}).text
+    token = locked.headers["Lock-Token"]
+    assert dav.put("Shared/Team/doc.txt", b"alice's", headers={"If": f"({token})"}).status_code == 204
+    assert dav.request("UNLOCK", "Shared/Team/doc.txt", headers={"Lock-Token": token}).status_code == 204
+    assert owner.put("Work/Team/doc.txt", b"bob's").status_code == 204
+    assert owner.get("Work/Team/doc.txt").content == b"bob's"

@@ -86,18 +86,21 @@ def _requested(body: bytes) -> list[tuple[str, str]] | None:
     return wanted or None
 
 
-def _dead_or_locked(provider, prefix: str, user_prefix: str) -> bool:
-    """Whether a dead property is stored under the folder (``prefix``: its ref URL), or the user holds any lock
-    (a lock on an ancestor shows in every child's ``lockdiscovery``). Ref URLs start with the user's id."""
+def _dead_or_locked(provider, folder_ref: str, user_id, owner_id) -> bool:
+    """Whether a dead property is stored under the folder (``folder_ref``: its ref URL, quoted as WsgiDAV keeps
+    it) or under a shared item of its owner, or a lock is held in the user's tree or in a shared item of the
+    owner's (a lock on an ancestor shows in every child's ``lockdiscovery``). Ref URLs start with the owner's id
+    (``provider._Scoped``)."""
+    shared = f"/{owner_id}/~"
     prop_manager, lock_manager = provider.prop_manager, provider.lock_manager
     props = getattr(prop_manager, "_dict", None) or {}  # None until WsgiDAV stores the first one
-    if any(url.startswith(prefix) for url in props):
+    if any(url.startswith((folder_ref, shared)) for url in props):
         return True
-    storage = getattr(lock_manager, "storage", None) if lock_manager is not None else None
-    locks = getattr(storage, "_dict", None)
     if lock_manager is None:
         return False
-    return locks is None or any(key.startswith("URL2TOKEN:" + user_prefix) for key in locks)
+    locks = getattr(getattr(lock_manager, "storage", None), "_dict", None)
+    prefixes = (f"URL2TOKEN:/{user_id}/", f"URL2TOKEN:{shared}")
+    return locks is None or any(key.startswith(prefixes) for key in locks)
 
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -255,8 +258,8 @@ def propfind_response(request, environ: dict, node, mount: str) -> HttpResponse 
         return None
     body = environ["locker.dav.body"]
     wanted = _requested(body)
-    user_prefix = f"/{environ['locker.dav'].user.pk}/"
-    if wanted is None or _dead_or_locked(node.provider, node.get_ref_url(), user_prefix):
+    user_id = environ["locker.dav"].user.pk
+    if wanted is None or _dead_or_locked(node.provider, node.get_ref_url(), user_id, node.owner_id):
         return None
     writer = _AllPropWriter(mount, wanted) if not wanted else _Writer(mount, wanted)
     session = environ["locker.dav"]

@@ -13,6 +13,7 @@ The request's :class:`DavSession` (user, keys, request metadata) is put in the W
 
 from __future__ import annotations
 
+import threading
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -71,10 +72,22 @@ class DavSession:
     meta: RequestMeta
     nodes: dict = field(default_factory=dict)  # path -> resource, for this request (cleared by every write)
     shares: list | None = None
+    anchors: dict = field(default_factory=dict)  # id of a shared item -> its path for this user (_Scoped)
+    shared_by_me: set | None = None
 
     def forget(self) -> None:
         self.nodes.clear()
         self.shares = None
+
+    def shares_item(self, item_id) -> bool:
+        """Whether the user shares this folder or file of theirs with someone (one query a request)."""
+        if self.shared_by_me is None:
+            rows = Share.objects.filter(owner_id=self.user.pk, kind__in=("folder", "file"))
+            self.shared_by_me = {str(f or g) for f, g in rows.values_list("folder_id", "file_id")}
+        return str(item_id) in self.shared_by_me
+
+
+_CURRENT = threading.local()  # the session of the request this thread serves (LockerProvider.ref_url_to_path)
 
 
 def dav_error(exc: LockerError) -> DAVError:
@@ -114,13 +127,36 @@ def _nfc(name: str) -> str:
 
 
 class _Scoped:
-    """WsgiDAV keys locks and dead properties by a resource's ref URL; every user's tree has the same paths
-    (``/notes.txt``), so the ref URL starts with the user's id: one user's lock never blocks another's file, and
-    one user's properties never show on another's. A shared item is reached by its owner and its recipients
-    under different paths and keeps a lock per user (docs/webdav.md)."""
+    """WsgiDAV keys locks and dead properties by a resource's ref URL, and every user's tree has the same paths
+    (``/notes.txt``). So a ref URL starts with the id of the vault's owner: ``/<user>/<path>`` in the user's own
+    tree, one user's lock never blocking another's file nor one user's properties showing on another's.
+
+    A shared item is one resource reached by its owner and its recipients under different paths, so its subtree
+    is keyed from the shared item itself: ``/<owner>/~<item id>/<path below it>``, the same for everyone who
+    reaches it (its owner through their own folders, a recipient through ``Shared/``). A lock taken there holds
+    against the other side too. ``DavSession.anchors`` maps such an item back to this user's path, for the roots
+    of the locks a response shows (:meth:`LockerProvider.ref_url_to_path`)."""
+
+    _ref: str | None = None  # this resource's key without a trailing slash, set by its parent
+    _anchored = False  # inside a shared item's subtree (keyed from it)
 
     def get_ref_url(self):
-        return quote(f"/{_session(self.environ).user.pk}{self.get_preferred_path()}")
+        base = self._ref if self._ref is not None else f"/{_session(self.environ).user.pk}{self.path.rstrip('/')}"
+        return quote(base + ("/" if self.is_collection else ""))
+
+    def _scope_child(self, child, item_id=None) -> None:
+        """Key ``child`` (a member of this collection) under this one, or from itself if it is a shared item."""
+        session = _session(self.environ)
+        owner_id = getattr(self, "owner_id", None)
+        if item_id is not None and not self._anchored and owner_id == session.user.pk and session.shares_item(item_id):
+            child._ref, child._anchored = f"/{owner_id}/~{item_id}", True
+            session.anchors[str(item_id)] = child.path.rstrip("/")
+            return
+        parent = self._ref if self._ref is not None else f"/{session.user.pk}{self.path.rstrip('/')}"
+        child._ref, child._anchored = (
+            f"{parent.rstrip('/')}/{child.path.rstrip('/').rsplit('/', 1)[-1]}",
+            self._anchored,
+        )
 
 
 # --- a place writes go to ------------------------------------------------------------------------------------
@@ -153,12 +189,20 @@ class LockerProvider(DAVProvider):
         return False
 
     def ref_url_to_path(self, ref_url):
-        """The path of a lock's root: its ref URL without the user's id (:class:`_Scoped`)."""
-        parts = unquote(ref_url).split("/", 2)
-        return "/" + (parts[2] if len(parts) > 2 else "")
+        """This user's path of a ref URL (a lock's root): the part after the owner's id, or below a shared item
+        the item's path for this user (:class:`_Scoped`)."""
+        _, _owner, top, *rest = (unquote(ref_url).rstrip("/") + "/").split("/", 3)
+        below = rest[0].rstrip("/") if rest else ""
+        if top.startswith("~"):
+            session = getattr(_CURRENT, "session", None)
+            anchor = session.anchors.get(top[1:]) if session is not None else None
+            if anchor is None:
+                return "/"
+            return anchor + ("/" + below if below else "")
+        return "/" + "/".join(part for part in (top, below) if part)
 
     def get_resource_inst(self, path: str, environ: dict):
-        session = _session(environ)
+        session = _CURRENT.session = _session(environ)
         path = "/" + "/".join(part for part in path.split("/") if part)  # WsgiDAV's copies join "a/" + "/b"
         if path in session.nodes:
             return session.nodes[path]
@@ -227,7 +271,9 @@ class _VaultCollection(_Scoped, _Place, DAVCollection):
     def _wrap(self, item, name):
         path = util.join_uri(self.path, name)
         cls = FolderResource if isinstance(item, Folder) else FileResource
-        return cls(path, self.environ, item=item, name=name, place=self)
+        child = cls(path, self.environ, item=item, name=name, place=self)
+        self._scope_child(child, item.pk)
+        return child
 
     def child_named(self, name: str):
         """The live child called ``name`` (its name MAC under this folder's key: one or two indexed queries)."""
@@ -253,12 +299,15 @@ class _VaultCollection(_Scoped, _Place, DAVCollection):
         """A new file: nothing is stored until its body has arrived whole (a PUT), or an empty one (a LOCK)."""
         self._check_writable()
         if is_junk(name):
-            return JunkResource(util.join_uri(self.path, name), self.environ)
+            junk = JunkResource(util.join_uri(self.path, name), self.environ)
+            self._scope_child(junk)
+            return junk
         try:
             name = clean_name(name)
         except LockerError as exc:
             raise dav_error(exc) from None
         pending = NewFileResource(util.join_uri(self.path, name), self.environ, name=name, place=self)
+        self._scope_child(pending)
         if self.environ.get("REQUEST_METHOD") != "PUT":
             pending.store(upload_from_iterable(**pending.sink_args(), pieces=[]))
         return pending
@@ -370,6 +419,8 @@ class SharedCollection(_Scoped, DAVCollection):
             node = FileResource(path, self.environ, item=share.file, name=name, place=None)
         node.owner_id = share.owner_id
         node.writable, node.deletable, node.share_root = writable, deletable, True
+        node._ref, node._anchored = f"/{share.owner_id}/~{share.item_id}", True
+        _session(self.environ).anchors[str(share.item_id)] = path
         return node
 
     def get_member_list(self):
@@ -523,7 +574,7 @@ class _Item:
         prop_manager = self.provider.prop_manager
         if prop_manager:
             dest = self.provider.get_resource_inst(dest_path, self.environ)
-            if dest is not None:
+            if dest is not None and dest.get_ref_url() != self.get_ref_url():  # a shared item keeps its key
                 prop_manager.move_properties(
                     self.get_ref_url(), dest.get_ref_url(), with_children=True, environ=self.environ
                 )
