@@ -413,3 +413,11 @@ def test_a_lock_on_a_shared_item_holds_for_its_owner_and_its_recipient(live_serv
     assert dav.request("UNLOCK", "Shared/Team/doc.txt", headers={"Lock-Token": token}).status_code == 204
     assert owner.put("Work/Team/doc.txt", b"bob's").status_code == 204
     assert owner.get("Work/Team/doc.txt").content == b"bob's"
+
+
+def test_a_missing_blob_is_a_clear_error(dav, blob_dir):
+    assert dav.put("gone.bin", b"data" * 1000).status_code == 201
+    for blob in blob_files(blob_dir):
+        blob.unlink()
+    response = dav.get("gone.bin")
+    assert response.status_code >= 500 and response.json()["code"] == "content_missing"

@@ -56,7 +56,10 @@ def dav_view(request, path: str = ""):
     environ["wsgidav.auth.user_name"] = session.user.username
     environ["wsgidav.auth.realm"] = REALM
     if request.method == "GET":
-        response = _download(request, environ, session)
+        try:
+            response = _download(request, environ, session)
+        except LockerError as exc:  # a missing or damaged blob (vault.transfers.integrity), said as the API says it
+            return _refusal(exc)
         if response is not None:
             return response
     if request.method == "PROPFIND":
