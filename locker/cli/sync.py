@@ -23,6 +23,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import re
 import shutil
 import time
 import unicodedata
@@ -45,7 +46,11 @@ class Local:
     kind: str
     size: int = 0
     mtime_ns: int = 0
-    real: Path | None = None  # the path on disk (its name may be NFD; keys are NFC)
+    real: str | Path | None = None  # the path on disk (its name may be NFD; keys are NFC)
+
+    @property
+    def path(self) -> Path:
+        return Path(self.real)
 
 
 @dataclass
@@ -213,38 +218,38 @@ class Sync:
         return paths
 
     # --- 2. the local folder ----------------------------------------------------------------------------------
-    def _ignored(self) -> list[str]:
+    def _ignored(self):
+        """One compiled pattern for everything left out (``.lockerignore`` and the usual junk)."""
         patterns = list(ALWAYS_IGNORED)
         try:
             lines = (self.root / ".lockerignore").read_text().splitlines()
         except OSError:
             lines = []
         patterns += [line.strip().rstrip("/") for line in lines if line.strip() and not line.startswith("#")]
-        return patterns
+        return re.compile("|".join(f"(?:{fnmatch.translate(pattern)})" for pattern in patterns))
 
     def scan_local(self) -> dict[str, Local]:
-        patterns = self._ignored()
+        """Every folder and file below the local root (``os.scandir``: one stat a file, no ``Path`` objects)."""
+        ignored = self._ignored().match
         found: dict[str, Local] = {}
-
-        def ignored(relative: str, name: str) -> bool:
-            return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(relative, p) for p in patterns)
-
-        for folder, dirs, files in os.walk(self.root):
-            base = _nfc(os.path.relpath(folder, self.root)).replace(os.sep, "/")
-            base = "" if base == "." else base
-            for name in sorted(dirs):
-                relative = _join(base, _nfc(name))
-                if ignored(relative, _nfc(name)) or os.path.islink(os.path.join(folder, name)):
-                    dirs.remove(name)
+        stack = [(str(self.root), "")]
+        while stack:
+            folder, base = stack.pop()
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for entry in entries:
+                name = _nfc(entry.name)
+                relative = _join(base, name)
+                if ignored(name) or ignored(relative) or entry.is_symlink():
                     continue
-                found[relative] = Local("folder", real=Path(folder, name))
-            for name in files:
-                relative = _join(base, _nfc(name))
-                path = Path(folder, name)
-                if ignored(relative, _nfc(name)) or path.is_symlink():
-                    continue
-                stat = path.stat()
-                found[relative] = Local("file", stat.st_size, stat.st_mtime_ns, path)
+                if entry.is_dir(follow_symlinks=False):
+                    found[relative] = Local("folder", real=Path(entry.path))
+                    stack.append((entry.path, relative))
+                elif entry.is_file(follow_symlinks=False):
+                    stat = entry.stat(follow_symlinks=False)
+                    found[relative] = Local("file", stat.st_size, stat.st_mtime_ns, entry.path)
         return found
 
     # --- 3. decide and do ------------------------------------------------------------------------------------
@@ -271,7 +276,7 @@ class Sync:
             return False
         if entry.size != item.size:
             return True
-        if content_hash(item.real) == entry.hash:  # touched, same content: remember the new time
+        if content_hash(item.path) == entry.hash:  # touched, same content: remember the new time
             if not self.dry_run:
                 entry.mtime_ns = item.mtime_ns
                 self.state.put(entry)
@@ -304,7 +309,7 @@ class Sync:
         for path, item in sorted(local.items()):
             if item.kind != "file" or path in entries or not gone:
                 continue
-            match = gone.get(content_hash(item.real))
+            match = gone.get(content_hash(item.path))
             if match is None:
                 continue
             old, entry = match
@@ -439,13 +444,13 @@ class Sync:
         tmp = self.root / _join(_parent(path), f".{there.id}{TEMP_SUFFIX}")
         try:
             self.remote.download({"id": there.id}, tmp)
-            same = content_hash(tmp) == content_hash(here.real)
+            same = content_hash(tmp) == content_hash(here.path)
         except (CliError, OSError):
             same = False
         finally:
             tmp.unlink(missing_ok=True)
         if same:
-            digest = content_hash(here.real)
+            digest = content_hash(here.path)
             self.state.put(Entry(path, "file", here.size, here.mtime_ns, digest, there.id, there.version))
         return same
 
@@ -465,8 +470,8 @@ class Sync:
                     self.summary.errors.append(f"{futures[future]}: {exc}")
 
     def _push(self, path: str, here: Local, file_id: str | None) -> None:
-        digest = content_hash(here.real)
-        stat = here.real.stat()
+        digest = content_hash(here.path)
+        stat = here.path.stat()
         key = f"tus:{path}"
         pending = self.state.get(key)
         stored = None
@@ -475,7 +480,7 @@ class Sync:
             if known["size"] == stat.st_size and known["mtime_ns"] == stat.st_mtime_ns:
                 try:
                     stored = self.remote.resume_tus(
-                        here.real, known["location"], progress=lambda done: self.progress(path, done)
+                        here.path, known["location"], progress=lambda done: self.progress(path, done)
                     )
                 except CliError:
                     stored = None  # expired or gone: start again
@@ -484,7 +489,7 @@ class Sync:
             folder_id = None if file_id else self.remote.folder_id(self._remote_join(_parent(path)), create=True)
             remember = json.dumps
             stored = self.remote.upload(
-                here.real,
+                here.path,
                 folder_id=folder_id,
                 name=path.rsplit("/", 1)[-1],
                 file_id=file_id,
@@ -510,7 +515,7 @@ class Sync:
 
     def _conflict(self, path: str, here: Local, there: RemoteItem) -> None:
         copy = _conflict_name(path)
-        shutil.copy2(here.real, self.root / copy)
+        shutil.copy2(here.path, self.root / copy)
         self._push(path, here, there.id)  # the remote keeps the name; its content is the version before
         copied = self.root / copy
         stat = copied.stat()
@@ -541,7 +546,8 @@ class Sync:
         for what, job in deletions:
             self._do(what, job)
         # folders: gone on one side and, below them, nothing left that the other side still needs
-        if self.dry_run:
+        gone = {p for p, e in entries.items() if e.kind == "folder" and (p not in local or p not in remote)}
+        if self.dry_run or not (gone or deletions or self.summary.renamed):
             return
         now_local = self.scan_local()
         now_remote = self.remote_paths()
