@@ -151,6 +151,24 @@ class Remote:
             progress(size)
         return body
 
+    def upload_many(self, files: list[tuple[Path, str]], folder_id: str | None) -> list[dict]:
+        """Several small files into one folder in one request (a same-name file gets a new version); one outcome
+        each, ``{ok, file}`` or ``{ok: false, code, detail}``, in order."""
+        handles = [(name, local.open("rb")) for local, name in files]
+        try:
+            data = {"on_conflict": "version", **({"folder": folder_id} if folder_id else {})}
+            parts = [("file", (unicodedata.normalize("NFC", name), handle)) for name, handle in handles]
+            response = self.api.request("POST", "files/", data=data, files=parts, ok=(201, 400, 404, 409, 413, 507))
+        finally:
+            for _, handle in handles:
+                handle.close()
+        body = response.json()
+        if isinstance(body, list):
+            return body
+        if isinstance(body, dict) and isinstance(body.get("results"), list) and len(body["results"]) == len(files):
+            return body["results"]  # every one refused, each with its reason
+        return [{"ok": False, "code": body.get("code"), "detail": body.get("detail")}] * len(files)
+
     def _upload_tus(self, local: Path, size: int, *, folder_id, name, file_id, progress, on_tus=None) -> dict:
         meta = (
             {"file": file_id}

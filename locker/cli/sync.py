@@ -37,6 +37,8 @@ from locker.cli.remote import TUS_FROM, Remote, parts_of
 from locker.cli.sync_state import Entry, RemoteItem, State, content_hash
 
 PARALLEL = 4
+BATCH_FILES = 32  # new small files sent in one request
+BATCH_FILE_MAX = 256 * 1024  # "small"
 TEMP_SUFFIX = ".locker-part"
 ALWAYS_IGNORED = ["*" + TEMP_SUFFIX, ".DS_Store", "Thumbs.db", "desktop.ini", "._*"]
 
@@ -117,6 +119,7 @@ class Sync:
         self.note = on_note or (lambda text: None)
         self.summary = Summary()
         self.sizes: dict[str, int] = {}  # bytes each planned transfer moves, for the progress bar's total
+        self.batchable: dict[str, Local] = {}  # new small files, sent several in one request
         self.on_total: Callable[[int], None] = lambda total: None
         self.tree: dict[str, RemoteItem] = {}
         self.root_id: str | None = None
@@ -411,6 +414,8 @@ class Sync:
         upload = (f"upload {path}", lambda: self._push(path, here, there.id if there else None))
         download = (f"download {path}", lambda: self._pull(path, there))
         self.sizes[path] = (here.size if here else 0) or (there.size if there else 0) or 0
+        if here and not there and here.size <= BATCH_FILE_MAX:
+            self.batchable[path] = here  # a new small file: it may go up in one request with others
         if here and there:
             local_changed, remote_changed = self._local_changed(entry, here), self._remote_changed(entry, there)
             if not (local_changed or remote_changed) or (entry is None and self._same_content(path, here, there)):
@@ -459,6 +464,7 @@ class Sync:
             self.summary.planned += [what for what, _ in jobs]
             return
         self.on_total(sum(self.sizes.get(what.split(" ", 1)[1], 0) for what, _ in jobs))
+        jobs = self._batched(jobs)
         with ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="locker-sync") as pool:
             futures = {pool.submit(job): what for what, job in jobs}
             for future in as_completed(futures):
@@ -468,6 +474,39 @@ class Sync:
                     self.summary.errors.append(f"{futures[future]}: {exc.message}")
                 except OSError as exc:
                     self.summary.errors.append(f"{futures[future]}: {exc}")
+
+    def _batched(self, jobs: list) -> list:
+        """New small files of one folder go up BATCH_FILES at a time in one request (the API's many-file upload)."""
+        single, groups = [], {}
+        for what, job in jobs:
+            path = what.split(" ", 1)[1]
+            if what.startswith("upload ") and path in self.batchable:
+                groups.setdefault(_parent(path), []).append(path)
+            else:
+                single.append((what, job))
+        for parent, paths in groups.items():
+            for start in range(0, len(paths), BATCH_FILES):
+                chunk = paths[start : start + BATCH_FILES]
+                single.append(
+                    (f"upload {len(chunk)} files to {parent or '/'}", lambda p=parent, c=chunk: self._push_many(p, c))
+                )
+        return single
+
+    def _push_many(self, parent: str, paths: list[str]) -> None:
+        folder_id = self.remote.folder_id(self._remote_join(parent), create=True)
+        items = [(path, self.batchable[path]) for path in paths]
+        facts = {path: (content_hash(item.path), item.path.stat()) for path, item in items}
+        outcomes = self.remote.upload_many([(item.path, path.rsplit("/", 1)[-1]) for path, item in items], folder_id)
+        for (path, _item), outcome in zip(items, outcomes, strict=True):
+            if not outcome.get("ok"):
+                self.summary.errors.append(f"upload {path}: {outcome.get('detail') or outcome.get('code')}")
+                continue
+            stored = outcome["file"]
+            digest, stat = facts[path]
+            self._remember_remote(stored)
+            self.state.put(Entry(path, "file", stat.st_size, stat.st_mtime_ns, digest, stored["id"], stored["version"]))
+            self.summary.uploaded.append(path)
+            self.progress(path, stat.st_size)
 
     def _push(self, path: str, here: Local, file_id: str | None) -> None:
         digest = content_hash(here.path)
