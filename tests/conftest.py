@@ -3,10 +3,14 @@
 Settings come from ``tests/settings.py`` (production code paths, cheaper Argon2).
 """
 
+import threading
+import time
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from activity import streams
 from tests.factories import make_account
 
 
@@ -62,3 +66,33 @@ def blob_dir(settings, tmp_path):
         "vault": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(path)}},
     }
     return path
+
+
+@pytest.fixture
+def live_streams(settings, monkeypatch):
+    """A live notification stream (a signed-in page's, ``locker watch``'s), which ``live_server`` serves from a request
+    thread (``activity.streams``) holding a database connection. Here a stream ends after 3 s (the page's
+    EventSource reconnects by itself), sends a heartbeat when quiet so that a closed page is noticed at once,
+    and after the test (its pages closed) the test waits for every stream to end: none may still read the
+    database while it is emptied for the next test, or dropped at the end."""
+    settings.LOCKER_STREAM_SECONDS = 3
+    settings.LOCKER_STREAM_POLL = 0.1
+    settings.LOCKER_STREAM_HEARTBEAT = 0.2
+    open_streams = []
+    lock = threading.Lock()
+    served = streams.notification_events
+
+    def counted(**kwargs):
+        with lock:
+            open_streams.append(1)
+        try:
+            yield from served(**kwargs)
+        finally:
+            with lock:
+                open_streams.pop()
+
+    monkeypatch.setattr(streams, "notification_events", counted)
+    yield open_streams
+    deadline = time.monotonic() + settings.LOCKER_STREAM_SECONDS + 2
+    while open_streams and time.monotonic() < deadline:
+        time.sleep(0.05)

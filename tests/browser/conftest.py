@@ -31,14 +31,10 @@ import os
 import re
 import shutil
 import subprocess
-import threading
-import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
-
-from activity import streams
 
 # Playwright's sync API keeps an asyncio event loop running in the main thread;
 # Django would then refuse ORM calls from that thread (SynchronousOnlyOperation),
@@ -86,33 +82,9 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(autouse=True)
-def live_streams(settings, monkeypatch):
-    """Every signed-in page opens the live notification stream, which ``live_server`` serves from a request
-    thread (``activity.streams``) holding a database connection. Here a stream ends after 3 s (the page's
-    EventSource reconnects by itself), sends a heartbeat when quiet so that a closed page is noticed at once,
-    and after the test (its pages closed) the test waits for every stream to end: none may still read the
-    database while it is emptied for the next test, or dropped at the end."""
-    settings.LOCKER_STREAM_SECONDS = 3
-    settings.LOCKER_STREAM_POLL = 0.1
-    settings.LOCKER_STREAM_HEARTBEAT = 0.2
-    open_streams = []
-    lock = threading.Lock()
-    served = streams.notification_events
-
-    def counted(**kwargs):
-        with lock:
-            open_streams.append(1)
-        try:
-            yield from served(**kwargs)
-        finally:
-            with lock:
-                open_streams.pop()
-
-    monkeypatch.setattr(streams, "notification_events", counted)
-    yield open_streams
-    deadline = time.monotonic() + settings.LOCKER_STREAM_SECONDS + 2
-    while open_streams and time.monotonic() < deadline:
-        time.sleep(0.05)
+def _every_test_waits_for_its_streams(live_streams):
+    """Every browser test counts its live streams and waits for them to end (``tests.conftest.live_streams``)."""
+    return live_streams
 
 
 @pytest.fixture(scope="session")

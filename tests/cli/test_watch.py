@@ -21,8 +21,9 @@ def _until(check, timeout=30.0):
     return False
 
 
-def test_watch_syncs_local_and_remote_changes_as_they_happen(signed_in_cli, tmp_path, settings):
-    settings.LOCKER_STREAM_SECONDS = 5  # the test server ends a stream after this; the client reconnects
+def test_watch_syncs_local_and_remote_changes_as_they_happen(signed_in_cli, tmp_path, live_streams):
+    # live_streams: the test server ends a stream after 3 s (the client reconnects), and the test waits for the
+    # last one to end before the database is emptied
     cli = signed_in_cli
     local = tmp_path / "watched"
     other = tmp_path / "other"

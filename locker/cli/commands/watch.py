@@ -5,6 +5,7 @@ notification was missed while the connection was down)."""
 from __future__ import annotations
 
 import json
+import signal
 import threading
 import time
 from pathlib import Path
@@ -73,14 +74,24 @@ def watch(
     observer.start()
     listener = threading.Thread(target=_listen, args=(api, wake, stop), name="locker-notifications", daemon=True)
     listener.start()
+
+    def stop_soon(signum, frame):
+        # the sync under way finishes (its changes recorded), then the loop ends; a second Ctrl-C stops at once
+        stop.set()
+        wake.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    signal.signal(signal.SIGINT, stop_soon)
+    signal.signal(signal.SIGTERM, stop_soon)
     out.print(f"Watching {local} ⇄ {remote_path} (Ctrl-C stops).", markup=False, highlight=False)
     try:
-        while True:
+        while not stop.is_set():
             _once(api, profile, local, remote_path)
             wake.wait(EVERY_SECONDS)
-            while wake.is_set():  # wait for the burst to end
+            while wake.is_set() and not stop.is_set():  # wait for the burst to end
                 wake.clear()
-                time.sleep(QUIET_SECONDS)
+                stop.wait(QUIET_SECONDS)
+        out.print("Stopped.")
     except KeyboardInterrupt:
         out.print("Stopped.")
     finally:
