@@ -79,3 +79,14 @@ def test_files_round_trip_through_the_commands(signed_in_cli, tmp_path):
     assert missing.returncode == 7 and "no such file" in missing.stderr
     dots = cli.run("ls", "/Docs/../etc")
     assert dots.returncode == 2
+
+
+def test_quota_exceeded_is_one_line_with_its_status(signed_in_cli, tmp_path):
+    from accounts.models import User
+
+    User.objects.filter(pk=signed_in_cli.account.user.pk).update(storage_quota=1000)
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(50_000))
+    refused = signed_in_cli.run("upload", str(big))
+    assert refused.returncode == 5, refused.stderr
+    assert refused.stderr.startswith("locker: Not enough storage") and refused.stderr.count("\n") == 1
