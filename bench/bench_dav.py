@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 from bench.processes import COMMAND_TIMEOUT, ROOT, Load, Server, free_port, make_file, peak_rss_mib
-from bench.transfer_servers import locker_env, start_locker
+from bench.transfer_servers import ACCOUNT_SETUP, locker_env, start_locker
 
 SIZE_MIB = int(os.environ.get("BENCH_DAV_MIB", "1024"))
 FILES = int(os.environ.get("BENCH_DAV_FILES", "10000"))
@@ -43,23 +43,12 @@ PROPFINDS = 5  # per server per round
 USERNAME = "benchdav"
 GOALS = {"upload": 1.0, "download": 0.9, "propfind": 1.0}  # Locker's speed over copyparty's
 
-SETUP = """
-import json, os, sys
-import django
-django.setup()
-from django.core.management import call_command
-call_command("migrate", verbosity=0)
-from accounts.app_passwords import app_password_create
-from accounts.models import User
-from tests.factories import make_account
-from tests.vault.conftest import keys_for
+SETUP = (
+    ACCOUNT_SETUP
+    + """
 from vault.files.services import file_upload, folder_create
 from vault.transfers.uploads import upload_from_iterable
 
-account = make_account(sys.argv[1])
-User.objects.filter(pk=account.user.pk).update(storage_quota=1 << 50)
-user = User.objects.get(pk=account.user.pk)
-keys = keys_for(account)
 _row, app_password = app_password_create(user=user, udk=keys.udk, name="bench")
 folder = folder_create(user=user, keys=keys, name="many")
 for i in range(int(sys.argv[2])):
@@ -69,6 +58,7 @@ for i in range(int(sys.argv[2])):
     file_upload(user=user, keys=keys, upload=upload, folder_id=folder.pk)
 print(json.dumps({"app_password": app_password}))
 """
+)
 
 
 def curl(*args: str) -> float:

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 from bench.processes import COMMAND_TIMEOUT, ROOT, Load
-from bench.transfer_servers import locker_env, start_locker
+from bench.transfer_servers import ACCOUNT_SETUP, locker_env, start_locker
 
 SMALL = int(os.environ.get("BENCH_SYNC_SMALL", "1000"))
 LARGE = int(os.environ.get("BENCH_SYNC_LARGE", "10000"))
@@ -41,25 +41,14 @@ FOLDERS = 20
 USERNAME = "benchsync"
 GOALS = "no-change resync of 10,000 files under 1 s, and at least 3x faster than rclone bisync's"
 
-SETUP = """
-import json, sys
-import django
-django.setup()
-from django.core.management import call_command
-call_command("migrate", verbosity=0)
-from accounts.app_passwords import app_password_create
-from accounts.models import User
-from tests.factories import make_account
-from tests.vault.conftest import keys_for
-
-account = make_account(sys.argv[1])
-User.objects.filter(pk=account.user.pk).update(storage_quota=1 << 50)
-user = User.objects.get(pk=account.user.pk)
-keys = keys_for(account)
+SETUP = (
+    ACCOUNT_SETUP
+    + """
 _row, cli = app_password_create(user=user, udk=keys.udk, name="cli")
 _row, rclone = app_password_create(user=user, udk=keys.udk, name="rclone")
 print(json.dumps({"cli": cli, "rclone": rclone}))
 """
+)
 
 
 def make_tree(root: Path, count: int) -> None:

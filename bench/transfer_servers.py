@@ -282,3 +282,24 @@ def copy_time(source: Path, work: Path) -> float:
     seconds = timed(["cp", str(source), str(work / "copy.bin")])
     (work / "copy.bin").unlink()
     return seconds
+
+
+# The start of a setup script (run with the server's settings, ``python -c``) that makes one account with a quota
+# that never stops a benchmark; its first argument is the username. A benchmark appends what it needs more (app
+# passwords, seeded files) and prints what it hands back as one JSON line.
+ACCOUNT_SETUP = """
+import json, os, sys
+import django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from accounts.app_passwords import app_password_create
+from accounts.models import User
+from tests.factories import make_account
+from tests.vault.conftest import keys_for
+
+account = make_account(sys.argv[1])
+User.objects.filter(pk=account.user.pk).update(storage_quota=1 << 50)
+user = User.objects.get(pk=account.user.pk)
+keys = keys_for(account)
+"""

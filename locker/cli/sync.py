@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from locker.cli.client import CliError
+from locker.cli.client import CliError, error_of
 from locker.cli.remote import TUS_FROM, Remote, parts_of
 from locker.cli.sync_state import Entry, RemoteItem, State, content_hash
 
@@ -171,8 +171,6 @@ class Sync:
             if response.status_code == 400:
                 return None  # a cursor the server no longer takes: walk again
             if response.status_code != 200:
-                from locker.cli.client import error_of
-
                 raise error_of(response)
             body = response.json()
             if body["reset"]:
@@ -571,15 +569,15 @@ class Sync:
         self.summary.deleted_local.append(path)
 
     def _trash_remote(self, path: str, there: RemoteItem) -> None:
-        response = self.api.send("DELETE", f"files/{there.id}/")
+        """A remote file or folder to the server's trash (already gone: fine)."""
+        endpoint = "folders" if there.kind == "folder" else "files"
+        response = self.api.send("DELETE", f"{endpoint}/{there.id}/")
         if response.status_code not in (200, 204, 404):
-            from locker.cli.client import error_of
-
             raise error_of(response)
         self.tree.pop(there.id, None)
         self.state.remote_drop(there.id)
         self.state.drop(path)
-        self.summary.trashed_remote.append(path)
+        self.summary.trashed_remote.append(path + ("/" if there.kind == "folder" else ""))
 
     def _delete(self, deletions, entries, local, remote) -> None:
         for what, job in deletions:
@@ -604,7 +602,7 @@ class Sync:
                 and not below_there
                 and (self.mode == "both" or (self.mode == "push" and self.delete))
             ):
-                self._do(f"trash remote folder {path}", lambda p=path, t=there: self._trash_folder(p, t))
+                self._do(f"trash remote folder {path}", lambda p=path, t=there: self._trash_remote(p, t))
             elif not here and not there:
                 self.state.drop(path)
 
@@ -615,14 +613,3 @@ class Sync:
             return  # something not synced (ignored files) is still in it: it stays
         self.state.drop(path)
         self.summary.deleted_local.append(path + "/")
-
-    def _trash_folder(self, path: str, there: RemoteItem) -> None:
-        response = self.api.send("DELETE", f"folders/{there.id}/")
-        if response.status_code not in (200, 204, 404):
-            from locker.cli.client import error_of
-
-            raise error_of(response)
-        self.tree.pop(there.id, None)
-        self.state.remote_drop(there.id)
-        self.state.drop(path)
-        self.summary.trashed_remote.append(path + "/")
