@@ -107,6 +107,8 @@ class Hub:
         self._stopping = True
         self._nudge()
         self.thread.join(timeout=10)
+        if not self.thread.is_alive():
+            os.close(self._wake_w)  # here, not in the loop: a nudge racing the loop's end never meets a closed fd
 
     def count(self) -> int:
         return len(self._streams) + len(self._arriving)
@@ -116,6 +118,9 @@ class Hub:
             os.write(self._wake_w, b"x")
         except BlockingIOError:
             pass  # the pipe is full: the loop is waking anyway
+        except OSError:
+            if not self._stopping:
+                raise  # once stopping, the loop may have closed its end of the pipe: there is nothing to wake
 
     # The loop
 
@@ -132,7 +137,6 @@ class Hub:
         connection.close()
         self._selector.close()
         os.close(self._wake_r)
-        os.close(self._wake_w)
 
     def _turn(self) -> None:
         now = time.monotonic()
