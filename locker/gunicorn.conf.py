@@ -8,7 +8,7 @@ Environment overrides (command-line flags given after ``-c`` still win over ever
     ``0.0.0.0:8000``)
 ``WEB_WORKERS``, ``WEB_THREADS``
     worker processes (1: the in-process cache and rate-limit counters are shared by all requests; set
-    ``REDIS_URL`` for more) and threads per worker (8)
+    ``REDIS_URL`` for more) and threads per worker (32)
 ``WEB_CONNECTIONS``
     connections one worker holds at once, 1000 (idle, kept-alive or still sending their request head);
     the open-files limit is raised to fit them, or they are lowered to fit it
@@ -41,13 +41,23 @@ wsgi_app = "locker.wsgi:application"
 bind = [os.environ.get("WEB_BIND", "127.0.0.1:8000")]
 workers = _env_int("WEB_WORKERS", 1)
 worker_class = "locker.gunicorn_worker.HeadBufferingWorker"
-threads = _env_int("WEB_THREADS", 8)
+# Every upload or download holds a thread for as long as its client takes (a slow one: minutes), and with all
+# threads held short requests get no answer at all; idle threads cost nothing measurable, a transfer in flight
+# about 4 MiB. 32 kept short requests at their unloaded latency beside 24 slow transfers, where 8 and 16
+# threads stopped answering at 8 and 16 (docs/deployment.md, "Threads"; make bench BENCH=starve).
+threads = _env_int("WEB_THREADS", 32)
 worker_connections = _env_int("WEB_CONNECTIONS", 1000)
 # Idle kept-alive connections wait on the worker's event loop and hold no thread. 75 s (nginx's default)
 # outlasts the idle timeout of common clients and proxies (httpx 5 s, nginx upstream keep-alive 60 s, AWS
 # load balancers 60 s), so they close first and never reuse a connection the server is closing; gunicorn's
 # own 2 s broke clients that poll every 2 s.
 keepalive = _env_int("WEB_KEEPALIVE", 75)
+# gthread's timeout is the heartbeat of the worker's event loop, which beats at least once a second whatever
+# its threads do: it kills a worker whose loop is stuck, never a long request (a 36 s download under a 10 s
+# timeout finished). graceful_timeout stays gunicorn's 30 s (compose.yaml's stop_grace_period is
+# longer). No max_requests: the worker's memory barely grows (3 MiB over 14,400 requests), and a recycle stops
+# accepting until the old worker's last transfer ends (measured: new requests waited 43 s) and ends every
+# live stream it holds (docs/deployment.md).
 timeout = 120
 accesslog = "-"
 logger_class = "locker.logredact.RedactingGunicornLogger"  # public links' secrets never reach the access log

@@ -145,7 +145,11 @@ def closed_by_server_after(sock: socket.socket, timeout: float = ANSWER_WITHIN) 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     running = Server(
-        tmp_path_factory.mktemp("server"), WEB_HEADER_TIMEOUT=str(HEADER_TIMEOUT), WEB_BODY_TIMEOUT=str(BODY_TIMEOUT)
+        tmp_path_factory.mktemp("server"),
+        WEB_HEADER_TIMEOUT=str(HEADER_TIMEOUT),
+        WEB_BODY_TIMEOUT=str(BODY_TIMEOUT),
+        # as many stalled sign-ins as threads (32) come from one address: above the per-address limit of 30/m
+        LOCKER_RATE_LOGIN_IP="1000/m",
     )
     yield running
     running.stop()
@@ -157,7 +161,7 @@ def test_make_run_and_the_image_serve_with_the_same_configuration():
     assert f"exec gunicorn -c {CONFIG}" in dockerfile and "WEB_BIND=0.0.0.0:8000" in dockerfile
     config = server_config({})
     assert config["bind"] == ["127.0.0.1:8000"] and config["wsgi_app"] == "locker.wsgi:application"
-    assert (config["workers"], config["threads"]) == (1, 8)
+    assert (config["workers"], config["threads"]) == (1, 32)
     overridden = server_config({"WEB_BIND": "127.0.0.1:9000", "WEB_WORKERS": "2", "WEB_THREADS": "16"})
     assert (overridden["bind"], overridden["workers"], overridden["threads"]) == (["127.0.0.1:9000"], 2, 16)
 
