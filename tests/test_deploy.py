@@ -136,6 +136,9 @@ def test_caddy_accepts_the_caddyfile_as_formatted(config, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     formatted = run(tool("caddy"), "fmt", str(caddyfile), cwd=tmp_path)
     assert formatted.stdout == caddyfile.read_text()
+    # The proxy closes an idle upstream connection before gunicorn does, so it never reuses one being closed.
+    proxy_idle = int(re.search(r"keepalive (\d+)s", caddyfile.read_text()).group(1))
+    assert proxy_idle < runpy.run_path(str(ROOT / "locker" / "gunicorn.conf.py"))["keepalive"]
 
 
 # compose.yaml: what it must say
