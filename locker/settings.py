@@ -180,7 +180,11 @@ LOCKER_UPLOAD_EXPIRE_HOURS = env_int("LOCKER_UPLOAD_EXPIRE_HOURS", 24)
 LOCKER_IMPORT_MAX_BYTES = env_int("LOCKER_IMPORT_MAX_BYTES", 50 * 1024**3)
 
 # While an instance backup runs, blob deletions wait in a list here (vault.transfers.blobs, docs/backup.md).
-LOCKER_BACKUP_HOLDS_DIR = Path(os.environ.get("LOCKER_BACKUP_HOLDS_DIR", LOCKER_DATA_DIR / "backup-holds"))
+LOCKER_BACKUP_HOLDS_DIR = Path(
+    os.environ.get(
+        "LOCKER_BACKUP_HOLDS_DIR", Path(os.environ.get("LOCKER_SHARED_DIR", LOCKER_DATA_DIR)) / "backup-holds"
+    )
+)
 
 # Database: SQLite in the data dir unless DATABASE_URL says otherwise. SQLite
 # runs in WAL mode with IMMEDIATE transactions and a busy timeout, so that
@@ -277,6 +281,44 @@ STORAGES = {
         },
     },
 }
+# Where the encrypted blobs live (docs/deploy.md, "Where blobs live"): "local", a directory (LOCKER_BLOB_DIR; a
+# shared file system when several app servers run), or "s3", a bucket of any S3-compatible object store through
+# django-storages. Blobs are ciphertext under random names either way (vault.transfers.blobs is the only door).
+LOCKER_BLOB_STORAGE = os.environ.get("LOCKER_BLOB_STORAGE", "local").strip().lower()
+if LOCKER_BLOB_STORAGE == "s3":
+    from botocore.config import Config as _S3Config
+
+    STORAGES["vault"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["LOCKER_S3_BUCKET"],
+            "endpoint_url": os.environ.get("LOCKER_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("LOCKER_S3_REGION") or None,
+            # the standard AWS variables (and instance roles) when these are not set
+            "access_key": os.environ.get("LOCKER_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("LOCKER_S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("LOCKER_S3_PREFIX", "").strip("/"),
+            "file_overwrite": True,  # names are random: never probe for a free one
+            "default_acl": None,  # the bucket's own policy: private
+            "querystring_auth": False,  # no presigned URLs: blobs are served decrypted by Locker only
+            # a store that stops answering fails the request within a minute instead of holding its thread
+            "client_config": _S3Config(
+                s3={"addressing_style": os.environ.get("LOCKER_S3_ADDRESSING_STYLE", "path")},
+                signature_version="s3v4",
+                connect_timeout=5,
+                read_timeout=env_int("LOCKER_S3_READ_TIMEOUT", 60),
+                retries={"max_attempts": 3, "mode": "standard"},
+                max_pool_connections=env_int("LOCKER_S3_CONNECTIONS", 64),
+            ),
+        },
+    }
+elif LOCKER_BLOB_STORAGE != "local":
+    raise ValueError(f"LOCKER_BLOB_STORAGE must be 'local' or 's3', not {LOCKER_BLOB_STORAGE!r}")
+# Files that every app server must see when several serve one instance: resumable uploads' partial blobs (when
+# blobs are in an object store; with "local" they grow in place in the blob directory) and the backup's hold on
+# deletions. A shared volume mounted in every replica; by default in the data directory.
+LOCKER_SHARED_DIR = Path(os.environ.get("LOCKER_SHARED_DIR", LOCKER_DATA_DIR)).resolve()
+LOCKER_UPLOAD_DIR = Path(os.environ.get("LOCKER_UPLOAD_DIR", LOCKER_SHARED_DIR / "uploads"))
 
 # Request bodies. JSON and form bodies are small; file uploads (vault) have
 # their own streaming limits.

@@ -5,6 +5,7 @@ Settings come from ``tests/settings.py`` (production code paths, cheaper Argon2)
 
 import threading
 import time
+import uuid
 
 import pytest
 from django.core.cache import cache
@@ -61,6 +62,19 @@ def blob_dir(settings, tmp_path):
     """Encrypted blobs of every test go to its own directory (the vault storage is a settings entry)."""
     path = tmp_path / "blobs"
     settings.LOCKER_BACKUP_HOLDS_DIR = tmp_path / "backup-holds"
+    settings.LOCKER_UPLOAD_DIR = tmp_path / "uploads"
+    if settings.LOCKER_BLOB_STORAGE == "s3":  # the object-store run (.ci/run): each test under its own prefix
+        vault = settings.STORAGES["vault"]
+        prefix = f"tests/{uuid.uuid4().hex}"
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "vault": {**vault, "OPTIONS": {**vault["OPTIONS"], "location": prefix}},
+        }
+        from django.core.files.storage import storages
+
+        from tests.blobstore import ObjectPath
+
+        return ObjectPath(storages["vault"], prefix, tmp_path)
     settings.STORAGES = {
         **settings.STORAGES,
         "vault": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(path)}},

@@ -74,7 +74,10 @@ def start(directory: Path, timeout: float = 60) -> str:
             f"-ip.bind={HOST}",
             f"-master.port={MASTER_PORT}",
             f"-volume.port={VOLUME_PORT}",
-            "-volume.max=0",
+            # small volumes, and room for many: each bucket is a collection of its own, which takes several
+            # volumes at once (the default 30 GB volumes, counted from the free disk, ran out after two buckets)
+            "-master.volumeSizeLimitMB=512",
+            "-volume.max=500",
             "-filer",
             f"-filer.port={FILER_PORT}",
             "-s3",
@@ -103,6 +106,10 @@ def stop(directory: Path) -> None:
         return
     try:
         os.killpg(pid, signal.SIGTERM)
+        for _ in range(50):
+            time.sleep(0.2)
+            os.killpg(pid, 0)
+        os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
     (directory / "weed.pid").unlink(missing_ok=True)

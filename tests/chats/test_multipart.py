@@ -4,6 +4,7 @@ import io
 import math
 import struct
 import wave
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -220,7 +221,7 @@ def test_audio_text_and_titles_stored_nowhere_in_clear(account, blob_dir, tmp_pa
     stored = [p for p in blob_files(blob_dir)] + [p for p in system_tmp.rglob("*") if p.is_file()]
     if connection.vendor == "sqlite":
         database = str(connection.settings_dict["NAME"])
-        stored += [type(blob_dir)(p) for p in (database, database + "-wal") if os.path.exists(p)]
+        stored += [Path(p) for p in (database, database + "-wal") if os.path.exists(p)]
     else:
         with connection.cursor() as cursor:
             for table in connection.introspection.table_names():

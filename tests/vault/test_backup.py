@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 from datetime import timedelta
 
 import pytest
@@ -18,6 +17,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from tests.blobstore import blob_env, wipe
 from tests.chats.test_multipart import wav
 from tests.factories import make_account
 
@@ -110,8 +110,7 @@ def manifest_of(archive) -> dict:
 
 
 def wipe_blobs(blob_dir) -> None:
-    shutil.rmtree(blob_dir)
-    blob_dir.mkdir()
+    wipe(blob_dir)
 
 
 def test_backup_and_restore_give_back_every_listing_and_every_byte(tmp_path, blob_dir):
@@ -511,6 +510,7 @@ def test_a_backup_piped_to_standard_output_verifies_from_standard_input(archive,
         "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
         "LOCKER_BACKUP_HOLDS_DIR": str(tmp_path / "holds"),
         "LOCKER_BLOB_DIR": str(blob_dir),
+        **blob_env(blob_dir),
     }
     backup = subprocess.Popen([sys.executable, "manage.py", "backup", "-"], stdout=subprocess.PIPE, env=env)
     verify = subprocess.run(

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from tests.blobstore import IN_OBJECT_STORE, local_blobs_only
 from tests.vault.conftest import make_upload
 from vault.files import services
 from vault.models import File, FileVersion
@@ -22,6 +23,7 @@ def age(path, seconds=7200):
     os.utime(path, (old, old))
 
 
+@local_blobs_only  # sets file times; test_fsck_in_either_storage below covers both
 def test_fsck_removes_old_orphans_and_reports_missing(user, keys, blob_dir):
     services.file_upload(user=user, keys=keys, upload=make_upload(keys, "kept.txt", b"kept"))
     orphan = make_upload(keys, "orphan.txt", b"no row")  # a finished blob that never got its row
@@ -43,6 +45,36 @@ def test_fsck_removes_old_orphans_and_reports_missing(user, keys, blob_dir):
     with pytest.raises(SystemExit):
         call_command("vault_fsck", stdout=out)
     assert f"missing blob for version {version.pk}" in out.getvalue()
+
+
+def test_fsck_in_either_storage(user, keys, blob_dir):
+    """Old orphans go, young ones (uploads in flight) and blobs with rows stay, missing blobs are reported; in an
+    object store, multipart uploads a stopped server left unfinished are aborted too."""
+    from vault.transfers.fsck import vault_fsck
+
+    kept = services.file_upload(user=user, keys=keys, upload=make_upload(keys, "kept.txt", b"kept")).version
+    orphan = make_upload(keys, "orphan.txt", b"no row")
+    stale = None
+    if IN_OBJECT_STORE:
+        from django.core.files.storage import storages
+
+        from vault.transfers.objects import MultipartWrite
+
+        stale = MultipartWrite(storages["vault"], f"{user.pk}/stale")
+        stale._send_part(b"x" * (6 * 1024 * 1024))  # one part sent, never completed
+    time.sleep(2.5)  # object stores keep whole seconds
+    fresh = make_upload(keys, "in-flight.txt", b"uploading")
+    dry = vault_fsck(remove=False, min_age_seconds=2)
+    assert dry.orphans == [orphan.blob] and not dry.missing and (blob_dir / orphan.blob).exists()
+    done = vault_fsck(remove=True, min_age_seconds=2)
+    assert orphan.blob in done.removed and not (blob_dir / orphan.blob).exists()
+    assert (blob_dir / fresh.blob).exists() and (blob_dir / kept.blob).exists()
+    if stale is not None:
+        assert f"{user.pk}/stale (an unfinished multipart upload)" in done.removed
+        client = stale.storage.connection.meta.client
+        assert not client.list_multipart_uploads(Bucket=stale.storage.bucket_name).get("Uploads")
+    (blob_dir / kept.blob).unlink()
+    assert vault_fsck(min_age_seconds=2).missing == [str(kept.pk)]
 
 
 def test_fsck_reports_clean(user, keys):

@@ -12,6 +12,7 @@ import threading
 import pytest
 
 from locker.crypto import DecryptionError
+from tests.blobstore import local_blobs_only
 from tests.vault.conftest import blob_files, make_upload
 from vault.transfers import blobs
 from vault.transfers.blobs import BlobWriter, _write_all
@@ -55,6 +56,7 @@ def test_writes_keep_their_order_and_commit_waits_for_them(blob_dir, user):
     assert not [p for p in blob_files(blob_dir) if p.name.startswith(blobs.TMP_PREFIX)]
 
 
+@local_blobs_only  # the object store's own: tests/vault/test_object_store.py
 def test_a_failed_write_reaches_the_caller_and_the_blob_is_removed(blob_dir, user, monkeypatch):
     def disk_full(fd, buffers):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -71,6 +73,7 @@ def test_a_failed_write_reaches_the_caller_and_the_blob_is_removed(blob_dir, use
     assert blob_files(blob_dir) == []
 
 
+@local_blobs_only  # the object store's own: tests/vault/test_object_store.py
 def test_an_upload_whose_disk_fills_up_leaves_nothing(blob_dir, user, keys, monkeypatch):
     real = os.writev
     written = []
@@ -87,6 +90,7 @@ def test_an_upload_whose_disk_fills_up_leaves_nothing(blob_dir, user, keys, monk
     assert blob_files(blob_dir) == []
 
 
+@local_blobs_only  # the object store's own: tests/vault/test_object_store.py
 def test_abort_while_a_write_is_in_flight_waits_for_it_and_removes_the_blob(blob_dir, user, monkeypatch):
     real = os.writev
     started, release = threading.Event(), threading.Event()
@@ -243,6 +247,7 @@ def test_a_truncated_blob_is_detected(blob_dir, user, keys):
         b"".join(plaintext_chunks(keys, file, version))
 
 
+@local_blobs_only  # the object store's own: tests/vault/test_object_store.py
 def test_writeback_is_started_along_the_way_and_the_blob_stays_whole(blob_dir, user, monkeypatch):
     calls = []
     real = blobs._sync_file_range

@@ -36,7 +36,7 @@ from vault.backup.format import (
     open_archive,
 )
 from vault.backup.write import applied_migrations, dumped_models
-from vault.transfers.blobs import blob_delete, blob_put, blob_storage
+from vault.transfers.blobs import blob_delete, blob_exists, blob_put, blob_storage
 
 DB_MEMBER = re.compile(r"^db/\d{6}\.jsonl\.gz$")
 BLOB_MEMBER = re.compile(r"^blobs/[0-9a-f-]{36}/[0-9a-f]{32}$")
@@ -274,7 +274,7 @@ def backup_restore(source: BinaryIO, *, passphrase: bytes | None = None, force: 
         _load(rows)
 
     def on_blob(name, pieces):
-        existed = storage.exists(name)
+        existed = blob_exists(name, storage=storage)
         blob_put(name, pieces, storage=storage)
         if not existed:
             written.append(name)

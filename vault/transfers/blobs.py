@@ -6,7 +6,8 @@ reaches a path. With the default ``FileSystemStorage`` (under
 directory, fsynced, and renamed into place, so a crash never leaves a partial
 blob under a real name; callers commit the database row only after
 :meth:`BlobWriter.commit`. Other storage backends receive the finished
-ciphertext through ``storage.save``.
+ciphertext as it is produced (``vault.transfers.objects``: multipart uploads to
+an S3-compatible store, ranged reads), with no local copy.
 
 Writes happen on a pool thread (``vault.transfers.pipeline``), one batch in flight per
 blob, so the caller prepares the next piece while the disk takes the last one
@@ -29,6 +30,8 @@ from django.conf import settings
 from django.core.files import File as DjangoFile
 from django.core.files.storage import FileSystemStorage, Storage, storages
 
+from vault.transfers import objects
+from vault.transfers.objects import MultipartWrite, ObjectReader, is_object_storage
 from vault.transfers.pipeline import WRITE_POOL, Stage
 
 TMP_PREFIX = ".partial-"
@@ -119,6 +122,13 @@ class BlobWriter:
         self.name = new_blob_name(owner_id)
         self.size = 0
         self._done = False
+        self._writes = Stage(WRITE_POOL)
+        self._object = None
+        self._tmp_path = None
+        self._closed = True
+        if is_object_storage(self.storage):
+            self._object = MultipartWrite(self.storage, self.name)
+            return
         if isinstance(self.storage, FileSystemStorage):
             directory = os.path.dirname(self.storage.path(self.name))
             os.makedirs(directory, mode=0o700, exist_ok=True)
@@ -129,7 +139,6 @@ class BlobWriter:
             fd, self._tmp_path = tempfile.mkstemp(prefix=TMP_PREFIX, dir=settings.LOCKER_DATA_DIR)
         self._fd = fd
         self._closed = False
-        self._writes = Stage(WRITE_POOL)
         self._writeback = Writeback(fd)
 
     def write(self, data: bytes | Iterable[bytes]) -> None:
@@ -142,6 +151,9 @@ class BlobWriter:
         self.size += size
 
     def _write_now(self, pieces: list, size: int) -> None:
+        if self._object is not None:
+            self._object.write(pieces)
+            return
         _write_all(self._fd, pieces)
         self._writeback.wrote(size)  # only a hint: the fsync at commit is what counts
 
@@ -152,6 +164,11 @@ class BlobWriter:
 
     def commit(self) -> str:
         """Finish the writes, fsync and move the blob into place. Returns its storage name."""
+        if self._object is not None:
+            self._writes.wait()
+            self._object.complete()
+            self._done = True
+            return self.name
         try:
             self._writes.wait()
             os.fsync(self._fd)
@@ -175,7 +192,9 @@ class BlobWriter:
         """Forget everything written (idempotent)."""
         self._writes.drain()  # the blob is being thrown away: a failed write changes nothing
         self._close()
-        if os.path.exists(self._tmp_path):
+        if self._object is not None:
+            self._object.abort()
+        elif os.path.exists(self._tmp_path):
             os.unlink(self._tmp_path)
         if self._done:
             blob_delete(self.name, storage=self.storage)
@@ -190,11 +209,33 @@ class BlobWriter:
 
 
 def blob_open(name: str, storage: Storage | None = None):
-    return (storage or blob_storage()).open(name, "rb")
+    """A blob as a read-only binary file (``.size`` its length). In an object store, it reads with ranged GETs
+    (``pread``, ``expect``: :class:`vault.transfers.objects.ObjectReader`)."""
+    storage = storage or blob_storage()
+    if is_object_storage(storage):
+        return ObjectReader(storage, name)
+    return storage.open(name, "rb")
 
 
 def blob_size(name: str, storage: Storage | None = None) -> int:
-    return (storage or blob_storage()).size(name)
+    storage = storage or blob_storage()
+    if is_object_storage(storage):
+        return ObjectReader(storage, name).size
+    return storage.size(name)
+
+
+def blob_exists(name: str, storage: Storage | None = None) -> bool:
+    storage = storage or blob_storage()
+    if is_object_storage(storage):
+        return objects.blob_exists(storage, name)
+    return storage.exists(name)
+
+
+def _delete_now(storage: Storage, name: str) -> None:
+    if is_object_storage(storage):
+        objects.delete_blob(storage, name)
+    elif storage.exists(name):
+        storage.delete(name)
 
 
 def blob_delete(name: str, storage: Storage | None = None) -> None:
@@ -203,9 +244,7 @@ def blob_delete(name: str, storage: Storage | None = None) -> None:
     if storage is None and deletions_held():
         _defer_deletion(name)
         return
-    storage = storage or blob_storage()
-    if storage.exists(name):
-        storage.delete(name)
+    _delete_now(storage or blob_storage(), name)
 
 
 def blob_put(name: str, pieces: Iterable[bytes], storage: Storage | None = None) -> int:
@@ -213,6 +252,17 @@ def blob_put(name: str, pieces: Iterable[bytes], storage: Storage | None = None)
     fsync, rename. Returns its size."""
     storage = storage or blob_storage()
     size = 0
+    if is_object_storage(storage):
+        upload = MultipartWrite(storage, name)  # visible under its name only once complete
+        try:
+            for piece in pieces:
+                upload.write([piece])
+                size += len(piece)
+            upload.complete()
+        except BaseException:
+            upload.abort()
+            raise
+        return size
     if isinstance(storage, FileSystemStorage):
         final = storage.path(name)
         os.makedirs(os.path.dirname(final), mode=0o700, exist_ok=True)
@@ -234,8 +284,7 @@ def blob_put(name: str, pieces: Iterable[bytes], storage: Storage | None = None)
             handle.write(piece)
             size += len(piece)
         handle.seek(0)
-        if storage.exists(name):
-            storage.delete(name)
+        _delete_now(storage, name)
         storage.save(name, DjangoFile(handle))
     return size
 
@@ -320,7 +369,6 @@ def release_held_deletions() -> int:
         names = [line.strip() for line in handle if line.strip()]
     storage = blob_storage()
     for name in names:
-        if storage.exists(name):
-            storage.delete(name)
+        _delete_now(storage, name)
     os.unlink(taken)
     return len(names)

@@ -83,6 +83,8 @@ def plaintext_chunks(
 def _positional(handle) -> Callable[[int, memoryview], int]:
     """``read_into(offset, buffer)`` on an open blob: fills ``buffer`` from ``offset`` and returns the bytes read
     (fewer only at the end of the blob). ``preadv`` on a real file; seek and read on other storage."""
+    if hasattr(handle, "pread"):  # a blob in an object store: ranged GETs (vault.transfers.objects)
+        return handle.pread
     try:
         fd = handle.fileno()
     except (AttributeError, OSError, io.UnsupportedOperation):
@@ -135,6 +137,10 @@ def _decrypted(
             raise ValueError("range outside the plaintext")
         size = chunks.chunk_size
         first, last = start // size, end // size
+        if hasattr(handle, "expect"):  # fetch the chunks of the range, and only them, in one request
+            span_start, _ = chunks.span(first)
+            span_end = sum(chunks.span(last))
+            handle.expect(span_start, span_end)
         batch = min(BATCH_CHUNKS, last - first + 1)
         # Two buffers for the whole download: no allocation per chunk and no fresh pages to fault in.
         buffers = BUFFERS.take(batch * chunks.sealed_size, batch * size)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from dataclasses import dataclass, field
@@ -9,7 +10,9 @@ from dataclasses import dataclass, field
 from django.core.files.storage import FileSystemStorage
 
 from vault.models import Derived, ExportJob, FileVersion, Upload
-from vault.transfers.blobs import TMP_PREFIX, blob_storage
+from vault.transfers import objects
+from vault.transfers.blobs import blob_storage
+from vault.transfers.objects import is_object_storage
 
 
 @dataclass
@@ -35,22 +38,35 @@ def vault_fsck(*, remove: bool = False, min_age_seconds: int = 3600) -> FsckRepo
     previews |= set(Upload.objects.filter(file_id__isnull=True).values_list("blob", flat=True))
     present: set[str] = set()
     now = time.time()
-    if isinstance(storage, FileSystemStorage) and os.path.isdir(storage.location):
-        for root, _dirs, files in os.walk(storage.location):
-            for filename in files:
-                path = os.path.join(root, filename)
-                name = os.path.relpath(path, storage.location).replace(os.sep, "/")
-                if (name in known or name in previews) and not filename.startswith(TMP_PREFIX):
-                    present.add(name)
-                    continue
-                if now - os.path.getmtime(path) < min_age_seconds:
-                    continue
-                report.orphans.append(name)
-                if remove:
-                    os.unlink(path)
-                    report.removed.append(name)
-    else:
+    for name, modified, remove_it in _stored(storage):
+        if name in known or name in previews:
+            present.add(name)
+            continue
+        if now - modified < min_age_seconds:
+            continue
+        report.orphans.append(name)
+        if remove:
+            remove_it()
+            report.removed.append(name)
+    if remove and is_object_storage(storage):
+        # the parts of uploads a stopped server never completed: no blob, but room taken in the store
+        stale = objects.abort_stale_uploads(storage, now - min_age_seconds)
+        report.removed += [f"{name} (an unfinished multipart upload)" for name in stale]
+    if not isinstance(storage, FileSystemStorage) and not is_object_storage(storage):
         present = {name for name in known if storage.exists(name)}
     report.missing = sorted(str(known[name]) for name in known if name not in present)
     report.orphans.sort()
     return report
+
+
+def _stored(storage):
+    """``(name, last modified, remove it)`` of everything in the blob storage (partial writes included)."""
+    if is_object_storage(storage):
+        for name, _size, modified in objects.list_blobs(storage):
+            yield name, modified, functools.partial(objects.delete_blob, storage, name)
+    elif isinstance(storage, FileSystemStorage) and os.path.isdir(storage.location):
+        for root, _dirs, files in os.walk(storage.location):
+            for filename in files:
+                path = os.path.join(root, filename)
+                name = os.path.relpath(path, storage.location).replace(os.sep, "/")
+                yield name, os.path.getmtime(path), functools.partial(os.unlink, path)

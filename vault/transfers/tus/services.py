@@ -17,6 +17,7 @@ it is versioned, indexed, shared, notified and logged like any other upload.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -42,7 +44,7 @@ from vault.derived.derive import derive_upload
 from vault.files import services as files
 from vault.keys import VaultKeys, aad_blob
 from vault.models import Upload
-from vault.transfers.blobs import Writeback, _write_all, blob_delete, blob_storage, new_blob_name
+from vault.transfers.blobs import Writeback, _write_all, blob_delete, blob_put, blob_storage, new_blob_name
 from vault.transfers.pipeline import HASH_POOL, SEAL_POOL, Stage
 from vault.transfers.receive import IncompleteUpload
 from vault.transfers.uploads import SNIFF_BYTES, EncryptedUpload, FileTooLarge, sniff_mime
@@ -200,10 +202,34 @@ def _release(upload: Upload, held) -> None:
     Upload.objects.filter(pk=upload.pk, busy_until=held).update(busy_until=None)
 
 
+def _staged() -> bool:
+    """Whether unfinished uploads grow outside the blob storage: an object store cannot append, so their bytes
+    grow in ``LOCKER_UPLOAD_DIR`` (shared by the app servers) and go to the store when the last byte arrives."""
+    return not isinstance(blob_storage(), FileSystemStorage)
+
+
 def _blob_path(upload: Upload) -> str:
-    path = blob_storage().path(upload.blob)  # resumable uploads need a file system to append to (docs/uploads.md)
+    if _staged():
+        path = os.path.join(settings.LOCKER_UPLOAD_DIR, upload.blob)
+    else:
+        path = blob_storage().path(upload.blob)  # grows in place, under the name its version will keep
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
     return path
+
+
+def _partial_delete(blob: str) -> None:
+    """Delete an unfinished upload's bytes."""
+    if _staged():
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(settings.LOCKER_UPLOAD_DIR, blob))
+    else:
+        blob_delete(blob)
+
+
+def _file_pieces(path: str, size: int = 8 * 1024 * 1024):
+    with open(path, "rb") as handle:
+        while piece := handle.read(size):
+            yield piece
 
 
 class _Append:
@@ -307,6 +333,10 @@ class _Append:
             mac, head = self.mac.hexdigest()[:32], bytes(self.head)
         else:
             mac, head = self._read_back()
+        if _staged():  # into the object store under its name, then the staged copy goes
+            path = _blob_path(self.upload)
+            blob_put(self.upload.blob, _file_pieces(path))
+            os.unlink(path)
         return EncryptedUpload(
             version_id=self.upload.version_id,
             content_key=self.content_key,
@@ -448,7 +478,7 @@ def upload_terminate(*, user: User, upload_id) -> None:
     with transaction.atomic():
         deleted, _ = Upload.objects.filter(pk=upload.pk, busy_until=held).delete()
     if deleted:
-        blob_delete(upload.blob)
+        _partial_delete(upload.blob)
 
 
 def uploads_expire(*, now=None) -> int:
@@ -459,7 +489,7 @@ def uploads_expire(*, now=None) -> int:
     Upload.objects.filter(pk__in=[pk for pk, _, _ in rows]).delete()
     for _, blob, file_id in rows:
         if file_id is None:
-            blob_delete(blob)
+            _partial_delete(blob)
     return len(rows)
 
 
