@@ -86,9 +86,7 @@ class MultipartWrite:
     def _send_part(self, body) -> None:
         client = _client(self.storage)
         if self._upload_id is None:
-            self._upload_id = client.create_multipart_upload(Bucket=self.storage.bucket_name, Key=self.key)[
-                "UploadId"
-            ]
+            self._upload_id = client.create_multipart_upload(Bucket=self.storage.bucket_name, Key=self.key)["UploadId"]
         number = len(self._parts) + 1
         answer = client.upload_part(
             Bucket=self.storage.bucket_name, Key=self.key, UploadId=self._upload_id, PartNumber=number, Body=body
