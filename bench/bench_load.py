@@ -3,7 +3,7 @@ virtual user: sign-in, folder and file listings, searches, 1 MiB uploads and dow
 posts, notification listings, and one live notification stream (SSE) held open for the user's life.
 
 Configurations (``bench/cluster.py`` starts them: ``gunicorn -c locker/gunicorn.conf.py`` with its defaults, 1
-worker and 8 threads a server):
+worker and ``WEB_THREADS`` threads a server):
 
 * ``sqlite``: one server, SQLite and blobs in its data dir, no proxy;
 * ``cluster``: two servers behind nginx (round robin), PostgreSQL, Redis (cache, rate limits, live fan-out) and
@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import statistics
@@ -55,8 +56,11 @@ STREAM = "notifications stream: open"
 # Every virtual user comes from 127.0.0.1: the per-address sign-in limit (30/m) would refuse most of 50 users
 # signing in within seconds. Every other rate limit stays as deployed.
 SERVER_ENV = {"LOCKER_RATE_LOGIN_IP": "100000/m"}
+STEADY_AFTER = float(os.environ.get("BENCH_LOAD_STEADY_AFTER", "60"))  # seconds: the steady-state table
 TARGET_P95_MS, TARGET_RATIO = 300.0, 1.3
 CORES = os.cpu_count() or 1
+# the servers' threads: gunicorn.conf.py's default (the cluster leaves WEB_THREADS unset)
+THREADS = re.search(r'"WEB_THREADS", (\d+)', (ROOT / "locker" / "gunicorn.conf.py").read_text()).group(1)
 LOCUST = ROOT / ".venv" / "bin" / "locust"
 
 
@@ -87,14 +91,52 @@ class Sampler:
     def __init__(self, cluster: Cluster):
         self.cluster = cluster
         self.peaks = [0.0] * cluster.count
+        self.database = cluster.env.get("DATABASE_URL", "")
+        self.pg_connections = 0
+        self.pg_pss = 0.0
+        self.series: list[tuple[float, list[float]]] = []  # (seconds since the start, total per server)
+        self.started = time.monotonic()
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
+        conn = None
+        if self.database:
+            import psycopg
+
+            conn = psycopg.connect(self.database, autocommit=True)
+        try:
+            self._sample(conn)
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def _postgres(self, conn) -> None:
+        """This database's server processes: how many, and their proportional memory (Pss) together."""
+        pids = [
+            row[0]
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ]
+        pss = 0
+        for pid in pids:
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        self.pg_connections = max(self.pg_connections, len(pids))
+        self.pg_pss = max(self.pg_pss, pss / 1024)
+
+    def _sample(self, conn) -> None:
         while not self.done.wait(1.0):
-            for i, row in enumerate(self.cluster.rss_mib()):
-                self.peaks[i] = max(self.peaks[i], row["total"])
+            if conn is not None:
+                self._postgres(conn)
+            totals = [row["total"] for row in self.cluster.rss_mib()]
+            self.series.append((time.monotonic() - self.started, totals))
+            for i, total in enumerate(totals):
+                self.peaks[i] = max(self.peaks[i], total)
 
     def stop(self) -> list[float]:
         self.done.set()
@@ -158,8 +200,9 @@ def run_locust(
     if proc.returncode:
         raise RuntimeError(f"locust exited with {proc.returncode}: {(work / f'{tag}.locust.log').read_text()[-3000:]}")
     result = json.loads(result_path.read_text())
+    result_path.write_text(json.dumps({k: v for k, v in result.items() if k != "samples"}))
     log_text = (work / f"{tag}.locust.log").read_text(errors="replace")
-    return {
+    measured = {
         **result,
         "wall": wall,
         "locust_cpu": usage.ru_utime + usage.ru_stime,
@@ -168,9 +211,14 @@ def run_locust(
         "load_before": load_before,
         "load_after": load_average(),
         "rss_peak": peaks,
+        "rss_series": sampler.series,
+        "pg_connections": sampler.pg_connections,
+        "pg_pss": sampler.pg_pss,
         "rss_end": cluster.rss_mib(),
         "locust_cpu_warning": "CPU usage above" in log_text,
     }
+    (work / f"{tag}.measured.json").write_text(json.dumps(measured))
+    return measured
 
 
 def sign_in_all(url: str, usernames: list[str]) -> dict[str, str]:
@@ -243,6 +291,37 @@ def operation_rows(measured: dict) -> list[dict]:
     return out
 
 
+def raw_percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))] if ordered else float("nan")
+
+
+def steady_rows(measured: dict, skip: float) -> list[dict]:
+    """Per operation, from every request that started ``skip`` seconds or more after the first one (sign-ins,
+    setup and the ramp over): requests, p50/p95/p99 (unrounded), failures; then the non-transfer aggregate."""
+    start = measured["start"]
+    by_name: dict[str, list] = {}
+    for moment, name, millis, failed in measured["samples"]:
+        if moment - millis / 1000 >= start + skip and not name.startswith("setup") and name not in (LOGIN, STREAM):
+            by_name.setdefault(name, []).append((millis, failed))
+
+    def line(label: str, group: list) -> dict:
+        times = [m for m, _ in group]
+        return {
+            "label": label,
+            "requests": len(group),
+            "p50": raw_percentile(times, 0.50),
+            "p95": raw_percentile(times, 0.95),
+            "p99": raw_percentile(times, 0.99),
+            "failures": sum(f for _, f in group),
+        }
+
+    out = [line(name + (" (transfer)" if name in TRANSFERS else ""), group) for name, group in sorted(by_name.items())]
+    rest = [item for name, group in by_name.items() if name not in TRANSFERS for item in group]
+    out.append(line("**non-transfer requests**", rest))
+    return out
+
+
 def throughput(measured: dict) -> float:
     """Requests a second of the workload itself (no sign-in, setup or stream openings)."""
     rows = [r for r in measured["rows"] if not r["name"].startswith("setup") and r["name"] not in (LOGIN, STREAM)]
@@ -271,6 +350,19 @@ def report(title: str, measured: dict, cluster: Cluster, locked: int, tracebacks
             f"| {r['label']} | {r['requests']} | {r['rps']:.2f} | {ms(r['p50'])} | {ms(r['p95'])} | {ms(r['p99'])} "
             f"| {ms(r['max'])} | {r['failures']} |"
         )
+    steady = steady_rows(measured, STEADY_AFTER)
+    lines += [
+        "",
+        f"The same from the requests that started {STEADY_AFTER:.0f} s or more into the run (the sign-ins' Argon2id "
+        "and the setup are over), unrounded:",
+        "",
+        "| operation | requests | p50, ms | p95, ms | p99, ms | failed |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in steady:
+        lines.append(
+            f"| {r['label']} | {r['requests']} | {ms(r['p50'])} | {ms(r['p95'])} | {ms(r['p99'])} | {r['failures']} |"
+        )
     streams = measured["streams"]
     lines += [
         "",
@@ -278,13 +370,33 @@ def report(title: str, measured: dict, cluster: Cluster, locked: int, tracebacks
         f"them, {streams['failures']} failed; {streams['events']} notifications arrived on them (each "
         f"sign-in and each of the {streams['uploads_ok']} uploads gives its user one).",
         "",
-        "| server | RSS at its highest (sampled each second), MiB | worker VmHWM, MiB | RSS at the end, MiB |",
-        "|---|---:|---:|---:|",
+        "Server memory (arbiter and worker together; VmHWM: the worker's highest resident set, sampled or not):",
+        "",
+        "| server | RSS at its highest, MiB | worker VmHWM, MiB | RSS at 1/4, 1/2, 3/4 of the run, MiB | "
+        "RSS at the end, MiB |",
+        "|---|---:|---:|---|---:|",
     ]
+    series = measured["rss_series"]
     for i, (peak, end) in enumerate(zip(measured["rss_peak"], measured["rss_end"], strict=True)):
-        lines.append(f"| {i + 1} | {peak:.0f} | {end['worker_peak']:.0f} | {end['total']:.0f} |")
+        quarters = [series[min(len(series) - 1, len(series) * k // 4)][1][i] for k in (1, 2, 3)] if series else []
+        lines.append(
+            f"| {i + 1} | {peak:.0f} | {end['worker_peak']:.0f} | {', '.join(f'{q:.0f}' for q in quarters)} "
+            f"| {end['total']:.0f} |"
+        )
     wall = measured["wall"]
+    duration = max(1e-9, measured["last"] - measured["start"])
+    received = sum(r["bytes"] for r in measured["rows"])
+    sent = sum(r["requests"] - r["failures"] for r in measured["rows"] if r["name"] == TRANSFERS[0]) * (1 << 20)
     lines += [
+        "",
+        f"Network (loopback, bodies only): {sent / duration / (1 << 20):.2f} MiB/s of uploads in, "
+        f"{received / duration / (1 << 20):.2f} MiB/s of answers out."
+        + (
+            f" PostgreSQL: at most {measured['pg_connections']} connections to this database at once, their server "
+            f"processes' memory (Pss) at most {measured['pg_pss']:.0f} MiB together."
+            if cluster.env.get("DATABASE_URL")
+            else ""
+        ),
         "",
         f"CPU over the run ({wall:.0f} s; {CORES} cores = {CORES * wall:.0f} CPU-s): Locker servers "
         f"{measured['servers_cpu']:.0f} CPU-s ({measured['servers_cpu'] / wall:.2f} cores), "
@@ -411,7 +523,8 @@ def run() -> str:
             "## Load: mixed workload with locust",
             "",
             "locust 2.47 (headless, `FastHttpUser`, `bench/locustfile.py`) against Locker served as deployed",
-            "(`bench/cluster.py`: `gunicorn -c locker/gunicorn.conf.py`, 1 worker and 8 threads a server; nginx as",
+            f"(`bench/cluster.py`: `gunicorn -c locker/gunicorn.conf.py` with its defaults, 1 worker and {THREADS} "
+            "threads a server; nginx as",
             "round-robin balancer where there are two). Each virtual user signs in once to an account of its own",
             "(real Argon2id costs), holds one SSE notification stream open for its whole life, and then, "
             f"thinking {WAIT.replace(',', '-')} s between two tasks, picks by weight: list folders 4, list files 4,",
@@ -426,7 +539,8 @@ def run() -> str:
             f"`.venv/bin/locust -f bench/locustfile.py --headless -u {USERS} -r {SPAWN:g} -t {SECONDS}s "
             "--stop-timeout 10 --host <url> --csv <prefix> --only-summary` with `LOAD_ACCOUNTS`, `LOAD_RESULT` and "
             "`LOAD_WAIT` in its environment. Services: PostgreSQL 127.0.0.1:5432 (a new database a run), Redis "
-            "127.0.0.1:6379/14 (a key prefix of its own), SeaweedFS (`tests/s3server.py`, a new bucket).",
+            "127.0.0.1:6379/14 (a key prefix of its own), a SeaweedFS of its own (`bench/cluster.seaweedfs`, S3 on "
+            "127.0.0.1:23333, a new bucket).",
             "",
         ]
         verdicts = []

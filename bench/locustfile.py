@@ -9,7 +9,8 @@ and reconnecting from the last id when the server ends the stream; and then does
 ``LOAD_WAIT`` seconds of thinking between two (``"1,3"``: 1-3 s at random; ``"0"``: none).
 
 Rows are named per operation; ``TRANSFERS`` are the ones that move 1 MiB. At the end the statistics (each row's
-whole response-time histogram, errors) and the stream counters go to ``LOAD_RESULT`` as JSON.
+whole response-time histogram, errors), every request's time and duration, and the stream counters go to
+``LOAD_RESULT`` as JSON.
 
 Environment: ``LOAD_ACCOUNTS`` (a JSON file: ``password``, ``usernames``, optionally ``tokens``), ``LOAD_RESULT``,
 ``LOAD_WAIT``.
@@ -38,6 +39,7 @@ with open(os.environ["LOAD_ACCOUNTS"]) as handle:
     ACCOUNTS = json.load(handle)
 _next_account = itertools.count()
 STREAMS = {"opened": 0, "reconnects": 0, "events": 0, "failures": 0, "uploads_ok": 0}
+SAMPLES: list[tuple[float, str, float, bool]] = []  # every request: (time, name, milliseconds, failed)
 
 
 def _wait():
@@ -223,6 +225,11 @@ class LockerUser(FastHttpUser):
                 r.failure(f"{r.status_code}: {(r.text or '')[:200]}")
 
 
+@events.request.add_listener
+def _sample(name, response_time, exception=None, **_kwargs) -> None:
+    SAMPLES.append((round(time.time(), 3), name, round(response_time, 1), exception is not None))
+
+
 @events.quitting.add_listener
 def _write_result(environment, **_kwargs) -> None:
     path = os.environ.get("LOAD_RESULT")
@@ -252,6 +259,7 @@ def _write_result(environment, **_kwargs) -> None:
         "start": total.start_time,
         "last": total.last_request_timestamp,
         "streams": STREAMS,
+        "samples": SAMPLES,
     }
     with open(path, "w") as out:
         json.dump(result, out)
