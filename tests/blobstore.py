@@ -56,7 +56,9 @@ class ObjectPath:
     # -- the store ------------------------------------------------------------------------------------------------
     @property
     def _client(self):
-        return self._storage.connection.meta.client
+        from vault.transfers.objects import _client
+
+        return _client(self._storage)
 
     def _head(self):
         try:

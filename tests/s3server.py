@@ -127,10 +127,31 @@ def s3_environment(bucket: str) -> dict[str, str]:
     }
 
 
+def make_bucket(bucket: str) -> None:
+    """Create ``bucket`` in the test store unless it is there."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    env = s3_environment(bucket)
+    client = boto3.client(
+        "s3",
+        endpoint_url=env["LOCKER_S3_ENDPOINT_URL"],
+        region_name=env["LOCKER_S3_REGION"],
+        aws_access_key_id=env["LOCKER_S3_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["LOCKER_S3_SECRET_ACCESS_KEY"],
+    )
+    try:
+        client.head_bucket(Bucket=bucket)
+    except ClientError:
+        client.create_bucket(Bucket=bucket)
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in {"start", "stop"}:
-        sys.exit("usage: python -m tests.s3server start|stop DIR")
+    if len(sys.argv) < 3 or sys.argv[1] not in {"start", "stop"}:
+        sys.exit("usage: python -m tests.s3server start DIR [BUCKET ...] | stop DIR")
     if sys.argv[1] == "start":
         print(start(Path(sys.argv[2]).resolve()))
+        for name in sys.argv[3:]:
+            make_bucket(name)
     else:
         stop(Path(sys.argv[2]).resolve())

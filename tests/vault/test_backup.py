@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -155,6 +156,8 @@ def instance_env(data_dir, database_url: str | None) -> dict:
     env.update(LOCKER_DATA_DIR=str(data_dir), DJANGO_SETTINGS_MODULE="locker.settings", LOCKER_HTTPS="0")
     if database_url:
         env["DATABASE_URL"] = database_url
+    if env.get("LOCKER_BLOB_STORAGE") == "s3":  # an instance of its own in the bucket too
+        env["LOCKER_S3_PREFIX"] = f"tests/{uuid.uuid4().hex}"
     return env
 
 

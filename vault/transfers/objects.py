@@ -17,6 +17,7 @@ import io
 import threading
 
 from botocore.exceptions import ClientError
+from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
 # S3's smallest part is 5 MiB (but the last); 8 MiB keeps a 1 GiB blob to 128 requests, and memory to two parts.
@@ -24,7 +25,8 @@ PART_SIZE = 8 * 1024 * 1024
 
 
 def is_object_storage(storage) -> bool:
-    return hasattr(storage, "bucket_name") and hasattr(storage, "connection")
+    # by its class: asking the instance for its ``connection`` would build a boto3 session for this thread
+    return isinstance(storage, S3Storage)
 
 
 def object_key(storage, name: str) -> str:

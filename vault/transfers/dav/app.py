@@ -6,18 +6,21 @@ only WsgiDAV's error printer and request resolver: no WsgiDAV domain controller,
 Locks (class 2) and dead properties (PROPPATCH) live in WsgiDAV's in-memory storages, shared by every request
 of the server process: Locker serves from one process by default (``WEB_WORKERS=1``, as its rate-limit counters
 and caches already assume). They are lost on a restart, as locks are meant to be short-lived and clients
-refresh them; docs/webdav.md says what that means for each client.
+refresh them; docs/webdav.md says what that means for each client. With ``REDIS_URL`` (several processes or app
+servers), both are in Redis instead (``vault.transfers.dav.shared``), so every server sees every lock.
 """
 
 from __future__ import annotations
 
 import threading
 
+from django.conf import settings
 from wsgidav.error_printer import ErrorPrinter
 from wsgidav.request_resolver import RequestResolver
 from wsgidav.wsgidav_app import WsgiDAVApp
 
 from vault.transfers.dav.provider import LockerProvider
+from vault.transfers.dav.shared import RedisPropertyManager, SharedLockStorage
 
 MOUNT = "/dav"
 BLOCK_SIZE = 1024 * 1024  # a PUT body is read in pieces of 1 MiB (what gunicorn reads per recv() at most)
@@ -27,12 +30,13 @@ _lock = threading.Lock()
 
 
 def config() -> dict:
+    shared = bool(settings.REDIS_URL)
     return {
         "provider_mapping": {"/": LockerProvider()},
         "mount_path": MOUNT,
         "middleware_stack": [ErrorPrinter, RequestResolver],
-        "lock_storage": True,
-        "property_manager": True,
+        "lock_storage": SharedLockStorage() if shared else True,
+        "property_manager": RedisPropertyManager() if shared else True,
         "block_size": BLOCK_SIZE,
         "verbose": 1,
         "logging": {"enable": False},
