@@ -48,6 +48,48 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     assert "no issues" in result.stdout
 
 
+S3_ENV = {
+    "LOCKER_BLOB_STORAGE": "s3",
+    "LOCKER_S3_BUCKET": "locker",
+    "LOCKER_S3_ENDPOINT_URL": "https://s3.example.org",
+    "LOCKER_S3_ACCESS_KEY_ID": "key",
+    "LOCKER_S3_SECRET_ACCESS_KEY": "secret",
+}
+
+
+@pytest.mark.parametrize(
+    "configuration",
+    [
+        {"LOCKER_BLOB_STORAGE": "local"},  # one server: SQLite, the cache and rate limits in its memory
+        {"REDIS_URL": "redis://127.0.0.1:6379/15", "LOCKER_BLOB_STORAGE": "local"},  # a shared blob directory
+        {"REDIS_URL": "redis://127.0.0.1:6379/15", **S3_ENV},  # blobs in an object store
+        {
+            "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/locker",
+            "REDIS_URL": "redis://127.0.0.1:6379/15",
+            **S3_ENV,
+        },
+    ],
+    ids=["single", "redis-shared-dir", "redis-s3", "postgres-redis-s3"],
+)
+def test_checks_pass_in_every_supported_configuration(tmp_path, configuration):
+    """``check --deploy`` (django-ratelimit's checks among them: a shared cache, or one process's) is clean for every
+    way Locker runs; the settings only read these (no server is contacted by a check)."""
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env={**production_env(tmp_path), **configuration})
+    assert result.returncode == 0, result.stdout + result.stderr
+    code = (
+        "import django; django.setup(); from django.core.files.storage import storages; "
+        "print(type(storages['vault']).__name__)"
+    )
+    env = {**base_env(), **production_env(tmp_path), **configuration}
+    kind = subprocess.run([PY, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
+    assert kind.strip() == ("S3Storage" if configuration.get("LOCKER_BLOB_STORAGE") == "s3" else "FileSystemStorage")
+
+
+def test_an_unknown_blob_storage_is_refused_at_start(tmp_path):
+    result = manage("check", env={**production_env(tmp_path), "LOCKER_BLOB_STORAGE": "ftp"})
+    assert result.returncode != 0 and "LOCKER_BLOB_STORAGE must be 'local' or 's3'" in result.stderr
+
+
 def test_production_crypto_parameters(tmp_path):
     code = (
         "import django; django.setup(); from django.conf import settings as s; "
