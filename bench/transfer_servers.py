@@ -69,27 +69,14 @@ def start_locker(tree: Path = ROOT, data_dir: Path | None = None, **extra_env: s
     return server, f"http://127.0.0.1:{port}"
 
 
-ACCOUNT_SETUP = """
-import json, sys
-import django
-django.setup()
-from django.core.management import call_command
-call_command("migrate", verbosity=0)
-import locker
-from accounts.models import User
-from tests.factories import make_account
-account = make_account(sys.argv[1])
-User.objects.filter(pk=account.user.pk).update(storage_quota=1 << 50)
-print(json.dumps({"password": account.password, "code": locker.__file__}))
-"""
-
-
 def make_bench_account(tree: Path, data_dir: Path, username: str) -> str:
     """Migrate ``data_dir``'s database with ``tree``'s code and register ``username`` there; returns the password.
 
     In a subprocess in ``tree``, so a baseline gets its own migrations and services.
     """
-    command = [sys.executable, "-c", ACCOUNT_SETUP, username]
+    # ACCOUNT_SETUP (below), and which code it ran: a baseline's own tree, never this one
+    script = ACCOUNT_SETUP + "import locker\nprint(json.dumps({'password': account.password, 'code': locker.__file__}))"
+    command = [sys.executable, "-c", script + "\n", username]
     result = subprocess.run(
         command, cwd=tree, env=locker_env(data_dir), capture_output=True, text=True, timeout=COMMAND_TIMEOUT
     )
