@@ -245,15 +245,9 @@ def accounts_file(path: Path, usernames: list[str], tokens: dict | None = None) 
 
 def blob_counts(s3_env: dict, data_dir: Path) -> str:
     """Where the blobs went: objects in the bucket, files in the local blob directory."""
-    import boto3
+    from tests import s3server
 
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3_env["LOCKER_S3_ENDPOINT_URL"],
-        region_name=s3_env["LOCKER_S3_REGION"],
-        aws_access_key_id=s3_env["LOCKER_S3_ACCESS_KEY_ID"],
-        aws_secret_access_key=s3_env["LOCKER_S3_SECRET_ACCESS_KEY"],
-    )
+    client = s3server.client_for(s3_env)
     pages = client.get_paginator("list_objects_v2").paginate(Bucket=s3_env["LOCKER_S3_BUCKET"])
     objects = sum(page.get("KeyCount", 0) for page in pages)
     local = sum(1 for path in (data_dir / "blobs").rglob("*") if path.is_file()) if (data_dir / "blobs").exists() else 0

@@ -220,15 +220,9 @@ class Place:
         """The ciphertext's size as the storage reports it: the bucket's objects, or the blob files."""
         if self.s3 is None:
             return disk_use(self.blob_dir)[0]
-        import boto3
+        from tests import s3server
 
-        client = boto3.client(
-            "s3",
-            endpoint_url=self.s3["LOCKER_S3_ENDPOINT_URL"],
-            region_name=self.s3["LOCKER_S3_REGION"],
-            aws_access_key_id=self.s3["LOCKER_S3_ACCESS_KEY_ID"],
-            aws_secret_access_key=self.s3["LOCKER_S3_SECRET_ACCESS_KEY"],
-        )
+        client = s3server.client_for(self.s3)
         total = 0
         for page in client.get_paginator("list_objects_v2").paginate(Bucket=self.s3["LOCKER_S3_BUCKET"]):
             total += sum(item["Size"] for item in page.get("Contents", []))
@@ -268,17 +262,9 @@ def one_round(place: Place, source: Path, number: int, out: dict) -> None:
 def store_alone(s3: dict, source: Path, out: dict) -> None:
     """The store's own speed, from this process with boto3 and no Locker: the large file sent in 8 MiB parts one
     after the other (as Locker sends them) and read back with one GET; a 4 KiB PutObject and a ranged GET."""
-    import boto3
-    from botocore.config import Config
+    from tests import s3server
 
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3["LOCKER_S3_ENDPOINT_URL"],
-        region_name=s3["LOCKER_S3_REGION"],
-        aws_access_key_id=s3["LOCKER_S3_ACCESS_KEY_ID"],
-        aws_secret_access_key=s3["LOCKER_S3_SECRET_ACCESS_KEY"],
-        config=Config(s3={"addressing_style": "path"}),
-    )
+    client = s3server.client_for(s3)
     bucket, key = s3["LOCKER_S3_BUCKET"], f"alone/{uuid.uuid4().hex}"
     part = bytearray(PART_SIZE)
     started = time.perf_counter()

@@ -198,7 +198,6 @@ def s3_bucket(directory: Path, bucket: str | None = None, endpoint: str | None =
     """A new bucket in an S3 store: ``endpoint``, or else the SeaweedFS gateway of ``tests/s3server.py`` (started
     in ``directory`` unless one is running already, and then stopped afterwards); yields the
     ``LOCKER_BLOB_STORAGE=s3`` environment. The bucket and its objects are deleted afterwards."""
-    import boto3
 
     sys.path.insert(0, str(ROOT))
     from tests import s3server
@@ -210,13 +209,7 @@ def s3_bucket(directory: Path, bucket: str | None = None, endpoint: str | None =
     env = s3server.s3_environment(bucket)
     if endpoint:
         env["LOCKER_S3_ENDPOINT_URL"] = endpoint
-    client = boto3.client(
-        "s3",
-        endpoint_url=env["LOCKER_S3_ENDPOINT_URL"],
-        region_name=env["LOCKER_S3_REGION"],
-        aws_access_key_id=env["LOCKER_S3_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["LOCKER_S3_SECRET_ACCESS_KEY"],
-    )
+    client = s3server.client_for(env)
     client.create_bucket(Bucket=bucket)
     try:
         yield env

@@ -127,19 +127,26 @@ def s3_environment(bucket: str) -> dict[str, str]:
     }
 
 
-def make_bucket(bucket: str) -> None:
-    """Create ``bucket`` in the test store unless it is there."""
+def client_for(env: dict[str, str]):
+    """A boto3 S3 client for the store a ``LOCKER_S3_*`` environment (``s3_environment``) names."""
     import boto3
-    from botocore.exceptions import ClientError
+    from botocore.config import Config
 
-    env = s3_environment(bucket)
-    client = boto3.client(
+    return boto3.client(
         "s3",
         endpoint_url=env["LOCKER_S3_ENDPOINT_URL"],
         region_name=env["LOCKER_S3_REGION"],
         aws_access_key_id=env["LOCKER_S3_ACCESS_KEY_ID"],
         aws_secret_access_key=env["LOCKER_S3_SECRET_ACCESS_KEY"],
+        config=Config(s3={"addressing_style": "path"}),
     )
+
+
+def make_bucket(bucket: str) -> None:
+    """Create ``bucket`` in the test store unless it is there."""
+    from botocore.exceptions import ClientError
+
+    client = client_for(s3_environment(bucket))
     try:
         client.head_bucket(Bucket=bucket)
     except ClientError:
