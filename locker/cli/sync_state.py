@@ -59,16 +59,50 @@ class RemoteItem:
     size: int | None = None
 
 
+_key_lock = threading.Lock()
+_keys: dict[Path, bytes] = {}
+
+
 def _hash_key() -> bytes:
+    """This computer's hashing key, made once: the first of several threads or processes to need it writes it whole
+    (a temporary file linked into place), and the others read that one, so no hash is ever kept under a key that
+    another writer then replaced."""
     path = config.config_dir() / "sync-key"
+    with _key_lock:
+        if path in _keys:
+            return _keys[path]
+        try:
+            key = bytes.fromhex(path.read_text().strip())
+            if len(key) != 32:
+                raise ValueError(path)
+        except FileNotFoundError:
+            key = _make_key(path, replace=False)
+        except (OSError, ValueError):
+            key = _make_key(path, replace=True)  # unreadable: hashes made under it can't be checked anyway
+        _keys[path] = key
+        return key
+
+
+def _make_key(path: Path, *, replace: bool) -> bytes:
+    key = secrets.token_bytes(32)
+    draft = path.with_name(f".sync-key.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        return bytes.fromhex(path.read_text().strip())
-    except (OSError, ValueError):
-        key = secrets.token_bytes(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(key.hex())
+            handle.flush()
+            os.fsync(handle.fileno())
+        if replace:
+            os.replace(draft, path)
+            return key
+        try:
+            os.link(draft, path)  # atomic, and refused when another process linked its key first
+        except FileExistsError:
+            return bytes.fromhex(path.read_text().strip())
         return key
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(draft)
 
 
 def content_hash(path: Path) -> str:
