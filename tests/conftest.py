@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from rest_framework.test import APIClient
 
 from activity import streams
@@ -20,6 +21,39 @@ def _isolated_cache():
     cache.clear()  # rate-limit counters start from zero in every test
     yield
     cache.clear()
+
+
+_served = {"open": 0}
+_served_lock = threading.Lock()
+
+
+def _count_served(delta):
+    def receiver(**kwargs):
+        if threading.current_thread() is not threading.main_thread():  # a live_server request, not the test client
+            with _served_lock:
+                _served["open"] += delta
+
+    return receiver
+
+
+# connected after Django's own receivers: a request counts as done once its database connection is handed back
+request_started.connect(_count_served(+1), weak=False, dispatch_uid="tests-served-started")
+request_finished.connect(_count_served(-1), weak=False, dispatch_uid="tests-served-finished")
+
+
+@pytest.fixture(autouse=True)
+def _live_server_done(request):
+    """A test that talks to ``live_server`` may end while the server still finishes a request after its last byte
+    went out (an activity record, the connection handed back); the database is emptied for the next test only once
+    every such request is done (on PostgreSQL the emptying and a late row lock otherwise deadlock)."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("transactional_db")  # set up first, so torn down after this waits
+    yield
+    deadline = time.monotonic() + 15
+    while _served["open"] > 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 @pytest.fixture
