@@ -242,7 +242,7 @@ RATELIMIT_USE_CACHE = "default"
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "accounts.passwords.Argon2PasswordHasher",  # Django's, within the process's Argon2 slots
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -414,6 +414,9 @@ LOCKER_KDF_PARAMS = {
     "time_cost": env_int("LOCKER_KDF_TIME_COST", 3),
     "parallelism": env_int("LOCKER_KDF_PARALLELISM", 4),
 }
+# Argon2 computations (password hashes, key derivations) at once per process: each holds 64-100 MiB while it runs
+# and already uses several cores, so a burst of sign-ins waits for a slot rather than growing the process.
+LOCKER_ARGON2_CONCURRENCY = env_int("LOCKER_ARGON2_CONCURRENCY", max(2, os.cpu_count() or 2))
 # Unlock sessions live as long as a refresh token (sliding on refresh).
 LOCKER_UNLOCK_COOKIE = "locker_unlock"
 LOCKER_DEFAULT_QUOTA = env_int("LOCKER_DEFAULT_QUOTA", 10 * 1024**3)

@@ -1,6 +1,6 @@
 """A cheap Argon2 password hasher for tests only (same algorithm, lower cost)."""
 
-from django.contrib.auth.hashers import Argon2PasswordHasher
+from accounts.passwords import Argon2PasswordHasher
 
 
 class FastArgon2PasswordHasher(Argon2PasswordHasher):

@@ -5,7 +5,10 @@ Argon2id parameters travel with every value derived from them, encoded as
 breaking what was stored under the old ones.
 """
 
+import contextlib
+import os
 import re
+import threading
 from dataclasses import dataclass
 
 from argon2.low_level import Type, hash_secret_raw
@@ -44,19 +47,42 @@ class Argon2Params:
         )
 
 
+# Argon2 computations at once in this process. Each holds its whole memory cost (64 to 100 MiB here) while it runs
+# and already uses several cores (its lanes), so more at once only adds memory: a burst of sign-ins waits its turn
+# instead of growing the process by 100 MiB a sign-in.
+_slots = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
+
+
+def set_argon2_concurrency(count: int) -> None:
+    """How many Argon2 computations may run at once in this process (set at start-up, before any runs)."""
+    global _slots
+    if count < 1:
+        raise ValueError("at least one Argon2 computation must be allowed")
+    _slots = threading.BoundedSemaphore(count)
+
+
+@contextlib.contextmanager
+def argon2_slot():
+    """Hold one of the process's Argon2 slots: wrap every Argon2 computation (key derivation, password hashes)."""
+    slots = _slots
+    with slots:
+        yield
+
+
 def argon2id(secret: bytes, salt: bytes, params: Argon2Params) -> bytes:
     """Derive a 32-byte key from a password with Argon2id (RFC 9106)."""
     if len(salt) < SALT_SIZE:
         raise ValueError("salt must be at least 16 bytes")
-    return hash_secret_raw(
-        secret=secret,
-        salt=salt,
-        time_cost=params.time_cost,
-        memory_cost=params.memory_cost,
-        parallelism=params.parallelism,
-        hash_len=KEY_SIZE,
-        type=Type.ID,
-    )
+    with argon2_slot():
+        return hash_secret_raw(
+            secret=secret,
+            salt=salt,
+            time_cost=params.time_cost,
+            memory_cost=params.memory_cost,
+            parallelism=params.parallelism,
+            hash_len=KEY_SIZE,
+            type=Type.ID,
+        )
 
 
 def hkdf(ikm: bytes, *, info: bytes, salt: bytes | None = None, length: int = KEY_SIZE) -> bytes:
