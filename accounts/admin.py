@@ -42,7 +42,8 @@ def storage_text(used: int, quota: int) -> str:
 @admin.register(User)
 class UserAdmin(admin.ModelAdmin):
     form = UserAdminForm
-    list_display = ["username", "email", "role", "is_active", "storage", "date_joined"]
+    list_display = ["username", "email", "role", "is_active", "two_factor", "storage", "date_joined"]
+    list_select_related = ["two_factor"]
     list_filter = ["role", "is_active"]
     search_fields = ["username", "email"]
     ordering = ["username"]
@@ -53,6 +54,11 @@ class UserAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         # Keys are made from the user's own password: people register or accept an invitation (the list says so).
         return False
+
+    @admin.display(boolean=True, description="two-factor", ordering="two_factor__enabled_at")
+    def two_factor(self, obj):
+        row = getattr(obj, "two_factor", None)
+        return bool(row and row.enabled_at)
 
     @admin.display(description="Storage used", ordering="storage_used")
     def storage(self, obj):
@@ -220,7 +226,7 @@ class InvitationAdmin(admin.ModelAdmin):
 class SiteSettingsAdmin(admin.ModelAdmin):
     """The one row of site settings: its list opens it; saving goes through the audited service."""
 
-    fields = ["registration_open", "updated_at"]
+    fields = ["registration_open", "admins_need_two_factor", "updated_at"]
     readonly_fields = ["updated_at"]
 
     def has_add_permission(self, request):
@@ -242,6 +248,7 @@ class SiteSettingsAdmin(admin.ModelAdmin):
             site_settings.site_settings_update(
                 admin=request.user,
                 registration_open=form.cleaned_data["registration_open"],
+                admins_need_two_factor=form.cleaned_data["admins_need_two_factor"],
                 meta=RequestMeta.from_request(request),
             )
         except LockerError as exc:

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 
 from accounts import app_passwords as app_passwords
-from accounts import invitations, selectors, services
+from accounts import invitations, selectors, services, twofactor
 from accounts import sessions as account_sessions
 from accounts.authentication import UnlockingSessionAuthentication
 from accounts.keys import AccountKeys
@@ -19,6 +19,7 @@ from accounts.serializers import (
     AppPasswordCreatedSerializer,
     AppPasswordInput,
     AppPasswordSerializer,
+    BackupCodesOutput,
     PasswordChangeInput,
     RecoverInput,
     RecoverOutput,
@@ -29,6 +30,11 @@ from accounts.serializers import (
     SettingsInput,
     TokenInput,
     TokenPairOutput,
+    TwoFactorChangeInput,
+    TwoFactorCodeInput,
+    TwoFactorEnrolInput,
+    TwoFactorEnrolOutput,
+    TwoFactorStatusOutput,
     UnlockSessionSerializer,
     UserSerializer,
 )
@@ -85,9 +91,13 @@ class TokenApi(APIView):
         ratelimit.enforce(request, group="login_ip")
         data = validated(TokenInput, request.data)
         ratelimit.enforce(request, group="login_user", value=data["username"])
+        if data.get("otp"):
+            ratelimit.enforce(request, group="otp_user", value=data["username"])
+            ratelimit.enforce(request, group="otp_user_hour", value=data["username"])
         result = services.auth_login(
             username=data["username"],
             password=data["password"],
+            otp=data.get("otp"),
             kind=UnlockSession.Kind.TOKEN,
             meta=RequestMeta.from_request(request),
         )
@@ -158,6 +168,63 @@ class PasswordChangeApi(APIView):
             update_session_auth_hash(request._request, request.user)
             set_unlock_cookie(response, request._request, session.pk, secret)
         return response
+
+
+def _otp_limits(request) -> None:
+    """Count a two-factor code tried for the signed-in account (per minute and per hour)."""
+    ratelimit.enforce(request, group="otp_user", value=str(request.user.pk))
+    ratelimit.enforce(request, group="otp_user_hour", value=str(request.user.pk))
+
+
+class TwoFactorApi(APIView):
+    """Whether my account signs in with a second factor (docs/two-factor.md)."""
+
+    @extend_schema(responses={200: TwoFactorStatusOutput, **ERRORS}, tags=["accounts"])
+    def get(self, request):
+        return Response(TwoFactorStatusOutput(twofactor.status(request.user)).data)
+
+
+class TwoFactorEnrolApi(APIView):
+    """Start turning on two-factor sign-in: a new secret, as text, URI and QR code. Confirm with a first code."""
+
+    @extend_schema(request=TwoFactorEnrolInput, responses={200: TwoFactorEnrolOutput, **ERRORS}, tags=["accounts"])
+    def post(self, request):
+        data = validated(TwoFactorEnrolInput, request.data)
+        enrolment = twofactor.enrol_begin(user=request.user, meta=RequestMeta.from_request(request), **data)
+        return Response({"secret": enrolment.secret, "uri": enrolment.uri, "qr_svg": enrolment.qr_svg})
+
+
+class TwoFactorConfirmApi(APIView):
+    """Turn two-factor sign-in on with a first code; answers the backup codes, shown this once."""
+
+    @extend_schema(request=TwoFactorCodeInput, responses={200: BackupCodesOutput, **ERRORS}, tags=["accounts"])
+    def post(self, request):
+        data = validated(TwoFactorCodeInput, request.data)
+        _otp_limits(request)
+        codes = twofactor.enrol_confirm(user=request.user, meta=RequestMeta.from_request(request), **data)
+        return Response({"backup_codes": codes})
+
+
+class TwoFactorDisableApi(APIView):
+    """Turn two-factor sign-in off: the password and a current code (or a backup code)."""
+
+    @extend_schema(request=TwoFactorChangeInput, responses={204: None, **ERRORS}, tags=["accounts"])
+    def post(self, request):
+        data = validated(TwoFactorChangeInput, request.data)
+        _otp_limits(request)
+        twofactor.disable(user=request.user, meta=RequestMeta.from_request(request), **data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BackupCodesApi(APIView):
+    """New backup codes (the old ones stop working): the password and a current code."""
+
+    @extend_schema(request=TwoFactorChangeInput, responses={200: BackupCodesOutput, **ERRORS}, tags=["accounts"])
+    def post(self, request):
+        data = validated(TwoFactorChangeInput, request.data)
+        _otp_limits(request)
+        codes = twofactor.backup_codes_renew(user=request.user, meta=RequestMeta.from_request(request), **data)
+        return Response({"backup_codes": codes})
 
 
 class RecoverApi(APIView):

@@ -67,6 +67,18 @@ class LoginForm(forms.Form):
     password = forms.CharField(
         max_length=1024, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
+    otp = forms.CharField(
+        label="Two-factor code",
+        max_length=64,
+        required=False,
+        help_text="6 digits from your authenticator app, or one of your backup codes.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args, ask_otp: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not ask_otp:
+            del self.fields["otp"]  # asked only of an account that has the factor on, after its password
 
 
 class PasswordChangeForm(forms.Form):
@@ -118,6 +130,38 @@ class AppPasswordForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "e.g. laptop sync"}),
         help_text="Which client will use it (CLI, WebDAV, ...).",
     )
+
+
+def _code_field(label: str = "Code", help_text: str = "6 digits from your authenticator app.") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=64,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}),
+    )
+
+
+class TwoFactorEnrolForm(forms.Form):
+    password = forms.CharField(
+        label="Your password",
+        max_length=1024,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class TwoFactorConfirmForm(forms.Form):
+    code = _code_field("Code from the app")
+
+
+class TwoFactorChangeForm(forms.Form):
+    password = forms.CharField(
+        label="Your password",
+        max_length=1024,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    code = _code_field(help_text="6 digits from your authenticator app, or a backup code.")
 
 
 class AccountDeleteForm(forms.Form):

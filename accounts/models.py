@@ -145,6 +145,38 @@ class AppPassword(models.Model):
         return f"app password {self.pk}"
 
 
+class TwoFactor(models.Model):
+    """A user's second factor: a TOTP secret (RFC 6238), see :mod:`accounts.twofactor`.
+
+    The secret is sealed under a server key that is not in the database (``LOCKER_TOTP_KEY``, derived from
+    ``SECRET_KEY`` unless set): a dump of the database alone cannot produce codes.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="two_factor")
+    secret_sealed = models.TextField()
+    enabled_at = models.DateTimeField(null=True, blank=True, help_text="Empty while enrolment waits for a first code.")
+    last_step = models.BigIntegerField(default=0, help_text="The last time step whose code was taken: never twice.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"second factor of {self.user_id}"
+
+
+class BackupCode(models.Model):
+    """A one-time code that stands in for the authenticator once; only its keyed digest is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="backup_codes")
+    digest = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "digest"], name="backup_code_once_per_user")]
+
+    def __str__(self):
+        return f"backup code {self.pk} of {self.user_id}"
+
+
 class UnlockSession(models.Model):
     """A logged-in client's unlock: AEAD(Ks, UDK), where only the client holds Ks."""
 
@@ -185,6 +217,11 @@ class SiteSettings(models.Model):
         default=True,
         help_text="Anyone may create an account on the sign-up page and through the API. "
         "When closed, people join only through an invitation.",
+    )
+    admins_need_two_factor = models.BooleanField(
+        default=False,
+        help_text="Admins must have two-factor sign-in on to use the admin pages (they can still sign in to turn it "
+        "on).",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

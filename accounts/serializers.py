@@ -73,6 +73,12 @@ class RegisterOutput(serializers.Serializer):
 class TokenInput(serializers.Serializer):
     username = StrictCharField(max_length=64)
     password = StrictCharField(max_length=1024, trim_whitespace=False)
+    otp = StrictCharField(
+        max_length=64,
+        required=False,
+        help_text="The two-factor code (6 digits from the authenticator app, or a backup code), for an account that "
+        "has two-factor sign-in on; without it such an account's sign-in answers 401 otp_required.",
+    )
 
 
 class TokenPairOutput(serializers.Serializer):
@@ -187,4 +193,36 @@ class SessionRenameInput(serializers.Serializer):
 class SettingsInput(serializers.Serializer):
     keep_versions = serializers.IntegerField(
         min_value=0, max_value=10_000, required=False, help_text="Keep the newest N versions of each file; 0 keeps all."
+    )
+
+
+class TwoFactorStatusOutput(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    enabled_at = serializers.DateTimeField(allow_null=True)
+    pending = serializers.BooleanField(help_text="An enrolment waits for its first code.")
+    backup_codes_left = serializers.IntegerField()
+
+
+class TwoFactorEnrolInput(serializers.Serializer):
+    password = StrictCharField(max_length=1024, trim_whitespace=False)
+
+
+class TwoFactorEnrolOutput(serializers.Serializer):
+    secret = serializers.CharField(help_text="The TOTP secret in base32, to type into an authenticator by hand.")
+    uri = serializers.CharField(help_text="The otpauth:// URI that the QR code holds.")
+    qr_svg = serializers.CharField(help_text="The URI as a QR code: an <svg> element, drawn by the server.")
+
+
+class TwoFactorCodeInput(serializers.Serializer):
+    code = StrictCharField(max_length=64, help_text="6 digits from the authenticator app.")
+
+
+class TwoFactorChangeInput(serializers.Serializer):
+    password = StrictCharField(max_length=1024, trim_whitespace=False)
+    code = StrictCharField(max_length=64, help_text="6 digits from the authenticator app, or a backup code.")
+
+
+class BackupCodesOutput(serializers.Serializer):
+    backup_codes = serializers.ListField(
+        child=serializers.CharField(), help_text="Ten one-time codes, shown this once: each signs in once."
     )

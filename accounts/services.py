@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from accounts import twofactor
 from accounts.keys import aad_password, aad_private_key, aad_recovery
 from accounts.models import MAX_STORAGE_QUOTA, AppPassword, Keyring, UnlockSession, User, username_validator
 from accounts.passwords import password_policy_check
@@ -38,7 +39,7 @@ from locker.crypto.keys import (
     wrap_with_password,
     wrap_with_secret,
 )
-from locker.errors import Conflict, InvalidCredentials, InvalidInput, LockerError, VaultLocked
+from locker.errors import Conflict, InvalidCredentials, InvalidInput, LockerError, TwoFactorRequired, VaultLocked
 from locker.http import RequestMeta
 
 
@@ -206,8 +207,9 @@ class LoginResult:
     recovery_key: str | None = None  # set when this login created the user's keys
 
 
-def auth_login(*, username, password, kind: str, meta: RequestMeta | None = None) -> LoginResult:
-    """Check the password (Argon2id #1), unwrap the UDK (Argon2id #2), open an unlock session.
+def auth_login(*, username, password, kind: str, otp=None, meta: RequestMeta | None = None) -> LoginResult:
+    """Check the password (Argon2id #1), then the two-factor code if the user has the factor on
+    (:mod:`accounts.twofactor`), unwrap the UDK (Argon2id #2), open an unlock session.
 
     A user without keys (created by ``createsuperuser`` or the admin, or after
     an admin reset) gets them now, and ``recovery_key`` is set in the result.
@@ -235,6 +237,13 @@ def auth_login(*, username, password, kind: str, meta: RequestMeta | None = None
             action=actions.LOGIN, user=user, outcome=Event.Outcome.FAILURE, meta=meta, data={"reason": "inactive"}
         )
         raise InvalidCredentials("This account is deactivated.", code="account_inactive")
+    if twofactor.is_enabled(user):
+        if otp is None or otp == "":
+            twofactor.record_refused(user=user, meta=meta, reason="otp_required")
+            raise TwoFactorRequired()
+        if twofactor.check(user=user, code=otp) is None:
+            twofactor.record_refused(user=user, meta=meta, reason="bad_otp")
+            raise InvalidCredentials("Wrong two-factor code.", code="otp_invalid")
 
     with transaction.atomic():
         keyring = Keyring.objects.select_for_update().filter(user=user).first()
@@ -326,7 +335,10 @@ def account_recover(*, username, recovery_key, new_password, meta: RequestMeta |
         user.set_password(new_password)
         user.save(update_fields=["password"])
         _revoke_all_sessions(user)
-        event_record(action=actions.RECOVERY_USED, user=user, meta=meta)
+        # the recovery key is the way back for whoever lost the authenticator and the backup codes too; it opens
+        # the vault by itself, so a second factor after it would protect nothing (docs/two-factor.md)
+        second_factor_was_on = twofactor.turn_off_for_recovery(user=user)
+        event_record(action=actions.RECOVERY_USED, user=user, meta=meta, data={"two_factor_off": second_factor_was_on})
     return new_recovery_key
 
 

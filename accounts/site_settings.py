@@ -16,13 +16,20 @@ from locker.errors import InvalidInput
 from locker.http import RequestMeta
 
 
-def site_settings_update(*, admin: User, registration_open, meta: RequestMeta | None = None) -> SiteSettings:
-    """Open or close registration; recorded in the admin's activity log."""
+def site_settings_update(
+    *, admin: User, registration_open, admins_need_two_factor=None, meta: RequestMeta | None = None
+) -> SiteSettings:
+    """Open or close registration, ask admins for two-factor sign-in or not (None: unchanged); recorded in the
+    admin's activity log."""
     if not isinstance(registration_open, bool):
         raise InvalidInput(errors={"registration_open": ["Must be true or false."]})
+    if admins_need_two_factor is not None and not isinstance(admins_need_two_factor, bool):
+        raise InvalidInput(errors={"admins_need_two_factor": ["Must be true or false."]})
     with transaction.atomic():
         row, _ = SiteSettings.objects.select_for_update().get_or_create(pk=SiteSettings.SINGLETON_ID)
         row.registration_open = registration_open
+        if admins_need_two_factor is not None:
+            row.admins_need_two_factor = admins_need_two_factor
         row.save()
         event_record(
             action=actions.SITE_SETTINGS_CHANGED,
@@ -30,6 +37,7 @@ def site_settings_update(*, admin: User, registration_open, meta: RequestMeta | 
             meta=meta,
             object_type="site_settings",
             object_id=row.pk,
-            data={"registration_open": registration_open},
+            data={"registration_open": registration_open}
+            | ({} if admins_need_two_factor is None else {"admins_need_two_factor": admins_need_two_factor}),
         )
     return row

@@ -25,6 +25,10 @@ urlpatterns = [
     path("settings/sessions/<uuid:pk>/revoke", views.session_revoke_view, name="settings-session-revoke"),
     path("settings/sessions/<uuid:pk>/rename", views.session_rename_view, name="settings-session-rename"),
     path("settings/delete", views.account_delete_view, name="settings-delete"),
+    path("settings/two-factor/enrol", views.two_factor_enrol_view, name="settings-two-factor-enrol"),
+    path("settings/two-factor/confirm", views.two_factor_confirm_view, name="settings-two-factor-confirm"),
+    path("settings/two-factor/backup-codes", views.two_factor_codes_view, name="settings-two-factor-codes"),
+    path("settings/two-factor/disable", views.two_factor_disable_view, name="settings-two-factor-disable"),
     path("api-auth/", include(drf_auth)),
     # The admin signs in and out through our pages, which unlock and lock the vault, and changes
     # passwords only through ours (a plain hash change would leave the data key wrapped by the old one).

@@ -20,7 +20,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import app_passwords as app_passwords
-from accounts import invitations, selectors, services
+from accounts import invitations, selectors, services, twofactor
 from accounts import sessions as account_sessions
 from accounts.forms import (
     AccountDeleteForm,
@@ -30,6 +30,9 @@ from accounts.forms import (
     PasswordChangeForm,
     RecoverForm,
     RegisterForm,
+    TwoFactorChangeForm,
+    TwoFactorConfirmForm,
+    TwoFactorEnrolForm,
 )
 from accounts.models import UnlockSession
 from accounts.unlock import SESSION_KEY as UNLOCK_SESSION_KEY
@@ -37,7 +40,7 @@ from accounts.unlock import clear_unlock_cookie, context_from_cookie, set_unlock
 from activity import words
 from activity.selectors import event_list
 from locker import ratelimit
-from locker.errors import LockerError, RateLimited, VaultLocked
+from locker.errors import LockerError, RateLimited, TwoFactorRequired, VaultLocked
 from locker.http import RequestMeta
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -188,18 +191,30 @@ def invitation_view(request, token):
 def login_view(request):
     if request.user.is_authenticated and _udk_or_none(request) is not None:
         return redirect(_safe_next(request))  # already signed in and unlocked
-    form = LoginForm(request.POST or None)
+    form = LoginForm(request.POST or None, ask_otp="otp" in request.POST)
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
+        otp = form.cleaned_data.get("otp") or None
         try:
             ratelimit.enforce(request, group="login_ip")
             ratelimit.enforce(request, group="login_user", value=username)
+            if otp:
+                ratelimit.enforce(request, group="otp_user", value=username)
+                ratelimit.enforce(request, group="otp_user_hour", value=username)
             result = services.auth_login(
                 username=username,
                 password=form.cleaned_data["password"],
+                otp=otp,
                 kind=UnlockSession.Kind.BROWSER,
                 meta=RequestMeta.from_request(request),
             )
+        except TwoFactorRequired:
+            form = LoginForm(initial={"username": username}, ask_otp=True)
+            form.fields["username"].widget.attrs.pop("autofocus", None)
+            form.fields["otp"].widget.attrs["autofocus"] = True
+            asked = "Enter the code from your authenticator app (or a backup code), and your password again."
+            context = {"form": form, "next": request.POST.get("next", ""), "otp_asked": asked}
+            return render(request, "accounts/login.html", context, status=200)
         except LockerError as exc:
             _form_error(form, exc)
             status = 429 if isinstance(exc, RateLimited) else 400
@@ -285,6 +300,13 @@ def _settings_page(request, *, status=200, **forms):
         "current_session_id": request.session.get(UNLOCK_SESSION_KEY),
         "recent": words.worded(request, event_list(actor=request.user)[:10]),
         "new_app_password": forms.get("new_app_password"),
+        "two_factor": twofactor.status(request.user),
+        "two_factor_enrol_form": forms.get("two_factor_enrol_form") or TwoFactorEnrolForm(prefix="tf"),
+        "two_factor_confirm_form": forms.get("two_factor_confirm_form") or TwoFactorConfirmForm(prefix="tf"),
+        "two_factor_off_form": forms.get("two_factor_off_form") or TwoFactorChangeForm(prefix="tf-off"),
+        "two_factor_codes_form": forms.get("two_factor_codes_form") or TwoFactorChangeForm(prefix="tf-codes"),
+        "enrolment": forms.get("enrolment"),
+        "backup_codes": forms.get("backup_codes"),
     }
     response = render(request, "accounts/settings.html", context, status=status)
     response["Cache-Control"] = "no-store"
@@ -342,6 +364,84 @@ def app_password_create_view(request):
         else:
             return _settings_page(request, status=201, new_app_password={"name": row.name, "password": password})
     return _settings_page(request, status=400, app_password_form=form)
+
+
+def _otp_limits(request) -> None:
+    ratelimit.enforce(request, group="otp_user", value=str(request.user.pk))
+    ratelimit.enforce(request, group="otp_user_hour", value=str(request.user.pk))
+
+
+def _two_factor_failed(request, exc: LockerError, form, key: str):
+    _form_error(form, exc)
+    response = _settings_page(request, status=_status_for(exc), **{key: form})
+    return _with_retry_after(response, exc)
+
+
+@sensitive_post_parameters()
+@login_required
+@require_POST
+def two_factor_enrol_view(request):
+    """Step 1: the password; the page then shows the QR code, the secret as text and asks for a first code."""
+    form = TwoFactorEnrolForm(request.POST, prefix="tf")
+    if not form.is_valid():
+        return _settings_page(request, status=400, two_factor_enrol_form=form)
+    try:
+        enrolment = twofactor.enrol_begin(
+            user=request.user, password=form.cleaned_data["password"], meta=RequestMeta.from_request(request)
+        )
+    except LockerError as exc:
+        return _two_factor_failed(request, exc, form, "two_factor_enrol_form")
+    return _settings_page(request, enrolment=enrolment)
+
+
+@login_required
+@require_POST
+def two_factor_confirm_view(request):
+    """Step 2: a first code turns it on; the page shows the backup codes, this once."""
+    form = TwoFactorConfirmForm(request.POST, prefix="tf")
+    if not form.is_valid():
+        return _settings_page(request, status=400, two_factor_confirm_form=form)
+    try:
+        _otp_limits(request)
+        codes = twofactor.enrol_confirm(
+            user=request.user, code=form.cleaned_data["code"], meta=RequestMeta.from_request(request)
+        )
+    except LockerError as exc:
+        return _two_factor_failed(request, exc, form, "two_factor_confirm_form")
+    return _settings_page(request, backup_codes=codes)
+
+
+@sensitive_post_parameters()
+@login_required
+@require_POST
+def two_factor_codes_view(request):
+    form = TwoFactorChangeForm(request.POST, prefix="tf-codes")
+    if not form.is_valid():
+        return _settings_page(request, status=400, two_factor_codes_form=form)
+    try:
+        _otp_limits(request)
+        codes = twofactor.backup_codes_renew(
+            user=request.user, meta=RequestMeta.from_request(request), **form.cleaned_data
+        )
+    except LockerError as exc:
+        return _two_factor_failed(request, exc, form, "two_factor_codes_form")
+    return _settings_page(request, backup_codes=codes)
+
+
+@sensitive_post_parameters()
+@login_required
+@require_POST
+def two_factor_disable_view(request):
+    form = TwoFactorChangeForm(request.POST, prefix="tf-off")
+    if not form.is_valid():
+        return _settings_page(request, status=400, two_factor_off_form=form)
+    try:
+        _otp_limits(request)
+        twofactor.disable(user=request.user, meta=RequestMeta.from_request(request), **form.cleaned_data)
+    except LockerError as exc:
+        return _two_factor_failed(request, exc, form, "two_factor_off_form")
+    messages.success(request, "Two-factor sign-in is off: your password alone signs you in.")
+    return redirect(reverse("settings") + "#two-factor")
 
 
 @login_required

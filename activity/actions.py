@@ -7,6 +7,9 @@ SESSION_RENAMED = "auth.session_renamed"
 REFRESH_TOKEN_REUSED = "auth.refresh_token_reused"
 PASSWORD_CHANGED = "auth.password_changed"
 RECOVERY_USED = "auth.recovery_used"
+TWO_FACTOR_ENABLED = "auth.two_factor_enabled"
+TWO_FACTOR_DISABLED = "auth.two_factor_disabled"
+TWO_FACTOR_CODES_RENEWED = "auth.two_factor_codes_renewed"
 REGISTERED = "account.registered"
 ACCOUNT_DELETED = "account.deleted"
 ADMIN_RESET = "account.admin_reset"
@@ -61,6 +64,9 @@ ALL = [
     REFRESH_TOKEN_REUSED,
     PASSWORD_CHANGED,
     RECOVERY_USED,
+    TWO_FACTOR_ENABLED,
+    TWO_FACTOR_DISABLED,
+    TWO_FACTOR_CODES_RENEWED,
     REGISTERED,
     ACCOUNT_DELETED,
     ADMIN_RESET,

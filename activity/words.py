@@ -124,6 +124,8 @@ LOGIN_FAILURES = {
     "bad_password": "wrong password",
     "unknown_user": "unknown username",
     "inactive": "account deactivated",
+    "otp_required": "the password was right; no two-factor code was given",
+    "bad_otp": "wrong two-factor code",
 }
 
 
@@ -211,7 +213,8 @@ def _password_changed(w: Wording) -> str:
 def _recovery(w: Wording) -> str:
     if w.event.outcome == Event.Outcome.FAILURE:
         return f"An attempt to recover {w.me.possessive} account with a recovery key failed"
-    return f"{w.me.subject} used {w.me.own} recovery key and chose a new password"
+    text = f"{w.me.subject} used {w.me.own} recovery key and chose a new password"
+    return text + ("; two-factor sign-in was turned off" if w.data.get("two_factor_off") else "")
 
 
 def _account_deleted(w: Wording) -> str:
@@ -362,6 +365,8 @@ def _invitation_used(w: Wording) -> str:  # ``by`` is the inviting admin's id, n
 
 
 def _site_settings(w: Wording) -> str:
+    if w.data.get("admins_need_two_factor") is True:
+        return f"{w.me.subject} changed the site's settings: administrators need two-factor sign-in"
     registration = w.data.get("registration_open")
     if registration is True:
         return f"{w.me.subject} opened sign-up: anyone can create an account"
@@ -402,6 +407,9 @@ WORDINGS: dict[str, Callable[[Wording], str]] = {
     ),
     actions.PASSWORD_CHANGED: _password_changed,
     actions.RECOVERY_USED: _recovery,
+    actions.TWO_FACTOR_ENABLED: _simple("{who} turned on two-factor sign-in"),
+    actions.TWO_FACTOR_DISABLED: _simple("{who} turned off two-factor sign-in"),
+    actions.TWO_FACTOR_CODES_RENEWED: _simple("{who} made new two-factor backup codes"),
     actions.REGISTERED: _simple("{who} created {own} account"),
     actions.ACCOUNT_DELETED: _account_deleted,
     actions.ADMIN_RESET: _simple("An administrator reset {your} password; the files of the old vault were erased"),

@@ -54,6 +54,14 @@ class InvalidCredentials(LockerError):
     detail = "Wrong username or password."
 
 
+class TwoFactorRequired(InvalidCredentials):
+    code = "otp_required"
+    detail = (
+        "This account signs in with a second factor: send the code from the authenticator app (or a backup code) "
+        "as otp, with the password."
+    )
+
+
 class NotFound(LockerError):
     status_code = status.HTTP_404_NOT_FOUND
     code = "not_found"

@@ -25,6 +25,14 @@ DETAILS = {
         "Too many recovery attempts from this address. Until the wait ends, even a correct recovery key is "
         "refused: try again in {seconds} seconds."
     ),
+    "otp_user": (
+        "Too many two-factor codes tried for this account. Until the wait ends, even a correct code is refused: "
+        "try again in {seconds} seconds."
+    ),
+    "otp_user_hour": (
+        "Too many two-factor codes tried for this account in the last hour. Until the wait ends, even a correct "
+        "code is refused: try again in {seconds} seconds."
+    ),
     "register_ip": "Too many registrations from this address; try again in {seconds} seconds.",
 }
 

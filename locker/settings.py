@@ -84,6 +84,10 @@ SECRET_KEY = _secret_from_env_or_file("SECRET_KEY", "secret_key")
 # Signs JWTs and, through HKDF, encrypts the session secret carried inside
 # them. Kept apart from SECRET_KEY (SECURITY.md, JWT).
 JWT_SIGNING_KEY = _secret_from_env_or_file("JWT_SIGNING_KEY", "jwt_signing_key")
+# Seals two-factor secrets and keys backup-code digests (accounts.twofactor), through HKDF; outside the database so
+# that a dump alone cannot produce codes. SECRET_KEY unless set: changing it makes users enrol again.
+LOCKER_TOTP_KEY = os.environ.get("LOCKER_TOTP_KEY") or SECRET_KEY
+LOCKER_TOTP_ISSUER = os.environ.get("LOCKER_TOTP_ISSUER", "Locker")
 
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
@@ -442,6 +446,9 @@ LOCKER_PREVIEW_TIMEOUT = env_int("LOCKER_PREVIEW_TIMEOUT", 30)
 LOCKER_RATELIMITS = {
     "login_user": os.environ.get("LOCKER_RATE_LOGIN_USER", "10/m"),
     "login_ip": os.environ.get("LOCKER_RATE_LOGIN_IP", "30/m"),
+    # two-factor codes tried per account (sign-in, turning it off, new backup codes): 6 digits take years at this
+    "otp_user": os.environ.get("LOCKER_RATE_OTP_USER", "5/m"),
+    "otp_user_hour": os.environ.get("LOCKER_RATE_OTP_USER_HOUR", "30/h"),
     "register_ip": os.environ.get("LOCKER_RATE_REGISTER_IP", "10/h"),
     "recover_ip": os.environ.get("LOCKER_RATE_RECOVER_IP", "10/h"),
     "upload_user": os.environ.get("LOCKER_RATE_UPLOAD_USER", "600/m"),

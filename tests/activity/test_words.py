@@ -75,6 +75,12 @@ CASES = {
     ),
     actions.PASSWORD_CHANGED: (event(actions.PASSWORD_CHANGED), "You changed your password"),
     actions.RECOVERY_USED: (event(actions.RECOVERY_USED), "You used your recovery key and chose a new password"),
+    actions.TWO_FACTOR_ENABLED: (event(actions.TWO_FACTOR_ENABLED), "You turned on two-factor sign-in"),
+    actions.TWO_FACTOR_DISABLED: (event(actions.TWO_FACTOR_DISABLED), "You turned off two-factor sign-in"),
+    actions.TWO_FACTOR_CODES_RENEWED: (
+        event(actions.TWO_FACTOR_CODES_RENEWED),
+        "You made new two-factor backup codes",
+    ),
     actions.REGISTERED: (event(actions.REGISTERED), "You created your account"),
     actions.ACCOUNT_DELETED: (
         event(actions.ACCOUNT_DELETED, user_id=None, object_type="user", object_id=str(uuid.uuid4())),
