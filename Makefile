@@ -8,7 +8,7 @@ PORT ?= 8000
 # A local plain-HTTP server: cookies without the Secure flag, no HTTPS redirect.
 RUN_ENV := LOCKER_HTTPS=$${LOCKER_HTTPS:-0}
 
-.PHONY: run test lint bench install install-dev migrate clean
+.PHONY: run test lint audit bench install install-dev migrate clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -19,6 +19,10 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PIP) install --quiet -r requirements-dev.txt
+	@touch $@
+
+$(VENV)/.installed-audit: $(VENV)/.installed-dev requirements-audit.txt
+	$(PIP) install --quiet -r requirements-audit.txt
 	@touch $@
 
 $(VENV)/.installed-bench: $(VENV)/.installed-dev requirements-bench.txt
@@ -40,6 +44,11 @@ lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/bandit -c pyproject.toml -r accounts activity chats locker vault --severity-level medium --quiet
+
+# Known vulnerabilities in the pinned requirements (needs the network: PyPI's and OSV's advisory databases).
+audit: $(VENV)/.installed-audit
+	$(VENV)/bin/pip-audit --disable-pip --no-deps -r requirements.txt -r requirements-dev.txt
 
 test: lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

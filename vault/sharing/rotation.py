@@ -68,7 +68,7 @@ def _update(model, objects: list, fields: list[str]) -> None:
     pk = meta.pk
     sets = ", ".join(f"{connection.ops.quote_name(field.column)} = %s" for field in columns)
     table, key = connection.ops.quote_name(meta.db_table), connection.ops.quote_name(pk.column)
-    sql = f"UPDATE {table} SET {sets} WHERE {key} = %s"  # noqa: S608 (names from the model; values are parameters)
+    sql = f"UPDATE {table} SET {sets} WHERE {key} = %s"  # noqa: S608 (names from the model; values are parameters) # nosec B608
     rows = [
         [field.get_db_prep_value(getattr(obj, field.attname), connection) for field in columns]
         + [pk.get_db_prep_value(obj.pk, connection)]
