@@ -235,6 +235,7 @@ class RecoverApi(APIView):
     def post(self, request):
         ratelimit.enforce(request, group="recover_ip")
         data = validated(RecoverInput, request.data)
+        ratelimit.enforce(request, group="recover_user", value=data["username"])
         key = services.account_recover(meta=RequestMeta.from_request(request), **data)
         return Response({"recovery_key": key})
 

@@ -12,6 +12,7 @@ from accounts.keys import aad_app_password, app_password_name_seal
 from accounts.models import AppPassword, User
 from activity import actions
 from activity.services import event_record
+from locker import ratelimit
 from locker.crypto import DecryptionError, FormatError
 from locker.crypto.keys import (
     generate_typable_secret,
@@ -20,8 +21,8 @@ from locker.crypto.keys import (
     unwrap_with_secret,
     wrap_with_secret,
 )
-from locker.errors import Conflict, InvalidInput, NotFound
-from locker.http import RequestMeta
+from locker.errors import Conflict, InvalidInput, NotFound, RateLimited
+from locker.http import RequestMeta, client_ip
 
 MAX_APP_PASSWORDS = 50
 
@@ -80,6 +81,30 @@ def app_password_revoke(*, user: User, app_password_id, meta: RequestMeta | None
             object_type="app_password",
             object_id=app_password_id,
         )
+
+
+def app_password_unlock_limited(request, *, username: str, password: str) -> tuple[User, AppPassword, bytes] | None:
+    """:func:`app_password_unlock` for HTTP Basic (the API and WebDAV alike), with failed attempts counted per account
+    and per client address (``LOCKER_RATELIMITS["app_password_user"]``, ``["app_password_ip"]``, in the shared
+    cache: every server counts together). Past either limit every attempt, even a right one, raises
+    :class:`~locker.errors.RateLimited` until the window ends, so guessing cannot go on."""
+    limits = [
+        ("app_password_user", str(username).lower()),
+        ("app_password_ip", (client_ip(request) or "unknown").lower()),
+    ]
+    for group, value in limits:
+        usage = ratelimit.usage(request, group=group, value=value, increment=False)
+        if usage and usage["count"] >= usage["limit"]:
+            wait = max(1, int(usage["time_left"]))
+            raise RateLimited(
+                retry_after=wait,
+                detail=f"Too many failed sign-ins; even the right app password is refused for {wait} seconds.",
+            )
+    unlocked = app_password_unlock(username=username, password=password)
+    if unlocked is None:
+        for group, value in limits:
+            ratelimit.usage(request, group=group, value=value, increment=True)
+    return unlocked
 
 
 def app_password_unlock(*, username: str, password: str) -> tuple[User, AppPassword, bytes] | None:

@@ -12,10 +12,11 @@ from rest_framework import authentication, exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 
-from accounts.app_passwords import app_password_unlock
+from accounts.app_passwords import app_password_unlock_limited
 from accounts.selectors import unlock_session_live
 from accounts.tokens import session_from_token
 from accounts.unlock import UnlockContext, context_from_cookie
+from locker.errors import RateLimited
 
 
 class SessionRevoked(exceptions.AuthenticationFailed):
@@ -57,7 +58,10 @@ class AppPasswordAuthentication(authentication.BasicAuthentication):
     www_authenticate_realm = "locker"
 
     def authenticate_credentials(self, userid, password, request=None):
-        found = app_password_unlock(username=userid, password=password)
+        try:
+            found = app_password_unlock_limited(request, username=userid, password=password)
+        except RateLimited as exc:
+            raise exceptions.Throttled(wait=exc.retry_after, detail=exc.detail) from None
         if found is None:
             raise exceptions.AuthenticationFailed(
                 {"code": "invalid_credentials", "detail": "Wrong username or app password."}

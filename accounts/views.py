@@ -257,6 +257,7 @@ def recover_view(request):
     if request.method == "POST" and form.is_valid():
         try:
             ratelimit.enforce(request, group="recover_ip")
+            ratelimit.enforce(request, group="recover_user", value=form.cleaned_data["username"])
             recovery_key = services.account_recover(meta=RequestMeta.from_request(request), **form.cleaned_data)
         except LockerError as exc:
             _form_error(form, exc)

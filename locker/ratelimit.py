@@ -25,6 +25,10 @@ DETAILS = {
         "Too many recovery attempts from this address. Until the wait ends, even a correct recovery key is "
         "refused: try again in {seconds} seconds."
     ),
+    "recover_user": (
+        "Too many recovery attempts for this account. Until the wait ends, even a correct recovery key is refused: "
+        "try again in {seconds} seconds."
+    ),
     "otp_user": (
         "Too many two-factor codes tried for this account. Until the wait ends, even a correct code is refused: "
         "try again in {seconds} seconds."
@@ -35,6 +39,18 @@ DETAILS = {
     ),
     "register_ip": "Too many registrations from this address; try again in {seconds} seconds.",
 }
+
+
+def usage(request, *, group: str, value: str, increment: bool) -> dict | None:
+    """django-ratelimit's count for ``group`` keyed by ``value``, counting this request if ``increment`` (for limits
+    that count failures only: look first, count after a failure)."""
+    return get_usage(
+        getattr(request, "_request", request),
+        group=f"locker.{group}",
+        key=lambda _group, _request: value,
+        rate=settings.LOCKER_RATELIMITS[group],
+        increment=increment,
+    )
 
 
 def enforce(request, *, group: str, value: str | None = None) -> None:

@@ -460,9 +460,13 @@ LOCKER_RATELIMITS = {
     # a public link's password: per link and per address
     "link_password_link": os.environ.get("LOCKER_RATE_LINK_PASSWORD_LINK", "10/m"),
     "link_password_ip": os.environ.get("LOCKER_RATE_LINK_PASSWORD_IP", "30/m"),
-    # WebDAV's HTTP Basic with an app password: failed attempts per account and per address (docs/webdav.md)
-    "dav_user": os.environ.get("LOCKER_RATE_DAV_USER", "10/m"),
-    "dav_ip": os.environ.get("LOCKER_RATE_DAV_IP", "30/m"),
+    # HTTP Basic with an app password (WebDAV and the API): failed attempts per account and per address
+    # (docs/webdav.md); LOCKER_RATE_DAV_* are the names these had when only WebDAV counted them
+    "app_password_user": os.environ.get("LOCKER_RATE_APP_PASSWORD_USER")
+    or os.environ.get("LOCKER_RATE_DAV_USER", "10/m"),
+    "app_password_ip": os.environ.get("LOCKER_RATE_APP_PASSWORD_IP") or os.environ.get("LOCKER_RATE_DAV_IP", "30/m"),
+    # recovery keys tried per account (besides recover_ip per address)
+    "recover_user": os.environ.get("LOCKER_RATE_RECOVER_USER", "10/h"),
 }
 
 LOGGING = {

@@ -51,7 +51,7 @@ def test_refusals_without_a_right_app_password(live_server, alice):
 
 
 def test_failed_attempts_are_rate_limited_per_account_then_even_the_right_password_waits(live_server, alice, settings):
-    settings.LOCKER_RATELIMITS = {**settings.LOCKER_RATELIMITS, "dav_user": "3/m", "dav_ip": "100/m"}
+    settings.LOCKER_RATELIMITS = {**settings.LOCKER_RATELIMITS, "app_password_user": "3/m", "app_password_ip": "100/m"}
     wrong = Dav(live_server.url, None, auth=(alice.username, "WRONG-PASS"))
     assert [wrong.propfind("/").status_code for _ in range(3)] == [401, 401, 401]
     refused = wrong.propfind("/")
@@ -61,7 +61,7 @@ def test_failed_attempts_are_rate_limited_per_account_then_even_the_right_passwo
 
 
 def test_failed_attempts_are_rate_limited_per_address(live_server, alice, settings):
-    settings.LOCKER_RATELIMITS = {**settings.LOCKER_RATELIMITS, "dav_user": "100/m", "dav_ip": "2/m"}
+    settings.LOCKER_RATELIMITS = {**settings.LOCKER_RATELIMITS, "app_password_user": "100/m", "app_password_ip": "2/m"}
     for name in ("x1", "x2"):
         assert Dav(live_server.url, None, auth=(name, "nope")).propfind("/").status_code == 401
     assert Dav(live_server.url, None, auth=("x3", "nope")).propfind("/").status_code == 429

@@ -1,9 +1,9 @@
 """Who a WebDAV request is: HTTP Basic with a username and an app password (never the account password).
 
 The check is fast (``app_password_unlock``: HKDF and one unwrap, no Argon2), so every request carries it, as
-WebDAV clients do. Failed attempts are counted per account and per client address
-(``LOCKER_RATELIMITS["dav_user"]``, ``["dav_ip"]``); past either limit every attempt, even a right one, is
-refused with 429 and ``Retry-After`` until the window ends, so guessing cannot go on.
+WebDAV clients do. Failed attempts are counted per account and per client address, together with the API's
+HTTP Basic (``accounts.app_passwords.app_password_unlock_limited``); past either limit every attempt, even a right
+one, is refused with 429 and ``Retry-After`` until the window ends, so guessing cannot go on.
 """
 
 from __future__ import annotations
@@ -11,12 +11,9 @@ from __future__ import annotations
 import base64
 import binascii
 
-from django.conf import settings
-from django_ratelimit.core import get_usage
-
-from accounts.app_passwords import app_password_unlock
-from locker.errors import InvalidCredentials, RateLimited
-from locker.http import RequestMeta, client_ip
+from accounts.app_passwords import app_password_unlock_limited
+from locker.errors import InvalidCredentials
+from locker.http import RequestMeta
 from vault.keys import VaultKeys
 from vault.transfers.dav.provider import DavSession
 
@@ -41,39 +38,14 @@ def _credentials(request) -> tuple[str, str] | None:
     return (username, password) if sep and username else None
 
 
-def _usage(request, group: str, value: str, *, increment: bool):
-    return get_usage(
-        request,
-        group=f"locker.{group}",
-        key=lambda _group, _request: value,
-        rate=settings.LOCKER_RATELIMITS[group],
-        increment=increment,
-    )
-
-
-def _limits(request, username: str) -> list[tuple[str, str]]:
-    return [("dav_user", username.lower()), ("dav_ip", (client_ip(request) or "unknown").lower())]
-
-
 def dav_authenticate(request) -> DavSession:
     """The request's :class:`DavSession`, or :class:`Unauthenticated` (401) / :class:`RateLimited` (429)."""
     found = _credentials(request)
     if found is None:
         raise Unauthenticated()
     username, password = found
-    limits = _limits(request, username)
-    for group, value in limits:
-        usage = _usage(request, group, value, increment=False)
-        if usage and usage["count"] >= usage["limit"]:
-            raise RateLimited(
-                retry_after=usage["time_left"],
-                detail=f"Too many failed sign-ins; even the right app password is refused for "
-                f"{max(1, int(usage['time_left']))} seconds.",
-            )
-    unlocked = app_password_unlock(username=username, password=password)
+    unlocked = app_password_unlock_limited(request, username=username, password=password)
     if unlocked is None:
-        for group, value in limits:
-            _usage(request, group, value, increment=True)
         raise Unauthenticated("Wrong username or app password.")
     user, _row, udk = unlocked
     return DavSession(user=user, keys=VaultKeys(user.pk, udk), meta=RequestMeta.from_request(request))
