@@ -12,10 +12,13 @@ import base64
 import http.client
 import json
 import os
+import re
 import shutil
 import threading
 import time
+import urllib.parse
 
+import pyotp
 import pytest
 
 pytestmark = [
@@ -67,7 +70,7 @@ def cluster(tmp_path_factory):
         s3_bucket(tmp / "s3") as store,
         Cluster(servers=2, env={**database, **cache, **store}, data_dir=tmp / "data", balancer=True) as running,
     ):
-        running.make_accounts(["alice", "bob"], PASSWORD)
+        running.make_accounts(["alice", "bob", "carol", "dave", "erin"], PASSWORD)
         yield running
 
 
@@ -202,6 +205,84 @@ def test_rate_limits_count_across_both_servers(cluster):
     allowed = statuses.index(429)
     assert 8 <= allowed <= 10 and statuses[:allowed] == [401] * allowed, statuses
     assert statuses[allowed:] == [429] * (12 - allowed) and len(set(client.upstreams[allowed:])) == 2, statuses
+
+
+def refused_after(statuses: list[int], refused: int = 429) -> int:
+    """How many attempts went through before the first refusal, checking that every later one is refused too."""
+    allowed = statuses.index(refused)
+    assert set(statuses[allowed:]) == {refused}, statuses
+    return allowed
+
+
+def test_two_factor_codes_count_across_both_servers(cluster):
+    client = Client(cluster.nginx.port)
+    sign_in(client, "carol")
+    secret = client.json("POST", "/api/v1/auth/two-factor/enrol", {"password": PASSWORD})["secret"]
+    client.json("POST", "/api/v1/auth/two-factor/confirm", {"code": pyotp.TOTP(secret).now()})
+    client.upstreams.clear()
+    wrong = {"username": "carol", "password": PASSWORD, "otp": "12345"}  # never a code: 5 digits
+    statuses = [client.call("POST", "/api/v1/auth/token", wrong)[0] for _ in range(7)]
+    assert refused_after(statuses) == 5 and statuses[:5] == [401] * 5  # LOCKER_RATE_OTP_USER: 5 a minute
+    assert len(set(client.upstreams)) == 2
+    right = {**wrong, "otp": pyotp.TOTP(secret).at(time.time() + 30)}
+    assert client.call("POST", "/api/v1/auth/token", right)[0] == 429  # even a right code, until the wait ends
+
+
+def test_app_password_guesses_count_across_both_servers_per_account_and_per_address(cluster):
+    client = Client(cluster.nginx.port)
+    sign_in(client, "dave")
+    made = client.json("POST", "/api/v1/auth/app-passwords/", {"name": "sync"}, expect=201)["password"]
+
+    def basic(username: str, secret: str) -> int:
+        token = base64.b64encode(f"{username}:{secret}".encode()).decode()
+        return client.call("GET", "/api/v1/folders/", headers={"Authorization": f"Basic {token}"})[0]
+
+    assert basic("dave", made) == 200
+    client.upstreams.clear()
+    guess = "AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA"
+    per_account = [basic("dave", guess) for _ in range(12)]  # 10 a minute per account (API and WebDAV together)
+    assert refused_after(per_account) == 10 and basic("dave", made) == 429
+    # per address: 30 a minute whoever is guessed; dave's 10 count too
+    others = [basic(f"nobody{n}", guess) for n in range(25)]
+    assert refused_after(others) == 20
+    assert len(set(client.upstreams)) == 2
+
+
+def test_recovery_key_guesses_count_across_both_servers(cluster):
+    client = Client(cluster.nginx.port)
+    guess = {"username": "erin", "recovery_key": "AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA", "new_password": "x" * 12}
+    statuses = [client.call("POST", "/api/v1/auth/recover", guess)[0] for _ in range(12)]
+    assert refused_after(statuses) == 10 and len(set(client.upstreams)) == 2  # 10 an hour, per account and address
+
+
+def test_public_link_password_guesses_count_across_both_servers(cluster):
+    owner = Client(cluster.nginx.port)
+    sign_in(owner, "alice")
+    body, headers = multipart("shared.txt", b"for the link")
+    [created] = owner.json("POST", "/api/v1/files/", body, expect=201, headers=headers)
+    tomorrow = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 86400))
+    link = owner.json(
+        "POST",
+        "/api/v1/links/",
+        {"item": created["file"]["id"], "password": "open sesame please", "expires_at": tomorrow},
+        expect=201,
+    )
+    path = "/" + link["url"].split("/", 3)[3]
+    visitor = Client(cluster.nginx.port)
+    status, headers, page = visitor.call("GET", path)
+    assert status == 200
+    cookie = headers["Set-Cookie"].split(";", 1)[0]
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1).decode()
+
+    def attempt(password: str) -> int:
+        form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "password": password})
+        return visitor.call(
+            "POST", path, form, headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+        )[0]
+
+    statuses = [attempt("a guess") for _ in range(12)]
+    assert refused_after(statuses) == 10 and statuses[:10] == [404] * 10  # 10 a minute per link
+    assert attempt("open sesame please") == 429 and len(set(visitor.upstreams)) == 2
 
 
 def test_no_server_wrote_database_locked_or_errors(cluster):
