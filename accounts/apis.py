@@ -11,7 +11,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from accounts import app_passwords as app_passwords
 from accounts import invitations, selectors, services, twofactor
 from accounts import sessions as account_sessions
-from accounts.authentication import UnlockingSessionAuthentication
+from accounts.authentication import UnlockingSessionAuthentication, refuse_app_password
 from accounts.keys import AccountKeys
 from accounts.models import AppPassword, UnlockSession
 from accounts.serializers import (
@@ -157,6 +157,7 @@ class LogoutApi(APIView):
 class PasswordChangeApi(APIView):
     @extend_schema(request=PasswordChangeInput, responses={204: None, **ERRORS}, tags=["accounts"])
     def post(self, request):
+        refuse_app_password(request)
         data = validated(PasswordChangeInput, request.data)
         udk = services.password_change(user=request.user, meta=RequestMeta.from_request(request), **data)
         response = Response(status=status.HTTP_204_NO_CONTENT)
@@ -189,6 +190,7 @@ class TwoFactorEnrolApi(APIView):
 
     @extend_schema(request=TwoFactorEnrolInput, responses={200: TwoFactorEnrolOutput, **ERRORS}, tags=["accounts"])
     def post(self, request):
+        refuse_app_password(request)
         data = validated(TwoFactorEnrolInput, request.data)
         enrolment = twofactor.enrol_begin(user=request.user, meta=RequestMeta.from_request(request), **data)
         return Response({"secret": enrolment.secret, "uri": enrolment.uri, "qr_svg": enrolment.qr_svg})
@@ -199,6 +201,7 @@ class TwoFactorConfirmApi(APIView):
 
     @extend_schema(request=TwoFactorCodeInput, responses={200: BackupCodesOutput, **ERRORS}, tags=["accounts"])
     def post(self, request):
+        refuse_app_password(request)
         data = validated(TwoFactorCodeInput, request.data)
         _otp_limits(request)
         codes = twofactor.enrol_confirm(user=request.user, meta=RequestMeta.from_request(request), **data)
@@ -210,6 +213,7 @@ class TwoFactorDisableApi(APIView):
 
     @extend_schema(request=TwoFactorChangeInput, responses={204: None, **ERRORS}, tags=["accounts"])
     def post(self, request):
+        refuse_app_password(request)
         data = validated(TwoFactorChangeInput, request.data)
         _otp_limits(request)
         twofactor.disable(user=request.user, meta=RequestMeta.from_request(request), **data)
@@ -221,6 +225,7 @@ class BackupCodesApi(APIView):
 
     @extend_schema(request=TwoFactorChangeInput, responses={200: BackupCodesOutput, **ERRORS}, tags=["accounts"])
     def post(self, request):
+        refuse_app_password(request)
         data = validated(TwoFactorChangeInput, request.data)
         _otp_limits(request)
         codes = twofactor.backup_codes_renew(user=request.user, meta=RequestMeta.from_request(request), **data)
@@ -259,6 +264,7 @@ class AppPasswordListCreateApi(ListAPIView):
         tags=["accounts"],
     )
     def post(self, request):
+        refuse_app_password(request)
         data = validated(AppPasswordInput, request.data)
         udk = context_for_request(request).udk()
         row, password = app_passwords.app_password_create(
@@ -271,6 +277,9 @@ class AppPasswordListCreateApi(ListAPIView):
 class AppPasswordDetailApi(APIView):
     @extend_schema(responses={204: None, 404: ErrorSerializer}, tags=["accounts"])
     def delete(self, request, pk):
+        own = getattr(request.auth, "app_password_id", None)
+        if own is not None and str(own) != str(pk):
+            refuse_app_password(request)  # an app password revokes itself (sign out), not the others
         app_passwords.app_password_revoke(user=request.user, app_password_id=pk, meta=RequestMeta.from_request(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -313,6 +322,7 @@ class SessionDetailApi(APIView):
         "read from its User-Agent.",
     )
     def patch(self, request, pk):
+        refuse_app_password(request)
         data = validated(SessionRenameInput, request.data)
         udk = context_for_request(request).udk()
         session = account_sessions.unlock_session_rename(
@@ -325,6 +335,7 @@ class SessionDetailApi(APIView):
 
     @extend_schema(responses={204: None, 404: ErrorSerializer}, tags=["accounts"], description="Sign a client out.")
     def delete(self, request, pk):
+        refuse_app_password(request)
         account_sessions.unlock_session_revoke(user=request.user, session_id=pk, meta=RequestMeta.from_request(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -347,6 +358,7 @@ class MeApi(APIView):
         description="Delete the account and crypto-shred its vault. Needs the password.",
     )
     def delete(self, request):
+        refuse_app_password(request)
         data = validated(AccountDeleteInput, request.data)
         services.account_delete(user=request.user, password=data["password"], meta=RequestMeta.from_request(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -84,3 +84,18 @@ class UnlockingSessionAuthentication(authentication.SessionAuthentication):
             return None
         user, _ = result
         return user, context_from_cookie(request._request, user)
+
+
+class AppPasswordNotAllowed(exceptions.PermissionDenied):
+    default_detail = {
+        "code": "app_password_not_allowed",
+        "detail": "An app password cannot change the account: sign in with your password (a browser or a token).",
+    }
+
+
+def refuse_app_password(request) -> None:
+    """Account changes need a signed-in session (browser or token), not an app password: a client holding one
+    cannot make more of them, revoke the others, sign devices out, or change the password, the second factor or
+    the account. Raises 403 ``app_password_not_allowed``."""
+    if isinstance(getattr(request, "successful_authenticator", None), AppPasswordAuthentication):
+        raise AppPasswordNotAllowed()

@@ -36,3 +36,33 @@ def test_recovery_keys_are_limited_per_account(account, other_account, settings)
     assert APIClient().post("/api/v1/auth/recover", right, format="json").status_code == 429
     bob = {**body, "username": "bob"}
     assert APIClient().post("/api/v1/auth/recover", bob, format="json").status_code == 400  # not bob's counter
+
+
+def test_an_app_password_cannot_change_the_account(auth_client, account):
+    """A stolen app password reads and writes files (that is its job) but cannot make more app passwords, revoke
+    the others, sign devices out, or change the password, the second factor or the account."""
+    mine = auth_client.post("/api/v1/auth/app-passwords/", {"name": "cli"}, format="json").json()
+    other = auth_client.post("/api/v1/auth/app-passwords/", {"name": "dav"}, format="json").json()
+    session = auth_client.get("/api/v1/auth/sessions/").json()["results"][0]["id"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"alice:{mine['password']}".encode()).decode())
+    assert client.get("/api/v1/folders/").status_code == 200
+    refused = [
+        client.post("/api/v1/auth/app-passwords/", {"name": "more"}, format="json"),
+        client.delete(f"/api/v1/auth/app-passwords/{other['id']}/"),
+        client.delete(f"/api/v1/auth/sessions/{session}/"),
+        client.patch(f"/api/v1/auth/sessions/{session}/", {"name": "x"}, format="json"),
+        client.post(
+            "/api/v1/auth/password", {"old_password": account.password, "new_password": "n" * 20}, format="json"
+        ),
+        client.post("/api/v1/auth/two-factor/enrol", {"password": account.password}, format="json"),
+        client.post("/api/v1/auth/two-factor/confirm", {"code": "123456"}, format="json"),
+        client.post("/api/v1/auth/two-factor/disable", {"password": account.password, "code": "1"}, format="json"),
+        client.post("/api/v1/auth/two-factor/backup-codes", {"password": account.password, "code": "1"}, format="json"),
+        client.delete("/api/v1/me", {"password": account.password}, format="json"),
+    ]
+    for answer in refused:
+        assert answer.status_code == 403 and answer.json()["code"] == "app_password_not_allowed", answer.content
+    assert auth_client.get("/api/v1/auth/two-factor").json()["enabled"] is False
+    assert len(auth_client.get("/api/v1/auth/app-passwords/").json()["results"]) == 2
+    assert client.delete(f"/api/v1/auth/app-passwords/{mine['id']}/").status_code == 204  # signing itself out

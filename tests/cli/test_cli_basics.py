@@ -33,6 +33,27 @@ def test_login_keeps_an_app_password_only_and_logout_revokes_it(cli):
     assert refused.returncode == 4 and "locker login" in refused.stderr and "Traceback" not in refused.stderr
 
 
+def test_login_with_two_factor_asks_for_the_code(cli):
+    import time
+
+    import pyotp
+
+    from accounts import twofactor
+
+    account = make_account("carol")
+    secret = twofactor.enrol_begin(user=account.user, password=account.password).secret
+    twofactor.enrol_confirm(user=account.user, code=pyotp.TOTP(secret).now())
+    login = ["login", cli.base, "--username", "carol", "--password-stdin"]
+    missing = cli.run(*login, input=account.password + "\n")
+    assert missing.returncode == 4 and "two-factor code" in missing.stderr and "--otp" in missing.stderr
+    wrong = cli.run(*login, "--otp", "000000", input=account.password + "\n")
+    assert wrong.returncode == 4 and wrong.stderr.strip() == "locker: Wrong two-factor code."
+    code = pyotp.TOTP(secret).at(time.time() + 30)
+    done = cli.run(*login, input=f"{account.password}\n{code}\n")  # the code on the line after the password
+    assert done.returncode == 0, done.stderr
+    assert cli.json("whoami")["username"] == "carol"
+
+
 def test_wrong_password_and_unreachable_server_are_one_line_errors(cli, transactional_db):
     make_account("carol")
     wrong = cli.run("login", cli.base, "--username", "carol", "--password-stdin", input="nope\n")

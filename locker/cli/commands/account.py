@@ -18,11 +18,29 @@ def login(
     url: Annotated[str, typer.Argument(help="The server, e.g. https://locker.example.org")],
     username: Annotated[str, typer.Option(prompt=True)] = "",
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    otp: Annotated[
+        str,
+        typer.Option(
+            "--otp",
+            help="The two-factor code (6 digits from the authenticator app, or a backup code); asked when needed.",
+        ),
+    ] = "",
 ):
     """Sign in once: makes an app password for this computer and keeps only that (never your password)."""
     password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt("Password", hide_input=True)
     api = Api(url)
-    token = api.send("POST", "auth/token", json={"username": username, "password": password})
+    body = {"username": username, "password": password} | ({"otp": otp} if otp else {})
+    token = api.send("POST", "auth/token", json=body)
+    if token.status_code == 401 and _code_of(token) == "otp_required":
+        if password_stdin and not sys.stdin.isatty():
+            code = sys.stdin.readline().strip()  # the line after the password
+        else:
+            code = typer.prompt("Two-factor code (or a backup code)")
+        if not code:
+            raise CliError("This account signs in with a two-factor code: give it with --otp.", CliError.AUTH)
+        token = api.send("POST", "auth/token", json={**body, "otp": code})
+    if token.status_code == 401 and _code_of(token) == "otp_invalid":
+        raise CliError("Wrong two-factor code.", CliError.AUTH)
     if token.status_code in (400, 401):
         raise CliError("Wrong username or password.", CliError.AUTH)
     if token.status_code != 200:
@@ -40,6 +58,13 @@ def login(
         {"server": api.server, "username": username, "app_password": created["id"], "stored_in": profile.secret_in},
         lambda: out.print(f"Signed in to {api.server} as {username}; the app password is kept in {where}."),
     )
+
+
+def _code_of(response) -> str | None:
+    try:
+        return response.json().get("code")
+    except ValueError:
+        return None
 
 
 @app.command()
