@@ -12,6 +12,7 @@ import importlib
 import inspect
 from datetime import timedelta
 
+import pyotp
 import pytest
 from django.db import connection
 from django.db.models.signals import post_save
@@ -29,6 +30,7 @@ SERVICE_MODULES = [
     "accounts.app_passwords",
     "accounts.invitations",
     "accounts.site_settings",
+    "accounts.twofactor",
     "activity.services",
     "activity.notifications",
     "vault.common",
@@ -48,6 +50,15 @@ NOT_ACTIONS = {
     "accounts.services.keyring_unlock": "a read: opens the data key",
     "accounts.sessions.unlock_session_udk": "a read: opens the data key of a session",
     "accounts.app_passwords.app_password_unlock": "a read: checks an app password (Basic auth, every request)",
+    "accounts.app_passwords.app_password_unlock_limited": "a read: the same, counting failed attempts",
+    "accounts.twofactor.is_enabled": "a read",
+    "accounts.twofactor.status": "a read",
+    "accounts.twofactor.check": "a step of sign-in: auth_login records auth.login (reason bad_otp when refused)",
+    "accounts.twofactor.enrol_begin": "a pending secret: the factor is on only once enrol_confirm records "
+    "auth.two_factor_enabled",
+    "accounts.twofactor.turn_off_for_recovery": "a step of account_recover, which records auth.recovery_used "
+    "(with two_factor_off)",
+    "accounts.twofactor.record_refused": "the audit itself (of refused sign-ins)",
     "accounts.services.on_keys_shredded": "registers a hook at start-up",
     "accounts.invitations.invitation_open": "a read: finds a pending invitation from its link",
     "vault.common.changed": "cache bump inside other actions",
@@ -146,6 +157,9 @@ EXPECTED = {
     "accounts.services.user_settings_update": "account.updated",
     "activity.services.export_record": "account.data_exported",
     "accounts.app_passwords.app_password_create": "app_password.created",
+    "accounts.twofactor.enrol_confirm": "auth.two_factor_enabled",
+    "accounts.twofactor.disable": "auth.two_factor_disabled",
+    "accounts.twofactor.backup_codes_renew": "auth.two_factor_codes_renewed",
     "accounts.app_passwords.app_password_revoke": "app_password.revoked",
     "accounts.services.account_delete": "account.deleted",
     "vault.files.services.folder_create": "folder.created",
@@ -201,7 +215,7 @@ def world(db):
 
 def _scenarios():
     from accounts import app_passwords as app_passwords
-    from accounts import invitations, site_settings
+    from accounts import invitations, site_settings, twofactor
     from accounts import services as accounts
     from accounts import sessions as account_sessions
     from activity import services as activity_services
@@ -231,6 +245,10 @@ def _scenarios():
         soon = timezone.now() + timedelta(days=1)
         return links.link_create(user=w["user"], keys=w["keys"], item_id=file(w).pk, expires_at=soon)[0]
 
+    def two_factor_on(w) -> list[str]:
+        secret = twofactor.enrol_begin(user=w["user"], password=DEFAULT_PASSWORD).secret
+        return twofactor.enrol_confirm(user=w["user"], code=pyotp.TOTP(secret).now())
+
     def shared(w):
         item = folder(w)
         return sharing.share_create(user=w["user"], keys=w["keys"], item_id=item.pk, username="root", permission="view")
@@ -254,6 +272,13 @@ def _scenarios():
         ),
         "accounts.site_settings.site_settings_update": lambda w: site_settings.site_settings_update(
             admin=w["admin"], registration_open=False
+        ),
+        "accounts.twofactor.enrol_confirm": two_factor_on,
+        "accounts.twofactor.disable": lambda w: twofactor.disable(
+            user=w["user"], password=DEFAULT_PASSWORD, code=two_factor_on(w)[0]
+        ),
+        "accounts.twofactor.backup_codes_renew": lambda w: twofactor.backup_codes_renew(
+            user=w["user"], password=DEFAULT_PASSWORD, code=two_factor_on(w)[0]
         ),
         "accounts.sessions.unlock_session_rename": lambda w: account_sessions.unlock_session_rename(
             user=w["user"],
