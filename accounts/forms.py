@@ -141,13 +141,17 @@ def _code_field(label: str = "Code", help_text: str = "6 digits from your authen
     )
 
 
-class TwoFactorEnrolForm(forms.Form):
-    password = forms.CharField(
+def _your_password() -> forms.CharField:
+    return forms.CharField(
         label="Your password",
         max_length=1024,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+class TwoFactorEnrolForm(forms.Form):
+    password = _your_password()
 
 
 class TwoFactorConfirmForm(forms.Form):
@@ -155,12 +159,7 @@ class TwoFactorConfirmForm(forms.Form):
 
 
 class TwoFactorChangeForm(forms.Form):
-    password = forms.CharField(
-        label="Your password",
-        max_length=1024,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
+    password = _your_password()
     code = _code_field(help_text="6 digits from your authenticator app, or a backup code.")
 
 

@@ -20,6 +20,7 @@ Failed codes are rate limited per account by the callers (``otp_user``, ``otp_us
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -213,14 +214,22 @@ def enrol_confirm(*, user: User, code, meta: RequestMeta | None = None) -> list[
     return codes
 
 
-def disable(*, user: User, password, code, meta: RequestMeta | None = None) -> None:
-    """Turn the factor off: the password and a current code (or a backup code)."""
+@contextlib.contextmanager
+def _proven(user: User, password, code):
+    """A transaction in which ``user`` has shown the password and a current code (or a backup code) for their
+    enabled factor; raises 400 for either wrong, 404 ``two_factor_off`` when it is not on."""
     _password_or_fail(user, password)
     with transaction.atomic():
         row = TwoFactor.objects.select_for_update().filter(user=user, enabled_at__isnull=False).first()
         if row is None:
             raise NotFound("Two-factor sign-in is not on.", code="two_factor_off")
         _code_or_fail(row, code)
+        yield
+
+
+def disable(*, user: User, password, code, meta: RequestMeta | None = None) -> None:
+    """Turn the factor off: the password and a current code (or a backup code)."""
+    with _proven(user, password, code):
         TwoFactor.objects.filter(user=user).delete()
         BackupCode.objects.filter(user=user).delete()
         event_record(action=actions.TWO_FACTOR_DISABLED, user=user, meta=meta)
@@ -228,12 +237,7 @@ def disable(*, user: User, password, code, meta: RequestMeta | None = None) -> N
 
 def backup_codes_renew(*, user: User, password, code, meta: RequestMeta | None = None) -> list[str]:
     """New backup codes (the old ones stop working): the password and a current code."""
-    _password_or_fail(user, password)
-    with transaction.atomic():
-        row = TwoFactor.objects.select_for_update().filter(user=user, enabled_at__isnull=False).first()
-        if row is None:
-            raise NotFound("Two-factor sign-in is not on.", code="two_factor_off")
-        _code_or_fail(row, code)
+    with _proven(user, password, code):
         codes = _new_backup_codes(user)
         event_record(action=actions.TWO_FACTOR_CODES_RENEWED, user=user, meta=meta)
     return codes

@@ -412,35 +412,34 @@ def two_factor_confirm_view(request):
     return _settings_page(request, backup_codes=codes)
 
 
+def _two_factor_change(request, prefix: str, key: str, change):
+    """A change that takes the password and a code (new backup codes, turning it off): the form, the limits on
+    codes, the service. Returns ``(the service's answer, None)``, or ``(None, the page with the form's errors)``."""
+    form = TwoFactorChangeForm(request.POST, prefix=prefix)
+    if not form.is_valid():
+        return None, _settings_page(request, status=400, **{key: form})
+    try:
+        _otp_limits(request)
+        return change(user=request.user, meta=RequestMeta.from_request(request), **form.cleaned_data), None
+    except LockerError as exc:
+        return None, _two_factor_failed(request, exc, form, key)
+
+
 @sensitive_post_parameters()
 @login_required
 @require_POST
 def two_factor_codes_view(request):
-    form = TwoFactorChangeForm(request.POST, prefix="tf-codes")
-    if not form.is_valid():
-        return _settings_page(request, status=400, two_factor_codes_form=form)
-    try:
-        _otp_limits(request)
-        codes = twofactor.backup_codes_renew(
-            user=request.user, meta=RequestMeta.from_request(request), **form.cleaned_data
-        )
-    except LockerError as exc:
-        return _two_factor_failed(request, exc, form, "two_factor_codes_form")
-    return _settings_page(request, backup_codes=codes)
+    codes, failed = _two_factor_change(request, "tf-codes", "two_factor_codes_form", twofactor.backup_codes_renew)
+    return failed or _settings_page(request, backup_codes=codes)
 
 
 @sensitive_post_parameters()
 @login_required
 @require_POST
 def two_factor_disable_view(request):
-    form = TwoFactorChangeForm(request.POST, prefix="tf-off")
-    if not form.is_valid():
-        return _settings_page(request, status=400, two_factor_off_form=form)
-    try:
-        _otp_limits(request)
-        twofactor.disable(user=request.user, meta=RequestMeta.from_request(request), **form.cleaned_data)
-    except LockerError as exc:
-        return _two_factor_failed(request, exc, form, "two_factor_off_form")
+    _, failed = _two_factor_change(request, "tf-off", "two_factor_off_form", twofactor.disable)
+    if failed:
+        return failed
     messages.success(request, "Two-factor sign-in is off: your password alone signs you in.")
     return redirect(reverse("settings") + "#two-factor")
 

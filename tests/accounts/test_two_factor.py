@@ -270,9 +270,14 @@ def test_the_settings_page_enrols_and_turns_it_off(client, account):
     on = client.post(reverse("settings-two-factor-confirm"), {"tf-code": code_at(secret)})
     assert on.status_code == 200 and on.content.count(b"<li><code>") == 10
     assert b"<strong>On</strong>" in client.get(reverse("settings")).content
-    off = client.post(
-        reverse("settings-two-factor-disable"), {"tf-off-password": account.password, "tf-off-code": code_at(secret, 1)}
-    )
+    codes = reverse("settings-two-factor-codes")
+    refused = client.post(codes, {"tf-codes-password": account.password, "tf-codes-code": "1"})
+    assert refused.status_code == 400 and b"That code is not valid." in refused.content
+    renewed = client.post(codes, {"tf-codes-password": account.password, "tf-codes-code": code_at(secret, 1)})
+    assert renewed.status_code == 200 and renewed.content.count(b"<li><code>") == 10
+    backup = renewed.content.decode().split("<li><code>")[1].split("<")[0]
+    off_form = {"tf-off-password": account.password, "tf-off-code": backup}
+    off = client.post(reverse("settings-two-factor-disable"), off_form)
     assert off.status_code == 302 and not TwoFactor.objects.exists()
 
 
