@@ -186,3 +186,21 @@ def test_nothing_at_rest_unwraps_the_udk_but_any_client_secret_does(client):
         account_sessions.unlock_session_udk(user_id=user.pk, session_id=session_id, session_secret=session_secret)
         == udk
     )
+
+
+def test_a_copy_of_the_session_table_names_no_browser_session(client, account):
+    """Django keeps a database session under its cookie's value; Locker keeps only a hash of it
+    (accounts.session_store): presenting what the table holds signs nobody in."""
+    from django.conf import settings as django_settings
+    from django.urls import reverse
+
+    client.post(reverse("login"), {"username": "alice", "password": account.password})
+    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+    [row] = Session.objects.all()
+    assert row.session_key != cookie and cookie not in row.session_key
+    assert client.get("/api/v1/me").status_code == 200  # the browser itself is signed in
+    thief = type(client)()
+    thief.cookies[django_settings.SESSION_COOKIE_NAME] = row.session_key
+    assert thief.get("/api/v1/me").status_code in (401, 403)
+    client.post(reverse("logout"))
+    assert not Session.objects.exists() or Session.objects.get().session_key != row.session_key
