@@ -26,7 +26,6 @@ import contextlib
 import json
 import os
 import re
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -37,7 +36,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.cluster import Cluster, postgres_database, redis_cache, s3_bucket, seaweedfs
+from bench.cluster import Cluster, scaled_out_services
 from bench.processes import ROOT, load_average, machine_cpu_seconds, process_cpu_seconds
 
 USERS = int(os.environ.get("BENCH_LOAD_USERS", "50"))
@@ -429,19 +428,10 @@ def run_services(work: Path, configs: list[str]) -> tuple[list[str], dict, list[
     out: dict = {}
     rounds: list[dict] = []
     data_dir = work / "cluster"
-    with (
-        postgres_database() as db,
-        redis_cache() as cache,
-        seaweedfs(work / "seaweedfs") as endpoint,
-        s3_bucket(work / "seaweedfs", endpoint=endpoint) as s3,
-    ):
+    with scaled_out_services(work) as services:
         env = {
-            **db,
-            **cache,
-            **s3,
+            **services,
             **SERVER_ENV,
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "JWT_SIGNING_KEY": secrets.token_urlsafe(50),
             "JWT_ACCESS_MINUTES": "180",  # the saturation rounds' tokens are made once, before them
         }
         with Cluster(servers=2, env=env, data_dir=data_dir, balancer=True, log_dir=work / "cluster-logs") as cluster:
@@ -453,7 +443,7 @@ def run_services(work: Path, configs: list[str]) -> tuple[list[str], dict, list[
                 tracebacks = cluster.log_count("Traceback")
                 title = f"PostgreSQL + Redis + SeaweedFS (S3), two servers behind nginx, {USERS} users, {SECONDS} s"
                 lines += report(title, measured, cluster, locked, tracebacks)
-                lines += [blob_counts(s3, data_dir), ""]
+                lines += [blob_counts(services, data_dir), ""]
                 out = {"measured": measured, "locked": locked}
             if "saturation" in configs:
                 tokens = sign_in_all(cluster.url, names[:SAT_USERS])

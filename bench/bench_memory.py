@@ -24,7 +24,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.cluster import Cluster, postgres_database, redis_cache, s3_bucket, seaweedfs
+from bench.cluster import Cluster, scaled_out_services
 from bench.processes import reset_peak
 
 ROUNDS = int(os.environ.get("BENCH_MEMORY_ROUNDS", "2"))
@@ -97,21 +97,8 @@ def run() -> str:
     results: dict[str, list[dict]] = {name: [] for name in CONFIGS}
     with tempfile.TemporaryDirectory(prefix="locker-bench-memory-") as tmp:
         work = Path(tmp)
-        with (
-            postgres_database() as db,
-            redis_cache() as cache,
-            seaweedfs(work / "seaweedfs") as endpoint,
-            s3_bucket(work / "seaweedfs", endpoint=endpoint) as s3,
-        ):
-            env = {
-                **db,
-                **cache,
-                **s3,
-                "LOCKER_RATE_LOGIN_IP": "100000/m",
-                "LOCKER_RATE_UPLOAD_USER": "100000/m",
-                "SECRET_KEY": secrets.token_urlsafe(50),
-                "JWT_SIGNING_KEY": secrets.token_urlsafe(50),
-            }
+        with scaled_out_services(work) as services:
+            env = {**services, "LOCKER_RATE_LOGIN_IP": "100000/m", "LOCKER_RATE_UPLOAD_USER": "100000/m"}
             order = list(CONFIGS)
             made = False
             for number in range(ROUNDS):

@@ -275,6 +275,26 @@ http {{
 """
 
 
+@contextlib.contextmanager
+def scaled_out_services(directory: Path) -> Iterator[dict[str, str]]:
+    """PostgreSQL (a new database), Redis (a key prefix of its own) and a SeaweedFS of its own with a new bucket,
+    for as long as the block runs: the servers' environment for them, with fresh ``SECRET_KEY`` and
+    ``JWT_SIGNING_KEY``."""
+    with (
+        postgres_database() as db,
+        redis_cache() as cache,
+        seaweedfs(directory / "seaweedfs") as endpoint,
+        s3_bucket(directory / "seaweedfs", endpoint=endpoint) as s3,
+    ):
+        yield {
+            **db,
+            **cache,
+            **s3,
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "JWT_SIGNING_KEY": secrets.token_urlsafe(50),
+        }
+
+
 class Nginx:
     """nginx in the foreground, balancing round robin over ``ports``, with everything it writes in ``tmp``."""
 

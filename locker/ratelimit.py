@@ -55,16 +55,9 @@ def usage(request, *, group: str, value: str, increment: bool) -> dict | None:
 
 def enforce(request, *, group: str, value: str | None = None) -> None:
     """Count one hit for ``group`` keyed by ``value`` (default: client IP); raise when over."""
-    rate = settings.LOCKER_RATELIMITS[group]
     key_value = (value if value is not None else client_ip(request) or "unknown").lower()
-    usage = get_usage(
-        getattr(request, "_request", request),
-        group=f"locker.{group}",
-        key=lambda _group, _request: key_value,
-        rate=rate,
-        increment=True,
-    )
-    if usage and usage["should_limit"]:
-        retry_after = max(1, int(usage["time_left"]))
+    counted = usage(request, group=group, value=key_value, increment=True)
+    if counted and counted["should_limit"]:
+        retry_after = max(1, int(counted["time_left"]))
         detail = DETAILS.get(group)
         raise RateLimited(retry_after=retry_after, detail=detail and detail.format(seconds=retry_after))
