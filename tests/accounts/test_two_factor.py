@@ -299,3 +299,16 @@ def test_a_site_can_ask_admins_for_a_second_factor(client, account):
     site_settings.site_settings_update(admin=admin.user, registration_open=True, admins_need_two_factor=False)
     TwoFactor.objects.all().delete()
     assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.parametrize("url", ["enrol", "confirm", "disable", "backup-codes"])
+def test_a_file_part_where_none_is_expected_is_refused_and_nothing_kept(auth_client, account, url, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("../../etc/passwd\x00.txt", b"not a field", content_type="text/plain")
+    body = {"password": account.password, "code": "123456", "file": upload}
+    answer = auth_client.post(f"/api/v1/auth/two-factor/{url}", body, format="multipart")
+    assert answer.status_code in (400, 404, 415), answer.content
+    assert answer.status_code != 200 and not BackupCode.objects.exists()
+    assert not TwoFactor.objects.filter(enabled_at__isnull=False).exists()
+    assert not any(tmp_path.rglob("*passwd*"))
