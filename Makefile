@@ -8,7 +8,7 @@ PORT ?= 8000
 # A local plain-HTTP server: cookies without the Secure flag, no HTTPS redirect.
 RUN_ENV := LOCKER_HTTPS=$${LOCKER_HTTPS:-0}
 
-.PHONY: run test lint audit bench install install-dev migrate clean
+.PHONY: run test lint audit fuzz bench install install-dev migrate clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -52,6 +52,11 @@ audit: $(VENV)/.installed-audit
 
 test: lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Schema fuzzing, longer than the bounded pass in `make test` and with a new seed each time: FUZZ_ARGS="--seed N"
+# repeats a run, "--examples N" sets its length (tests/fuzz.py).
+fuzz: install-dev
+	$(PY) -m tests.fuzz --examples 40 $(FUZZ_ARGS)
 
 bench: $(VENV)/.installed-bench
 	$(PY) bench/run.py $(BENCH)

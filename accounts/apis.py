@@ -47,6 +47,8 @@ from locker.http import RequestMeta
 from locker.serializers import ErrorSerializer, validated
 
 ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 413, 429)}
+# two-factor changes: 403 app_password_not_allowed, 404 no enrolment waiting or two-factor off, 409 already on
+TWO_FACTOR_ERRORS = {**ERRORS, **{code: OpenApiResponse(ErrorSerializer) for code in (403, 404, 409)}}
 
 
 class RegisterApi(APIView):
@@ -188,7 +190,9 @@ class TwoFactorApi(APIView):
 class TwoFactorEnrolApi(APIView):
     """Start turning on two-factor sign-in: a new secret, as text, URI and QR code. Confirm with a first code."""
 
-    @extend_schema(request=TwoFactorEnrolInput, responses={200: TwoFactorEnrolOutput, **ERRORS}, tags=["accounts"])
+    @extend_schema(
+        request=TwoFactorEnrolInput, responses={200: TwoFactorEnrolOutput, **TWO_FACTOR_ERRORS}, tags=["accounts"]
+    )
     def post(self, request):
         refuse_app_password(request)
         data = validated(TwoFactorEnrolInput, request.data)
@@ -199,7 +203,9 @@ class TwoFactorEnrolApi(APIView):
 class TwoFactorConfirmApi(APIView):
     """Turn two-factor sign-in on with a first code; answers the backup codes, shown this once."""
 
-    @extend_schema(request=TwoFactorCodeInput, responses={200: BackupCodesOutput, **ERRORS}, tags=["accounts"])
+    @extend_schema(
+        request=TwoFactorCodeInput, responses={200: BackupCodesOutput, **TWO_FACTOR_ERRORS}, tags=["accounts"]
+    )
     def post(self, request):
         refuse_app_password(request)
         data = validated(TwoFactorCodeInput, request.data)
@@ -211,7 +217,7 @@ class TwoFactorConfirmApi(APIView):
 class TwoFactorDisableApi(APIView):
     """Turn two-factor sign-in off: the password and a current code (or a backup code)."""
 
-    @extend_schema(request=TwoFactorChangeInput, responses={204: None, **ERRORS}, tags=["accounts"])
+    @extend_schema(request=TwoFactorChangeInput, responses={204: None, **TWO_FACTOR_ERRORS}, tags=["accounts"])
     def post(self, request):
         refuse_app_password(request)
         data = validated(TwoFactorChangeInput, request.data)
@@ -223,7 +229,9 @@ class TwoFactorDisableApi(APIView):
 class BackupCodesApi(APIView):
     """New backup codes (the old ones stop working): the password and a current code."""
 
-    @extend_schema(request=TwoFactorChangeInput, responses={200: BackupCodesOutput, **ERRORS}, tags=["accounts"])
+    @extend_schema(
+        request=TwoFactorChangeInput, responses={200: BackupCodesOutput, **TWO_FACTOR_ERRORS}, tags=["accounts"]
+    )
     def post(self, request):
         refuse_app_password(request)
         data = validated(TwoFactorChangeInput, request.data)

@@ -121,7 +121,7 @@ def _valid_format(code) -> bool:
 def _totp_step(secret: str, code: str, *, after: int) -> int | None:
     """The time step whose code ``code`` is (now, or one step either side), if later than ``after``."""
     digits = "".join(code.split())
-    if len(digits) != DIGITS or not digits.isdigit():
+    if len(digits) != DIGITS or not (digits.isascii() and digits.isdigit()):
         return None
     totp = pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS)
     now = int(time.time()) // STEP_SECONDS

@@ -131,6 +131,7 @@ class ActivityListApi(ListAPIView):
             flag_param("all", "Admins only: 1 for every user's events (404 for other users)."),
             OpenApiParameter("format", str, enum=["json", "csv"], description="csv: every matching event, streamed."),
         ],
+        responses={(200, "application/json"): EventSerializer(many=True), (200, "text/csv"): OpenApiTypes.STR},
         tags=["activity"],
         description="My events, newest first. Each has `summary`, the event in one sentence from the reader's point "
         'of view with the names they can open ("You uploaded invoice.pdf to Documents"); `action` keeps its code.',

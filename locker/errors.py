@@ -9,6 +9,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import (
+    BadRequest,
     PermissionDenied,
     RequestDataTooBig,
     SuspiciousOperation,
@@ -222,7 +223,8 @@ def bad_request(request, exception=None):
     if limit is not None:
         response = _json_or_none(request, limit.status_code, limit.code, limit.detail)
         return response or default(request, exception)
-    return _json_or_none(request, 400, "bad_request", "The request was malformed.") or default(request, exception)
+    detail = str(exception) if isinstance(exception, BadRequest) and str(exception) else "The request was malformed."
+    return _json_or_none(request, 400, "bad_request", detail) or default(request, exception)
 
 
 def page_not_found(request, exception=None):

@@ -17,6 +17,14 @@ class RequestMeta:
         return cls(ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:256])
 
 
+def whole_number(value: str | None) -> int | None:
+    """``value`` as a whole number if it is one in ASCII digits ("12"), else None. ``str.isdigit`` also says yes to
+    "²" (a header's Latin-1 byte 0xB2), which ``int`` then refuses: a 500 where a 400 belongs."""
+    if value and value.isascii() and value.isdigit():
+        return int(value)
+    return None
+
+
 def client_ip(request) -> str | None:
     """The client's address: the TCP peer, or behind ``LOCKER_PROXY_HOPS`` trusted reverse proxies the address
     the outermost of them saw.

@@ -8,6 +8,8 @@ from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import FormParser, JSONParser
 
 from .errors import BodyTooLarge
+from .http import whole_number
+from .middleware import is_utf8_form
 
 
 class LimitedJSONParser(JSONParser):
@@ -19,7 +21,7 @@ class LimitedJSONParser(JSONParser):
         limit = self.limit
         request = (parser_context or {}).get("request")
         declared = request.META.get("CONTENT_LENGTH") if request is not None else None
-        if declared and declared.isdigit() and int(declared) > limit:
+        if (whole_number(declared) or 0) > limit:
             raise BodyTooLarge(f"JSON bodies are limited to {limit} bytes.")
         data = stream.read(limit + 1) if stream is not None else b""
         if len(data) > limit:
@@ -50,4 +52,6 @@ class StrictFormParser(FormParser):
         pieces = [piece for piece in data.split(b"&") if piece]
         if any(b"=" not in piece for piece in pieces):
             raise ParseError("A form body is key=value pairs separated by &.")
+        if not is_utf8_form(data):
+            raise ParseError("The form body is not UTF-8.")
         return super().parse(io.BytesIO(data), media_type, parser_context)

@@ -13,7 +13,7 @@ Only GET lists are paginated (:class:`AutoSchema`). The answers shared by kinds 
 from __future__ import annotations
 
 from drf_spectacular import openapi
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.utils import inline_serializer
 
 from locker.textrules import schema_pattern
@@ -43,7 +43,8 @@ class AutoSchema(openapi.AutoSchema):
                 self.method = "DELETE"
         else:
             body = super()._get_request_body(direction)
-        if body and not body.get("required") and any(_requires(m.get("schema", {})) for m in body["content"].values()):
+        content = (body or {}).get("content", {}).values()
+        if body and not body.get("required") and any(_requires(self._resolved(m.get("schema", {}))) for m in content):
             body["required"] = True
         multipart = (body or {}).get("content", {}).get("multipart/form-data")
         if multipart and "schema" in multipart:
@@ -108,6 +109,25 @@ class StrictCharFieldExtension(OpenApiSerializerFieldExtension):
         if self.target.pattern is not None:  # drf-spectacular writes characters beyond U+FFFF as \U escapes
             schema["pattern"] = schema_pattern(self.target.pattern)
         return {**schema, **self.target.schema_extra}
+
+
+class OneOfListsRequiredExtension(OpenApiSerializerExtension):
+    """A serializer with ``lists_one_required = ("files", "folders")`` needs at least one item in one of those
+    lists: its schema says so with ``anyOf`` (one branch per list, each requiring it with ``minItems: 1``)."""
+
+    target_class = "rest_framework.serializers.Serializer"
+    match_subclasses = True
+
+    @classmethod
+    def _matches(cls, target) -> bool:
+        return super()._matches(target) and bool(getattr(target, "lists_one_required", ()))
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        schema["anyOf"] = [
+            {"required": [name], "properties": {name: {"minItems": 1}}} for name in self.target.lists_one_required
+        ]
+        return schema
 
 
 BLANK = {"type": "string", "maxLength": 0}

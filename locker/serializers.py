@@ -66,6 +66,21 @@ class StrictUUIDField(serializers.UUIDField):
         return super().to_internal_value(data)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A BooleanField that takes what the schema's ``type: boolean`` says: JSON's true and false, and in a form body
+    their spelling ``true``/``false`` (any case). DRF also takes 0, 1, "yes", "on" and more, which the schema calls
+    the wrong type."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and data.lower() in ("true", "false"):
+            data = data.lower() == "true"
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
 def validated(serializer_class, data) -> dict:
     """``data`` checked by ``serializer_class`` (a 400 with every field's errors if bad): its validated data.
 

@@ -93,14 +93,33 @@ _ANY = f"[^{_HIDDEN}]"
 _SOLID = f"[^{_HIDDEN}{_NAME_SPACE}]"
 _SOLID_NOT_DOT = f"[^{_HIDDEN}{_NAME_SPACE}.]"
 
+# Device names Windows reserves, alone or before an extension ("CON", "nul.txt", "com1.tar.gz"): no file of
+# that name can be made on Windows, so a client syncing or mounting the vault there would fail on it.
+WINDOWS_RESERVED = (
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"{port}{n}" for port in ("COM", "LPT") for n in "123456789\u00b9\u00b2\u00b3"),
+)
+_RESERVED = (
+    "(?:"
+    + "|".join("".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in name) for name in WINDOWS_RESERVED)
+    + ")"
+)
+
 # A folder or file name: something other than whitespace, no slash or backslash, no control, format or
-# private-use character, not "." or ".." (spaces around it are trimmed). Length is checked apart.
+# private-use character, not "." or "..", not a device name Windows reserves (spaces around it are trimmed).
+# Length is checked apart.
 NAME_PATTERN = (
-    rf"\A[{_NAME_SPACE}]*"
+    rf"\A(?![{_NAME_SPACE}]*{_RESERVED}(?:\.[^{_HIDDEN}]*)?[{_NAME_SPACE}]*\Z)[{_NAME_SPACE}]*"
     rf"(?:{_SOLID_NOT_DOT}|{_SOLID_NOT_DOT}{_SOLID}|\.{_SOLID_NOT_DOT}|{_SOLID}{_ANY}+{_SOLID})"
     rf"[{_NAME_SPACE}]*\Z"
 )
-NAME_RULE = "Not blank, not . or .., without / or \\ and without control, format (invisible) or private-use characters."
+NAME_RULE = (
+    "Not blank, not . or .., without / or \\ and without control, format (invisible) or private-use characters; "
+    "not a device name Windows reserves (CON, PRN, AUX, NUL, COM1-9, LPT1-9), with or without an extension."
+)
 
 _TAG_HIDDEN = char_class(_minus(CONTROL_AND_FORMAT, WHITESPACE))  # runs of whitespace in a tag become one space
 _TAG_SPACE = char_class(WHITESPACE)

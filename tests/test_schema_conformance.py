@@ -150,3 +150,81 @@ def test_a_blank_text_field_is_valid_by_the_schema_as_the_server_takes_it(client
     title = schema["components"]["schemas"]["ChatInputRequest"]["properties"]["title"]
     assert "oneOf" not in title and {"type": "string", "maxLength": 0} in title["anyOf"]
     assert auth_client.post("/api/v1/chats/", {"title": ""}, format="multipart").status_code == 201
+
+
+def test_a_number_in_other_digits_is_a_400_not_a_500(auth_client):
+    """``"²".isdigit()`` is true and ``int("²")`` fails: every whole-number parameter reads ASCII digits only."""
+    for path in ("/api/v1/recent/?limit=%C2%B2", "/api/v1/changes?limit=%C2%B2", "/api/v1/changes?limit=%D9%A1"):
+        response = auth_client.get(path)
+        assert response.status_code == 400 and response.json()["errors"]["limit"], path
+    stream = auth_client.get("/api/v1/notifications/stream?after=%C2%B2", HTTP_ACCEPT="text/event-stream")
+    assert stream.status_code == 400 and stream.json()["errors"]["after"]
+    tus = auth_client.post(
+        "/api/v1/uploads/", HTTP_TUS_RESUMABLE="1.0.0", HTTP_UPLOAD_LENGTH="\u00b2", HTTP_UPLOAD_METADATA="name eA=="
+    )
+    assert tus.status_code == 400 and tus.json()["code"] == "invalid_header"
+    from locker.http import whole_number
+
+    assert [whole_number(v) for v in ("12", "0", "", None, "²", "١٢", "-1", " 1")] == [12, 0, None, None] + [None] * 4
+
+
+def test_the_schema_states_the_limits_of_whole_number_parameters(client, auth_client):
+    schema = client.get("/api/schema/?format=json").json()
+
+    def parameter(path, name):
+        return next(p for p in schema["paths"][path]["get"]["parameters"] if p["name"] == name)["schema"]
+
+    assert parameter("/api/v1/recent/", "limit") == {"type": "integer", "minimum": 1, "maximum": 100}
+    changes = parameter("/api/v1/changes", "limit")
+    assert changes["minimum"] == 1 and auth_client.get(f"/api/v1/changes?limit={changes['maximum']}").status_code == 200
+    assert auth_client.get(f"/api/v1/changes?limit={changes['maximum'] + 1}").status_code == 400
+    assert parameter("/api/v1/notifications/stream", "after")["minimum"] == 0
+
+
+def test_a_boolean_field_takes_true_and_false_only(auth_client):
+    """``background: 0`` is the wrong type by the schema: refused, nothing built (DRF's BooleanField took it)."""
+    for value in ("0", "1", "yes", "on", ""):
+        response = auth_client.post(
+            "/api/v1/me/export", {"passphrase": "a long passphrase", "background": value}, format="multipart"
+        )
+        assert response.status_code == 400 and "background" in response.json()["errors"], value
+    for body in ({"all_versions": 1}, {"background": "no"}):
+        response = auth_client.post("/api/v1/me/export", {"passphrase": "a long passphrase", **body}, format="json")
+        assert response.status_code == 400, body
+    assert auth_client.get("/api/v1/me/exports/").json() == {"results": []}
+    from locker.serializers import validated
+    from vault.export.apis import ExportInput
+
+    form = validated(ExportInput, {"passphrase": "a long passphrase", "background": "TRUE", "all_versions": "false"})
+    assert form["background"] is True and form["all_versions"] is False
+
+
+def test_an_archive_request_names_at_least_one_item_and_at_most_500_of_each(client, auth_client):
+    import uuid
+
+    schema = client.get("/api/schema/?format=json").json()
+    body = schema["components"]["schemas"]["ArchiveInputRequest"]
+    assert body["properties"]["files"]["maxItems"] == body["properties"]["folders"]["maxItems"] == 500
+    assert [branch["required"] for branch in body["anyOf"]] == [["files"], ["folders"]]
+    many = [str(uuid.uuid4()) for _ in range(501)]
+    assert "files" in auth_client.post("/api/v1/archive", {"files": many}, format="json").json()["errors"]
+    assert auth_client.post("/api/v1/archive", {"files": [], "folders": []}, format="json").status_code == 400
+    # the most a form may name (500 files, 500 folders and a name) is read, not refused for its field count
+    form = auth_client.post("/api/v1/archive", {"files": many[:500], "folders": many[1:], "name": "z"})
+    assert form.status_code == 404 and form.json()["code"] == "not_found"
+
+
+def test_the_schema_documents_what_the_fuzzer_found_undocumented(client):
+    schema = client.get("/api/schema/?format=json").json()
+    paths = schema["paths"]
+    for path in ("confirm", "disable", "backup-codes"):
+        assert "404" in paths[f"/api/v1/auth/two-factor/{path}"]["post"]["responses"], path
+    assert "409" in paths["/api/v1/auth/two-factor/enrol"]["post"]["responses"]
+    exports = paths["/api/v1/me/exports/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    name = exports["$ref"].rsplit("/", 1)[1]
+    assert schema["components"]["schemas"][name]["properties"]["results"]["type"] == "array"
+    assert "202" in paths["/api/v1/me/export"]["post"]["responses"]
+    event = paths["/api/v1/notifications/stream"]["get"]["responses"]["200"]["content"]["text/event-stream"]["schema"]
+    assert event["required"] == ["data", "event"] and event["properties"]["event"]["enum"] == ["notification"]
+    csv = paths["/api/v1/activity/"]["get"]["responses"]["200"]["content"]["text/csv"]["schema"]
+    assert csv == {"type": "string"}

@@ -12,6 +12,7 @@ from accounts.models import User
 from activity import chain
 from activity.services import event_record
 from locker.errors import Conflict, InvalidInput, LockerError, NotFound
+from locker.textrules import WINDOWS_RESERVED
 from locker.units import format_bytes
 from vault import access
 from vault.access import Action
@@ -77,6 +78,8 @@ def clean_name(name, *, field: str = "name") -> str:
         problems.append("Names cannot contain control or invisible characters.")
     if name in {".", ".."}:
         problems.append('"." and ".." are not names.')
+    if name.split(".", 1)[0].upper() in WINDOWS_RESERVED:
+        problems.append(f'"{name.split(".", 1)[0]}" is a device name on Windows: no file there can have it.')
     if problems:
         raise InvalidInput("That name cannot be used.", code="invalid_name", errors={field: problems})
     return name

@@ -13,7 +13,6 @@ import json
 
 from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import renderers
 from rest_framework.authentication import SessionAuthentication
@@ -24,11 +23,26 @@ from activity.live import credentials
 from activity.live.hub import Stream, hub
 from activity.live.transports import SSE, BadHandshake, WebSocket, websocket_accept
 from locker.errors import InvalidInput, LockerError
-from locker.http import server_detach
+from locker.http import server_detach, whole_number
 from locker.serializers import ErrorSerializer
 
 ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 503)}
-AFTER = OpenApiParameter("after", int, description="The last notification id seen (or the Last-Event-ID header).")
+AFTER = OpenApiParameter(
+    "after",
+    {"type": "integer", "minimum": 0, "maximum": 10**18 - 1},
+    description="The last notification id seen (or the Last-Event-ID header).",
+)
+# One event of the stream, as an SSE client reads it (OpenAPI 3.0: the schema of an event-stream is one event's)
+SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9]+$", "description": "The notification's id."},
+        "event": {"type": "string", "enum": ["notification"]},
+        "data": {"type": "string", "description": "The notification as JSON: the fields of the list's items."},
+        "retry": {"type": "integer", "minimum": 0, "description": "Milliseconds to wait before reconnecting."},
+    },
+    "required": ["data", "event"],
+}
 
 
 class Unavailable(LockerError):
@@ -55,9 +69,10 @@ class CrossOrigin(LockerError):
 def resume_point(request) -> int:
     """The last id the client saw: ``Last-Event-ID`` or ``?after=`` (0: from the beginning)."""
     raw = request.headers.get("Last-Event-ID") or request.query_params.get("after") or "0"
-    if not raw.isdigit() or len(raw) > 18:
+    number = whole_number(raw)
+    if number is None or len(raw) > 18:
         raise InvalidInput(errors={"after": ["A notification id (a whole number)."]})
-    return int(raw)
+    return number
 
 
 def hand_over(request, transport, after: int) -> bool:
@@ -89,7 +104,7 @@ class NotificationStreamApi(APIView):
 
     @extend_schema(
         parameters=[AFTER],
-        responses={(200, "text/event-stream"): OpenApiTypes.STR, **ERRORS},
+        responses={(200, "text/event-stream"): SSE_EVENT, 404: OpenApiResponse(ErrorSerializer), **ERRORS},
         tags=["activity"],
         description="Server-Sent Events: each notification after the last one seen, then new ones as they come "
         "(`id`, `event: notification`, JSON `data`), a heartbeat comment when quiet; the stream ends after "

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from locker.errors import InvalidInput
+from locker.http import whole_number
 from locker.serializers import ErrorSerializer
 from vault.changes import selectors
 from vault.common import etag_of
@@ -37,16 +38,21 @@ def _state(keys: VaultKeys, item) -> dict | None:
 
 def _limit(request) -> int:
     raw = request.query_params.get("limit", "500")
-    if not raw.isdigit() or not 1 <= int(raw) <= selectors.MAX_LIMIT:
+    limit = whole_number(raw)
+    if limit is None or not 1 <= limit <= selectors.MAX_LIMIT:
         raise InvalidInput(errors={"limit": [f"A whole number from 1 to {selectors.MAX_LIMIT}."]})
-    return int(raw)
+    return limit
 
 
 class ChangeFeedApi(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("cursor", str, description="From a previous answer; leave it out for the present one."),
-            OpenApiParameter("limit", int, description=f"At most this many changes (1-{selectors.MAX_LIMIT}, 500)."),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": selectors.MAX_LIMIT},
+                description=f"At most this many changes (1-{selectors.MAX_LIMIT}, 500).",
+            ),
         ],
         responses={200: OpenApiTypes.OBJECT, 400: OpenApiResponse(ErrorSerializer)},
         summary="What changed in your folders and files (and those shared with you) since a cursor",

@@ -12,8 +12,9 @@ from rest_framework.views import APIView
 
 from activity.services import export_record
 from locker.errors import InvalidInput
-from locker.http import RequestMeta
-from locker.serializers import StrictCharField, validated
+from locker.http import RequestMeta, whole_number
+from locker.schema import results_of
+from locker.serializers import StrictBooleanField, StrictCharField, validated
 from vault.files.apis import ERRORS, vault_keys
 
 MIN_PASSPHRASE = 8
@@ -60,8 +61,8 @@ class ExportInput(serializers.Serializer):
         trim_whitespace=False,
         help_text=f"The zip's password ({MIN_PASSPHRASE} to 1,024 characters): 7-Zip and other tools ask for it.",
     )
-    all_versions = serializers.BooleanField(required=False, default=False, help_text="Older versions of files too.")
-    background = serializers.BooleanField(
+    all_versions = StrictBooleanField(required=False, default=False, help_text="Older versions of files too.")
+    background = StrictBooleanField(
         required=False,
         default=False,
         help_text="Build it in the background (202 with the job; GET /api/v1/me/exports/{id}/ follows it): for "
@@ -88,7 +89,11 @@ class ExportJobSerializer(serializers.Serializer):
 class MyExportApi(APIView):
     @extend_schema(
         request=ExportInput,
-        responses={(200, "application/zip"): OpenApiTypes.BINARY, **ERRORS},
+        responses={
+            (200, "application/zip"): OpenApiTypes.BINARY,
+            (202, "application/json"): ExportJobSerializer,
+            **ERRORS,
+        },
         tags=["accounts"],
         description="My files (in their folders, with their real names), notes as Markdown and chats as Markdown and "
         "JSON, with a manifest.json, as one zip encrypted with AES-256 (WinZip AE-2) under the passphrase given: it "
@@ -136,9 +141,7 @@ class ImportInput(serializers.Serializer):
         help_text="new_folder: everything goes into a new top folder named after the export (the default); "
         "merge: into the account's own folders, beside what is there.",
     )
-    dry_run = serializers.BooleanField(
-        required=False, default=False, help_text="Report what would happen; write nothing."
-    )
+    dry_run = StrictBooleanField(required=False, default=False, help_text="Report what would happen; write nothing.")
 
 
 class MyImportApi(APIView):
@@ -162,8 +165,7 @@ class MyImportApi(APIView):
         from vault.export.imports import Importer
         from vault.transfers.receive import received_form
 
-        declared = request.META.get("CONTENT_LENGTH") or "0"
-        if declared.isdigit() and int(declared) > settings.LOCKER_IMPORT_MAX_BYTES:
+        if (whole_number(request.META.get("CONTENT_LENGTH")) or 0) > settings.LOCKER_IMPORT_MAX_BYTES:
             raise BodyTooLarge(f"An archive to import may be at most {settings.LOCKER_IMPORT_MAX_BYTES:,} bytes.")
         form, files = received_form(request, check_size=False)  # the import checks the quota for what it writes
         parts = files.get("archive", [])
@@ -191,7 +193,11 @@ class MyImportApi(APIView):
 
 
 class MyExportJobListApi(APIView):
-    @extend_schema(responses={200: ExportJobSerializer(many=True), **ERRORS}, tags=["accounts"])
+    @extend_schema(
+        operation_id="v1_me_exports_list",
+        responses={200: results_of("ExportJobList", ExportJobSerializer), **ERRORS},
+        tags=["accounts"],
+    )
     def get(self, request):
         """My exports built in the background, newest first (kept until deleted or expired)."""
         from rest_framework.response import Response

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from locker.errors import InvalidInput
-from locker.http import RequestMeta
+from locker.http import RequestMeta, whole_number
 from locker.serializers import ErrorSerializer, StrictCharField, StrictUUIDField, validated
 from vault.common import clean_name
 from vault.files import selectors, services
@@ -22,7 +22,7 @@ from vault.serializers import FileSerializer, FolderSerializer
 from vault.transfers.archive import zip_response
 
 ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 404, 423)}
-MAX_ARCHIVE_ITEMS = 1000  # ids in one archive request (each folder brings everything below it)
+MAX_ARCHIVE_ITEMS = 500  # files, and folders, in one archive request (each folder brings everything below it)
 ZIP = OpenApiResponse(OpenApiTypes.BINARY, description="application/zip, streamed while it is built.")
 
 
@@ -86,17 +86,23 @@ class RecentListApi(GenericAPIView):
     queryset = File.objects.none()  # for the schema; reads go through selectors
 
     @extend_schema(
-        parameters=[OpenApiParameter("limit", OpenApiTypes.INT, description="How many (1 to 100, default 30).")],
+        parameters=[
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": 100},
+                description="How many (1 to 100, default 30).",
+            )
+        ],
         responses={200: BrowseItemSerializer(many=True), **ERRORS},
         tags=["vault"],
     )
     def get(self, request):
         """The files you last uploaded, changed or opened (yours and shared with you), the most recent first."""
-        raw = request.query_params.get("limit", "30")
-        if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        limit = whole_number(request.query_params.get("limit", "30"))
+        if limit is None or not 1 <= limit <= 100:
             raise InvalidInput(errors={"limit": ["A whole number from 1 to 100."]})
         context = {"keys": vault_keys(request), "request": request}
-        page = self.paginate_queryset(selectors.recent_files(user=request.user, limit=int(raw)))
+        page = self.paginate_queryset(selectors.recent_files(user=request.user, limit=limit))
         return self.get_paginated_response(
             [
                 {"kind": "file", "at": at, "action": action, "file": _item(context, "file", file)}
@@ -132,6 +138,7 @@ class StorageApi(APIView):
 
 
 class ArchiveInput(serializers.Serializer):
+    lists_one_required = ("files", "folders")  # the schema's anyOf (locker.schema.OneOfListsRequiredExtension)
     files = serializers.ListField(child=StrictUUIDField(), required=False, default=list, max_length=MAX_ARCHIVE_ITEMS)
     folders = serializers.ListField(child=StrictUUIDField(), required=False, default=list, max_length=MAX_ARCHIVE_ITEMS)
     name = StrictCharField(
@@ -141,8 +148,6 @@ class ArchiveInput(serializers.Serializer):
     def validate(self, data):
         if not data["files"] and not data["folders"]:
             raise serializers.ValidationError({"files": ["Choose at least one file or folder."]})
-        if len(data["files"]) + len(data["folders"]) > MAX_ARCHIVE_ITEMS:
-            raise serializers.ValidationError({"files": [f"At most {MAX_ARCHIVE_ITEMS} items in one zip."]})
         return data
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from django.conf import settings
 
 from locker.errors import InvalidInput
+from locker.http import whole_number
 from vault import access
 from vault.common import QuotaExceeded
 from vault.transfers.upload_handler import body_fully_read, request_uploads
@@ -32,10 +33,9 @@ def check_declared_size(request, user) -> None:
     will take (a shared item's owner when a recipient writes into it). When that is not known before the body is
     read (a multipart upload from someone things are shared with may go to a shared folder), pass None: only
     the upload size limit is checked early, the quota exactly after encryption."""
-    declared = request.META.get("CONTENT_LENGTH")
-    if not declared or not declared.isdigit():
+    size = whole_number(request.META.get("CONTENT_LENGTH"))
+    if size is None:
         return
-    size = int(declared)
     # multipart adds headers per part; the stream format adds 16 bytes per 64 KiB: a body much larger than
     # the free space surely does not fit, a borderline one is decided exactly after encryption
     if size > settings.LOCKER_MAX_UPLOAD_SIZE * 1.01 + 1024 * 1024:
@@ -69,5 +69,5 @@ def raw_body_pieces(request) -> Iterator[bytes]:
     while chunk := body.read(RAW_BODY_PIECE):
         received += len(chunk)
         yield chunk
-    if declared.isdigit() and received < int(declared):
+    if (expected := whole_number(declared)) is not None and received < expected:
         raise IncompleteUpload()

@@ -30,6 +30,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import MultiPartParser
 
 from locker.errors import InvalidInput, LockerError, VaultLocked
+from locker.http import whole_number
 from vault.transfers.uploads import EncryptedUpload, UploadSink
 
 UPLOAD_METHODS = frozenset({"POST"})
@@ -229,17 +230,47 @@ class UploadCleanupMiddleware:
             discard_unclaimed_uploads(request)
 
 
+class _Tail:
+    """A body stream that keeps the last bytes read from it (where a multipart body's closing boundary is)."""
+
+    KEEP = 4096
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.last = b""
+
+    def read(self, *args):
+        data = self._stream.read(*args)
+        if data:
+            self.last = (self.last + data)[-self.KEEP :]
+        return data
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 class UploadMultiPartParser(MultiPartParser):
     """DRF's multipart parser, raising what the upload handler refused (a file part where none is taken,
     a locked vault, a file too large) instead of handing the view a form without it."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        parsed = super().parse(stream, media_type, parser_context)
+        tail = _Tail(stream)
+        parsed = super().parse(tail, media_type, parser_context)
+        boundary = (media_type or "").partition("boundary=")[2].split(";")[0].strip().strip('"').encode()
+        if boundary and b"--" + boundary + b"--" not in tail.last:
+            # Django takes a body cut short (no closing boundary) as the parts it got: a form missing its end is
+            # a truncated request, not a smaller form
+            raise ParseError("The multipart body ends before its closing boundary: it was cut short.")
         request = (parser_context or {}).get("request")
         if request is not None:
             request_uploads(request).raise_error()
-            declared = request.META.get("CONTENT_LENGTH") or "0"
-            if not parsed.data and not parsed.files and declared.isdigit() and int(declared) > 0:
+            declared = whole_number(request.META.get("CONTENT_LENGTH")) or 0
+            if not parsed.data and not parsed.files and declared > 0:
                 # a body that holds no part at all is not a form with no fields: it is not multipart
                 raise ParseError('The multipart body holds no part (name="...").')
+        # Django reads a part's text and file name with errors="replace": U+FFFD where bytes were not UTF-8
+        texts = [*parsed.data.keys(), *(value for _key, values in parsed.data.lists() for value in values)]
+        texts += [part.name or "" for _key, parts in parsed.files.lists() for part in parts]
+        if any("\ufffd" in text for text in texts if isinstance(text, str)):
+            raise ParseError("A part's text or file name is not UTF-8 (or holds U+FFFD, which stands for bytes lost).")
         return parsed

@@ -36,7 +36,7 @@ from wsgidav.dav_provider import DAVCollection, DAVNonCollection, DAVProvider
 
 from accounts.models import User
 from locker.errors import Conflict, InvalidInput, LockerError, NotFound
-from locker.http import RequestMeta
+from locker.http import RequestMeta, whole_number
 from vault.common import UNSET, PreconditionFailed, QuotaExceeded, clean_name
 from vault.files import services
 from vault.keys import VaultKeys
@@ -676,8 +676,8 @@ class FileResource(_Scoped, _Item, _Place, DAVNonCollection):
             if not sink.closed:
                 sink.abort()
             return
-        declared = self.environ.get("CONTENT_LENGTH", "")
-        if declared.isdigit() and sink.size < int(declared):
+        declared = whole_number(self.environ.get("CONTENT_LENGTH"))
+        if declared is not None and sink.size < declared:
             sink.abort()
             raise dav_error(IncompleteUpload())
         try:
@@ -856,10 +856,9 @@ class _SinkWriter:
 def _refuse_early(environ, owner: User) -> None:
     """Refuse a body that cannot fit from its declared length (413 past the size limit, 507 past the free space),
     before reading it. A borderline one is decided exactly after encryption, in the service's transaction."""
-    declared = environ.get("CONTENT_LENGTH", "")
-    if not declared.isdigit():
+    size = whole_number(environ.get("CONTENT_LENGTH"))
+    if size is None:
         return
-    size = int(declared)
     if size > settings.LOCKER_MAX_UPLOAD_SIZE:
         raise dav_error(FileTooLarge(settings.LOCKER_MAX_UPLOAD_SIZE))
     free = owner.storage_quota - owner.storage_used

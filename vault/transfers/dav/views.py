@@ -17,6 +17,7 @@ from wsgidav import util
 from wsgidav.dav_error import DAVError
 
 from locker.errors import LockerError, RateLimited
+from locker.http import whole_number
 from vault.files import services
 from vault.transfers.dav.app import MOUNT, dav_app
 from vault.transfers.dav.auth import REALM, dav_authenticate
@@ -74,8 +75,8 @@ def dav_view(request, path: str = ""):
 def _propfind(request, environ: dict) -> HttpResponse | None:
     """A folder's ``Depth: 1`` listing written directly (``listing``); None for WsgiDAV to answer. The (small)
     body is read here and handed on to WsgiDAV as it was."""
-    declared = environ.get("CONTENT_LENGTH") or "0"
-    if not declared.isdigit() or int(declared) > MAX_BODY or environ.get("HTTP_TRANSFER_ENCODING"):
+    declared = whole_number(environ.get("CONTENT_LENGTH") or "0")
+    if declared is None or declared > MAX_BODY or environ.get("HTTP_TRANSFER_ENCODING"):
         return None
     body = request.body
     environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))

@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from locker import ratelimit
 from locker.errors import InvalidInput, LockerError
-from locker.http import RequestMeta
+from locker.http import RequestMeta, whole_number
 from locker.serializers import ErrorSerializer
 from vault.files.apis import vault_keys
 from vault.transfers.receive import raw_body_pieces
@@ -51,9 +51,10 @@ class NotOffsetStream(LockerError):
 
 def _int_header(request, name: str) -> int:
     value = request.headers.get(name, "")
-    if not value.isdigit() or len(value) > 19:
+    number = whole_number(value)
+    if number is None or len(value) > 19:
         raise InvalidInput(f"{name} must be a non-negative integer.", code="invalid_header")
-    return int(value)
+    return number
 
 
 def _checksum(request) -> tuple[str, bytes] | None:
@@ -155,8 +156,7 @@ class UploadCreateApi(TusApi):
         if "Upload-Defer-Length" in request.headers:
             raise InvalidInput("Upload-Length is needed: deferred lengths are not supported.", code="invalid_header")
         length = _int_header(request, "Upload-Length")
-        body_length = request.META.get("CONTENT_LENGTH", "")
-        with_body = body_length.isdigit() and int(body_length) > 0
+        with_body = (whole_number(request.META.get("CONTENT_LENGTH")) or 0) > 0
         if with_body and request.content_type != OFFSET_TYPE:
             raise NotOffsetStream()
         metadata = services.metadata_parse(request.headers.get("Upload-Metadata", ""))
