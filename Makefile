@@ -56,7 +56,7 @@ test: lint
 # Schema fuzzing, longer than the bounded pass in `make test` and with a new seed each time: FUZZ_ARGS="--seed N"
 # repeats a run, "--examples N" sets its length (tests/fuzz.py).
 fuzz: install-dev
-	$(PY) -m tests.fuzz --examples 40 $(FUZZ_ARGS)
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) -m tests.fuzz --examples 40 $(FUZZ_ARGS)
 
 bench: $(VENV)/.installed-bench
 	$(PY) bench/run.py $(BENCH)

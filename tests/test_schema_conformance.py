@@ -228,3 +228,16 @@ def test_the_schema_documents_what_the_fuzzer_found_undocumented(client):
     assert event["required"] == ["data", "event"] and event["properties"]["event"]["enum"] == ["notification"]
     csv = paths["/api/v1/activity/"]["get"]["responses"]["200"]["content"]["text/csv"]["schema"]
     assert csv == {"type": "string"}
+
+
+def test_an_upload_form_gives_its_folder_once(auth_client):
+    """``folder=a&folder=b`` beside the file parts is a mistake, not the last folder: refused, nothing stored."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    first = auth_client.post("/api/v1/folders/", {"name": "a"}, format="json").json()["id"]
+    second = auth_client.post("/api/v1/folders/", {"name": "b"}, format="json").json()["id"]
+    for path in ("/api/v1/files/", "/api/upload/files"):
+        body = {"file": SimpleUploadedFile("x.txt", b"x"), "folder": [first, second]}
+        response = auth_client.post(path, body, format="multipart")
+        assert response.status_code == 400 and "folder" in response.json()["errors"], path
+    assert auth_client.get("/api/v1/files/?all=1").json()["results"] == []

@@ -146,3 +146,23 @@ def test_an_export_is_recorded_in_the_activity_log():
     exported(alice)
     events = alice.get("/api/v1/activity/").json()["results"]
     assert any(e["action"] == "account.data_exported" and e["data"].get("what") == "zip" for e in events)
+
+
+@pytest.mark.parametrize("passphrase", ["café crème 42", "東京 kayak Ā 7", "0000000\u0100"])
+def test_a_passphrase_beyond_ascii_opens_in_7zip_and_imports_back(tmp_path, passphrase):
+    """The zip's key comes from the passphrase's UTF-8 bytes, as 7-Zip and the import read it (a character past
+    U+00FF once broke the stream after its first bytes; one past ASCII made an export the import could not open)."""
+    alice = login(make_account("alice"))
+    alice.post("/api/v1/notes/", {"title": "Today", "body": "the plan"}, format="json")
+    response = alice.post("/api/v1/me/export", {"passphrase": passphrase}, format="json")
+    assert response.status_code == 200, response.content
+    data = b"".join(response.streaming_content)
+    opened = extract(data, tmp_path, passphrase)
+    assert opened.returncode == 0, opened.stdout + opened.stderr
+    wrong = extract(data, tmp_path / "wrong", passphrase.encode("utf-8").decode("latin-1"))
+    assert wrong.returncode != 0  # the Latin-1 reading of those bytes is not the passphrase
+    archive = SimpleUploadedFile("export.zip", data, content_type="application/zip")
+    back = alice.post(
+        "/api/v1/me/import", {"archive": archive, "passphrase": passphrase, "dry_run": "true"}, format="multipart"
+    )
+    assert back.status_code == 200, back.content[:300]

@@ -273,4 +273,6 @@ def export_members(export: Export) -> Iterator[Member]:
 def export_zip(*, user, keys: VaultKeys, passphrase: str, all_versions: bool = False) -> Iterator[bytes]:
     """The zip's bytes as they are made."""
     export = Export(user=user, keys=keys, all_versions=all_versions)
-    return stream_zip(export_members(export), password=passphrase)
+    # The key is derived from the passphrase's UTF-8 bytes, as 7-Zip and the import (stream-unzip) derive it;
+    # stream-zip encodes a str as Latin-1 (an error past U+00FF, mid-stream), so it is given those bytes as one.
+    return stream_zip(export_members(export), password=passphrase.encode("utf-8").decode("latin-1"))

@@ -16,7 +16,7 @@ from locker.errors import InvalidInput
 from locker.http import RequestMeta
 from locker.params import flag, flag_param, uuid_param, uuid_value
 from locker.schema import results_of
-from locker.serializers import ErrorSerializer, validated
+from locker.serializers import ErrorSerializer, check_form, validated
 from locker.textrules import schema_pattern
 from vault import common
 from vault.files import selectors, services
@@ -264,6 +264,7 @@ class FileListCreateApi(GenericAPIView):
         ratelimit.enforce(request, group="upload_user", value=str(request.user.pk))
         keys = vault_keys(request)
         form, files = received_form(request)
+        check_form(UploadInput(), form)  # folder=a&folder=b is a mistake, not the last folder
         data = validated(
             UploadInput, {k: form.get(k) for k in ("folder", "tags", "on_conflict") if form.get(k) is not None}
         )
