@@ -448,6 +448,8 @@ LOCKER_MAX_AUDIO_SIZE = env_int("LOCKER_MAX_AUDIO_SIZE", 50 * 1024 * 1024)
 # Thumbnails are made in short-lived worker processes (vault.derived.derive): how many at once, and for how long each.
 LOCKER_PREVIEW_WORKERS = env_int("LOCKER_PREVIEW_WORKERS", 2)
 LOCKER_PREVIEW_TIMEOUT = env_int("LOCKER_PREVIEW_TIMEOUT", 30)
+# Text recognition (Tesseract) of one image or PDF: the worker is killed after this many seconds.
+LOCKER_OCR_TIMEOUT = env_int("LOCKER_OCR_TIMEOUT", 120)
 LOCKER_RATELIMITS = {
     "login_user": os.environ.get("LOCKER_RATE_LOGIN_USER", "10/m"),
     "login_ip": os.environ.get("LOCKER_RATE_LOGIN_IP", "30/m"),

@@ -35,6 +35,7 @@ import codecs
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -310,23 +311,81 @@ def worker_timeout() -> float:
     return float(settings.LOCKER_PREVIEW_TIMEOUT)
 
 
-def run_worker(kind: str, data: Iterable[bytes], *, max_input: int, text: bool, render: bool = True) -> WorkerAnswer:
+def run_worker(
+    kind: str,
+    data: Iterable[bytes],
+    *,
+    max_input: int,
+    text: bool,
+    render: bool = True,
+    languages: list[str] | None = None,
+    timeout: float | None = None,
+) -> WorkerAnswer:
     """Stream ``data`` to a fresh :mod:`vault.derived.preview_worker` process and read its answer.
 
-    At most ``LOCKER_PREVIEW_WORKERS`` run at once; a worker is killed after ``LOCKER_PREVIEW_TIMEOUT``
-    seconds. Any failure of the worker is an answer with an ``error``, never an exception.
+    At most ``LOCKER_PREVIEW_WORKERS`` run at once; a worker is killed after ``timeout`` seconds
+    (``LOCKER_PREVIEW_TIMEOUT`` by default). Any failure of the worker is an answer with an ``error``, never an
+    exception. ``kind`` "ocr-image" and "ocr-pdf" read text with Tesseract in ``languages``.
     """
-    timeout = worker_timeout()
+    timeout = timeout or worker_timeout()
     slots = _worker_slots()
     if not slots.acquire(timeout=timeout):
         return WorkerAnswer(error=PREVIEW_BUSY)
     try:
-        return _run_worker(kind, data, max_input=max_input, text=text, render=render, timeout=timeout)
+        return _run_worker(
+            kind, data, max_input=max_input, text=text, render=render, languages=languages, timeout=timeout
+        )
     finally:
         slots.release()
 
 
-def _run_worker(kind, data, *, max_input, text, render, timeout) -> WorkerAnswer:
+def ocr_languages() -> list[str]:
+    """The languages the installed Tesseract reads (none without Tesseract), asked once per process."""
+    global _languages
+    if _languages is None:
+        binary = shutil.which("tesseract")
+        found: list[str] = []
+        if binary is not None:
+            try:
+                listed = subprocess.run(  # noqa: S603 - a fixed program, no shell
+                    [binary, "--list-langs"], capture_output=True, text=True, timeout=30, check=False
+                ).stdout
+            except (OSError, subprocess.TimeoutExpired):
+                listed = ""
+            found = sorted(
+                line.strip()
+                for line in listed.splitlines()[1:]
+                if preview_worker.OCR_LANGUAGE.fullmatch(line.strip()) and line.strip() != "osd"
+            )
+        if not found:
+            logger.warning("Text recognition is unavailable: no Tesseract with a language installed.")
+        _languages = found
+    return _languages
+
+
+_languages: list[str] | None = None
+
+
+def ocr_read(kind: str, data: Iterable[bytes], *, languages: list[str]) -> WorkerAnswer:
+    """What Tesseract reads in an image (``kind`` "image") or in a PDF's pages without a text layer ("pdf"), in
+    ``languages`` (those installed only), within ``LOCKER_OCR_TIMEOUT`` seconds."""
+    installed = ocr_languages()
+    chosen = [language for language in languages if language in installed]
+    if not chosen:
+        return WorkerAnswer(error=preview_worker.NO_OCR)
+    limit = MAX_PDF_BYTES if kind == "pdf" else MAX_IMAGE_BYTES
+    return run_worker(
+        f"ocr-{kind}",
+        data,
+        max_input=limit,
+        text=True,
+        render=False,
+        languages=chosen,
+        timeout=float(settings.LOCKER_OCR_TIMEOUT),
+    )
+
+
+def _run_worker(kind, data, *, max_input, text, render, languages, timeout) -> WorkerAnswer:
     env = {name: os.environ[name] for name in ("PATH", "LD_LIBRARY_PATH") if name in os.environ}
     process = subprocess.Popen(  # noqa: S603 - our own interpreter running our own file, no shell
         [sys.executable, "-I", preview_worker.__file__],
@@ -346,7 +405,7 @@ def _run_worker(kind, data, *, max_input, text, render, timeout) -> WorkerAnswer
     timer.daemon = True
     timer.start()
     try:
-        request = {"kind": kind, "text": text, "render": render, "max_input": max_input}
+        request = {"kind": kind, "text": text, "render": render, "max_input": max_input, "languages": languages}
         try:
             process.stdin.write(json.dumps(request).encode() + b"\n")
             for piece in data:

@@ -14,11 +14,16 @@ nothing from Django or the project and never sees a key or a name: bytes in, byt
 
 Protocol::
 
-    stdin   {"kind": "image" | "pdf", "text": bool, "render": bool, "max_input": int}\\n
+    stdin   {"kind": "image" | "pdf" | "ocr-image" | "ocr-pdf", "text": bool, "render": bool, "max_input": int,
+             "languages": [str]}\\n
             then the file's bytes until EOF
     stdout  {"mime": str, "size": int, "text_size": int, "error": str}\\n
             then ``size`` bytes of thumbnail (WebP or JPEG, no metadata)
-            and ``text_size`` bytes of UTF-8 text (PDFs only)
+            and ``text_size`` bytes of UTF-8 text (a PDF's text layer; what Tesseract read for "ocr-*")
+
+"ocr-image" and "ocr-pdf" run ``tesseract`` (Debian's tesseract-ocr) as this worker's child, so under its limits:
+the image goes to it on stdin as PNG and the text comes back on stdout, no file in between. An image-only PDF's
+pages are rendered at 300 dpi, the first ``OCR_PDF_PAGES``; a page with a text layer gives that instead.
 
 ``error`` is a short reason shown to the user when there is no thumbnail ("" otherwise).
 """
@@ -29,6 +34,9 @@ import io
 import json
 import math
 import os
+import re
+import shutil
+import subprocess
 import sys
 import warnings
 
@@ -51,6 +59,16 @@ PDF_PASSWORD = "The PDF is password-protected."
 PDF_EMPTY = "The PDF has no pages."
 PDF_PAGE_SIZE = "The PDF's first page has an unusable size."
 TOO_LARGE_INPUT = "The file is too large to preview."
+
+# Text recognition (OCR) with Tesseract, run by this worker as a child of its own (it inherits the limits)
+OCR_MAX_PIXELS = 40 * 1024 * 1024  # what is handed to Tesseract: a larger image is reduced to this
+OCR_PDF_PAGES = 20  # pages of an image-only PDF read
+OCR_PDF_DPI = 300
+OCR_TEXT_CHARS = 1_000_000
+OCR_LANGUAGE = re.compile(r"[a-z]{3}(_[a-z]{3,4})?")  # Tesseract's names: eng, deu, chi_sim, ...
+NO_OCR = "Text recognition is not available on this server."
+OCR_FAILED = "The text could not be recognised."
+TOO_LARGE_OCR = "The image is too large to read."
 
 
 class NoPreview(Exception):
@@ -213,6 +231,104 @@ def _pdf_text(document, pages: int) -> str:
     return "\n".join(parts)
 
 
+# --- text recognition -------------------------------------------------------------------------
+
+
+def ocr_image(data: bytes, languages: list[str]) -> str:
+    """The text Tesseract reads in an image (oriented per EXIF, as grey pixels)."""
+    from PIL import Image, ImageFile, ImageOps
+
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as image:
+                width, height = image.size
+                if width < 1 or height < 1 or width * height > MAX_IMAGE_PIXELS:
+                    raise NoPreview(TOO_LARGE_OCR)
+                if width * height > OCR_MAX_PIXELS:
+                    image.draft("L", (width // 2, height // 2))  # JPEG: decode at a smaller scale
+                if image.size[0] * image.size[1] > MAX_DECODED_PIXELS:
+                    raise NoPreview(TOO_LARGE_OCR)
+                grey = ImageOps.exif_transpose(image).convert("L")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise NoPreview(TOO_LARGE_OCR) from None
+    except NoPreview:
+        raise
+    except (OSError, ValueError, SyntaxError, EOFError, TypeError, KeyError, IndexError, MemoryError):
+        raise NoPreview(BAD_IMAGE) from None
+    return _tesseract(grey, languages)
+
+
+def ocr_pdf(data: bytes, languages: list[str]) -> str:
+    """The text of a PDF's pages: their text layer where they have one, else what Tesseract reads in them rendered
+    at 300 dpi (the first ``OCR_PDF_PAGES`` pages)."""
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        raise NoPreview(PDF_PASSWORD if getattr(exc, "err_code", None) == 4 else BAD_PDF) from None
+    parts, total = [], 0
+    try:
+        for index in range(min(len(document), OCR_PDF_PAGES)):
+            page = document[index]
+            try:
+                textpage = page.get_textpage()
+                try:
+                    text = textpage.get_text_range().strip()
+                finally:
+                    textpage.close()
+                if not text:
+                    width, height = page.get_size()
+                    if not (math.isfinite(width) and math.isfinite(height)) or min(width, height) < 1:
+                        continue
+                    if max(width, height) > PDF_MAX_PAGE_POINTS:
+                        continue
+                    scale = OCR_PDF_DPI / 72
+                    if width * height * scale * scale > OCR_MAX_PIXELS:
+                        scale = math.sqrt(OCR_MAX_PIXELS / (width * height))
+                    bitmap = page.render(scale=scale, may_draw_forms=False, grayscale=True)
+                    try:
+                        text = _tesseract(bitmap.to_pil().convert("L"), languages)
+                    finally:
+                        bitmap.close()
+            finally:
+                page.close()
+            parts.append(text[: OCR_TEXT_CHARS - total])
+            total += len(parts[-1])
+            if total >= OCR_TEXT_CHARS:
+                break
+    finally:
+        document.close()
+    return "\n".join(parts)
+
+
+def _tesseract(image, languages: list[str]) -> str:
+    """What ``tesseract`` reads in ``image`` (given on its stdin as PNG, read from its stdout: no file)."""
+    from PIL import Image
+
+    if image.width * image.height > OCR_MAX_PIXELS:
+        factor = math.sqrt(OCR_MAX_PIXELS / (image.width * image.height))
+        image = image.resize((max(1, int(image.width * factor)), max(1, int(image.height * factor))), Image.LANCZOS)
+    binary = shutil.which("tesseract")
+    if binary is None:
+        raise NoPreview(NO_OCR)
+    png = io.BytesIO()
+    image.save(png, "PNG", compress_level=1)
+    done = subprocess.run(  # noqa: S603 - a fixed program with fixed arguments, no shell
+        [binary, "stdin", "stdout", "-l", "+".join(languages) or "eng", "--psm", "3"],
+        input=png.getvalue(),
+        capture_output=True,
+        check=False,
+        env={"PATH": os.environ.get("PATH", ""), "OMP_THREAD_LIMIT": "1"},
+    )
+    if done.returncode != 0:
+        raise NoPreview(OCR_FAILED)
+    return done.stdout.decode("utf-8", "replace")[:OCR_TEXT_CHARS]
+
+
 # --- the process ------------------------------------------------------------------------------
 
 
@@ -240,7 +356,11 @@ def handle(request: dict, data: bytes) -> tuple[dict, bytes, bytes]:
     try:
         if len(data) > int(request.get("max_input", 0)):
             raise NoPreview(TOO_LARGE_INPUT)
-        if request.get("kind") == "pdf":
+        kind = request.get("kind")
+        if kind in ("ocr-image", "ocr-pdf"):
+            languages = [lang for lang in request.get("languages") or ["eng"] if OCR_LANGUAGE.fullmatch(str(lang))]
+            text = (ocr_image if kind == "ocr-image" else ocr_pdf)(data, languages[:8] or ["eng"])
+        elif kind == "pdf":
             thumbnail, mime, error, text = pdf_preview(
                 data, want_text=bool(request.get("text")), render=bool(request.get("render", True))
             )
@@ -249,7 +369,8 @@ def handle(request: dict, data: bytes) -> tuple[dict, bytes, bytes]:
     except NoPreview as exc:
         error = exc.reason
     except Exception:  # noqa: BLE001 - whatever else a hostile file provokes, it is unreadable
-        thumbnail, mime, error = b"", "", BAD_PDF if request.get("kind") == "pdf" else BAD_IMAGE
+        thumbnail, mime, text = b"", "", ""
+        error = BAD_PDF if request.get("kind") in ("pdf", "ocr-pdf") else BAD_IMAGE
     encoded_text = text.encode("utf-8", "replace")
     header = {"mime": mime, "size": len(thumbnail), "text_size": len(encoded_text), "error": error}
     return header, thumbnail, encoded_text
