@@ -84,6 +84,12 @@ class NoPreview(Exception):
 
 def image_thumbnail(data: bytes) -> tuple[bytes, str]:
     """``(thumbnail bytes, MIME type)`` of an image, oriented per EXIF and without any metadata."""
+    return _with_image(data, _thumbnail_of, too_large=TOO_LARGE_IMAGE)
+
+
+def _with_image(data: bytes, use, *, too_large: str):
+    """``use(image)`` on the image ``data`` holds, opened within the decompression-bomb limits; :class:`NoPreview`
+    with ``too_large`` or :data:`BAD_IMAGE` when it cannot be."""
     from PIL import Image, ImageFile
 
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
@@ -92,9 +98,9 @@ def image_thumbnail(data: bytes) -> tuple[bytes, str]:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as image:
-                return _thumbnail_of(image)
+                return use(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise NoPreview(TOO_LARGE_IMAGE) from None
+        raise NoPreview(too_large) from None
     except NoPreview:
         raise
     except (OSError, ValueError, SyntaxError, EOFError, TypeError, KeyError, IndexError, MemoryError):
@@ -236,29 +242,20 @@ def _pdf_text(document, pages: int) -> str:
 
 def ocr_image(data: bytes, languages: list[str]) -> str:
     """The text Tesseract reads in an image (oriented per EXIF, as grey pixels)."""
-    from PIL import Image, ImageFile, ImageOps
+    return _tesseract(_with_image(data, _grey_for_ocr, too_large=TOO_LARGE_OCR), languages)
 
-    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
-    ImageFile.LOAD_TRUNCATED_IMAGES = False
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as image:
-                width, height = image.size
-                if width < 1 or height < 1 or width * height > MAX_IMAGE_PIXELS:
-                    raise NoPreview(TOO_LARGE_OCR)
-                if width * height > OCR_MAX_PIXELS:
-                    image.draft("L", (width // 2, height // 2))  # JPEG: decode at a smaller scale
-                if image.size[0] * image.size[1] > MAX_DECODED_PIXELS:
-                    raise NoPreview(TOO_LARGE_OCR)
-                grey = ImageOps.exif_transpose(image).convert("L")
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise NoPreview(TOO_LARGE_OCR) from None
-    except NoPreview:
-        raise
-    except (OSError, ValueError, SyntaxError, EOFError, TypeError, KeyError, IndexError, MemoryError):
-        raise NoPreview(BAD_IMAGE) from None
-    return _tesseract(grey, languages)
+
+def _grey_for_ocr(image):
+    from PIL import ImageOps
+
+    width, height = image.size
+    if width < 1 or height < 1 or width * height > MAX_IMAGE_PIXELS:
+        raise NoPreview(TOO_LARGE_OCR)
+    if width * height > OCR_MAX_PIXELS:
+        image.draft("L", (width // 2, height // 2))  # JPEG: decode at a smaller scale
+    if image.size[0] * image.size[1] > MAX_DECODED_PIXELS:
+        raise NoPreview(TOO_LARGE_OCR)
+    return ImageOps.exif_transpose(image).convert("L")
 
 
 def ocr_pdf(data: bytes, languages: list[str]) -> str:
