@@ -3,11 +3,29 @@
 - A tus ``PATCH`` body (``application/offset+octet-stream``) is bytes, sent as ``application/octet-stream`` is.
 - ``GET /api/v1/activity/?format=csv`` answers CSV text, checked against its schema (a string) as text.
 - Schema-violating form bodies are not sent (:func:`filter_case` says why).
+- hypothesis describes its strategies one thread at a time (see below).
 """
 
+import threading
+
 import schemathesis
+from hypothesis.internal import lambda_sources
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.modes import GenerationMode
+
+# Python 3.11.7's ast.parse is not safe across threads (it fails now and then with "SystemError: AST constructor
+# recursion depth mismatch"): hypothesis parses a lambda's source to name a filtered strategy, and schemathesis's
+# workers do so at once. One at a time, then.
+_describing = threading.Lock()
+_describe = lambda_sources.lambda_description
+
+
+def _one_at_a_time(f):
+    with _describing:
+        return _describe(f)
+
+
+lambda_sources.lambda_description = _one_at_a_time
 
 schemathesis.serializer.alias("application/offset+octet-stream", "application/octet-stream")
 

@@ -241,3 +241,14 @@ def test_an_upload_form_gives_its_folder_once(auth_client):
         response = auth_client.post(path, body, format="multipart")
         assert response.status_code == 400 and "folder" in response.json()["errors"], path
     assert auth_client.get("/api/v1/files/?all=1").json()["results"] == []
+
+
+def test_a_format_parameter_names_one_format(auth_client):
+    """``?format=`` is one of the schema's enum: empty or given twice it is a 404, as an unknown one is (DRF would
+    ignore an empty one and answer by the Accept header)."""
+    for path in ("/api/v1/notifications/stream", "/api/v1/activity/"):
+        for query in ("format=", "format=json&format=json", "format=xml"):
+            response = auth_client.get(f"{path}?{query}")
+            assert response.status_code == 404 and response.json()["code"] == "not_found", (path, query)
+    assert auth_client.get("/api/v1/activity/?format=json").status_code == 200
+    assert auth_client.get("/api/v1/activity/?format=csv").status_code == 200
