@@ -242,7 +242,7 @@ class _Tail:
     def read(self, *args):
         data = self._stream.read(*args)
         if data:
-            self.last = (self.last + data)[-self.KEEP :]
+            self.last = (self.last + data[-self.KEEP :])[-self.KEEP :]  # never a copy of a whole chunk
         return data
 
     def __getattr__(self, name):
@@ -256,14 +256,15 @@ class UploadMultiPartParser(MultiPartParser):
     def parse(self, stream, media_type=None, parser_context=None):
         tail = _Tail(stream)
         parsed = super().parse(tail, media_type, parser_context)
+        request = (parser_context or {}).get("request")
+        if request is not None:
+            request_uploads(request).raise_error()  # first: a refused file part (too large, locked) says why
         boundary = (media_type or "").partition("boundary=")[2].split(";")[0].strip().strip('"').encode()
         if boundary and b"--" + boundary + b"--" not in tail.last:
             # Django takes a body cut short (no closing boundary) as the parts it got: a form missing its end is
             # a truncated request, not a smaller form
             raise ParseError("The multipart body ends before its closing boundary: it was cut short.")
-        request = (parser_context or {}).get("request")
         if request is not None:
-            request_uploads(request).raise_error()
             declared = whole_number(request.META.get("CONTENT_LENGTH")) or 0
             if not parsed.data and not parsed.files and declared > 0:
                 # a body that holds no part at all is not a form with no fields: it is not multipart
