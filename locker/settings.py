@@ -337,7 +337,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * LOCKER_
 # Every uploaded file is encrypted while it streams in; no plaintext in /tmp or in memory.
 FILE_UPLOAD_HANDLERS = ["vault.transfers.upload_handler.EncryptingUploadHandler"]
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 100)
-# Form fields in one body: an archive request names up to 500 files and 500 folders, and a name.
+# Form fields in one body: an archive request (a page's form post) names up to 1,000 files and folders, a name and
+# its CSRF token.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("DATA_UPLOAD_MAX_NUMBER_FIELDS", 1024)
 
 # Content-Security-Policy (django-csp): no inline script anywhere.

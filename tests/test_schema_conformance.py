@@ -199,18 +199,20 @@ def test_a_boolean_field_takes_true_and_false_only(auth_client):
     assert form["background"] is True and form["all_versions"] is False
 
 
-def test_an_archive_request_names_at_least_one_item_and_at_most_500_of_each(client, auth_client):
+def test_an_archive_request_names_at_least_one_item_and_at_most_1000(client, auth_client):
     import uuid
 
     schema = client.get("/api/schema/?format=json").json()
     body = schema["components"]["schemas"]["ArchiveInputRequest"]
-    assert body["properties"]["files"]["maxItems"] == body["properties"]["folders"]["maxItems"] == 500
+    assert body["properties"]["files"]["maxItems"] == body["properties"]["folders"]["maxItems"] == 1000
     assert [branch["required"] for branch in body["anyOf"]] == [["files"], ["folders"]]
-    many = [str(uuid.uuid4()) for _ in range(501)]
+    many = [str(uuid.uuid4()) for _ in range(1001)]
     assert "files" in auth_client.post("/api/v1/archive", {"files": many}, format="json").json()["errors"]
+    together = auth_client.post("/api/v1/archive", {"files": many[:600], "folders": many[600:]}, format="json")
+    assert together.status_code == 400 and "files" in together.json()["errors"]
     assert auth_client.post("/api/v1/archive", {"files": [], "folders": []}, format="json").status_code == 400
-    # the most a form may name (500 files, 500 folders and a name) is read, not refused for its field count
-    form = auth_client.post("/api/v1/archive", {"files": many[:500], "folders": many[1:], "name": "z"})
+    # the most a page's form may name (1,000 ids and a name) is read, not refused for its field count
+    form = auth_client.post("/api/v1/archive", {"files": many[:500], "folders": many[500:1000], "name": "z"})
     assert form.status_code == 404 and form.json()["code"] == "not_found"
 
 

@@ -22,7 +22,7 @@ from vault.serializers import FileSerializer, FolderSerializer
 from vault.transfers.archive import zip_response
 
 ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 404, 423)}
-MAX_ARCHIVE_ITEMS = 500  # files, and folders, in one archive request (each folder brings everything below it)
+MAX_ARCHIVE_ITEMS = 1000  # files and folders in one archive request (each folder brings everything below it)
 ZIP = OpenApiResponse(OpenApiTypes.BINARY, description="application/zip, streamed while it is built.")
 
 
@@ -148,6 +148,8 @@ class ArchiveInput(serializers.Serializer):
     def validate(self, data):
         if not data["files"] and not data["folders"]:
             raise serializers.ValidationError({"files": ["Choose at least one file or folder."]})
+        if len(data["files"]) + len(data["folders"]) > MAX_ARCHIVE_ITEMS:  # a sum no schema can state
+            raise serializers.ValidationError({"files": [f"At most {MAX_ARCHIVE_ITEMS} items in one zip."]})
         return data
 
 
