@@ -3,7 +3,9 @@
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
+from django.core.exceptions import BadRequest
 
+from locker.errors import bad_request
 from locker.http import whole_number
 
 # Pages whose HTML we do not write (Django admin, DRF's browsable API, API docs) set
@@ -65,8 +67,4 @@ class MalformedRequestMiddleware:
             problem = "Content-Length is not a whole number."
         if problem is None:
             return self.get_response(request)
-        from django.core.exceptions import BadRequest
-
-        from locker.errors import bad_request
-
         return bad_request(request, BadRequest(problem))

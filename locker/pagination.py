@@ -5,14 +5,12 @@ or a ``page`` that is not a number, is 404 ``not_found``); ``page_size`` is a wh
 200 (anything else is 400 ``validation_error``, never silently the default size).
 """
 
-import re
-
 from rest_framework import pagination
 
 from locker.errors import InvalidInput
+from locker.http import whole_number
 
 MAX_PAGE_SIZE = 200
-_WHOLE_NUMBER = re.compile(r"[0-9]+")
 
 
 def page_size_from(request, *, param: str, default: int, maximum: int = MAX_PAGE_SIZE) -> int:
@@ -21,9 +19,10 @@ def page_size_from(request, *, param: str, default: int, maximum: int = MAX_PAGE
     if not values:
         return default
     value = values[0]
-    if len(values) > 1 or not _WHOLE_NUMBER.fullmatch(value) or int(value) < 1:
+    size = whole_number(value)
+    if len(values) > 1 or size is None or size < 1:
         raise InvalidInput(errors={param: ["A whole number from 1 (at most 200 are returned)."]})
-    return min(int(value), maximum)
+    return min(size, maximum)
 
 
 def page_size_schema(*, default: int, maximum: int = MAX_PAGE_SIZE) -> dict:

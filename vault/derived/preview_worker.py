@@ -197,9 +197,7 @@ def _render_first_page(document) -> tuple[bytes, str]:
     page = document[0]
     try:
         width, height = page.get_size()  # points, 1/72 inch
-        if not (math.isfinite(width) and math.isfinite(height)) or min(width, height) < 1:
-            raise NoPreview(PDF_PAGE_SIZE)
-        if max(width, height) > PDF_MAX_PAGE_POINTS:
+        if not _usable_page(width, height):
             raise NoPreview(PDF_PAGE_SIZE)
         scale = min(PDF_RENDER_SIDE / max(width, height), PDF_MAX_SCALE)
         bitmap = page.render(scale=scale, may_draw_forms=False)
@@ -210,6 +208,16 @@ def _render_first_page(document) -> tuple[bytes, str]:
             bitmap.close()
     finally:
         page.close()
+
+
+def _usable_page(width: float, height: float) -> bool:
+    """Whether a page's size (points) is one to render: finite, at least a point, at most 200 inches."""
+    return (
+        math.isfinite(width)
+        and math.isfinite(height)
+        and min(width, height) >= 1
+        and max(width, height) <= PDF_MAX_PAGE_POINTS
+    )
 
 
 def _pdf_text(document, pages: int) -> str:
@@ -279,9 +287,7 @@ def ocr_pdf(data: bytes, languages: list[str]) -> str:
                     textpage.close()
                 if not text:
                     width, height = page.get_size()
-                    if not (math.isfinite(width) and math.isfinite(height)) or min(width, height) < 1:
-                        continue
-                    if max(width, height) > PDF_MAX_PAGE_POINTS:
+                    if not _usable_page(width, height):
                         continue
                     scale = OCR_PDF_DPI / 72
                     if width * height * scale * scale > OCR_MAX_PIXELS:
