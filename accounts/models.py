@@ -71,6 +71,15 @@ class User(AbstractBaseUser):
     vault_keep_versions = models.PositiveIntegerField(
         default=0, help_text="Keep only the newest N versions of each file (0 keeps all)."
     )
+    vault_ocr = models.BooleanField(
+        default=True, help_text="Recognise the text of uploaded images and scanned PDFs for search."
+    )
+    vault_ocr_languages = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        help_text="Tesseract languages for text recognition, joined by '+' (empty: the server's default).",
+    )
 
     objects = UserManager()
 

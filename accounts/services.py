@@ -41,6 +41,7 @@ from locker.crypto.keys import (
 )
 from locker.errors import Conflict, InvalidCredentials, InvalidInput, LockerError, TwoFactorRequired, VaultLocked
 from locker.http import RequestMeta
+from locker.textrules import OCR_LANGUAGE
 
 
 class KeyringMismatch(VaultLocked):
@@ -385,13 +386,29 @@ def user_admin_update(*, admin: User, user: User, changes: dict, meta: RequestMe
     return user
 
 
-def user_settings_update(*, user: User, keep_versions=None, meta: RequestMeta | None = None) -> User:
-    """The user's own settings: how many versions of each file to keep (0 = all)."""
+def user_settings_update(
+    *, user: User, keep_versions=None, ocr=None, ocr_languages=None, meta: RequestMeta | None = None
+) -> User:
+    """The user's own settings: how many versions of each file to keep (0 = all); text recognition on or off and
+    its languages (Tesseract's names; the vault checks they are installed before it calls this)."""
     changes = {}
     if keep_versions is not None:
         if isinstance(keep_versions, bool) or not isinstance(keep_versions, int) or not 0 <= keep_versions <= 10_000:
             raise InvalidInput(errors={"keep_versions": ["A whole number from 0 (keep all) to 10000."]})
         changes["vault_keep_versions"] = keep_versions
+    if ocr is not None:
+        if not isinstance(ocr, bool):
+            raise InvalidInput(errors={"ocr": ["Must be true or false."]})
+        changes["vault_ocr"] = ocr
+    if ocr_languages is not None:
+        if (
+            not isinstance(ocr_languages, list)
+            or not 1 <= len(ocr_languages) <= 8
+            or not all(isinstance(name, str) and OCR_LANGUAGE.fullmatch(name) for name in ocr_languages)
+        ):
+            raise InvalidInput(errors={"languages": ["One to 8 language names, such as eng or chi_sim."]})
+        changes["vault_ocr_languages"] = "+".join(dict.fromkeys(ocr_languages))
+
     if changes:
         with transaction.atomic():
             for name, value in changes.items():

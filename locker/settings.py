@@ -452,6 +452,13 @@ LOCKER_PREVIEW_WORKERS = env_int("LOCKER_PREVIEW_WORKERS", 2)
 LOCKER_PREVIEW_TIMEOUT = env_int("LOCKER_PREVIEW_TIMEOUT", 30)
 # Text recognition (Tesseract) of one image or PDF: the worker is killed after this many seconds.
 LOCKER_OCR_TIMEOUT = env_int("LOCKER_OCR_TIMEOUT", 120)
+# Text recognition jobs run after the upload commits, in this many threads a server process (each drives one
+# worker process at a time, within LOCKER_PREVIEW_WORKERS), from a queue of at most LOCKER_OCR_QUEUE jobs (more
+# stay pending and are taken up later). 0 workers: jobs only run through `manage.py vault_reindex`.
+LOCKER_OCR_WORKERS = env_int("LOCKER_OCR_WORKERS", 1)
+LOCKER_OCR_QUEUE = env_int("LOCKER_OCR_QUEUE", 256)
+# The languages a user reads in until they choose (Tesseract's names joined by "+": "eng", "eng+deu").
+LOCKER_OCR_LANGUAGES = os.environ.get("LOCKER_OCR_LANGUAGES", "eng")
 LOCKER_RATELIMITS = {
     "login_user": os.environ.get("LOCKER_RATE_LOGIN_USER", "10/m"),
     "login_ip": os.environ.get("LOCKER_RATE_LOGIN_IP", "30/m"),

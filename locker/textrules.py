@@ -155,3 +155,8 @@ def schema_pattern(pattern: str) -> str:
     (ECMA 262) does not have: JSON carries them as surrogate pairs, and readers join those again."""
     anchored = pattern.replace(r"\A", "^").replace(r"\Z", "$")
     return _U_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), anchored)
+
+
+# A Tesseract language's name: eng, deu, chi_sim, ... (vault.derived.preview_worker keeps its own copy: it runs
+# isolated and imports nothing of the project)
+OCR_LANGUAGE = re.compile(r"[a-z]{3}(_[a-z]{3,4})?")

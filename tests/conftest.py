@@ -16,6 +16,17 @@ from activity import streams
 from tests.factories import make_account
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    """After a test's body, before its fixtures are torn down (the database flushed): let the text recognition
+    jobs it started finish, so that none runs into the next test."""
+    yield
+    from vault.derived import ocr
+
+    if ocr.queued_here() and not ocr.wait_idle(120):
+        pytest.fail("text recognition jobs were still running two minutes after the test")
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache():
     cache.clear()  # rate-limit counters start from zero in every test

@@ -161,6 +161,16 @@ class VaultKeys:
             self._owners[owner_id] = other
         return self._owners[owner_id]
 
+    def detached(self) -> VaultKeys:
+        """The same reach in a new object with empty caches, for work that outlives the request (a background job in
+        another thread): the UDK of the user who holds these keys (or the link's key), and nothing more."""
+        root = next((keys for keys in self._owners.values() if keys.udk is not None), None)
+        if root is not None:
+            copy = VaultKeys(root.owner_id, root.udk)
+        else:
+            copy = VaultKeys(self.owner_id, None, received=self._received)
+        return copy.for_owner(self.owner_id)
+
     @classmethod
     def for_link(cls, link, secret: bytes) -> VaultKeys:
         """The keys an anonymous visitor with a link's URL reaches: its item and what lies below it."""

@@ -227,8 +227,43 @@ class Derived(models.Model):
         blank=True, help_text="The first characters of the extracted text, sealed (search snippets), or empty."
     )
 
+    class Ocr(models.TextChoices):
+        """Text recognition of an image or a PDF (``vault.derived.ocr``): a job after the version commits."""
+
+        NONE = "", "Not applicable"
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    ocr_state = models.CharField(max_length=8, choices=Ocr.choices, default=Ocr.NONE, blank=True)
+    ocr_reason = models.CharField(
+        max_length=200, blank=True, help_text="Why text recognition failed or was skipped (never content)."
+    )
+    ocr_claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a server took the pending job (another takes it once this is stale)."
+    )
+    ocr_finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["ocr_state"],
+                name="vault_derived_ocr_open",
+                condition=models.Q(ocr_state__in=["pending", "failed"]),
+            )
+        ]
+
     def __str__(self):
         return f"derived data of {self.version_id}"
+
+
+class TextRecognitionJob(Derived):
+    """Text recognition as the admin sees it: each version's job, its state and reason, never content or names."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "text recognition job"
 
 
 class ContentWords(models.Model):

@@ -1,6 +1,7 @@
 """Vault serializers. Names and tags are decrypted with the request's VaultKeys (``context["keys"]``)."""
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
@@ -98,6 +99,14 @@ class FolderSerializer(MarksDamage, Owned, Starred):
         return self.context["keys"].folder_tags(folder)
 
 
+class TextRecognitionSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=["pending", "done", "failed", "skipped"],
+        help_text="pending: waiting or running; done: the words are searchable; failed or skipped: see reason.",
+    )
+    reason = serializers.CharField(help_text="Why it failed or was skipped, or that no text was found; else empty.")
+
+
 class FileSerializer(MarksDamage, Owned, Starred):
     id = serializers.UUIDField()
     name = serializers.SerializerMethodField()
@@ -111,6 +120,9 @@ class FileSerializer(MarksDamage, Owned, Starred):
     modified_at = serializers.DateTimeField()
     content_url = serializers.SerializerMethodField()
     preview_url = serializers.SerializerMethodField(help_text="Thumbnail of the current version; null when none.")
+    text_recognition = serializers.SerializerMethodField(
+        help_text="Text recognition (OCR) of the current version, for images and PDFs; null for other types."
+    )
 
     def get_name(self, file) -> str:
         return self.context["keys"].file_name(file)
@@ -133,6 +145,13 @@ class FileSerializer(MarksDamage, Owned, Starred):
         if derived is None or not derived.preview_blob:
             return None
         return reverse("api-file-preview", args=[file.pk], request=self.context.get("request"))
+
+    @extend_schema_field(TextRecognitionSerializer(allow_null=True))
+    def get_text_recognition(self, file) -> dict | None:
+        derived = getattr(file.current_version, "derived", None) if file.current_version_id else None
+        if derived is None or not derived.ocr_state:
+            return None
+        return {"state": derived.ocr_state, "reason": derived.ocr_reason}
 
 
 class VersionSerializer(serializers.Serializer):

@@ -9,6 +9,7 @@ urlpatterns = [
     path("files/recent/", views.browser_view, {"place": "recent"}, name="files-recent"),
     path("files/starred/", views.browser_view, {"place": "starred"}, name="files-starred"),
     path("trash/", views.trash_view, name="trash"),
+    path("settings/text-recognition", views.text_recognition_settings_view, name="settings-text-recognition"),
     path("search/", views.search_view, name="search"),
     path("notes/", views.notes_view, name="notes"),
     path("notes/new/", views.note_view, name="note-new"),

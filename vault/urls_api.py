@@ -1,6 +1,7 @@
 from django.urls import path
 
 from vault.changes import apis as changes_apis
+from vault.derived import apis as derived_apis
 from vault.export import apis as export_apis
 from vault.files import apis, browse_apis
 from vault.notes import apis as notes_apis
@@ -19,6 +20,7 @@ urlpatterns = [
     path("recent/", browse_apis.RecentListApi.as_view(), name="api-recent"),
     path("archive", browse_apis.ArchiveApi.as_view(), name="api-archive"),
     path("me/storage", browse_apis.StorageApi.as_view(), name="api-me-storage"),
+    path("me/text-recognition", derived_apis.TextRecognitionApi.as_view(), name="api-me-text-recognition"),
     path("changes", changes_apis.ChangeFeedApi.as_view(), name="api-changes"),
     path("uploads/", tus_apis.UploadCreateApi.as_view(), name="api-uploads"),
     path("uploads/<uuid:pk>", tus_apis.UploadApi.as_view(), name="api-upload"),

@@ -7,10 +7,18 @@ cookies. The CSRF token travels in a ``data-csrf`` attribute (the cookie is Http
 The header's search box (``static/js/search.js``) is in ``base.html`` on every page.
 """
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
+
+from accounts.unlock import context_from_cookie
+from locker.errors import LockerError, VaultLocked
+from locker.http import RequestMeta
+from vault.derived import ocr
+from vault.keys import VaultKeys
 
 
 @login_required
@@ -49,3 +57,30 @@ def notes_view(request):
 def note_view(request, note_id=None):
     """The editor of one note; without ``note_id`` a new note, created by its first save."""
     return render(request, "vault/note.html", {"note_id": note_id})
+
+
+@login_required
+@require_POST
+def text_recognition_settings_view(request):
+    """The settings page's text recognition form: on or off, and the languages (checkboxes)."""
+    enabled = request.POST.get("enabled") == "true"
+    languages = request.POST.getlist("languages")
+    try:
+        udk = context_from_cookie(request, request.user).udk()
+    except VaultLocked:
+        udk = None
+    keys = VaultKeys(request.user.pk, udk) if udk is not None else None
+    try:
+        ocr.settings_update(
+            user=request.user,
+            keys=keys,
+            enabled=enabled,
+            languages=languages or None,
+            meta=RequestMeta.from_request(request),
+        )
+    except LockerError as exc:
+        problems = [str(message) for messages_ in (exc.errors or {}).values() for message in messages_]
+        messages.error(request, " ".join(problems) or exc.detail)
+    else:
+        messages.success(request, "Text recognition is on." if enabled else "Text recognition is off.")
+    return redirect(reverse("settings") + "#text-recognition")

@@ -45,7 +45,13 @@ def test_reindex_rebuilds_exactly_the_same_index(user, keys, account):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {account.login(client)['access']}")
     response = client.post("/api/v1/search/reindex")
-    assert response.status_code == 200 and response.json() == {"folders": 1, "files": 1, "notes": 1, "messages": 0}
+    assert response.status_code == 200 and response.json() == {
+        "folders": 1,
+        "files": 1,
+        "notes": 1,
+        "messages": 0,
+        "text_recognition_queued": 0,
+    }
     assert state(user) == before
     assert [r["kind"] for r in search_selectors.search(user=user, keys=keys, query="moonshot")] == ["file"]
 

@@ -464,9 +464,16 @@ def _read_header(line: bytes) -> dict | None:
 
 
 def derived_store(
-    *, keys: VaultKeys, version: FileVersion, file_key: bytes, previous_version_id, result: DerivedResult | None
+    *,
+    keys: VaultKeys,
+    version: FileVersion,
+    file_key: bytes,
+    previous_version_id,
+    result: DerivedResult | None,
+    ocr: tuple[str, str] = ("", ""),
 ) -> list[str] | None:
-    """Write the ``Derived`` row of a new current version.
+    """Write the ``Derived`` row of a new current version (``ocr``: its text recognition's state and reason,
+    :func:`vault.derived.ocr.initial_state`).
 
     Returns the content words the file's index must now hold, or None when the index
     needs no change (neither this version nor the one it replaces has content words).
@@ -487,6 +494,8 @@ def derived_store(
             preview_error=result.preview_error[:200],
             text_indexed=bool(result.words),
             text_sealed=text_sealed,
+            ocr_state=ocr[0],
+            ocr_reason=ocr[1],
         )
     FileVersion.derived.related.set_cached_value(version, derived)  # serializers read it without a query
     if result is not None and result.words:
@@ -522,6 +531,15 @@ def current_content_text(*, keys: VaultKeys, file_id) -> ContentText:
     derived = getattr(version, "derived", None) if version is not None else None
     if derived is None or not derived.text_indexed:
         return ContentText()
+    if derived.ocr_state == Derived.Ocr.DONE:
+        # text recognition's words are kept sealed with the version: read again from there, not recognised again
+        row = ContentWords.objects.filter(version=version).first()
+        if row is not None:
+            owner_keys = keys.for_owner(file.owner_id)
+            content_key = owner_keys.content_key(version, owner_keys.file_key(file))
+            return ContentText(
+                words=owner_keys.open_words(content_key, version.pk, row.words_sealed), version_id=version.pk
+            )
     result = derive_for_version(keys=keys, file=file, version=version, preview=False)
     if not result.words:
         logger.warning("Content words of version %s could not be read again: %s", version.pk, result.preview_error)

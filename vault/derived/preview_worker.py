@@ -97,7 +97,7 @@ def _with_image(data: bytes, use, *, too_large: str):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as image:
+            with Image.open(io.BytesIO(data), formats=_image_formats()) as image:
                 return use(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise NoPreview(too_large) from None
@@ -106,6 +106,16 @@ def _with_image(data: bytes, use, *, too_large: str):
     except (OSError, ValueError, SyntaxError, EOFError, TypeError, KeyError, IndexError, MemoryError):
         # Pillow's decoders report damage with any of these (UnidentifiedImageError is an OSError)
         raise NoPreview(BAD_IMAGE) from None
+
+
+def _image_formats() -> tuple[str, ...]:
+    """Pillow's formats this worker opens, with HEIC/HEIF (phone photos) when pillow-heif is installed."""
+    try:
+        import pillow_heif
+    except ImportError:
+        return IMAGE_FORMATS
+    pillow_heif.register_heif_opener(thumbnails=False)
+    return (*IMAGE_FORMATS, "HEIF")
 
 
 def _thumbnail_of(image) -> tuple[bytes, str]:

@@ -37,6 +37,7 @@ from vault.common import (
     record,
     same_vault,
 )
+from vault.derived import ocr
 from vault.derived.derive import derive_upload, derived_store, preview_blobs
 from vault.keys import VaultKeys
 from vault.models import File, FileVersion, Folder, SearchToken, Star, Upload
@@ -244,11 +245,19 @@ def _add_version(user: User, keys: VaultKeys, file: File, file_key: bytes, uploa
     file.modified_at = upload.modified_at or file.changed_at
     file.save(update_fields=["current_version", "size", "mime_type", "modified_at", "changed_at"])
     # Thumbnail and text were derived before the transaction (vault.derived.derive); the new words replace the old.
+    recognition = ocr.initial_state(user, upload.mime_type, upload.size) if upload.derivation else ("", "")
     words = derived_store(
-        keys=keys, version=version, file_key=file_key, previous_version_id=previous_id, result=upload.derivation
+        keys=keys,
+        version=version,
+        file_key=file_key,
+        previous_version_id=previous_id,
+        result=upload.derivation,
+        ocr=recognition,
     )
     if words is not None:
         index_file(user, keys, file.pk, keys.file_name(file), keys.file_tags(file), content=words)
+    if recognition[0] == ocr.PENDING:
+        ocr.submit_after_commit(keys, version.pk)  # text recognition runs after the commit, off the request
     return version
 
 

@@ -16,6 +16,7 @@ from locker.params import flag, pattern_param
 from locker.serializers import ErrorSerializer
 from locker.textrules import NOT_BLANK_PATTERN
 from vault import kinds as item_kinds
+from vault.derived import ocr
 from vault.files import selectors
 from vault.files.apis import ERRORS, _uuid_param, _with_tag, vault_keys
 from vault.files.filters import FileFilter
@@ -69,6 +70,7 @@ class SearchApi(GenericAPIView):
         if unknown or not re.fullmatch(kind_pattern(), kind):
             raise InvalidInput(errors={"kind": [f"Unknown kind: {', '.join(unknown) or repr(kind)}."]})
         keys = vault_keys(request)
+        ocr.resume_for(request.user, keys)  # text recognition jobs a stopped server left (once a minute)
         file_filter = FileFilter(params, queryset=File.objects.none())
         if not file_filter.is_valid():
             raise InvalidInput(errors={k: list(v) for k, v in file_filter.errors.items()})
@@ -135,5 +137,8 @@ class ReindexApi(APIView):
         from vault.search.reindex import vault_reindex
 
         ratelimit.enforce(request, group="reindex_user", value=str(request.user.pk))
-        counts = vault_reindex(user=request.user, keys=vault_keys(request))
+        keys = vault_keys(request)
+        counts = vault_reindex(user=request.user, keys=keys)
+        # text recognition not run yet (off until now, stored before it existed) is queued, off this request
+        counts["text_recognition_queued"] = ocr.queue_unread(request.user, keys)
         return Response(counts)
