@@ -88,6 +88,7 @@ class TreeMemory:
 
     def __init__(self):
         self.peak = 0.0
+        self.at_peak: list = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -95,15 +96,30 @@ class TreeMemory:
         from bench.processes import children, rss_mib
 
         while not self._stop.wait(0.02):
-            total, todo = 0.0, children(os.getpid())
+            total, todo, seen = 0.0, self._children_of_every_thread(), []
             while todo:
                 pid = todo.pop()
                 try:
-                    total += rss_mib(pid)
+                    rss = rss_mib(pid)
+                    seen.append((Path(f"/proc/{pid}/comm").read_text().strip(), round(rss)))
                 except (OSError, ValueError):
                     continue
+                total += rss
                 todo.extend(children(pid))
-            self.peak = max(self.peak, total)
+            if total > self.peak:
+                self.peak, self.at_peak = total, seen
+
+    @staticmethod
+    def _children_of_every_thread() -> list[int]:
+        """The children of this process, whichever of its threads started them (the pool's threads start the
+        workers: ``/proc/PID/task/TID/children`` lists a thread's own)."""
+        found = []
+        for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+            try:
+                found.extend(int(pid) for pid in (task / "children").read_text().split())
+            except OSError:
+                continue
+        return found
 
     def __enter__(self):
         self._thread.start()
@@ -114,8 +130,8 @@ class TreeMemory:
         self._thread.join()
 
 
-def bare(paths: list[Path]) -> tuple[float, float]:
-    """Seconds and peak MiB for bare tesseract over ``paths``, one after the other."""
+def bare(paths: list[Path]) -> tuple[float, float, list]:
+    """Seconds, peak MiB and what made the peak for bare tesseract over ``paths``, one after the other."""
     binary = shutil.which("tesseract")
     env = {"PATH": os.environ.get("PATH", ""), "OMP_THREAD_LIMIT": "1"}
     with TreeMemory() as memory:
@@ -128,12 +144,12 @@ def bare(paths: list[Path]) -> tuple[float, float]:
                 env=env,
             )
         elapsed = time.perf_counter() - start
-    return elapsed, memory.peak
+    return elapsed, memory.peak, memory.at_peak
 
 
-def locker(user, keys, client_other) -> tuple[float, float, list[float]]:
-    """Seconds and peak MiB for the pool running every pending job of ``user``; the other user's listing times
-    (ms) while it runs."""
+def locker(user, keys, client_other=None) -> tuple[float, float, list[float]]:
+    """Seconds and peak MiB for the pool running every pending job of ``user``; with ``client_other``, that user's
+    listing times (ms) while it runs (a phase of its own: the listings' CPU is not charged to the timed rounds)."""
     from django.conf import settings
 
     from vault.derived import ocr
@@ -146,10 +162,14 @@ def locker(user, keys, client_other) -> tuple[float, float, list[float]]:
         settings.LOCKER_OCR_WORKERS = int(os.environ.get("LOCKER_OCR_WORKERS", "1"))
         ocr.queue_unread(user, keys)
         while ocr.queued_here():
+            if client_other is None:
+                ocr.wait_idle(3600)
+                break
             busy.append(timed(client_other))
             time.sleep(0.2)
         elapsed = time.perf_counter() - start
     settings.LOCKER_OCR_WORKERS = 0
+    print(f"  at the peak: {memory.at_peak}", flush=True)
     done = Derived.objects.filter(version__file__owner=user, ocr_state="done").count()
     assert done == PAGES, f"{done} of {PAGES} pages read"
     return elapsed, memory.peak, busy
@@ -203,7 +223,6 @@ def run() -> str:
         sizes = sorted(path.stat().st_size for path in paths)
         idle = [timed(client_other) for _ in range(30)]
         results = {"locker": [], "bare": []}
-        busy_all: list[float] = []
         ratios = []
         for round_number in range(ROUNDS):
             order = ["locker", "bare"] if round_number % 2 == 0 else ["bare", "locker"]
@@ -212,22 +231,22 @@ def run() -> str:
                 if which == "bare":
                     measured[which] = bare(paths)
                 else:
-                    seconds, peak, busy = locker(account.user, keys, client_other)
-                    measured[which] = (seconds, peak)
-                    busy_all.extend(busy)
+                    seconds, peak, _busy = locker(account.user, keys)
+                    measured[which] = (seconds, peak, "")
                 results[which].append(measured[which])
                 print(f"round {round_number + 1} {which}: {PAGES / measured[which][0] * 60:.1f} pages/min, "
-                      f"peak {measured[which][1]:.0f} MiB", flush=True)  # fmt: skip
+                      f"peak {measured[which][1]:.0f} MiB {measured[which][2]}", flush=True)  # fmt: skip
             ratios.append(measured["bare"][0] / measured["locker"][0])
+        _seconds, _peak, busy_all = locker(account.user, keys, client_other)
         idle_after = [timed(client_other) for _ in range(30)]
     words = ocr.user_summary(account.user)
 
     def rate(which):
-        values = [PAGES / seconds * 60 for seconds, _peak in results[which]]
+        values = [PAGES / seconds * 60 for seconds, _peak, _at in results[which]]
         return f"{statistics.median(values):.1f} ({min(values):.1f}-{max(values):.1f})"
 
     def peak(which):
-        values = [p for _seconds, p in results[which]]
+        values = [p for _seconds, p, _at in results[which]]
         return f"{statistics.median(values):.0f} ({min(values):.0f}-{max(values):.0f})"
 
     ratio = statistics.median(ratios)
@@ -255,7 +274,8 @@ def run() -> str:
             f"| Locker (job pool) | {rate('locker')} | {peak('locker')} |",
             f"| bare `tesseract` | {rate('bare')} | {peak('bare')} |",
             "",
-            f"Another user's file listing while the jobs ran: p50 {statistics.median(busy_all):.1f} ms, p95 "
+            f"Another user's file listing (every 0.2 s, in a run of the {PAGES} jobs after the timed rounds) while the"
+            f" jobs ran: p50 {statistics.median(busy_all):.1f} ms, p95 "
             f"{percentile(busy_all, 0.95):.1f} ms ({len(busy_all)} requests); on the idle server: p50 "
             f"{statistics.median(idle_all):.1f} ms, p95 {percentile(idle_all, 0.95):.1f} ms. States at the end: "
             f"{words['done']} done, {words['failed']} failed.",

@@ -164,7 +164,8 @@ class _Pool:
                 _finish(job.version_id, FAILED, INTERRUPTED)
             finally:
                 job.keys = None  # the keys go as soon as the job ends
-                connections.close_all()  # a thread's connections are its own: none is left open between jobs
+                if self.queue.empty():
+                    connections.close_all()  # a thread's connections are its own: none is left open while idle
                 with self.lock:
                     self.unfinished -= 1
                     self.idle.notify_all()

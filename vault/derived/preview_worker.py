@@ -65,6 +65,7 @@ OCR_MAX_PIXELS = 40 * 1024 * 1024  # what is handed to Tesseract: a larger image
 OCR_PDF_PAGES = 20  # pages of an image-only PDF read
 OCR_PDF_DPI = 300
 OCR_TEXT_CHARS = 1_000_000
+OCR_NICENESS = 10  # added to the worker's nice value (Tesseract inherits it)
 OCR_LANGUAGE = re.compile(r"[a-z]{3}(_[a-z]{3,4})?")  # Tesseract's names: eng, deu, chi_sim, ...
 NO_OCR = "Text recognition is not available on this server."
 OCR_FAILED = "The text could not be recognised."
@@ -258,9 +259,66 @@ def _pdf_text(document, pages: int) -> str:
 # --- text recognition -------------------------------------------------------------------------
 
 
-def ocr_image(data: bytes, languages: list[str]) -> str:
+class Tesseract:
+    """``tesseract`` processes for one request, each started ahead of its image (:meth:`start`): a process loads
+    its language data (about 0.1 s) while this worker is still reading, decoding and checking the image, instead of
+    after. Each reads one image on its stdin (PNG) and answers on its stdout: no file."""
+
+    def __init__(self, languages: list[str]):
+        self.languages = languages
+        self.ready: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        if self.ready is None:
+            self.ready = self._spawn()
+
+    def _spawn(self) -> subprocess.Popen | None:
+        binary = shutil.which("tesseract")
+        if binary is None:
+            return None
+        return subprocess.Popen(  # noqa: S603 - a fixed program with fixed arguments, no shell
+            [binary, "stdin", "stdout", "-l", "+".join(self.languages) or "eng", "--psm", "3"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={"PATH": os.environ.get("PATH", ""), "OMP_THREAD_LIMIT": "1"},
+        )
+
+    def read(self, image) -> str:
+        """What Tesseract reads in ``image`` (a Pillow image; one over ``OCR_MAX_PIXELS`` is reduced first)."""
+        from PIL import Image
+
+        if image.width * image.height > OCR_MAX_PIXELS:
+            factor = math.sqrt(OCR_MAX_PIXELS / (image.width * image.height))
+            size = (max(1, int(image.width * factor)), max(1, int(image.height * factor)))
+            image = image.resize(size, Image.LANCZOS)
+        process, self.ready = self.ready or self._spawn(), None
+        if process is None:
+            raise NoPreview(NO_OCR)
+        png = io.BytesIO()
+        image.save(png, "PNG", compress_level=1)
+        try:
+            out, _err = process.communicate(png.getvalue())
+        except (BrokenPipeError, OSError):
+            process.kill()
+            process.wait()
+            raise NoPreview(OCR_FAILED) from None
+        if process.returncode != 0:
+            raise NoPreview(OCR_FAILED)
+        return out.decode("utf-8", "replace")[:OCR_TEXT_CHARS]
+
+    def close(self) -> None:
+        """Stop a process started for an image that never came (a refused image, a PDF's last page had text)."""
+        if self.ready is not None:
+            self.ready.kill()
+            self.ready.wait()
+            self.ready = None
+
+
+def ocr_image(data: bytes, tesseract: Tesseract) -> str:
     """The text Tesseract reads in an image (oriented per EXIF, as grey pixels)."""
-    return _tesseract(_with_image(data, _grey_for_ocr, too_large=TOO_LARGE_OCR), languages)
+    tesseract.start()
+    return tesseract.read(_with_image(data, _grey_for_ocr, too_large=TOO_LARGE_OCR))
 
 
 def _grey_for_ocr(image):
@@ -276,7 +334,7 @@ def _grey_for_ocr(image):
     return ImageOps.exif_transpose(image).convert("L")
 
 
-def ocr_pdf(data: bytes, languages: list[str]) -> str:
+def ocr_pdf(data: bytes, tesseract: Tesseract) -> str:
     """The text of a PDF's pages: their text layer where they have one, else what Tesseract reads in them rendered
     at 300 dpi (the first ``OCR_PDF_PAGES`` pages)."""
     import pypdfium2 as pdfium
@@ -302,9 +360,10 @@ def ocr_pdf(data: bytes, languages: list[str]) -> str:
                     scale = OCR_PDF_DPI / 72
                     if width * height * scale * scale > OCR_MAX_PIXELS:
                         scale = math.sqrt(OCR_MAX_PIXELS / (width * height))
+                    tesseract.start()  # its language data loads while the page renders
                     bitmap = page.render(scale=scale, may_draw_forms=False, grayscale=True)
                     try:
-                        text = _tesseract(bitmap.to_pil().convert("L"), languages)
+                        text = tesseract.read(bitmap.to_pil().convert("L"))
                     finally:
                         bitmap.close()
             finally:
@@ -314,32 +373,9 @@ def ocr_pdf(data: bytes, languages: list[str]) -> str:
             if total >= OCR_TEXT_CHARS:
                 break
     finally:
+        tesseract.close()
         document.close()
     return "\n".join(parts)
-
-
-def _tesseract(image, languages: list[str]) -> str:
-    """What ``tesseract`` reads in ``image`` (given on its stdin as PNG, read from its stdout: no file)."""
-    from PIL import Image
-
-    if image.width * image.height > OCR_MAX_PIXELS:
-        factor = math.sqrt(OCR_MAX_PIXELS / (image.width * image.height))
-        image = image.resize((max(1, int(image.width * factor)), max(1, int(image.height * factor))), Image.LANCZOS)
-    binary = shutil.which("tesseract")
-    if binary is None:
-        raise NoPreview(NO_OCR)
-    png = io.BytesIO()
-    image.save(png, "PNG", compress_level=1)
-    done = subprocess.run(  # noqa: S603 - a fixed program with fixed arguments, no shell
-        [binary, "stdin", "stdout", "-l", "+".join(languages) or "eng", "--psm", "3"],
-        input=png.getvalue(),
-        capture_output=True,
-        check=False,
-        env={"PATH": os.environ.get("PATH", ""), "OMP_THREAD_LIMIT": "1"},
-    )
-    if done.returncode != 0:
-        raise NoPreview(OCR_FAILED)
-    return done.stdout.decode("utf-8", "replace")[:OCR_TEXT_CHARS]
 
 
 # --- the process ------------------------------------------------------------------------------
@@ -363,16 +399,21 @@ def _limit_self() -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write to a file fails (EFBIG) instead of killing
 
 
-def handle(request: dict, data: bytes) -> tuple[dict, bytes, bytes]:
-    """Answer one request: ``(header, thumbnail, text)``."""
+def ocr_languages_of(request: dict) -> list[str]:
+    languages = [lang for lang in request.get("languages") or ["eng"] if OCR_LANGUAGE.fullmatch(str(lang))]
+    return languages[:8] or ["eng"]
+
+
+def handle(request: dict, data: bytes, tesseract: Tesseract | None = None) -> tuple[dict, bytes, bytes]:
+    """Answer one request: ``(header, thumbnail, text)`` (``tesseract``: started already, for "ocr-image")."""
     thumbnail, mime, error, text = b"", "", "", ""
     try:
         if len(data) > int(request.get("max_input", 0)):
             raise NoPreview(TOO_LARGE_INPUT)
         kind = request.get("kind")
         if kind in ("ocr-image", "ocr-pdf"):
-            languages = [lang for lang in request.get("languages") or ["eng"] if OCR_LANGUAGE.fullmatch(str(lang))]
-            text = (ocr_image if kind == "ocr-image" else ocr_pdf)(data, languages[:8] or ["eng"])
+            tesseract = tesseract or Tesseract(ocr_languages_of(request))
+            text = (ocr_image if kind == "ocr-image" else ocr_pdf)(data, tesseract)
         elif kind == "pdf":
             thumbnail, mime, error, text = pdf_preview(
                 data, want_text=bool(request.get("text")), render=bool(request.get("render", True))
@@ -397,8 +438,20 @@ def main() -> None:
     os.dup2(devnull, 2)
     stdin = sys.stdin.buffer
     request = json.loads(stdin.readline(4096) or b"{}")
+    tesseract = None
+    if str(request.get("kind")).startswith("ocr-"):
+        # text recognition runs after the upload, off every request: it yields the CPU to the server's requests
+        # (a thumbnail, made while an upload waits, keeps the server's priority)
+        os.nice(OCR_NICENESS)
+    if request.get("kind") == "ocr-image":
+        tesseract = Tesseract(ocr_languages_of(request))
+        tesseract.start()  # loads its language data while the image arrives and is checked
     data = stdin.read(int(request.get("max_input", 0)) + 1)
-    header, thumbnail, text = handle(request, data)
+    try:
+        header, thumbnail, text = handle(request, data, tesseract)
+    finally:
+        if tesseract is not None:
+            tesseract.close()
     del data
     out.write(json.dumps(header).encode() + b"\n")
     out.write(thumbnail)
