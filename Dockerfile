@@ -13,6 +13,14 @@ WORKDIR /app
 RUN groupadd --system --gid 10001 locker \
     && useradd --system --uid 10001 --gid locker --home-dir /app --shell /usr/sbin/nologin locker
 
+# Text recognition of images and scanned PDFs (docs/vault.md): Debian's Tesseract with English; add a language
+# with its tesseract-ocr-<code> package. The versions are the base image's Debian release's (a rebuild takes its
+# security updates), hence no pins.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng \
+    && rm -rf /var/lib/apt/lists/*
+
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 

@@ -89,6 +89,7 @@ class TreeMemory:
     def __init__(self):
         self.peak = 0.0
         self.at_peak: list = []
+        self._own_command = Path(f"/proc/{os.getpid()}/cmdline").read_bytes()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -100,6 +101,8 @@ class TreeMemory:
             while todo:
                 pid = todo.pop()
                 try:
+                    if Path(f"/proc/{pid}/cmdline").read_bytes() == self._own_command:
+                        continue  # forked and not yet exec'd: a copy of this process, not a worker
                     rss = rss_mib(pid)
                     seen.append((Path(f"/proc/{pid}/comm").read_text().strip(), round(rss)))
                 except (OSError, ValueError):
@@ -147,7 +150,7 @@ def bare(paths: list[Path]) -> tuple[float, float, list]:
     return elapsed, memory.peak, memory.at_peak
 
 
-def locker(user, keys, client_other=None) -> tuple[float, float, list[float]]:
+def locker(user, keys, client_other=None, expect: int = PAGES) -> tuple[float, float, list[float]]:
     """Seconds and peak MiB for the pool running every pending job of ``user``; with ``client_other``, that user's
     listing times (ms) while it runs (a phase of its own: the listings' CPU is not charged to the timed rounds)."""
     from django.conf import settings
@@ -155,7 +158,9 @@ def locker(user, keys, client_other=None) -> tuple[float, float, list[float]]:
     from vault.derived import ocr
     from vault.models import Derived
 
-    Derived.objects.filter(version__file__owner=user).update(ocr_state="pending", ocr_claimed_at=None)
+    Derived.objects.filter(version__file__owner=user).exclude(ocr_state="").update(
+        ocr_state="pending", ocr_claimed_at=None
+    )
     busy = []
     with TreeMemory() as memory:
         start = time.perf_counter()
@@ -171,8 +176,46 @@ def locker(user, keys, client_other=None) -> tuple[float, float, list[float]]:
     settings.LOCKER_OCR_WORKERS = 0
     print(f"  at the peak: {memory.at_peak}", flush=True)
     done = Derived.objects.filter(version__file__owner=user, ocr_state="done").count()
-    assert done == PAGES, f"{done} of {PAGES} pages read"
+    assert done == expect, f"{done} of {expect} pages read"
     return elapsed, memory.peak, busy
+
+
+def hostile(client_other) -> tuple[list[float], int]:
+    """Another user uploads 20 hostile images (20,000 x 20,000 pixel PNGs of a few KB, truncated PNGs), whose jobs
+    then run while that user's listings are timed: ``(listing ms, jobs failed)``."""
+    import io
+
+    from django.conf import settings
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from accounts.models import User
+    from vault.derived import ocr
+    from vault.models import Derived
+
+    bomb = io.BytesIO()
+    Image.new("1", (20_000, 20_000), 1).save(bomb, "PNG")
+    truncated = page(random.Random(1))[:2000]
+    settings.LOCKER_OCR_WORKERS = 0
+    for number in range(20):
+        data = bomb.getvalue() if number % 2 else truncated
+        upload = SimpleUploadedFile(f"hostile-{number}.png", data)
+        assert client_other.post("/api/v1/files/", {"file": upload}, format="multipart").status_code == 201
+    user = User.objects.get(username="neighbour")
+    _seconds, _peak, busy = locker(user, keys_of(user), client_other, expect=0)
+    return busy, Derived.objects.filter(version__file__owner=user, ocr_state=ocr.FAILED).count()
+
+
+def keys_of(user):
+    """The vault keys of an account the benchmark made (its password is the factories' default)."""
+    from accounts.keys import aad_password
+    from accounts.models import Keyring
+    from locker.crypto.keys import unwrap_with_password
+    from tests.factories import DEFAULT_PASSWORD
+    from vault.keys import VaultKeys
+
+    wrapped = Keyring.objects.get(user=user).udk_by_password
+    return VaultKeys(user.pk, unwrap_with_password(wrapped, DEFAULT_PASSWORD, aad=aad_password(user.pk)))
 
 
 def timed(client) -> float:
@@ -189,7 +232,6 @@ def run() -> str:
     from bench.bench_search import percentile
     from tests.factories import make_account
     from vault.derived import ocr
-    from vault.keys import VaultKeys
 
     if not shutil.which("tesseract"):
         return "## Text recognition\n\nNot measured: Tesseract is not installed (Debian: `tesseract-ocr`)."
@@ -213,13 +255,7 @@ def run() -> str:
         for number in range(20):
             upload = SimpleUploadedFile(f"note-{number}.txt", b"a small file")
             client_other.post("/api/v1/files/", {"file": upload}, format="multipart")
-        from accounts.keys import aad_password
-        from accounts.models import Keyring
-        from locker.crypto.keys import unwrap_with_password
-
-        keyring = Keyring.objects.get(user=account.user)
-        udk = unwrap_with_password(keyring.udk_by_password, account.password, aad=aad_password(account.user.pk))
-        keys = VaultKeys(account.user.pk, udk)
+        keys = keys_of(account.user)
         sizes = sorted(path.stat().st_size for path in paths)
         idle = [timed(client_other) for _ in range(30)]
         results = {"locker": [], "bare": []}
@@ -239,6 +275,7 @@ def run() -> str:
             ratios.append(measured["bare"][0] / measured["locker"][0])
         _seconds, _peak, busy_all = locker(account.user, keys, client_other)
         idle_after = [timed(client_other) for _ in range(30)]
+        hostile_busy, hostile_failed = hostile(client_other)
     words = ocr.user_summary(account.user)
 
     def rate(which):
@@ -279,5 +316,10 @@ def run() -> str:
             f"{percentile(busy_all, 0.95):.1f} ms ({len(busy_all)} requests); on the idle server: p50 "
             f"{statistics.median(idle_all):.1f} ms, p95 {percentile(idle_all, 0.95):.1f} ms. States at the end: "
             f"{words['done']} done, {words['failed']} failed.",
+            "",
+            f"20 hostile images of that other user (20,000 x 20,000 pixel PNGs of a few KB, truncated PNGs): "
+            f"{hostile_failed} of 20 jobs failed with their reason; that user's listing while they ran: p50 "
+            f"{statistics.median(hostile_busy):.1f} ms, p95 {percentile(hostile_busy, 0.95):.1f} ms "
+            f"({len(hostile_busy)} requests).",
         ]
     )

@@ -32,6 +32,7 @@ Limits: images up to 50 MiB, PDFs up to 100 MiB (bigger ones get no preview), te
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import logging
 import os
@@ -385,10 +386,17 @@ def ocr_read(kind: str, data: Iterable[bytes], *, languages: list[str]) -> Worke
     )
 
 
+@functools.cache
+def _library_dirs() -> tuple[str, ...]:
+    """Where this interpreter finds installed libraries (Pillow, pypdfium2...), for a worker started without site
+    processing (``-S``)."""
+    return tuple(dict.fromkeys(path for path in sys.path if path.endswith(("site-packages", "dist-packages"))))
+
+
 def _run_worker(kind, data, *, max_input, text, render, languages, timeout) -> WorkerAnswer:
     env = {name: os.environ[name] for name in ("PATH", "LD_LIBRARY_PATH") if name in os.environ}
     process = subprocess.Popen(  # noqa: S603 - our own interpreter running our own file, no shell
-        [sys.executable, "-I", preview_worker.__file__],
+        [sys.executable, "-I", "-S", preview_worker.__file__, *_library_dirs()],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

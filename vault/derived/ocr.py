@@ -212,10 +212,18 @@ def submit(keys: VaultKeys, version_id) -> bool:
     return False
 
 
+def replaced(version_id) -> None:
+    """A new current version replaced ``version_id`` (inside the new version's transaction): its job, if it has not
+    run, never will."""
+    if version_id:
+        Derived.objects.filter(version_id=version_id, ocr_state=PENDING).update(
+            ocr_state=SKIPPED, ocr_reason=REPLACED, ocr_finished_at=timezone.now(), ocr_claimed_at=None
+        )
+
+
 def submit_after_commit(keys: VaultKeys, version_id) -> None:
-    """Queue the job of a version stored in the current transaction once it commits."""
-    job_keys = keys.detached()
-    transaction.on_commit(lambda: submit(job_keys, version_id))
+    """Queue the job of a version stored in the current transaction once it commits (still in its request)."""
+    transaction.on_commit(lambda: submit(keys, version_id))
 
 
 def _current(user):

@@ -1,8 +1,9 @@
 """Thumbnails (and a PDF's text) from untrusted bytes, in a separate short-lived process.
 
-``vault.derived.derive`` runs this file as ``python -I vault/preview_worker.py`` for every image or PDF
-it previews: it writes a one-line JSON request and the plaintext to the worker's stdin, and
-reads the result from its stdout. Parsing hostile files (decompression bombs, malformed PDFs,
+``vault.derived.derive`` runs this file as ``python -I -S vault/derived/preview_worker.py SITE...`` for every
+image or PDF it previews (``-S``: no site processing, which took two thirds of the interpreter's start; the
+directories of the libraries it needs come as arguments): it writes a one-line JSON request and the plaintext
+to the worker's stdin, and reads the result from its stdout. Parsing hostile files (decompression bombs, malformed PDFs,
 bugs in image codecs) therefore happens away from the web process: a crash, a hang or a
 runaway allocation costs one preview, not the server. PDFium is not thread-safe either, and
 each worker is single-threaded.
@@ -457,7 +458,9 @@ def main() -> None:
     out.write(thumbnail)
     out.write(text)
     out.flush()
+    os._exit(0)  # the answer is out: no interpreter teardown for the parent to wait for
 
 
 if __name__ == "__main__":
+    sys.path.extend(sys.argv[1:])  # the parent's library directories (started with -S)
     main()

@@ -225,7 +225,7 @@ def _record_quota_refusal(user, meta, size) -> None:
 
 def _add_version(user: User, keys: VaultKeys, file: File, file_key: bytes, upload: EncryptedUpload) -> FileVersion:
     number = (file.versions.aggregate(top=Max("number"))["top"] or 0) + 1
-    previous_id = file.current_version_id
+    previous_id, previous_mime = file.current_version_id, file.mime_type
     version = FileVersion.objects.create(
         id=upload.version_id,
         file=file,
@@ -256,6 +256,8 @@ def _add_version(user: User, keys: VaultKeys, file: File, file_key: bytes, uploa
     )
     if words is not None:
         index_file(user, keys, file.pk, keys.file_name(file), keys.file_tags(file), content=words)
+    if previous_id and ocr.applies(previous_mime):
+        ocr.replaced(previous_id)
     if recognition[0] == ocr.PENDING:
         ocr.submit_after_commit(keys, version.pk)  # text recognition runs after the commit, off the request
     return version

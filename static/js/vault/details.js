@@ -53,6 +53,13 @@ export function setupDetails(browser) {
     return [el("dt", { text: label }), el("dd", {}, [value])];
   }
 
+  // A file's text recognition (images and PDFs): {state, reason} in words; the reason is the server's own sentence.
+  function recognition(r) {
+    if (r.state === "pending") return "Being read…";
+    if (r.state === "done") return r.reason ? "Read: no text was found." : "Read: the words on it are searchable.";
+    return `${r.state === "failed" ? "Could not be read" : "Not read"}: ${r.reason}`;
+  }
+
   async function show(found, force) {
     if (panel.hidden) return;
     const body = $("details-body");
@@ -73,6 +80,7 @@ export function setupDetails(browser) {
       ...fact("Modified", timeNode(item.modified_at)),
       ...fact("Created", timeNode(item.created_at)),
       ...(isFolder ? [] : fact("Version", String(item.version || 1))),
+      ...(isFolder || !item.text_recognition ? [] : fact("Text", recognition(item.text_recognition))),
       ...fact("Owner", item.owned === false ? "Shared with you" : "You"),
     ];
     const buttons = [
