@@ -389,8 +389,8 @@ def ocr_read(kind: str, data: Iterable[bytes], *, languages: list[str]) -> Worke
 @functools.cache
 def _library_dirs() -> tuple[str, ...]:
     """Where this interpreter finds installed libraries (Pillow, pypdfium2...), for a worker started without site
-    processing (``-S``)."""
-    return tuple(dict.fromkeys(path for path in sys.path if path.endswith(("site-packages", "dist-packages"))))
+    processing (``-S``): this process's import path, wherever the libraries were installed."""
+    return tuple(dict.fromkeys(path for path in sys.path if path and os.path.isabs(path)))
 
 
 def _run_worker(kind, data, *, max_input, text, render, languages, timeout) -> WorkerAnswer:
