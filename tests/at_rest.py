@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.db import connection
 
 
@@ -21,7 +19,8 @@ def tables_holding(marker: str) -> list[str]:
     return sorted(set(found))
 
 
-def files_holding(marker: str, paths) -> list[Path]:
-    """The files among ``paths`` holding ``marker`` in UTF-8 or UTF-16, as written or in lower case."""
+def files_holding(marker: str, paths) -> list:
+    """The files among ``paths`` (each with ``read_bytes()``: a path, or a blob in the test's object store) holding
+    ``marker`` in UTF-8 or UTF-16, as written or in lower case."""
     needles = [form.encode(encoding) for form in (marker, marker.lower()) for encoding in ("utf-8", "utf-16-le")]
-    return [path for path in paths if any(needle in Path(path).read_bytes() for needle in needles)]
+    return [path for path in paths if any(needle in path.read_bytes() for needle in needles)]
