@@ -14,11 +14,10 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.unlock import context_from_cookie
-from locker.errors import LockerError, VaultLocked
+from locker.errors import LockerError
 from locker.http import RequestMeta
 from vault.derived import ocr
-from vault.keys import VaultKeys
+from vault.files.apis import vault_keys_if_unlocked
 
 
 @login_required
@@ -66,14 +65,9 @@ def text_recognition_settings_view(request):
     enabled = request.POST.get("enabled") == "true"
     languages = request.POST.getlist("languages")
     try:
-        udk = context_from_cookie(request, request.user).udk()
-    except VaultLocked:
-        udk = None
-    keys = VaultKeys(request.user.pk, udk) if udk is not None else None
-    try:
         ocr.settings_update(
             user=request.user,
-            keys=keys,
+            keys=vault_keys_if_unlocked(request),
             enabled=enabled,
             languages=languages or None,
             meta=RequestMeta.from_request(request),

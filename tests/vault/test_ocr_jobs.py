@@ -213,7 +213,7 @@ def test_the_setting_takes_installed_languages_only(alice, account):
     response = alice.patch("/api/v1/me/text-recognition", {"languages": ["eng"]}, format="json")
     assert response.status_code == 200 and response.json()["languages"] == ["eng"]
     assert alice.patch("/api/v1/me/text-recognition", "[]", content_type="application/json").status_code == 400
-    assert bearer.__name__ and alice.get("/api/v1/activity/").json()["results"][0]["action"] == "account.updated"
+    assert alice.get("/api/v1/activity/").json()["results"][0]["action"] == "account.updated"
 
 
 def test_the_setting_needs_a_signed_in_user(api_client):

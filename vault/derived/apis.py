@@ -7,13 +7,11 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.unlock import context_for_request
-from locker.errors import VaultLocked
 from locker.http import RequestMeta
 from locker.serializers import ErrorSerializer, StrictBooleanField, StrictCharField, validated
 from locker.textrules import OCR_LANGUAGE
 from vault.derived import ocr
-from vault.files.apis import vault_keys
+from vault.files.apis import vault_keys_if_unlocked
 
 
 class _Counts(serializers.Serializer):
@@ -47,7 +45,7 @@ class TextRecognitionApi(APIView):
     def get(self, request):
         """Text recognition (OCR) of your images and scanned PDFs: on or off, its languages, and how many files
         wait, were read, failed or were skipped. Needs no unlocked vault."""
-        keys = _keys_if_unlocked(request)
+        keys = vault_keys_if_unlocked(request)
         if keys is not None:
             ocr.resume_for(request.user, keys)
         return Response(ocr.user_settings(request.user))
@@ -63,19 +61,9 @@ class TextRecognitionApi(APIView):
         data = validated(TextRecognitionInput, request.data)
         result = ocr.settings_update(
             user=request.user,
-            keys=_keys_if_unlocked(request),
+            keys=vault_keys_if_unlocked(request),
             enabled=data.get("enabled"),
             languages=data.get("languages"),
             meta=RequestMeta.from_request(request),
         )
         return Response(result)
-
-
-def _keys_if_unlocked(request):
-    """The request's keys, or None when its vault is locked (nothing here needs them but queueing jobs)."""
-    if not context_for_request(request).is_unlocked:
-        return None
-    try:
-        return vault_keys(request)
-    except VaultLocked:
-        return None

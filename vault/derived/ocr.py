@@ -93,11 +93,15 @@ def applies(mime: str) -> bool:
     return mime in OCR_TYPES
 
 
+def chosen_languages(user) -> list[str]:
+    """The languages ``user`` chose, in order (the server's ``LOCKER_OCR_LANGUAGES`` until they choose)."""
+    return (user.vault_ocr_languages or settings.LOCKER_OCR_LANGUAGES).split("+")
+
+
 def user_languages(user) -> list[str]:
-    """The languages ``user`` chose (the server's ``LOCKER_OCR_LANGUAGES`` if none) that Tesseract has here."""
-    chosen = (user.vault_ocr_languages or settings.LOCKER_OCR_LANGUAGES).split("+")
+    """The languages ``user`` chose that Tesseract has here."""
     installed = ocr_languages()
-    return [language for language in chosen if language in installed][:MAX_LANGUAGES]
+    return [language for language in chosen_languages(user) if language in installed][:MAX_LANGUAGES]
 
 
 def initial_state(owner, mime: str, size: int) -> tuple[str, str]:
@@ -394,11 +398,10 @@ def settings_update(*, user, keys: VaultKeys | None, enabled=None, languages=Non
 def user_settings(user) -> dict:
     """What the settings page and ``GET /api/v1/me/text-recognition`` show."""
     installed = ocr_languages()
-    chosen = (user.vault_ocr_languages or settings.LOCKER_OCR_LANGUAGES).split("+")
     return {
         "enabled": user.vault_ocr,
         "available": bool(installed),
-        "languages": chosen,
+        "languages": chosen_languages(user),
         "installed": installed,
         "files": user_summary(user),
     }

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.unlock import context_for_request
 from locker import ratelimit
-from locker.errors import InvalidInput
+from locker.errors import InvalidInput, VaultLocked
 from locker.http import RequestMeta
 from locker.params import flag, flag_param, uuid_param, uuid_value
 from locker.schema import results_of
@@ -55,6 +55,16 @@ def vault_keys(request) -> VaultKeys:
     if keys is None:
         keys = request._vault_keys = VaultKeys(request.user.pk, context_for_request(request).udk())
     return keys
+
+
+def vault_keys_if_unlocked(request) -> VaultKeys | None:
+    """The request's key hierarchy, or None when its vault is locked (for work that only some answers need)."""
+    if not context_for_request(request).is_unlocked:
+        return None
+    try:
+        return vault_keys(request)
+    except VaultLocked:
+        return None
 
 
 def _uuid_param(request, name):
